@@ -1,0 +1,45 @@
+"""The reward plug-in protocol PPO talks to (DESIGN.md principle 2).
+
+PPO knows nothing about NEAR, AMP or tracking: after each env step it hands the reward module
+the step and gets back one reward per env; after each rollout it calls ``update`` so the module
+can learn (AMP's discriminator) or adapt (NEAR's annealing).
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+
+from imitate.envs.base import StepResult
+
+
+class RewardModule(Protocol):
+    def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
+        """Reward (N,) for the transition obs --action--> step. Also keeps ``last_terms``."""
+
+    def update(self, transitions: torch.Tensor) -> dict[str, float]:
+        """Learn from one rollout's (T*N, F) transition features; returns scalars to log."""
+
+    def state_dict(self) -> dict: ...
+
+    def load_state_dict(self, state: dict) -> None: ...
+
+
+class TaskReward:
+    """The env's own reward, unchanged: plain PPO."""
+
+    def __init__(self) -> None:
+        self.last_terms: dict[str, torch.Tensor] = {}
+
+    def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
+        self.last_terms = {"task": step.reward}
+        return step.reward
+
+    def update(self, transitions: torch.Tensor) -> dict[str, float]:
+        return {}
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
