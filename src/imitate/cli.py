@@ -1,0 +1,127 @@
+"""The ``imitate`` command. Subcommands only parse arguments and dispatch to ``runner``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from imitate.config import ConfigError, parse_overrides
+from imitate.data.dataset import DatasetError
+from imitate.utils.run import CheckpointError
+
+EXPECTED_ERRORS = (ConfigError, DatasetError, CheckpointError, FloatingPointError)
+
+
+def _list(args) -> None:
+    from imitate.tasks import ALGOS, TASKS
+    if args.what in ("tasks", "all"):
+        print("tasks:")
+        for name, task in sorted(TASKS.items()):
+            print(f"  {name:12s} {task.description}")
+    if args.what in ("algos", "all"):
+        print("algos:")
+        for name, text in ALGOS.items():
+            print(f"  {name:12s} {text}")
+
+
+def _data(args) -> None:
+    from imitate import runner
+    path, demos = runner.make_data(args.task, args.episodes, args.out, seed=args.seed,
+                                   progress=not args.no_progress)
+    print(f"wrote {demos.num_episodes} episodes ({len(demos.obs)} observations) to {path}")
+
+
+def _train(args) -> None:
+    from imitate import runner
+    run = runner.train(args.task, args.algo, parse_overrides(args.overrides))
+    print(f"run: {run.dir}")
+    print(json.dumps(json.loads((run.dir / "metrics.json").read_text()), sort_keys=True))
+
+
+def _eval(args) -> None:
+    from imitate import runner
+    metrics = runner.evaluate(args.run_dir, episodes=args.episodes)
+    print(json.dumps(metrics, sort_keys=True))
+
+
+def _plot(args) -> None:
+    from imitate import runner
+    for path in runner.plot(args.run_dir):
+        print(path)
+
+
+def _demo(args) -> None:
+    from imitate import runner
+    overrides = parse_overrides(args.overrides)
+    print("NEAR on the maze: oracle demos → energy model → PPO on the annealed energy reward", flush=True)
+    energy_keys = {k: v for k, v in overrides.items() if k in ("seed", "out_dir", "device", "progress")}
+    energy = runner.train("maze", "energy", {**energy_keys, **{k[7:]: v for k, v in overrides.items()
+                                                                if k.startswith("energy.")}})
+    print(f"energy model: {energy.dir}  (plots in {energy.dir / 'plots'})", flush=True)
+    near = runner.train("maze", "near", {**{k: v for k, v in overrides.items() if not k.startswith("energy.")},
+                                         "energy": str(energy.dir)})
+    paths = runner.plot(near.dir)
+    print(f"policy: {near.dir}")
+    for path in paths:
+        print(f"  plot: {path}")
+    print(json.dumps(json.loads((near.dir / "metrics.json").read_text()), sort_keys=True))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imitate", description=(
+        "Learn behaviour from demonstrations with generative models (NEAR, AMP, DeepMimic, IBC, AIME)."))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list tasks and algorithms")
+    p.add_argument("what", nargs="?", default="all", choices=["tasks", "algos", "all"])
+    p.set_defaults(func=_list)
+
+    p = sub.add_parser("data", help="write oracle demonstrations for a task")
+    p.add_argument("task")
+    p.add_argument("--episodes", type=int, default=600, help="successful episodes to write (default 600)")
+    p.add_argument("--out", default=None, help="output .npz (default data/TASK.npz)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_data)
+
+    p = sub.add_parser("train", help="train ALGO on TASK; config overrides as key=value",
+                       epilog="examples: imitate train maze energy | imitate train maze near energy=RUN_DIR | "
+                              "imitate train maze ppo num_envs=128 seed=1 | imitate train maze near resume=RUN_DIR")
+    p.add_argument("task")
+    p.add_argument("algo")
+    p.add_argument("overrides", nargs="*", metavar="key=value")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("eval", help="evaluate a run; writes metrics.json and prints it as one JSON line")
+    p.add_argument("run_dir")
+    p.add_argument("--episodes", type=int, default=100)
+    p.set_defaults(func=_eval)
+
+    p = sub.add_parser("plot", help="write the plots that fit a run into RUN_DIR/plots")
+    p.add_argument("run_dir")
+    p.set_defaults(func=_plot)
+
+    p = sub.add_parser("demo", help="the main job: NEAR learns the maze end to end",
+                       epilog="overrides go to the NEAR policy run; prefix energy. for step 1 (energy.iterations=5000)")
+    p.add_argument("overrides", nargs="*", metavar="key=value")
+    p.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from imitate.runner import set_threads
+    set_threads()
+    try:
+        args.func(args)
+    except EXPECTED_ERRORS as exc:
+        print(f"imitate: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("imitate: interrupted; resume with `imitate train TASK ALGO resume=RUN_DIR`", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

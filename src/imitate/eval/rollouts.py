@@ -1,0 +1,51 @@
+"""Policy evaluation: run exactly one episode in each of ``episodes`` env copies, batched."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from imitate.envs.base import VecEnv
+from imitate.models.actor_critic import ActorCritic
+
+
+@dataclass
+class EvalResult:
+    success_rate: float
+    mean_length: float
+    mean_return: float  # task reward
+    trajectories: list[np.ndarray]  # per episode (T_i, obs_dim), reset obs through final obs
+    successes: np.ndarray  # (episodes,) bool
+
+    def metrics(self) -> dict[str, float]:
+        return {"success_rate": self.success_rate, "episode_length": self.mean_length,
+                "return": self.mean_return, "episodes": int(len(self.successes))}
+
+
+@torch.no_grad()
+def evaluate_policy(model: ActorCritic, env: VecEnv, seed: int = 12345,
+                    deterministic: bool = True) -> EvalResult:
+    """One episode per env copy; copies that finish are ignored afterwards (auto-reset)."""
+    n = env.num_envs
+    obs = env.reset(seed=seed)
+    generator = torch.Generator(device=env.device).manual_seed(seed)
+    active = torch.ones(n, dtype=torch.bool, device=env.device)
+    length = torch.zeros(n, dtype=torch.long, device=env.device)
+    ret = torch.zeros(n, device=env.device)
+    success = torch.zeros(n, dtype=torch.bool, device=env.device)
+    path = [obs.clone()]
+    for _ in range(env.max_episode_steps):
+        step = env.step(model.act(obs, deterministic=deterministic, generator=generator))
+        ret += step.reward * active
+        length += active.long()
+        success |= step.success & active
+        path.append(torch.where(active[:, None], step.final_obs, path[-1]))
+        active &= ~step.done
+        obs = step.obs
+        if not active.any():
+            break
+    stacked = torch.stack(path, 1).cpu().numpy()  # (N, T+1, obs_dim)
+    trajs = [stacked[i, : int(length[i]) + 1] for i in range(n)]
+    return EvalResult(float(success.float().mean()), float(length.float().mean()),
+                      float(ret.mean()), trajs, success.cpu().numpy())
