@@ -17,8 +17,9 @@ randomised so that episodes differ the way human ones do (route, shape, speed):
 4. Batched pure pursuit in one ``MazeEnv``: each step every episode follows its field downhill
    from its current cell, aims at the furthest of the next ``lookahead`` cells (random per
    episode, for speed variety) that it can reach in a straight line with clearance, and
-   subtracts a random multiple of its velocity from the target to tame the underdamped PD
-   tracking at corners. Once the path reaches the goal cell the target is the goal itself.
+   subtracts a random multiple of its velocity (read from the simulator: the oracle is
+   privileged) from the target to tame the underdamped PD tracking at corners. Once the path
+   reaches the goal cell the target is the goal itself.
 
 Episodes are recorded from reset through the first success (inclusive); failures (time limit)
 are dropped and the batch is topped up until exactly ``num_episodes`` successes exist.
@@ -49,16 +50,16 @@ LOOKAHEAD = (3, 7)  # per-episode range (inclusive) of pursuit lookahead, in cel
 VEL_DAMPING = (0.15, 0.3)  # per-episode range of target -= damping * velocity (seconds)
 SEGMENT_SAMPLES = 8  # points checked along each candidate pursuit segment
 BATCH_SLACK = 1.03  # launch this many times the episodes still needed (plus a few)
-MAX_BATCH = 1024  # episodes per batch (bounds memory: ~60 KB of fields per episode)
+MAX_BATCH = 1024  # episodes per batch (bounds memory: ~200 KB of fields per episode)
 
 _WALLS = np.asarray(INNER_WALLS, dtype=np.float64)
 _DIRS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
 
 PLANNER = (f"grid {GRID}x{GRID} cells of {CELL:g} units, walls inflated by radius+{MARGIN:g}; "
            f"per-episode smooth log-normal cost noise (grids {NOISE_GRIDS}, amplitude "
-           f"{NOISE_STRENGTH}) and open-region log-cost bias {ROUTE_BIAS}; 8-neighbour geodesic cost-to-goal fields by fast sweeping; "
-           f"pure pursuit with line-of-sight lookahead {LOOKAHEAD} cells and velocity damping "
-           f"{VEL_DAMPING}")
+           f"{NOISE_STRENGTH}) and open-region log-cost bias {ROUTE_BIAS}; 8-neighbour "
+           f"geodesic cost-to-goal fields by fast sweeping; pure pursuit with line-of-sight "
+           f"lookahead {LOOKAHEAD} cells and velocity damping {VEL_DAMPING} s")
 
 
 def clearance(points: np.ndarray) -> np.ndarray:
@@ -165,7 +166,8 @@ def geodesic_fields(costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     tmp = np.empty((max(h, w), n), dtype=np.float32)
     while True:
         before = dist.copy()
-        # Row sweeps: each row takes the best of the three cells of the row just swept.
+        # Row sweeps up then down: each row takes the best via the three neighbours in the row
+        # swept just before it, so a path monotone in y is settled in one sweep.
         for rows, back in ((range(1, h + 1), -1), (range(h, 0, -1), 1)):
             for y in rows:
                 row = dist[y, 1:-1]
