@@ -221,5 +221,9 @@ def make_data(task_name: str, episodes: int, out: str | None, seed: int = 0, pro
 
 
 def set_threads() -> None:
-    """Flush denormals (tiny PD velocities otherwise slow CPU maths by orders of magnitude)."""
+    """One intra-op thread by default (IMITATE_THREADS to change): on a 2-core CPU a second
+    thread gained nothing for these small networks and slowed everything when the machine was
+    busy. Denormals are flushed: tiny PD velocities otherwise slow CPU maths badly."""
+    import os
+    torch.set_num_threads(max(1, int(os.environ.get("IMITATE_THREADS", "1"))))
     torch.set_flush_denormal(True)

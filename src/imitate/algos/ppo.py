@@ -114,6 +114,7 @@ class PPO:
                         dist.mean.shape, generator=self.generator, device=self.device)
                     step = env.step(action.clamp(-1.0, 1.0))
                     reward = self.reward(obs, action, step)
+                    ep_return += reward  # before the truncation bootstrap: not part of the return
                     for key, value in getattr(self.reward, "last_terms", {}).items():
                         term_sums[key] = term_sums.get(key, 0.0) + float(value.mean()) / T
                     if step.truncated.any():  # bootstrap through time limits
@@ -124,7 +125,6 @@ class PPO:
                     buf_val[t] = model.value(obs_n)
                     buf_rew[t], buf_done[t] = reward, step.done.float()
                     transitions.append(step.transition)
-                    ep_return += reward
                     ep_task += step.reward
                     ep_len += 1
                     done = step.done

@@ -1,0 +1,33 @@
+# Two commands matter: `make demo` (set up + NEAR learns the maze) and `make test` (set up + tests).
+# Set-up needs only Python 3.11+ and pip; torch is pinned to 2.13.0, the CPU build here.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test test-slow bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev,bench]"
+	touch $@
+
+demo: setup
+	$(BIN)/imitate demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-slow: setup
+	$(BIN)/python -m pytest -q -m slow
+
+bench: setup
+	$(BIN)/python benchmarks/maze_env_throughput.py
+	$(BIN)/python benchmarks/near_maze.py
+	$(BIN)/python benchmarks/ppo_vs_sb3.py
+
+clean:
+	rm -rf $(VENV) runs

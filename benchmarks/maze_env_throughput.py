@@ -1,0 +1,60 @@
+"""Maze env throughput: env-steps/s at several batch sizes, against the raw physics rate.
+
+"raw physics" is the PD integration and wall push-out alone (what any maze step must do);
+"env step" adds actions, success/time-limit checks, auto-reset and the transition features.
+Prints one JSON object; rerun with `python benchmarks/maze_env_throughput.py`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import torch
+
+from imitate.envs import maze
+from imitate.envs.maze import MazeEnv, push_out_of_walls
+
+
+def rate(fn, steps: int, num_envs: int) -> float:
+    fn()  # warm-up
+    start = time.perf_counter()
+    for _ in range(steps):
+        fn()
+    return steps * num_envs / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="64,256,1024,4096")
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)
+    rows = []
+    for n in map(int, args.sizes.split(",")):
+        env = MazeEnv(n, seed=0)
+        env.reset()
+        g = torch.Generator().manual_seed(0)
+        actions = torch.rand(n, 2, generator=g) * 2 - 1
+
+        def physics():
+            target = MazeEnv.action_to_target(actions)
+            for _ in range(maze.SUBSTEPS):
+                acc = maze.GAIN * (maze.KP * (target - env.pos) - maze.KD * env.vel)
+                env.vel += acc * maze.SUBSTEP_S
+                env.pos += env.vel * maze.SUBSTEP_S
+                push_out_of_walls(env.pos, env.vel, env.walls)
+
+        raw = rate(physics, args.steps, n)
+        full = rate(lambda: env.step(actions), args.steps, n)
+        rows.append({"num_envs": n, "raw_physics_steps_per_s": round(raw), "env_steps_per_s": round(full),
+                     "env_over_raw": round(full / raw, 3)})
+    print(json.dumps({"benchmark": "maze_env_throughput", "threads": args.threads,
+                      "cpu": platform.processor() or platform.machine(), "results": rows}))
+
+
+if __name__ == "__main__":
+    main()

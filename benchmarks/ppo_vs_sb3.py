@@ -1,0 +1,275 @@
+"""Our PPO against stable-baselines3's PPO on a standard continuous-control task.
+
+Both train on the same gymnasium task with the same sample budget and the same hyperparameters
+(listed in ``HYPERPARAMETERS`` and printed with the results), for several seeds each; each final
+policy is then scored by the mean return of its deterministic (mean) action over
+``--eval-episodes`` episodes of the same seeded evaluation envs. Our PPO runs on the task through
+:class:`imitate.envs.gym_vec.GymVecEnv`; SB3 through its own ``DummyVecEnv`` + ``VecNormalize``.
+
+What is matched exactly: the task, n_envs, n_steps per env, total env steps, epochs, minibatch
+size, Adam (lr, eps=1e-5, constant lr), gamma, GAE lambda, clip range, no value clipping,
+entropy coefficient, max grad norm, per-minibatch advantage normalisation, bootstrapping of
+time-limit truncations from V(final obs), the action space (SB3's env is wrapped in
+``RescaleAction(-1, 1)``, so both policies act in [-1, 1] and are clipped there; the stored action
+is the unclipped sample in both), a state-independent learned log-std with the same initial
+value, separate actor and critic MLPs of the same sizes and activation, and observation
+normalisation by a running mean/std clipped at ±10 (SB3: ``VecNormalize(norm_reward=False)``).
+The value-loss weight is matched: SB3's loss is ``vf_coef * MSE`` while ours is
+``vf_coef * 0.5 * MSE``, so ours gets twice SB3's coefficient.
+
+What cannot be matched: hidden-layer initialisation (SB3: orthogonal, gain sqrt(2); ours: PyTorch
+default; both output heads are orthogonal with gain 0.01 / 1), when the observation statistics
+move (SB3 updates them every env step; ours once per rollout, after the update), value
+normalisation (ours regresses the critic on returns normalised by running statistics, SB3 on raw
+returns; ``--no-value-norm`` turns ours off), and the random streams.
+
+Run ``python benchmarks/ppo_vs_sb3.py`` (full, a few minutes of CPU) or with ``--quick`` for a
+smoke run. Prints one JSON object and writes ``results.md``, ``results.json`` and
+``learning_curve.png`` to ``--out``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+ENV_ID = "Pendulum-v1"
+# Pendulum settings in the spirit of the RL-zoo ones (gamma 0.9, lr 1e-3, 10 epochs) without gSDE.
+HYPERPARAMETERS: dict[str, Any] = {
+    "n_envs": 8,
+    "n_steps": 256,  # per env per rollout: 2048 transitions per update
+    "minibatch_size": 256,  # 8 minibatches per epoch
+    "epochs": 10,
+    "lr": 1e-3,
+    "gamma": 0.9,
+    "gae_lambda": 0.95,
+    "clip": 0.2,
+    "ent_coef": 0.0,
+    "vf_coef_sb3": 0.5,  # ours: 2 * this (see the module docstring)
+    "max_grad_norm": 0.5,
+    "hidden": (64, 64),
+    "activation": "tanh",
+    "init_log_std": -0.5,
+    "norm_obs": True,
+}
+QUICK = {**HYPERPARAMETERS, "n_envs": 2, "n_steps": 64, "minibatch_size": 64, "epochs": 2}
+
+
+def mean_std(xs: list[float]) -> tuple[float, float]:
+    return float(statistics.fmean(xs)), float(statistics.pstdev(xs)) if len(xs) > 1 else 0.0
+
+
+# -- evaluation: both policies on the same seeded GymVecEnv ---------------------------------------
+@torch.no_grad()
+def evaluate(act, episodes: int, seed: int) -> float:
+    """Mean return of ``act(obs (N, obs_dim) tensor) -> actions in [-1, 1]`` over one episode in
+    each of ``episodes`` copies (Pendulum has no early termination, but finished copies are masked)."""
+    from imitate.envs.gym_vec import GymVecEnv
+
+    env = GymVecEnv(ENV_ID, episodes, seed=seed)
+    obs = env.reset(seed=seed)
+    active = torch.ones(episodes, dtype=torch.bool)
+    ret = torch.zeros(episodes)
+    for _ in range(env.max_episode_steps):
+        step = env.step(act(obs))
+        ret += step.reward * active
+        active &= ~step.done
+        obs = step.obs
+        if not active.any():
+            break
+    env.close()
+    return float(ret.mean())
+
+
+# -- ours --------------------------------------------------------------------------------------------
+def run_ours(seed: int, hp: dict[str, Any], steps: int, eval_episodes: int, value_norm: bool) -> dict:
+    from imitate.algos.ppo import PPO
+    from imitate.config import PPOConfig
+    from imitate.envs.gym_vec import GymVecEnv
+
+    batch = hp["n_envs"] * hp["n_steps"]
+    cfg = PPOConfig(seed=seed, progress=False, num_envs=hp["n_envs"], rollout_steps=hp["n_steps"],
+                    total_steps=steps, lr=hp["lr"], gamma=hp["gamma"], gae_lambda=hp["gae_lambda"],
+                    epochs=hp["epochs"], minibatches=batch // hp["minibatch_size"], clip=hp["clip"],
+                    value_clip=0.0, ent_coef=hp["ent_coef"], vf_coef=2 * hp["vf_coef_sb3"],
+                    max_grad_norm=hp["max_grad_norm"], hidden=tuple(hp["hidden"]),
+                    activation=hp["activation"], init_log_std=hp["init_log_std"],
+                    norm_obs=hp["norm_obs"], norm_value=value_norm, anneal_lr=False)
+    cfg.validate()
+    env = GymVecEnv(ENV_ID, hp["n_envs"], seed=seed)
+    ppo = PPO(env, cfg)
+    curve: list[tuple[int, float]] = []
+
+    def log(step: int, stats: dict[str, float]) -> None:
+        if "episode/task_return" in stats:  # the env's return (episode/return adds bootstraps)
+            curve.append((step, stats["episode/task_return"]))
+
+    start = time.perf_counter()
+    ppo.train(log=log)
+    wall = time.perf_counter() - start
+    env.close()
+    final = evaluate(lambda obs: ppo.model.act(obs, deterministic=True), eval_episodes, 10_000 + seed)
+    return {"seed": seed, "final_return": final, "wall_s": wall, "env_steps": ppo.global_step,
+            "steps_per_s": ppo.global_step / wall, "curve": curve}
+
+
+# -- stable-baselines3 -------------------------------------------------------------------------------
+def run_sb3(seed: int, hp: dict[str, Any], steps: int, eval_episodes: int) -> dict:
+    import gymnasium as gym
+    from stable_baselines3 import PPO as SB3PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+    def make(i: int):
+        def thunk():
+            env = Monitor(gym.wrappers.RescaleAction(gym.make(ENV_ID), -1.0, 1.0))
+            return env
+        return thunk
+
+    venv = DummyVecEnv([make(i) for i in range(hp["n_envs"])])
+    venv.seed(seed)  # copy i gets seed + i, as in GymVecEnv
+    venv = VecNormalize(venv, norm_obs=hp["norm_obs"], norm_reward=False, clip_obs=10.0, gamma=hp["gamma"])
+    activation = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU, "silu": torch.nn.SiLU}
+    model = SB3PPO("MlpPolicy", venv, learning_rate=hp["lr"], n_steps=hp["n_steps"],
+                   batch_size=hp["minibatch_size"], n_epochs=hp["epochs"], gamma=hp["gamma"],
+                   gae_lambda=hp["gae_lambda"], clip_range=hp["clip"], clip_range_vf=None,
+                   normalize_advantage=True, ent_coef=hp["ent_coef"], vf_coef=hp["vf_coef_sb3"],
+                   max_grad_norm=hp["max_grad_norm"], seed=seed, device="cpu", verbose=0,
+                   policy_kwargs={"net_arch": {"pi": list(hp["hidden"]), "vf": list(hp["hidden"])},
+                                  "activation_fn": activation[hp["activation"]],
+                                  "log_std_init": hp["init_log_std"]})
+    curve: list[tuple[int, float]] = []
+
+    class Curve(BaseCallback):
+        def _on_rollout_start(self) -> None:
+            self.returns: list[float] = []
+
+        def _on_step(self) -> bool:
+            self.returns += [info["episode"]["r"] for info in self.locals["infos"] if "episode" in info]
+            return True
+
+        def _on_rollout_end(self) -> None:
+            if self.returns:
+                curve.append((self.num_timesteps, float(np.mean(self.returns))))
+
+    start = time.perf_counter()
+    model.learn(total_timesteps=steps, callback=Curve())
+    wall = time.perf_counter() - start
+    venv.training = False
+
+    def act(obs: torch.Tensor) -> torch.Tensor:
+        action, _ = model.predict(venv.normalize_obs(obs.numpy()), deterministic=True)
+        return torch.as_tensor(action, dtype=torch.float32).clamp(-1.0, 1.0)
+
+    final = evaluate(act, eval_episodes, 10_000 + seed)
+    return {"seed": seed, "final_return": final, "wall_s": wall, "env_steps": int(model.num_timesteps),
+            "steps_per_s": model.num_timesteps / wall, "curve": curve}
+
+
+# -- report ------------------------------------------------------------------------------------------
+def summarise(runs: list[dict]) -> dict:
+    finals = [r["final_return"] for r in runs]
+    m, s = mean_std(finals)
+    return {"per_seed": {str(r["seed"]): round(r["final_return"], 2) for r in runs},
+            "mean": round(m, 2), "std": round(s, 2),
+            "wall_s": {str(r["seed"]): round(r["wall_s"], 1) for r in runs},
+            "wall_s_mean": round(statistics.fmean(r["wall_s"] for r in runs), 1),
+            "steps_per_s_mean": round(statistics.fmean(r["steps_per_s"] for r in runs), 1)}
+
+
+def write_markdown(path: Path, result: dict, seeds: list[int]) -> None:
+    ours, sb3 = result["ours"], result["sb3"]
+    lines = [f"# PPO: imitate vs stable-baselines3 on {result['env_id']}", "",
+             f"{result['steps']} env steps per run; final score = mean return of the deterministic "
+             f"policy over {result['eval_episodes']} episodes (higher is better).", "",
+             "| seed | imitate return | SB3 return | imitate wall (s) | SB3 wall (s) |",
+             "|---:|---:|---:|---:|---:|"]
+    for seed in seeds:
+        k = str(seed)
+        lines.append(f"| {seed} | {ours['per_seed'][k]:.1f} | {sb3['per_seed'][k]:.1f} | "
+                     f"{ours['wall_s'][k]:.1f} | {sb3['wall_s'][k]:.1f} |")
+    lines.append(f"| **mean ± std** | **{ours['mean']:.1f} ± {ours['std']:.1f}** | "
+                 f"**{sb3['mean']:.1f} ± {sb3['std']:.1f}** | {ours['wall_s_mean']:.1f} | {sb3['wall_s_mean']:.1f} |")
+    lines += ["", f"Training throughput (env steps/s, incl. updates): imitate {ours['steps_per_s_mean']:.0f}, "
+              f"SB3 {sb3['steps_per_s_mean']:.0f}.", "",
+              f"Random policy (uniform actions): {result['random_return']:.1f}.", "",
+              "Hyperparameters (both): " + ", ".join(f"{k}={v}" for k, v in result["hyperparameters"].items()),
+              "", f"Our value normalisation: {'on' if result['ours_value_norm'] else 'off'}.", ""]
+    path.write_text("\n".join(lines))
+
+
+def plot_curves(path: Path, results: dict[str, list[dict]]) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, runs in results.items():
+        curves = [np.array(r["curve"]).T for r in runs if len(r["curve"]) >= 2]
+        if not curves:
+            continue
+        # Every run logs at the same iterations, but the first ones may have no finished episode.
+        grid = np.linspace(max(x[0] for x, _ in curves), min(x[-1] for x, _ in curves), 60)
+        ys = np.array([np.interp(grid, x, y) for x, y in curves])
+        mean, std = ys.mean(0), ys.std(0)
+        ax.plot(grid, mean, label=f"{name} ({len(curves)} seeds)")
+        ax.fill_between(grid, mean - std, mean + std, alpha=0.2)
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("training episode return (stochastic policy)")
+    ax.set_title(f"PPO on {ENV_ID}: mean ± std over seeds")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--steps", type=int, default=None, help="env steps per run (default 200k; quick: 2048)")
+    parser.add_argument("--out", default="benchmarks/results/ppo_vs_sb3/")
+    parser.add_argument("--eval-episodes", type=int, default=20)
+    parser.add_argument("--quick", action="store_true", help="tiny settings for a smoke run")
+    parser.add_argument("--no-value-norm", action="store_true", help="turn our value normalisation off")
+    args = parser.parse_args(argv)
+    hp = QUICK if args.quick else HYPERPARAMETERS
+    steps = args.steps or (2048 if args.quick else 200_000)
+    eval_episodes = 4 if args.quick and args.eval_episodes == 20 else args.eval_episodes
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    gen = torch.Generator().manual_seed(0)
+    random_return = evaluate(lambda obs: torch.rand(obs.shape[0], 1, generator=gen) * 2 - 1, eval_episodes, 10_000)
+    runs: dict[str, list[dict]] = {"imitate": [], "sb3": []}
+    for seed in args.seeds:
+        runs["imitate"].append(run_ours(seed, hp, steps, eval_episodes, value_norm=not args.no_value_norm))
+        runs["sb3"].append(run_sb3(seed, hp, steps, eval_episodes))
+        print(f"seed {seed}: imitate {runs['imitate'][-1]['final_return']:.1f} "
+              f"({runs['imitate'][-1]['wall_s']:.0f}s), sb3 {runs['sb3'][-1]['final_return']:.1f} "
+              f"({runs['sb3'][-1]['wall_s']:.0f}s)", flush=True)
+    result = {"env_id": ENV_ID, "steps": steps, "eval_episodes": eval_episodes, "seeds": args.seeds,
+              "hyperparameters": {k: list(v) if isinstance(v, tuple) else v for k, v in hp.items()},
+              "ours_value_norm": not args.no_value_norm, "random_return": round(random_return, 2),
+              "ours": summarise(runs["imitate"]), "sb3": summarise(runs["sb3"])}
+    (out / "results.json").write_text(json.dumps({**result, "curves": {
+        k: {str(r["seed"]): r["curve"] for r in v} for k, v in runs.items()}}, indent=1))
+    write_markdown(out / "results.md", result, args.seeds)
+    plot_curves(out / "learning_curve.png", runs)
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

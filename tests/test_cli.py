@@ -1,0 +1,113 @@
+"""The CLI end to end at tiny settings, resume, and the one-line errors for bad input."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from imitate.cli import main
+
+TINY_ENERGY = ["iterations=60", "demo_episodes=16", "hidden=32,32", "checkpoint_every=30", "progress=false"]
+TINY_PPO = ["num_envs=16", "rollout_steps=8", "total_steps=256", "minibatches=2", "epochs=1",
+            "hidden=32,32", "eval_episodes=8", "checkpoint_every=1", "progress=false"]
+
+
+def _run_dirs(root: Path) -> list[Path]:
+    return sorted(p.parent.parent for p in root.rglob("config.yaml"))
+
+
+def _last_json(out: str) -> dict:
+    return json.loads(out.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def energy_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    assert main(["train", "maze", "energy", f"out_dir={root}", *TINY_ENERGY]) == 0
+    (run,) = _run_dirs(root)
+    return run
+
+
+def test_energy_run_layout(energy_run):
+    assert (energy_run / "config.yaml").is_file() and (energy_run / "checkpoints" / "latest.pt").is_file()
+    assert (energy_run / "demos.npz").is_file() and list((energy_run / "tb").iterdir())
+    metrics = json.loads((energy_run / "metrics.json").read_text())
+    assert metrics["iterations"] == 60 and "energy_gap_smallest_sigma" in metrics
+    assert (energy_run / "plots" / "energy_landscape.png").is_file()
+    assert (energy_run / "plots" / "energy_vs_distance.png").is_file()
+
+
+def test_near_train_eval_plot(energy_run, tmp_path, capsys):
+    assert main(["train", "maze", "near", f"energy={energy_run}", f"out_dir={tmp_path}", *TINY_PPO]) == 0
+    (run,) = _run_dirs(tmp_path)
+    assert run.parent.name == "near" and run.name.endswith("-0")
+    capsys.readouterr()
+    assert main(["eval", str(run), "--episodes", "5"]) == 0
+    metrics = _last_json(capsys.readouterr().out)
+    assert metrics["episodes"] == 5 and 0.0 <= metrics["success_rate"] <= 1.0
+    assert json.loads((run / "metrics.json").read_text())["episodes"] == 5
+    assert main(["plot", str(run)]) == 0
+    assert {"learning_curves.png", "trajectories.png"} <= {p.name for p in (run / "plots").iterdir()}
+    rows = [json.loads(line) for line in (run / "progress.jsonl").read_text().splitlines()]
+    assert "near/sigma_level" in rows[-1] and "reward/r_energy" in rows[-1]
+
+
+def test_resume_continues_from_checkpoint(tmp_path):
+    assert main(["train", "maze", "ppo", f"out_dir={tmp_path}", *TINY_PPO]) == 0
+    (run,) = _run_dirs(tmp_path)
+    first = torch.load(run / "checkpoints" / "latest.pt", weights_only=False)["ppo"]
+    assert first["global_step"] == 256
+    assert main(["train", "maze", "ppo", f"resume={run}", "total_steps=512"]) == 0
+    assert _run_dirs(tmp_path) == [run]  # same run directory, no second one
+    second = torch.load(run / "checkpoints" / "latest.pt", weights_only=False)["ppo"]
+    assert second["global_step"] == 512 and second["iteration"] == 4
+    assert json.loads((run / "metrics.json").read_text())["env_steps"] == 512
+
+
+def _fails(argv, capsys, match):
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert len(err.splitlines()) == 1 and err.startswith("imitate: error:") and match in err, err
+
+
+def test_bad_input_one_line_and_no_partial_files(tmp_path, energy_run, capsys):
+    out = f"out_dir={tmp_path}"
+    _fails(["train", "nosuchtask", "ppo", out], capsys, "unknown task 'nosuchtask'")
+    _fails(["train", "maze", "nosuchalgo", out], capsys, "unknown algo 'nosuchalgo'")
+    _fails(["train", "maze", "ppo", "num_envs=0", out], capsys, "num_envs must be at least 1")
+    _fails(["train", "maze", "ppo", "nope=1", out], capsys, "valid keys")
+    _fails(["train", "maze", "energy", f"demos={tmp_path / 'missing.npz'}", out], capsys, "not found")
+    corrupt = tmp_path / "corrupt.npz"
+    corrupt.write_bytes(b"\x00garbage")
+    _fails(["train", "maze", "energy", f"demos={corrupt}", out], capsys, "not a readable")
+    # A checkpoint made for another task.
+    state = torch.load(energy_run / "checkpoints" / "latest.pt", weights_only=False)
+    other = tmp_path / "other"
+    (other / "checkpoints").mkdir(parents=True)
+    (other / "config.yaml").write_text((energy_run / "config.yaml").read_text())
+    torch.save({**state, "task": "pusht"}, other / "checkpoints" / "latest.pt")
+    _fails(["train", "maze", "near", f"energy={other}", out, *TINY_PPO], capsys, "for task 'pusht', not 'maze'")
+    _fails(["eval", str(tmp_path / "nowhere")], capsys, "run directory not found")
+    assert not (tmp_path / "maze").exists(), "a failed run left files behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.npz", "other"]
+
+
+def test_data_command_and_console_script(tmp_path):
+    out = tmp_path / "maze.npz"
+    proc = subprocess.run([sys.executable, "-m", "imitate.cli", "data", "maze", "--episodes", "12",
+                           "--out", str(out), "--no-progress"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    from imitate.data.dataset import Demonstrations
+    assert Demonstrations.load(out, task="maze").num_episodes == 12
+    proc = subprocess.run([sys.executable, "-m", "imitate.cli", "train", "maze", "ppo", "lr=fast"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "lr expects float" in proc.stderr
+
+
+@pytest.mark.parametrize("argv", [[], ["train"], ["eval"], ["plot"], ["demo"], ["data"], ["list"]])
+def test_help_everywhere(argv):
+    proc = subprocess.run([sys.executable, "-m", "imitate.cli", *argv, "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "usage: imitate" in proc.stdout
