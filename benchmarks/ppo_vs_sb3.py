@@ -226,6 +226,7 @@ def plot_curves(path: Path, results: dict[str, list[dict]]) -> None:
         mean, std = ys.mean(0), ys.std(0)
         ax.plot(grid, mean, label=f"{name} ({len(curves)} seeds)")
         ax.fill_between(grid, mean - std, mean + std, alpha=0.2)
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1000:.0f}k")
     ax.set_xlabel("env steps")
     ax.set_ylabel("training episode return (stochastic policy)")
     ax.set_title(f"PPO on {ENV_ID}: mean ± std over seeds")

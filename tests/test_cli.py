@@ -15,7 +15,7 @@ TINY_PPO = ["num_envs=16", "rollout_steps=8", "total_steps=256", "minibatches=2"
 
 
 def _run_dirs(root: Path) -> list[Path]:
-    return sorted(p.parent.parent for p in root.rglob("config.yaml"))
+    return sorted(p.parent for p in root.rglob("config.yaml"))
 
 
 def _last_json(out: str) -> dict:
