@@ -240,11 +240,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=None, help="env steps per run (default 200k; quick: 2048)")
-    parser.add_argument("--out", default="benchmarks/results/ppo_vs_sb3/")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "ppo_vs_sb3"),
+                        help="output directory (default benchmarks/results/ppo_vs_sb3/)")
     parser.add_argument("--eval-episodes", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="tiny settings for a smoke run")
     parser.add_argument("--no-value-norm", action="store_true", help="turn our value normalisation off")
     args = parser.parse_args(argv)
+    try:
+        import stable_baselines3  # noqa: F401
+    except ImportError:
+        parser.error("stable-baselines3 is not installed: pip install -e '.[bench]'")
     hp = QUICK if args.quick else HYPERPARAMETERS
     steps = args.steps or (2048 if args.quick else 200_000)
     eval_episodes = 4 if args.quick and args.eval_episodes == 20 else args.eval_episodes

@@ -11,15 +11,6 @@ from imitate.models.energy import NCSN, EnergyTrainer
 from imitate.rewards.energy import Annealer, EnergyReward
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """Tiny nets run fastest on one thread; several threads on a busy 2-core box crawl."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def feed(annealer: Annealer, values: list[float]) -> list[int]:
     """Observe each value; returns the level after each observation."""
     levels = []

@@ -14,15 +14,6 @@ MIDPOINTS = torch.tensor([[0.0, 2.0], [2.0, 0.0], [0.0, -2.0], [-2.0, 0.0], [0.0
 FAR = torch.tensor([[6.0, 6.0], [-6.0, 0.0], [0.0, 7.0], [-5.0, -8.0]])
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """Tiny nets run fastest on one thread; several threads on a busy 2-core box crawl."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def mixture(n: int, generator: torch.Generator) -> torch.Tensor:
     """n samples (n, 2) from 4 tight Gaussian clusters (std 0.1) at (±2, ±2)."""
     idx = torch.randint(4, (n,), generator=generator)
