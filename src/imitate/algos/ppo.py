@@ -105,7 +105,7 @@ class PPO:
             buf_done = torch.zeros(T, N, device=self.device)
             transitions = []
             episodes = EpisodeStats.empty()
-            term_sums: dict[str, float] = {}
+            term_sums: dict[str, torch.Tensor] = {}  # stays on device: no per-step sync
             with torch.no_grad():
                 for t in range(T):
                     obs_n = model.normalize_obs(obs)
@@ -116,7 +116,7 @@ class PPO:
                     reward = self.reward(obs, action, step)
                     ep_return += reward  # before the truncation bootstrap: not part of the return
                     for key, value in getattr(self.reward, "last_terms", {}).items():
-                        term_sums[key] = term_sums.get(key, 0.0) + float(value.mean()) / T
+                        term_sums[key] = term_sums.get(key, 0.0) + value.float().mean() / T
                     if step.truncated.any():  # bootstrap through time limits
                         final_v = model.value(model.normalize_obs(step.final_obs))
                         reward = reward + cfg.gamma * final_v * step.truncated.float()
@@ -145,7 +145,7 @@ class PPO:
             self.iteration += 1
             self.global_step += self.batch_size
             stats = {**episodes.summary(), **losses, **reward_stats,
-                     **{f"reward/{k}": v for k, v in term_sums.items()},
+                     **{f"reward/{k}": float(v) for k, v in term_sums.items()},
                      "policy/action_std": float(model.log_std.detach().exp().mean())}
             if log is not None:
                 log(self.global_step, stats)
