@@ -36,3 +36,26 @@ def test_validation():
 def test_preset_then_override():
     cfg = resolve_config("maze", "near", {"seed": "4"})
     assert cfg.seed == 4 and cfg.w_task == 0.5 and cfg.w_energy == 0.5
+
+
+def test_task_fields_merge_into_run_configs():
+    from dataclasses import dataclass
+
+    from imitate.config import PPOConfig, apply_overrides, with_task_fields
+
+    @dataclass
+    class Options:
+        n_dim: int = 2
+
+        def validate(self):
+            if self.n_dim < 1:
+                raise ConfigError(f"n_dim must be at least 1, got {self.n_dim}")
+
+    cls = with_task_fields(PPOConfig, Options)
+    assert with_task_fields(PPOConfig, Options) is cls  # cached: reopened runs get the same type
+    cfg = apply_overrides(cls(), {"n_dim": "4", "lr": "1e-3"}, "test")
+    assert (cfg.n_dim, cfg.lr) == (4, 1e-3)
+    with pytest.raises(ConfigError, match="n_dim must be at least 1"):
+        apply_overrides(cls(), {"n_dim": "0"}, "test").validate()
+    with pytest.raises(ConfigError, match="valid keys: .*n_dim"):
+        apply_overrides(cls(), {"n_dimm": "3"}, "test")

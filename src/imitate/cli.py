@@ -13,21 +13,23 @@ EXPECTED_ERRORS = (ConfigError, DatasetError, CheckpointError, FloatingPointErro
 
 
 def _list(args) -> None:
-    from imitate.tasks import ALGOS, TASKS
+    from imitate.algorithms import ALGOS
+    from imitate.tasks import TASKS
     if args.what in ("tasks", "all"):
         print("tasks:")
         for name, task in sorted(TASKS.items()):
             print(f"  {name:12s} {task.description}")
     if args.what in ("algos", "all"):
         print("algos:")
-        for name, text in ALGOS.items():
-            print(f"  {name:12s} {text}")
+        for name, algo in ALGOS.items():
+            where = f" [{', '.join(algo.tasks)}]" if algo.tasks else ""
+            print(f"  {name:12s} {algo.description}{where}")
 
 
 def _data(args) -> None:
     from imitate import runner
     path, demos = runner.make_data(args.task, args.episodes, args.out, seed=args.seed,
-                                   progress=not args.no_progress)
+                                   progress=not args.no_progress, overrides=parse_overrides(args.options))
     print(f"wrote {demos.num_episodes} episodes ({len(demos.obs)} observations) to {path}")
 
 
@@ -78,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("data", help="write oracle demonstrations for a task")
     p.add_argument("task")
-    p.add_argument("--episodes", type=int, default=600, help="successful episodes to write (default 600)")
+    p.add_argument("options", nargs="*", metavar="key=value", help="task options, e.g. n_dim=4")
+    p.add_argument("--episodes", type=int, default=None, help="successful episodes to write (default: the task's)")
     p.add_argument("--out", default=None, help="output .npz (default data/TASK.npz)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-progress", action="store_true")

@@ -110,6 +110,168 @@ class NEARConfig(PPOConfig):
     energy_scale: float = 10.0  # r = tanh((E - m) / energy_scale)
 
 
+@dataclass
+class BCConfig(RunConfig):
+    """Behavioural cloning on (observation, action) demos: MSE regression or a mixture density net."""
+    demos: str = ""  # demonstration file with actions; empty: generate oracle demos into the run
+    demo_episodes: int = 2000  # oracle episodes when demos is empty
+    iterations: int = 10_000  # gradient steps
+    batch_size: int = 256
+    lr: float = 1e-3
+    lr_decay: float = 0.1  # cosine decay of the learning rate to lr * lr_decay at the last step
+    weight_decay: float = 0.0
+    width: int = 256  # ResNet MLP width
+    blocks: int = 2  # pre-activation residual blocks (2 linear layers each)
+    activation: str = "relu"
+    dropout: float = 0.0
+    mdn_components: int = 8  # mdn only
+    checkpoint_every: int = 1000  # iterations
+    eval_episodes: int = 100  # rollouts at the end of training (success rate)
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("demo_episodes", "iterations", "batch_size", "width", "blocks", "mdn_components",
+                     "checkpoint_every", "eval_episodes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.lr <= 0 or not 0 <= self.lr_decay <= 1:
+            raise ConfigError(f"lr must be positive and lr_decay in [0, 1], got {self.lr}, {self.lr_decay}")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.activation not in ("elu", "relu", "tanh", "silu"):
+            raise ConfigError(f"activation must be one of elu, relu, tanh, silu, got {self.activation!r}")
+
+
+@dataclass
+class IBCConfig(BCConfig):
+    """Implicit BC (SPEC §5): an energy E(o, a) trained by InfoNCE; actions by DFO or Langevin."""
+    counter_examples: int = 64  # negatives per sample, uniform in the normalised action box
+    temperature: float = 1.0  # InfoNCE logits are E / temperature
+    langevin_negatives: bool = False  # refine counter-examples by Langevin MCMC (+ gradient penalty)
+    inference: str = "dfo"  # dfo | langevin
+    dfo_samples: int = 1024
+    dfo_iterations: int = 3
+    dfo_noise: float = 0.33  # initial resampling noise (normalised action units), shrunk each iteration
+    dfo_shrink: float = 0.5
+    langevin_steps: int = 50  # MCMC steps at inference
+    langevin_train_steps: int = 25  # MCMC steps for training counter-examples
+    langevin_samples: int = 256  # chains per observation at inference
+    langevin_step_init: float = 0.1  # step size decays polynomially from init to final
+    langevin_step_final: float = 1e-5
+    langevin_power: float = 2.0
+    langevin_noise: float = 1.0  # scale of the injected Gaussian noise
+    langevin_grad_clip: float = 1.0  # per-component clip of dE/da (0: none)
+    langevin_delta_clip: float = 0.1  # per-step move clip, normalised action units
+    grad_penalty: float = 1.0  # weight of the gradient penalty on Langevin negatives
+    grad_margin: float = 1.0  # penalise max(0, ||dE/da||_inf - margin)^2
+
+    def validate(self) -> None:
+        super().validate()
+        if self.inference not in ("dfo", "langevin"):
+            raise ConfigError(f"inference must be 'dfo' or 'langevin', got {self.inference!r}")
+        for name in ("counter_examples", "dfo_samples", "dfo_iterations", "langevin_steps",
+                     "langevin_train_steps", "langevin_samples"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.temperature <= 0 or self.langevin_step_init <= 0 or self.langevin_step_final < 0:
+            raise ConfigError("temperature and langevin_step_init must be positive, langevin_step_final ≥ 0")
+
+
+@dataclass
+class IBCLangevinConfig(IBCConfig):
+    """IBC with Langevin-refined counter-examples and Langevin inference (algo ``ibc-langevin``)."""
+    langevin_negatives: bool = True
+    inference: str = "langevin"
+
+
+@dataclass
+class AMPConfig(PPOConfig):
+    """AMP: PPO on a discriminator's style reward (plus a weighted task reward), SPEC §3."""
+    demos: str = ""  # demonstration file; empty: generate oracle demos into the run
+    demo_episodes: int = 600  # oracle episodes when demos is empty
+    w_task: float = 0.5
+    w_style: float = 0.5
+    disc_hidden: tuple[int, ...] = (1024, 512)
+    disc_lr: float = 1e-4
+    disc_batch_size: int = 512  # expert pairs (and as many policy pairs) per discriminator step
+    disc_updates: int = 10  # discriminator steps per rollout
+    w_gp: float = 10.0  # gradient penalty on expert pairs (10 maze/Push-T, 5 humanoid)
+    logit_reg: float = 0.05  # weight of ‖last-layer weights‖²
+    disc_weight_decay: float = 1e-4
+    replay_size: int = 100_000  # past policy pairs kept for the discriminator
+    success_absorbing: bool = True  # on success terminations add w_style·r_amp·γ/(1−γ) (docs/amp_cem.md)
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("demo_episodes", "disc_batch_size", "disc_updates", "replay_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not self.disc_hidden or min(self.disc_hidden) < 1:
+            raise ConfigError(f"disc_hidden must be positive layer sizes, got {self.disc_hidden}")
+        if self.disc_lr <= 0:
+            raise ConfigError(f"disc_lr must be positive, got {self.disc_lr}")
+        for name in ("w_gp", "logit_reg", "disc_weight_decay"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be ≥ 0, got {getattr(self, name)}")
+
+
+@dataclass
+class CEMConfig(RunConfig):
+    """CEM model-predictive control scoring sampled action sequences by a NEAR energy (SPEC §1)."""
+    energy: str = ""  # the energy run directory (NEAR step 1) whose model scores plans
+    episodes: int = 20  # evaluation episodes, planned in parallel
+    horizon: int = 8  # actions per planned sequence
+    samples: int = 160  # candidate sequences per planning env per iteration
+    elite_frac: float = 0.1  # top fraction refitted each iteration
+    iterations: int = 3  # CEM refits per real step
+    init_std: float = 0.5  # sampling std of a fresh plan (actions live in [-1, 1])
+    min_std: float = 0.05
+    level: int = -1  # noise level of the energy; -1: the last (smallest σ)
+    w_energy: float = 1.0  # score = w_energy·Σ E(pair, σ) + w_task·Σ r_task over the horizon
+    w_task: float = 0.0
+    max_steps: int = 0  # real steps per episode; 0: the task's episode cap
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("episodes", "horizon", "samples", "iterations"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0 < self.elite_frac <= 1 or self.elite_frac * self.samples < 1:
+            raise ConfigError(f"elite_frac must be in (0, 1] and keep ≥ 1 of {self.samples} samples, "
+                              f"got {self.elite_frac}")
+        if self.init_std <= 0 or self.min_std < 0:
+            raise ConfigError("init_std must be positive and min_std ≥ 0")
+        if self.max_steps < 0:
+            raise ConfigError(f"max_steps must be ≥ 0, got {self.max_steps}")
+
+
+_MERGED: dict[tuple[type, type], type] = {}
+
+
+def with_task_fields(cls: type, task_fields: type | None) -> type:
+    """``cls`` extended with a task's own config fields (e.g. ``n_dim``, ``clip``), so that they
+    are flat ``key=value`` keys of every run on that task. The merged class is cached so runs
+    opened later get the same type."""
+    if task_fields is None:
+        return cls
+    key = (cls, task_fields)
+    if key not in _MERGED:
+        hints = typing.get_type_hints(task_fields)
+        extra = [(f.name, hints[f.name], dataclasses.field(default=f.default) if f.default is not dataclasses.MISSING
+                  else dataclasses.field(default_factory=f.default_factory)) for f in fields(task_fields)
+                 if f.name not in {g.name for g in fields(cls)}]
+        namespace = {"__module__": cls.__module__}
+        merged = dataclasses.make_dataclass(f"{cls.__name__}With{task_fields.__name__}", extra,
+                                            bases=(cls,), namespace=namespace)
+        if hasattr(task_fields, "validate"):
+            def validate(self, _base=cls.validate, _task=task_fields.validate):
+                _base(self)
+                _task(self)
+            merged.validate = validate
+        _MERGED[key] = merged
+    return _MERGED[key]
+
+
 def _is_optional(tp: Any) -> bool:
     return typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in typing.get_args(tp)
 

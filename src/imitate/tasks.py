@@ -1,4 +1,10 @@
-"""The task registry: how to build each task's env, its oracle and its trajectory plot."""
+"""The task registry: how to build each task's env, its oracle, its options and its plots.
+
+A task's own options (``n_dim`` of the particle, ``clip`` of the humanoid) live in its
+``env_config`` dataclass; they are merged into every run config of the task
+(``config.with_task_fields``) so they are flat ``key=value`` keys like any other, and the env
+factory and oracle receive the whole run config as ``cfg``.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,18 +18,19 @@ from imitate.config import ConfigError
 class Task:
     name: str
     description: str
-    make_env: Callable[..., Any]  # (num_envs, seed, device) -> VecEnv
-    oracle: Callable[..., Any]  # (num_episodes, seed, progress) -> Demonstrations
-    plot_trajectories: Callable[..., Any] | None = None  # (policy_trajs, demo_trajs, path)
+    make_env: Callable[..., Any]  # (num_envs, seed=0, device="cpu", cfg=None) -> VecEnv
+    oracle: Callable[..., Any] | None  # (num_episodes, seed=0, progress=False, cfg=None) -> Demonstrations
+    plot_trajectories: Callable[..., Any] | None = None  # (policy_trajs, demo_trajs, path, title=...)
+    env_config: type | None = None  # dataclass of task options merged into run configs
     default_episodes: int = 600
 
 
-def _maze_env(num_envs: int, seed: int = 0, device: str = "cpu"):
+def _maze_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
     from imitate.envs.maze import MazeEnv
     return MazeEnv(num_envs, seed=seed, device=device)
 
 
-def _maze_oracle(num_episodes: int, seed: int = 0, progress: bool = False):
+def _maze_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None):
     from imitate.data.oracles.maze import maze_oracle
     return maze_oracle(num_episodes, seed=seed, progress=progress)
 
@@ -37,19 +44,8 @@ TASKS: dict[str, Task] = {
     "maze": Task("maze", "NEAR's 2-D maze: reach the far corner (SPEC §1)", _maze_env, _maze_oracle, _maze_plot),
 }
 
-ALGOS: dict[str, str] = {
-    "ppo": "PPO on the task reward only (baseline)",
-    "energy": "NEAR step 1: NCSN energy model of expert transitions (denoising score matching)",
-    "near": "NEAR step 2: PPO on the annealed energy reward (+ task reward); energy=RUN_DIR or runs step 1 first",
-}
-
 
 def get_task(name: str) -> Task:
     if name not in TASKS:
         raise ConfigError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}")
     return TASKS[name]
-
-
-def check_algo(name: str) -> None:
-    if name not in ALGOS:
-        raise ConfigError(f"unknown algo {name!r}; available: {', '.join(sorted(ALGOS))}")

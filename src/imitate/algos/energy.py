@@ -1,9 +1,11 @@
 """NEAR step 1 as a run: demonstrations → NCSN energy model (denoising score matching)."""
 from __future__ import annotations
 
+import time
+
 import torch
 
-from imitate.config import EnergyConfig
+from imitate.config import ConfigError, EnergyConfig
 from imitate.data.dataset import Demonstrations
 from imitate.models.energy import NCSN, EnergyTrainer, batched_energy
 from imitate.utils.logger import Logger
@@ -20,7 +22,9 @@ def run_demos(task, cfg: EnergyConfig, run: Run) -> Demonstrations:
     path = run.dir / DEMOS_FILE
     if path.is_file():
         return Demonstrations.load(path, task=task.name)
-    demos = task.oracle(cfg.demo_episodes, seed=cfg.seed, progress=cfg.progress)
+    if task.oracle is None:
+        raise ConfigError(f"task {task.name!r} has no oracle: give demos=PATH")
+    demos = task.oracle(cfg.demo_episodes, seed=cfg.seed, progress=cfg.progress, cfg=cfg)
     demos.save(path)
     return demos
 
@@ -103,3 +107,27 @@ def energy_metrics(model: NCSN, data: torch.Tensor, seed: int = 0) -> dict[str, 
         out[f"energy_off_{name}"] = off_e
         out[f"energy_gap_{name}"] = on_e - off_e
     return out
+
+
+def train_energy_run(task, cfg: EnergyConfig, run: Run | None, state: dict | None) -> tuple[Run, dict]:
+    """Step 1 as a run: the demo file is checked before the run directory is created."""
+    from imitate.runner import guarded
+    if cfg.demos:
+        Demonstrations.load(cfg.demos, task=task.name)
+    run = run or Run.create(task.name, "energy", cfg)
+    started = time.time()
+    with guarded(run):
+        stats = train_energy(task, cfg, run, state)
+    return run, {"train_seconds": round(time.time() - started, 1), **stats}
+
+
+def evaluate_energy_run(run: Run, task, cfg: EnergyConfig) -> dict[str, float]:
+    """Landscape (maze) and energy-vs-distance plots, and the data/off-data energy gaps."""
+    from imitate.viz.energy import plot_energy_vs_distance, plot_maze_energy_landscape
+    state = run.load_checkpoint(run.task, "energy")
+    model = load_energy_model(run.dir, run.task, state["model_config"]["in_dim"])
+    data = run_demos(task, cfg, run).transitions()
+    if task.name == "maze":
+        plot_maze_energy_landscape(model, data, run.plots_dir / "energy_landscape.png")
+    plot_energy_vs_distance(model, data, run.plots_dir / "energy_vs_distance.png")
+    return energy_metrics(model, data, seed=cfg.seed)

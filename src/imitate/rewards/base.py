@@ -43,3 +43,8 @@ class TaskReward:
 
     def load_state_dict(self, state: dict) -> None:
         pass
+
+
+def make_task_reward(task, cfg, env) -> TaskReward:
+    """Reward factory of plain PPO (see ``algorithms.py``)."""
+    return TaskReward()

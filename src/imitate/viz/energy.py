@@ -6,7 +6,7 @@ the call.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,18 +50,59 @@ def _demo_paths(transitions: np.ndarray, max_paths: int) -> list[np.ndarray]:
 
 
 @torch.no_grad()
-def maze_energy_grid(model: NCSN, displacements: torch.Tensor, level: int,
-                     resolution: int = 64, chunk: int = 65_536) -> torch.Tensor:
-    """Mean energy over pairs (p, p+δ) for p on a resolution² grid of the arena; (R, R) [y, x]."""
-    device = model.sigmas.device
+def maze_pair_grid(score: Callable[[torch.Tensor], torch.Tensor], displacements: torch.Tensor,
+                   resolution: int = 64, chunk: int = 65_536,
+                   device: str | torch.device = "cpu") -> torch.Tensor:
+    """Mean ``score`` over pairs (p, p+δ) for p on a resolution² grid of the arena; (R, R) [y, x].
+
+    ``score`` maps raw maze pairs (B, 4) to (B,) values: an energy at one level (NEAR), a
+    discriminator logit or reward (AMP); the grid code is shared by every such landscape.
+    """
     axis = torch.linspace(0.0, ARENA_SIZE, resolution, device=device)
     gy, gx = torch.meshgrid(axis, axis, indexing="ij")
     points = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=-1)  # (P, 2)
     d = displacements.to(device)  # (K, 2)
     pairs = torch.cat([points[:, None, :].expand(-1, len(d), -1),
                        points[:, None, :] + d[None, :, :]], dim=-1).reshape(-1, 4)  # (P*K, 4)
-    energy = torch.cat([model.energy(x, level) for x in pairs.split(chunk)])  # (P*K,)
-    return energy.reshape(resolution, resolution, len(d)).mean(-1)  # (R, R)
+    values = torch.cat([score(x) for x in pairs.split(chunk)])  # (P*K,)
+    return values.reshape(resolution, resolution, len(d)).mean(-1)  # (R, R)
+
+
+@torch.no_grad()
+def maze_energy_grid(model: NCSN, displacements: torch.Tensor, level: int,
+                     resolution: int = 64, chunk: int = 65_536) -> torch.Tensor:
+    """Mean energy over pairs (p, p+δ) for p on a resolution² grid of the arena; (R, R) [y, x]."""
+    return maze_pair_grid(lambda x: model.energy(x, level), displacements, resolution, chunk,
+                          model.sigmas.device)
+
+
+def demo_displacements(demo_transitions: torch.Tensor, count: int,
+                       generator: torch.Generator | None = None) -> torch.Tensor:
+    """``count`` step displacements s_t+1 − s_t (K, 2) drawn from raw maze demo pairs (M, 4)."""
+    if demo_transitions.ndim != 2 or demo_transitions.shape[1] != 4:
+        raise ValueError(f"maze demo transitions must be (M, 4) raw pairs, got "
+                         f"{tuple(demo_transitions.shape)}")
+    generator = generator or torch.Generator().manual_seed(0)
+    demos = demo_transitions.detach().float().cpu()
+    steps = demos[:, 2:] - demos[:, :2]  # (M, 2)
+    return steps[torch.randperm(len(steps), generator=generator)[:min(count, len(steps))]]
+
+
+def draw_maze_panel(fig: Figure, ax, grid: np.ndarray, paths: list[np.ndarray], title: str,
+                    label: str, cmap: str = "viridis") -> None:
+    """One landscape panel: the (R, R) grid over the arena, inner walls, demo paths in white."""
+    im = ax.imshow(grid, origin="lower", extent=(0, ARENA_SIZE, 0, ARENA_SIZE),
+                   cmap=cmap, interpolation="bilinear")
+    fig.colorbar(im, ax=ax, shrink=0.8, label=label)
+    for xmin, ymin, xmax, ymax in INNER_WALLS:
+        ax.add_patch(Rectangle((xmin, ymin), xmax - xmin, ymax - ymin, facecolor="0.6",
+                               edgecolor="0.3", linewidth=0.5))
+    ax.add_collection(LineCollection(paths, colors="white", linewidths=0.8, alpha=0.8))
+    ax.set_xlim(0, ARENA_SIZE)
+    ax.set_ylim(0, ARENA_SIZE)
+    ax.set_aspect("equal")
+    ax.set_title(title)
+    ax.set_xlabel("x")
 
 
 def plot_maze_energy_landscape(model: NCSN, demo_transitions: torch.Tensor, path: str | Path,
@@ -73,15 +114,9 @@ def plot_maze_energy_landscape(model: NCSN, demo_transitions: torch.Tensor, path
     δ are ``num_displacements`` step displacements drawn from the demos (M, 4) raw pairs, so each
     pixel says how expert-like a typical demo step starting there looks to the model.
     """
-    if demo_transitions.ndim != 2 or demo_transitions.shape[1] != 4:
-        raise ValueError(f"maze demo transitions must be (M, 4) raw pairs, got "
-                         f"{tuple(demo_transitions.shape)}")
-    generator = generator or torch.Generator().manual_seed(0)
+    displacements = demo_displacements(demo_transitions, num_displacements, generator)  # (K, 2)
     levels = list(levels) if levels is not None else default_levels(model)
     demos = demo_transitions.detach().float().cpu()
-    steps = demos[:, 2:] - demos[:, :2]  # (M, 2)
-    k = min(num_displacements, len(steps))
-    displacements = steps[torch.randperm(len(steps), generator=generator)[:k]]  # (K, 2)
 
     fig = Figure(figsize=(4.2 * len(levels), 4.0), layout="constrained")
     axes = fig.subplots(1, len(levels), squeeze=False)[0]
@@ -94,18 +129,8 @@ def plot_maze_energy_landscape(model: NCSN, demo_transitions: torch.Tensor, path
         grid = grids.get(level)
         if grid is None:
             grid = maze_energy_grid(model, displacements, level, resolution).cpu().numpy()
-        im = ax.imshow(grid, origin="lower", extent=(0, ARENA_SIZE, 0, ARENA_SIZE),
-                       cmap="viridis", interpolation="bilinear")
-        fig.colorbar(im, ax=ax, shrink=0.8, label="mean energy")
-        for xmin, ymin, xmax, ymax in INNER_WALLS:
-            ax.add_patch(Rectangle((xmin, ymin), xmax - xmin, ymax - ymin, facecolor="0.6",
-                                   edgecolor="0.3", linewidth=0.5))
-        ax.add_collection(LineCollection(paths, colors="white", linewidths=0.8, alpha=0.8))
-        ax.set_xlim(0, ARENA_SIZE)
-        ax.set_ylim(0, ARENA_SIZE)
-        ax.set_aspect("equal")
-        ax.set_title(f"level {level}, σ = {float(model.sigmas[level]):.3g}")
-        ax.set_xlabel("x")
+        draw_maze_panel(fig, ax, grid, paths, f"level {level}, σ = {float(model.sigmas[level]):.3g}",
+                        "mean energy")
     axes[0].set_ylabel("y")
     fig.suptitle("NEAR energy landscape (mean over demo step displacements)")
     return _save(fig, path)
