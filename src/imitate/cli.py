@@ -69,6 +69,13 @@ def _demo(args) -> None:
     print(json.dumps(json.loads((near.dir / "metrics.json").read_text()), sort_keys=True))
 
 
+def _compare(args) -> None:
+    from imitate.compare import compare
+    base = compare(args.task, [a.strip() for a in args.algos.split(",")], parse_overrides(args.overrides))
+    print(f"comparison: {base}  (results.md, plots/curves.png)")
+    print(json.dumps(json.loads((base / "results.json").read_text()), sort_keys=True))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imitate", description=(
         "Learn behaviour from demonstrations with generative models (NEAR, AMP, DeepMimic, IBC, AIME)."))
@@ -103,6 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="write the plots that fit a run into RUN_DIR/plots")
     p.add_argument("run_dir")
     p.set_defaults(func=_plot)
+
+    p = sub.add_parser("compare", help="run ALGO[,ALGO...] x seeds on TASK in parallel; table and curves",
+                       epilog="examples: imitate compare maze ppo,near,amp seeds=3 | imitate compare maze ppo,near "
+                              "total_steps=200000 near.w_task=0.3 jobs=2 | imitate compare maze ppo,near resume=DIR. "
+                              "key=value goes to every algo, ALGO.key=value to one; seeds (3), jobs (CPU count), "
+                              "out_dir and resume belong to compare.")
+    p.add_argument("task")
+    p.add_argument("algos", metavar="ALGO[,ALGO...]")
+    p.add_argument("overrides", nargs="*", metavar="key=value")
+    p.set_defaults(func=_compare)
 
     p = sub.add_parser("demo", help="the main job: NEAR learns the maze end to end",
                        epilog="overrides go to the NEAR policy run; prefix energy. for step 1 (energy.iterations=5000)")

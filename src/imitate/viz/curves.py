@@ -27,3 +27,36 @@ def plot_learning_curves(rows: list[dict[str, float]], keys: list[str], path: st
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+def plot_curves_with_spread(groups: dict[str, list[list[dict[str, float]]]], keys: list[str],
+                            path: str | Path, title: str = "", points: int = 50) -> Path | None:
+    """One panel per key; per group the mean over runs with a ±1 std band, on a common step grid."""
+    import numpy as np
+    keys = [k for k in keys if any(k in r for runs in groups.values() for rows in runs for r in rows)]
+    if not keys:
+        return None
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.4), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        for label, runs in groups.items():
+            series = [np.array([(r["step"], r[key]) for r in rows if key in r]) for rows in runs]
+            series = [s for s in series if len(s) > 1]
+            if not series:
+                continue
+            end = min(s[-1, 0] for s in series)
+            grid = np.linspace(max(s[0, 0] for s in series), end, points)
+            values = np.stack([np.interp(grid, s[:, 0], s[:, 1]) for s in series])
+            mean, std = values.mean(0), values.std(0)
+            line, = ax.plot(grid, mean, lw=1.5, label=f"{label} ({len(series)})")
+            ax.fill_between(grid, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+        ax.set_title(key)
+        ax.set_xlabel("env steps")
+        ax.grid(alpha=0.3)
+    if axes[0][0].get_legend_handles_labels()[0]:
+        axes[0][0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
