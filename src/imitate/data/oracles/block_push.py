@@ -96,9 +96,11 @@ class PushController:
         return np.clip((desired - s) / MAX_DELTA_M, -1.0, 1.0)
 
 
-def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Launch n episodes at once; return obs (T+1, 10) and actions (T+1, 2) of the successes."""
-    env = BlockPushEnv(n, seed=int(rng.integers(2 ** 31)))
+def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray], dict]:
+    """Launch n episodes at once; return obs (T+1, 10) and actions (T+1, 2) of the successes, and
+    {"env_seed", "kept": their indices in the batch} so a test can replay them."""
+    env_seed = int(rng.integers(2 ** 31))
+    env = BlockPushEnv(n, seed=env_seed)
     ctrl = PushController(n, rng)
     obs = env.reset().numpy().astype(np.float64)
     traj, acts = [obs.copy()], []
@@ -121,7 +123,7 @@ def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list
         a = act_arr[:end[i], i]
         obs_out.append(traj_arr[:end[i] + 1, i])
         act_out.append(np.concatenate([a, a[-1:]]))
-    return obs_out, act_out
+    return obs_out, act_out, {"env_seed": env_seed, "kept": np.flatnonzero(success).tolist()}
 
 
 def block_push_oracle(num_episodes: int, seed: int = 0, progress: bool = False,
@@ -137,7 +139,7 @@ def block_push_oracle(num_episodes: int, seed: int = 0, progress: bool = False,
         while len(obs) < num_episodes:
             need = num_episodes - len(obs)
             batch = min(MAX_BATCH, math.ceil(need * BATCH_SLACK) + 4)
-            o, a = _run_batch(batch, rng)
+            o, a, _ = _run_batch(batch, rng)
             launched += batch
             succeeded += len(o)
             obs += o[:need]

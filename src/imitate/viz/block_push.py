@@ -1,0 +1,51 @@
+"""Block-pushing drawings: pusher and block paths over the table, with the start and the target."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from imitate.envs.block_push import BLOCK_HALF_M, SUCCESS_DIST_M, WORKSPACE  # noqa: E402
+
+
+def _draw_episode(ax, traj: np.ndarray, color: str, alpha: float) -> None:
+    """traj (T, 10) observations: pusher path thin, block path thick, start square, target ring."""
+    ax.plot(traj[:, 0], traj[:, 1], color=color, alpha=alpha * 0.6, lw=0.8, ls="--")
+    ax.plot(traj[:, 4], traj[:, 5], color=color, alpha=alpha, lw=1.6)
+    x, y = traj[0, 4], traj[0, 5]
+    yaw = np.arctan2(traj[0, 6], traj[0, 7])
+    corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * BLOCK_HALF_M
+    rot = np.array([[np.cos(yaw), -np.sin(yaw)], [np.sin(yaw), np.cos(yaw)]])
+    ax.add_patch(plt.Polygon(corners @ rot.T + [x, y], closed=True, fill=False, ec=color,
+                             alpha=alpha, lw=0.8))
+    ax.add_patch(plt.Circle(traj[0, 8:10], SUCCESS_DIST_M, color="tab:green", alpha=0.15, lw=0))
+    ax.plot(traj[-1, 4], traj[-1, 5], "o", color=color, ms=2.5, alpha=alpha)
+
+
+def plot_block_push_trajectories(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray] | None,
+                                 path: str | Path, title: str = "policy", limit: int = 20) -> Path:
+    """Policy episodes beside demonstration episodes: block paths solid, pusher paths dashed,
+    start block outlined, target disc (success radius) green."""
+    panels = [(title, policy_trajs, "tab:blue")]
+    if demo_trajs:
+        panels.append(("demonstrations", demo_trajs, "tab:orange"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.6), squeeze=False)
+    for ax, (name, trajs, color) in zip(axes[0], panels):
+        for traj in trajs[:limit]:
+            _draw_episode(ax, np.asarray(traj), color, alpha=0.7)
+        ax.set_xlim(*WORKSPACE[0])
+        ax.set_ylim(*WORKSPACE[1])
+        ax.set_aspect("equal")
+        ax.set_title(f"{name} ({min(limit, len(trajs))} of {len(trajs)})", fontsize=9)
+        ax.set_xlabel("x (m)")
+        ax.set_ylabel("y (m)")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
