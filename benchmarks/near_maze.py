@@ -1,11 +1,16 @@
-"""NEAR on the maze vs PPO on the sparse task reward alone, same policy budget, several seeds.
+"""NEAR on the maze vs PPO on the sparse task reward alone (and AMP, CEM), same policy budget,
+several seeds.
 
 For each seed: `imitate train maze energy` (oracle demos + energy model), then
-`imitate train maze near energy=RUN`, and `imitate train maze ppo` as the baseline. Each run
-ends with an evaluation over `eval_episodes` (default 100) deterministic episodes. Runs go two at
-a time (the machine has two cores). Prints one JSON object and writes a markdown table.
+`imitate train maze near energy=RUN`; `imitate train maze ppo` and `imitate train maze amp` as
+baselines; `imitate train maze cem energy=RUN` plans with that seed's energy model (trained
+here if NEAR is not in the list). Each run ends with an evaluation over `eval_episodes`
+(default 100) deterministic episodes, which also reports `demo_distance`: the mean distance (arena
+units) from visited states to the nearest demonstrated state. Runs go two at a time (the
+machine has two cores). Prints one JSON object and writes a markdown table.
 
-    python benchmarks/near_maze.py --seeds 0,1,2 --out benchmarks/results/near_maze
+    python benchmarks/near_maze.py --seeds 0,1,2 --algos near,ppo --out benchmarks/results/near_maze
+    python benchmarks/near_maze.py --algos amp,cem --out benchmarks/results/maze_amp_cem
 """
 from __future__ import annotations
 
@@ -31,28 +36,47 @@ def imitate(*args: str) -> dict:
     return {"run": run_dir, **json.loads(proc.stdout.strip().splitlines()[-1])}
 
 
+def row(algo: str, seed: int, metrics: dict, start: float, **extra) -> dict:
+    return {"seed": seed, "algo": algo, "success_rate": metrics["success_rate"],
+            "episode_length": metrics["episode_length"], "demo_distance": metrics.get("demo_distance", float("nan")),
+            "policy_seconds": metrics.get("train_seconds", 0.0), "total_seconds": round(time.time() - start, 1),
+            "env_steps": metrics.get("env_steps", 0), "run": metrics["run"], **extra}
+
+
+def energy_seed(seed: int, out_dir: str) -> dict:
+    return imitate("maze", "energy", f"seed={seed}", f"out_dir={out_dir}")
+
+
 def near_seed(seed: int, out_dir: str, extra: list[str]) -> dict:
     start = time.time()
-    energy = imitate("maze", "energy", f"seed={seed}", f"out_dir={out_dir}")
+    energy = energy_seed(seed, out_dir)
     near = imitate("maze", "near", f"energy={energy['run']}", f"seed={seed}", f"out_dir={out_dir}", *extra)
-    return {"seed": seed, "algo": "near", "success_rate": near["success_rate"],
-            "episode_length": near["episode_length"], "energy_seconds": energy["train_seconds"],
-            "policy_seconds": near["train_seconds"], "total_seconds": round(time.time() - start, 1),
-            "env_steps": near["env_steps"], "run": near["run"], "energy_run": energy["run"]}
+    return row("near", seed, near, start, energy_seconds=energy["train_seconds"], energy_run=energy["run"])
 
 
-def ppo_seed(seed: int, out_dir: str, extra: list[str]) -> dict:
+def baseline(algo: str):
+    def run(seed: int, out_dir: str, extra: list[str]) -> dict:
+        start = time.time()
+        return row(algo, seed, imitate("maze", algo, f"seed={seed}", f"out_dir={out_dir}", *extra), start)
+    return run
+
+
+def cem_seed(seed: int, out_dir: str, extra: list[str]) -> dict:
+    """CEM plans with this seed's energy model; it has no policy to train, so no overrides."""
     start = time.time()
-    ppo = imitate("maze", "ppo", f"seed={seed}", f"out_dir={out_dir}", *extra)
-    return {"seed": seed, "algo": "ppo", "success_rate": ppo["success_rate"],
-            "episode_length": ppo["episode_length"], "policy_seconds": ppo["train_seconds"],
-            "total_seconds": round(time.time() - start, 1), "env_steps": ppo["env_steps"], "run": ppo["run"]}
+    found = sorted(Path(out_dir, "maze", "energy").glob(f"*-{seed}"))
+    energy_run = str(found[-1]) if found else energy_seed(seed, out_dir)["run"]
+    return row("cem", seed, imitate("maze", "cem", f"energy={energy_run}", f"seed={seed}", f"out_dir={out_dir}"),
+               start, energy_run=energy_run)
+
+
+RUNNERS = {"near": near_seed, "ppo": baseline("ppo"), "amp": baseline("amp"), "cem": cem_seed}
 
 
 def summarise(rows: list[dict], algo: str) -> dict:
     mine = [r for r in rows if r["algo"] == algo]
     out = {}
-    for key in ("success_rate", "episode_length", "total_seconds"):
+    for key in ("success_rate", "episode_length", "demo_distance", "total_seconds"):
         values = [r[key] for r in mine]
         out[key] = {"mean": statistics.mean(values), "std": statistics.pstdev(values)}
     return out
@@ -63,25 +87,32 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--out", default="benchmarks/results/near_maze")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--algos", default="near,ppo", help="comma list of near, ppo, amp, cem (cem runs last)")
     parser.add_argument("overrides", nargs="*", help="key=value for both policy runs (e.g. total_steps=500000)")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     out = Path(args.out)
     runs_dir = str(out / "runs")
-    jobs = [(near_seed, s) for s in seeds] + [(ppo_seed, s) for s in seeds]
+    algos = args.algos.split(",")
+    jobs = [(RUNNERS[a], s) for a in algos if a != "cem" for s in seeds]
     with ThreadPoolExecutor(args.workers) as pool:
         rows = list(pool.map(lambda job: job[0](job[1], runs_dir, args.overrides), jobs))
+        if "cem" in algos:  # after NEAR, so it reuses NEAR's energy models
+            rows += list(pool.map(lambda s: cem_seed(s, runs_dir, []), seeds))
     result = {"benchmark": "near_maze", "seeds": seeds, "overrides": args.overrides,
-              "near": summarise(rows, "near"), "ppo": summarise(rows, "ppo"), "runs": rows}
+              **{a: summarise(rows, a) for a in algos}, "runs": rows}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result, indent=2))
-    lines = ["| algo | seed | success rate | episode length | wall time (s) |", "|---|---|---|---|---|"]
+    lines = ["| algo | seed | success rate | episode length | demo distance | wall time (s) |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['algo']} | {r['seed']} | {r['success_rate']:.2f} | {r['episode_length']:.1f} | {r['total_seconds']:.0f} |")
-    for algo in ("near", "ppo"):
+        lines.append(f"| {r['algo']} | {r['seed']} | {r['success_rate']:.2f} | {r['episode_length']:.1f} | "
+                     f"{r['demo_distance']:.1f} | {r['total_seconds']:.0f} |")
+    for algo in algos:
         s = result[algo]
         lines.append(f"| **{algo}** | mean ± std | {s['success_rate']['mean']:.2f} ± {s['success_rate']['std']:.2f} | "
                      f"{s['episode_length']['mean']:.1f} ± {s['episode_length']['std']:.1f} | "
+                     f"{s['demo_distance']['mean']:.1f} ± {s['demo_distance']['std']:.1f} | "
                      f"{s['total_seconds']['mean']:.0f} ± {s['total_seconds']['std']:.0f} |")
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print(json.dumps(result))

@@ -230,3 +230,25 @@ def test_trained_model_rewards_expert_like_transitions_more():
     assert math.isfinite(r_expert)
     assert r_expert > r_backward + 0.3
     assert r_expert > r_off + 0.3
+
+
+def test_normalised_reward_has_unit_scale_at_large_sigma():
+    """At level 0 (σ = 20) raw energies barely vary, so tanh((E − m)/10) is ~0; dividing by the
+    rollouts' energy std gives the term a spread of order one."""
+    model = tiny_model(6)
+    g = torch.Generator().manual_seed(7)
+    x = torch.rand(512, 4, generator=g) * 512
+    step = fake_step(x, torch.zeros(512))
+    plain = EnergyReward(model, w_task=0.0, w_energy=1.0, fixed_level=0)(None, None, step)
+    normed_reward = EnergyReward(model, w_task=0.0, w_energy=1.0, fixed_level=0, scale=1.0, normalise=True)
+    normed = normed_reward(None, None, step)
+    assert plain.std() < 0.05
+    assert 0.4 < normed.std() < 1.0
+    assert torch.equal(plain.argsort(), normed.argsort())  # same ranking, new scale
+    for _ in range(3):
+        stats = normed_reward.update(x)
+    with torch.no_grad():
+        assert stats["near/spread"] == pytest.approx(model.energy(x, 0).std().item(), rel=1e-4)
+    restored = EnergyReward(tiny_model(6), fixed_level=0, scale=1.0, normalise=True)
+    restored.load_state_dict(normed_reward.state_dict())
+    assert restored.spread == normed_reward.spread

@@ -18,4 +18,5 @@ def make_near_reward(task, cfg: NEARConfig, env) -> EnergyReward:
     model = load_energy_model(cfg.energy, task.name, 2 * env.style_dim)
     return EnergyReward(model.to(env.device), w_task=cfg.w_task, w_energy=cfg.w_energy,
                         fixed_level=None if cfg.fixed_level < 0 else cfg.fixed_level,
-                        scale=cfg.energy_scale)
+                        scale=cfg.energy_scale, normalise=cfg.normalise_energy,
+                        absorbing_value=cfg.gamma / (1 - cfg.gamma) if cfg.absorbing_success and cfg.gamma < 1 else 0.0)

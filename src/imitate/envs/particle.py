@@ -12,27 +12,14 @@ at some time, and is within 0.05 of goal 2 at the end. The reward is 1 then, els
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
-from imitate.config import ConfigError
 from imitate.envs.base import StepResult
 
 KP, KV = 10.0, 5.0  # PD gains
 SUBSTEPS, SUBSTEP_S = 10, 0.005  # 200 Hz physics, 20 Hz control
 MAX_EPISODE_STEPS = 50
 GOAL_DISTANCE = 0.05  # success threshold
-
-
-@dataclass
-class ParticleOptions:
-    """Task options of the particle (merged into every run config of the task)."""
-    n_dim: int = 2  # dimensions of the space; observation 4*n_dim, action n_dim
-
-    def validate(self) -> None:
-        if not 1 <= self.n_dim <= 64:
-            raise ConfigError(f"n_dim must be between 1 and 64, got {self.n_dim}")
 
 
 class ParticleEnv:

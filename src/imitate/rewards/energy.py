@@ -103,7 +103,7 @@ class EnergyReward:
 
     def __init__(self, model: NCSN, w_task: float = 0.5, w_energy: float = 0.5,
                  fixed_level: int | None = None, offset_window: int = 3, scale: float = 10.0,
-                 rel_improvement: float = 0.02):
+                 rel_improvement: float = 0.02, normalise: bool = False, absorbing_value: float = 0.0):
         self.model = model
         model.eval()
         model.requires_grad_(False)
@@ -111,6 +111,10 @@ class EnergyReward:
         self.w_task = w_task
         self.w_energy = w_energy
         self.scale = scale
+        self.normalise = normalise
+        self.absorbing_value = absorbing_value
+        self.spread_history: deque[float] = deque(maxlen=offset_window)
+        self.provisional_spread: float | None = None
         self.annealer = Annealer(model.num_levels, fixed_level, rel_improvement=rel_improvement)
         self.offset_history: deque[float] = deque(maxlen=offset_window)
         self.provisional_offset: float | None = None
@@ -127,15 +131,34 @@ class EnergyReward:
             return sum(self.offset_history) / len(self.offset_history)
         return self.provisional_offset
 
+    @property
+    def spread(self) -> float:
+        """The divisor of (E − m): ``scale``, times the rollouts' energy std when normalising.
+
+        Why normalise: v2 energies are f(x)/σ and our f is O(0.1), so at the large σ where
+        annealing starts E varies by ~1e-3 and tanh((E − m)/10) by ~1e-4: the energy term is
+        noise next to the task reward. Dividing by the recent spread of rollout energies (a
+        moving window like m) gives the term unit scale at every level."""
+        if not self.normalise:
+            return self.scale
+        std = (sum(self.spread_history) / len(self.spread_history) if self.spread_history
+               else self.provisional_spread)
+        return self.scale * max(std or 1.0, 1e-8)
+
     def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
         """Reward (N,) for one batched env step, from its transition pairs (N, 2*style_dim)."""
         with torch.no_grad():
             energy = self.model.energy(step.transition, self.level)  # (N,)
         if self.offset is None:
             self.provisional_offset = energy.mean().item()
-        r_energy = torch.tanh((energy - self.offset) / self.scale)  # (N,)
+            self.provisional_spread = energy.std().item() if len(energy) > 1 else 1.0
+        r_energy = torch.tanh((energy - self.offset) / self.spread)  # (N,)
         task = step.reward.to(energy.dtype)
         total = self.w_task * task + self.w_energy * r_energy
+        if self.absorbing_value:
+            # A success ends in an absorbing state worth the best energy reward forever after,
+            # so ending well is never worse than loitering on positive rewards (survival bias).
+            total = total + self.w_energy * self.absorbing_value * (step.terminated & step.success).to(total.dtype)
         self.last_terms = {"task": step.reward, "energy": energy, "r_energy": r_energy}
         return total
 
@@ -146,21 +169,27 @@ class EnergyReward:
         level switch; ``near/sigma_level`` and ``near/sigma`` are the level for the next rollout.
         """
         level = self.level
-        mean_energy = batched_energy(self.model, transitions, level).mean().item()
+        energies = batched_energy(self.model, transitions, level)
+        mean_energy = energies.mean().item()
         self.offset_history.append(mean_energy)
-        offset = self.offset
+        self.spread_history.append(energies.std().item() if len(energies) > 1 else 1.0)
+        offset, spread = self.offset, self.spread
         if self.annealer.observe(mean_energy):
             self.offset_history.clear()
+            self.spread_history.clear()
             self.provisional_offset = None
         return {"near/sigma_level": self.level,
                 "near/sigma": float(self.model.sigmas[self.level]),
                 "near/mean_energy": mean_energy,
-                "near/offset": float(offset)}
+                "near/offset": float(offset),
+                "near/spread": float(spread)}
 
     def state_dict(self) -> dict:
         return {"annealer": self.annealer.state_dict(),
                 "offset_history": list(self.offset_history),
                 "provisional_offset": self.provisional_offset,
+                "spread_history": list(self.spread_history),
+                "provisional_spread": self.provisional_spread,
                 "model": self.model.state_dict(), "model_config": dict(self.model.config)}
 
     def load_state_dict(self, state: dict) -> None:
@@ -172,3 +201,5 @@ class EnergyReward:
         self.annealer.load_state_dict(state["annealer"])
         self.offset_history = deque(state["offset_history"], maxlen=self.offset_history.maxlen)
         self.provisional_offset = state["provisional_offset"]
+        self.spread_history = deque(state.get("spread_history", []), maxlen=self.spread_history.maxlen)
+        self.provisional_spread = state.get("provisional_spread")

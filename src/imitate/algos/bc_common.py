@@ -1,0 +1,229 @@
+"""What every behavioural-cloning method shares (IBC, MSE, MDN): normalisation, the policy
+interface, the training loop as a run, and evaluation by batched rollouts.
+
+A method is a ``BCPolicy`` subclass with two methods on normalised tensors:
+``loss(obs_n, act_n, generator) -> (loss, stats)`` and ``act_normalized(obs_n, generator)``.
+Normalisation (IBC's, SPEC §5): observations are z-scored; actions are mapped to [-1, 1] from
+the dataset's min/max widened by 5% of the range on each side. The normaliser is a buffer of
+the policy module, so the checkpoint alone rebuilds a working policy.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from imitate.config import BCConfig
+from imitate.data.dataset import DatasetError, Demonstrations
+from imitate.utils.logger import Logger
+from imitate.utils.progress import progress_bar
+from imitate.utils.run import CheckpointError, Run
+
+ACTION_MARGIN = 0.05  # widen the action bounds by this fraction of the range on each side
+MIN_STD = 1e-6  # observation dimensions that never vary are left unscaled
+
+
+class BCNormalizer(nn.Module):
+    """Observation z-scoring and action min/max → [-1, 1]; fitted once on the demonstrations."""
+
+    def __init__(self, obs_dim: int, act_dim: int):
+        super().__init__()
+        self.register_buffer("obs_mean", torch.zeros(obs_dim))
+        self.register_buffer("obs_std", torch.ones(obs_dim))
+        self.register_buffer("act_low", -torch.ones(act_dim))
+        self.register_buffer("act_high", torch.ones(act_dim))
+
+    @torch.no_grad()
+    def fit(self, obs: torch.Tensor, actions: torch.Tensor) -> None:
+        self.obs_mean.copy_(obs.mean(0))
+        std = obs.std(0)
+        self.obs_std.copy_(torch.where(std > MIN_STD, std, torch.ones_like(std)))
+        low, high = actions.min(0).values, actions.max(0).values
+        span = (high - low).clamp_min(1e-3)  # a constant action dimension still gets a box
+        self.act_low.copy_(low - ACTION_MARGIN * span)
+        self.act_high.copy_(high + ACTION_MARGIN * span)
+
+    def obs(self, obs: torch.Tensor) -> torch.Tensor:
+        return (obs - self.obs_mean) / self.obs_std
+
+    def action(self, action: torch.Tensor) -> torch.Tensor:
+        return 2.0 * (action - self.act_low) / (self.act_high - self.act_low) - 1.0
+
+    def unaction(self, action_n: torch.Tensor) -> torch.Tensor:
+        return self.act_low + (action_n + 1.0) * 0.5 * (self.act_high - self.act_low)
+
+
+class BCPolicy(nn.Module):
+    """A cloned policy: a normaliser plus a method-specific model; ``act`` speaks env units."""
+
+    def __init__(self, obs_dim: int, act_dim: int):
+        super().__init__()
+        self.obs_dim, self.act_dim = obs_dim, act_dim
+        self.normalizer = BCNormalizer(obs_dim, act_dim)
+
+    def loss(self, obs_n: torch.Tensor, act_n: torch.Tensor,
+             generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+        raise NotImplementedError
+
+    def act_normalized(self, obs_n: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def act(self, obs: torch.Tensor, deterministic: bool = True,
+            generator: torch.Generator | None = None) -> torch.Tensor:
+        """(N, obs_dim) env observations → (N, act_dim) env actions, clipped to [-1, 1]."""
+        action_n = self.act_normalized(self.normalizer.obs(obs), generator)
+        return self.normalizer.unaction(action_n).clamp(-1.0, 1.0)
+
+
+class BCTrainer:
+    """AdamW with a cosine learning-rate decay; one ``step`` per minibatch of normalised pairs."""
+
+    def __init__(self, policy: BCPolicy, cfg: BCConfig):
+        self.policy, self.cfg = policy, cfg
+        self.optimizer = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.iteration = 0
+
+    def _lr(self) -> float:
+        frac = min(1.0, self.iteration / self.cfg.iterations)
+        return self.cfg.lr * (self.cfg.lr_decay + (1 - self.cfg.lr_decay) * 0.5 * (1 + math.cos(math.pi * frac)))
+
+    def step(self, obs_n: torch.Tensor, act_n: torch.Tensor, generator: torch.Generator) -> dict[str, float]:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self._lr()
+        self.policy.train()
+        loss, stats = self.policy.loss(obs_n, act_n, generator)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss is {loss.item()} at iteration {self.iteration}; "
+                                     f"the last good checkpoint is kept")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.iteration += 1
+        return {"loss": loss.item(), **stats}
+
+    def fit(self, obs_n: torch.Tensor, act_n: torch.Tensor, generator: torch.Generator,
+            until: int | None = None, callback: Callable[[int, dict], None] | None = None) -> dict[str, float]:
+        """Minibatch steps on (M, O) / (M, A) normalised pairs until ``until`` (default cfg.iterations)."""
+        until = self.cfg.iterations if until is None else until
+        stats: dict[str, float] = {}
+        while self.iteration < until:
+            idx = torch.randint(len(obs_n), (self.cfg.batch_size,), generator=generator, device=obs_n.device)
+            stats = self.step(obs_n[idx], act_n[idx], generator)
+            if callback is not None:
+                callback(self.iteration, stats)
+        return stats
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"policy": self.policy.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "iteration": self.iteration}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.policy.load_state_dict(state["policy"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.iteration = state["iteration"]
+
+
+# -- runs -------------------------------------------------------------------------------------
+BuildPolicy = Callable[[Any, int, int], BCPolicy]  # (cfg, obs_dim, act_dim) -> policy
+
+
+def check_demos(demos: Demonstrations, env, where: str) -> None:
+    """Demos must carry actions and match the task's observation/action sizes (e.g. its n_dim)."""
+    if demos.actions is None:
+        raise DatasetError(f"{where}: behavioural cloning needs actions; this file has observations only")
+    if demos.obs.shape[1] != env.obs_dim or demos.actions.shape[1] != env.act_dim:
+        raise DatasetError(f"{where}: obs/action sizes {demos.obs.shape[1]}/{demos.actions.shape[1]} do not "
+                           f"match the task's {env.obs_dim}/{env.act_dim} (another n_dim?)")
+
+
+def load_policy(run: Run, task, cfg: Any, build: BuildPolicy, env=None) -> BCPolicy:
+    """The trained policy of a BC run, checked against the task's sizes."""
+    env = env or task.make_env(1, seed=cfg.seed, cfg=cfg)
+    state = run.load_checkpoint(run.task, run.algo)
+    policy = build(cfg, env.obs_dim, env.act_dim)
+    try:
+        policy.load_state_dict(state["trainer"]["policy"])
+    except (KeyError, RuntimeError) as exc:
+        raise CheckpointError(f"{run.checkpoint_path}: policy does not fit task {run.task!r} "
+                              f"({str(exc).splitlines()[0]})") from None
+    return policy.to(env.device).eval()
+
+
+def train_bc_run(task, algo_name: str, cfg: BCConfig, run: Run | None, state: dict | None,
+                 build: BuildPolicy) -> tuple[Run, dict]:
+    """Behavioural cloning as a run: demos (given or oracle, saved into the run) → trained policy.
+
+    Checkpoints hold the policy (with its normaliser), optimiser, iteration and RNG state, so
+    ``resume=RUN_DIR`` continues exactly where the last checkpoint left off.
+    """
+    from imitate.algos.energy import run_demos
+    from imitate.runner import guarded
+    env = task.make_env(1, seed=cfg.seed, cfg=cfg)
+    if cfg.demos:  # check the file before creating anything
+        check_demos(Demonstrations.load(cfg.demos, task=task.name), env, cfg.demos)
+    run = run or Run.create(task.name, algo_name, cfg)
+    started = time.time() - (state or {}).get("train_seconds", 0.0)
+    with guarded(run):
+        demos = run_demos(task, cfg, run)
+        check_demos(demos, env, cfg.demos or str(run.dir))
+        device = torch.device(cfg.device)
+        obs, actions = torch.from_numpy(demos.obs).to(device), torch.from_numpy(demos.actions).to(device)
+        torch.manual_seed(cfg.seed)  # weight init: runs with the same seed are repeatable
+        policy = build(cfg, env.obs_dim, env.act_dim).to(device)
+        trainer = BCTrainer(policy, cfg)
+        generator = torch.Generator(device=device).manual_seed(cfg.seed)
+        if state is not None:
+            try:
+                trainer.load_state_dict(state["trainer"])
+            except (KeyError, ValueError, RuntimeError) as exc:
+                raise CheckpointError(f"checkpoint does not fit this run: {str(exc).splitlines()[0]}") from None
+            generator.set_state(state["generator"])
+        else:
+            policy.normalizer.fit(obs, actions)
+        obs_n, act_n = policy.normalizer.obs(obs), policy.normalizer.action(actions)
+
+        def checkpoint() -> None:
+            run.save_checkpoint({"trainer": trainer.state_dict(), "generator": generator.get_state(),
+                                 "train_seconds": time.time() - started})
+
+        logger = Logger(run.dir)
+        bar = progress_bar(cfg.iterations, desc=algo_name, initial=trainer.iteration, enabled=cfg.progress)
+        running: dict[str, float] = {}
+
+        def callback(iteration: int, stats: dict[str, float]) -> None:
+            for k, v in stats.items():
+                running[k] = v if k not in running else 0.95 * running[k] + 0.05 * v
+            bar.update(1)
+            if iteration % 100 == 0 or iteration == cfg.iterations:
+                logger.log(iteration, {f"bc/{k}": v for k, v in running.items()})
+                bar.set_postfix(loss=f"{running['loss']:.4f}")
+            if iteration % cfg.checkpoint_every == 0 or iteration == cfg.iterations:
+                checkpoint()
+        try:
+            trainer.fit(obs_n, act_n, generator, callback=callback)
+        finally:
+            bar.close()
+            logger.close()
+    return run, {"train_seconds": round(time.time() - started, 1), "iterations": trainer.iteration,
+                 "final_loss": running.get("loss", float("nan")), "demo_pairs": int(len(obs))}
+
+
+def evaluate_bc_run(run: Run, task, cfg: Any, episodes: int, build: BuildPolicy) -> tuple[dict, BCPolicy, Any]:
+    """Roll the policy out for one episode in each of ``episodes`` env copies; trajectory plot.
+
+    Returns (metrics, policy, EvalResult) so a method can add its own plots."""
+    from imitate.eval.rollouts import evaluate_policy
+    from imitate.runner import demo_trajectories
+    env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg, device=cfg.device)
+    policy = load_policy(run, task, cfg, build, env)
+    started = time.time()
+    result = evaluate_policy(policy, env, seed=cfg.seed + 10_000)
+    metrics = {**result.metrics(), "eval_seconds": round(time.time() - started, 1)}
+    if task.plot_trajectories is not None:
+        task.plot_trajectories(result.trajectories, demo_trajectories(run, cfg, task),
+                               run.plots_dir / "trajectories.png", title=f"{run.algo} policy")
+    return metrics, policy, result

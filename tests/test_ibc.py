@@ -1,0 +1,173 @@
+"""IBC and the explicit baselines: InfoNCE on a bimodal toy, DFO/Langevin optimise a known energy,
+NaN-free MDN likelihood, normalisation, the CLI run (train, resume, evaluate), and a learning check."""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from imitate.algos.bc import MDNPolicy, MSEPolicy
+from imitate.algos.bc_common import BCNormalizer, BCTrainer
+from imitate.algos.ibc import ImplicitPolicy, dfo, gradient_penalty, langevin_argmax, langevin_step_size
+from imitate.cli import main
+from imitate.config import BCConfig, IBCConfig
+from imitate.models.mdn import MDN
+
+
+def _bimodal_data(n=4096, seed=0):
+    """o uniform in [-1, 1]; a = +0.7 or -0.7 with equal odds, whatever o is."""
+    g = torch.Generator().manual_seed(seed)
+    obs = torch.rand(n, 1, generator=g) * 2 - 1
+    sign = torch.randint(0, 2, (n, 1), generator=g) * 2 - 1
+    return obs, 0.7 * sign.float()
+
+
+def test_infonce_prefers_the_modes_where_mse_averages_them():
+    obs, act = _bimodal_data()
+    g = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    cfg = IBCConfig(width=64, blocks=1, batch_size=128, iterations=400, counter_examples=32, lr=3e-3)
+    ibc = ImplicitPolicy(1, 1, cfg)
+    BCTrainer(ibc, cfg).fit(obs, act, g)
+    mse = MSEPolicy(1, 1, width=64, blocks=1)
+    BCTrainer(mse, BCConfig(width=64, blocks=1, batch_size=128, iterations=400, lr=3e-3)).fit(obs, act, g)
+    test_obs = torch.linspace(-0.9, 0.9, 7)[:, None]
+    with torch.no_grad():
+        e = ibc.energy(test_obs, torch.tensor([[0.7], [-0.7], [0.0]]).expand(7, 3, 1))  # (7, 3)
+        picked = ibc.act_normalized(test_obs, g)
+        averaged = mse.act_normalized(test_obs, g)
+    assert (e[:, 0] > e[:, 2] + 1).all() and (e[:, 1] > e[:, 2] + 1).all()  # both modes beat the middle
+    assert ((picked.abs() - 0.7).abs() < 0.1).all()  # IBC acts at a mode
+    assert (averaged.abs() < 0.25).all()  # MSE acts between them, where no demo ever went
+
+
+class KnownEnergy(nn.Module):
+    """Two Gaussian bumps per observation: the higher at t1(o) = 0.5 o, the lower at −t1(o)."""
+
+    def forward(self, obs, actions):  # (B, 2), (B, K, 2) -> (B, K)
+        t1 = 0.5 * obs[:, None, :]
+        d1 = (actions - t1).pow(2).sum(-1)
+        d2 = (actions + t1).pow(2).sum(-1)
+        return torch.logsumexp(torch.stack([-d1 / 0.02, -d2 / 0.02 + torch.log(torch.tensor(0.5))]), 0)
+
+
+def test_dfo_and_langevin_find_the_maximum_of_a_known_energy():
+    g = torch.Generator().manual_seed(0)
+    obs = torch.rand(32, 2, generator=g) * 1.6 - 0.8
+    obs = obs[obs.norm(dim=1) > 0.4]  # keep the two bumps apart
+    truth = 0.5 * obs
+    found_dfo = dfo(KnownEnergy(), obs, 2, samples=512, iterations=3, generator=g)
+    found_lv = langevin_argmax(KnownEnergy(), obs, 2, samples=64, steps=60, generator=g, step_init=0.1,
+                               step_final=1e-4, grad_clip=0.0, delta_clip=0.1)
+    assert (found_dfo - truth).norm(dim=1).max() < 0.03
+    assert (found_lv - truth).norm(dim=1).max() < 0.03
+    # One sample and no resampling cannot do it: the test measures the optimisers.
+    blind = dfo(KnownEnergy(), obs, 2, samples=1, iterations=1, generator=g)
+    assert (blind - truth).norm(dim=1).max() > 0.1
+    assert langevin_step_size(0, 10, 0.1, 1e-5, 2.0) == pytest.approx(0.1)
+    assert langevin_step_size(10, 10, 0.1, 1e-5, 2.0) == pytest.approx(1e-5)
+
+
+def test_gradient_penalty_is_zero_below_the_margin_and_positive_above():
+    obs = torch.zeros(4, 2)
+    actions = torch.rand(4, 8, 2) * 2 - 1
+    flat = type("Flat", (nn.Module,), {"forward": lambda self, o, a: 0.1 * a.sum(-1)})()
+    steep = type("Steep", (nn.Module,), {"forward": lambda self, o, a: 5.0 * a.sum(-1)})()
+    assert gradient_penalty(flat, obs, actions, margin=1.0).item() == 0.0
+    assert gradient_penalty(steep, obs, actions, margin=1.0).item() == pytest.approx(16.0)
+
+
+def test_mdn_log_likelihood_is_finite_on_extreme_inputs():
+    torch.manual_seed(0)
+    mdn = MDN(3, 2, components=4, width=32, blocks=1)
+    with torch.no_grad():  # huge weights: logits, means and log-stds far out of range
+        for p in mdn.parameters():
+            p.mul_(1e3)
+    obs = torch.tensor([[1e6, -1e6, 0.0], [0.0, 0.0, 0.0], [1e-30, 3e4, -7e5]])
+    act = torch.tensor([[1e6, -1e6], [0.0, 0.0], [-3e3, 1e-20]])
+    logp = mdn.log_prob(obs, act)
+    assert torch.isfinite(logp).all()
+    logp.sum().backward()
+    assert all(torch.isfinite(p.grad).all() for p in mdn.parameters())
+
+
+def test_mdn_fits_both_modes():
+    obs, act = _bimodal_data()
+    g = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    cfg = BCConfig(width=64, blocks=1, batch_size=128, iterations=300, lr=3e-3, mdn_components=4)
+    policy = MDNPolicy(1, 1, components=4, width=64, blocks=1)
+    BCTrainer(policy, cfg).fit(obs, act, g)
+    with torch.no_grad():
+        log_w, mean, log_std = policy.mdn(torch.zeros(1, 1))
+    heavy = mean[0, log_w[0].exp() > 0.2, 0]
+    assert ((heavy.abs() - 0.7).abs() < 0.1).all() and heavy.max() > 0.5 and heavy.min() < -0.5
+
+
+def test_normalizer_widens_action_bounds_and_z_scores():
+    norm = BCNormalizer(2, 1)
+    obs = torch.tensor([[0.0, 5.0], [2.0, 5.0], [4.0, 5.0]])
+    act = torch.tensor([[0.0], [0.5], [1.0]])
+    norm.fit(obs, act)
+    assert norm.act_low.item() == pytest.approx(-0.05) and norm.act_high.item() == pytest.approx(1.05)
+    assert norm.action(act).abs().max() < 1.0 and norm.action(torch.tensor([[-0.05]])).item() == pytest.approx(-1)
+    assert torch.allclose(norm.unaction(norm.action(act)), act, atol=1e-6)
+    z = norm.obs(obs)
+    assert z[:, 0].mean().abs() < 1e-6 and z[:, 1].abs().max() == 0  # constant dim left unscaled
+
+
+TINY = ["iterations=40", "demo_episodes=40", "width=32", "blocks=1", "checkpoint_every=20",
+        "eval_episodes=100", "progress=false"]
+
+
+def _runs(root: Path) -> list[Path]:
+    return sorted(p.parent for p in root.rglob("config.yaml"))
+
+
+def test_cli_mse_tiny_run_resume_and_eval(tmp_path, capsys):
+    assert main(["train", "particle", "mse", f"out_dir={tmp_path}", *TINY]) == 0
+    (run,) = _runs(tmp_path)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["episodes"] == 100 and 0.0 <= metrics["success_rate"] <= 1.0
+    assert metrics["iterations"] == 40 and (run / "plots" / "trajectories.png").is_file()
+    assert (run / "demos.npz").is_file() and (run / "progress.jsonl").is_file()
+    assert main(["train", "particle", "mse", f"resume={run}", "iterations=60"]) == 0
+    assert json.loads((run / "metrics.json").read_text())["iterations"] == 60
+    assert main(["eval", str(run), "--episodes", "20"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["episodes"] == 20
+
+
+def test_cli_ibc_tiny_run_draws_the_energy_landscape(tmp_path):
+    assert main(["train", "particle", "ibc-dfo", f"out_dir={tmp_path}", "dfo_samples=64", "counter_examples=8",
+                 *TINY]) == 0
+    (run,) = _runs(tmp_path)
+    assert (run / "plots" / "energy_landscape.png").is_file()
+    assert main(["train", "particle", "ibc-langevin", f"out_dir={tmp_path}", "n_dim=3", "langevin_samples=8",
+                 "langevin_steps=5", "langevin_train_steps=3", "counter_examples=8", *TINY]) == 0
+    langevin_run = [r for r in _runs(tmp_path) if "ibc-langevin" in str(r)][0]
+    metrics = json.loads((langevin_run / "metrics.json").read_text())
+    assert metrics["episodes"] == 100 and "success_rate" in metrics
+
+
+def test_bc_rejects_demos_of_another_dimension(tmp_path):
+    demos = tmp_path / "p4.npz"
+    assert main(["data", "particle", "n_dim=4", "--episodes", "10", "--out", str(demos), "--no-progress"]) == 0
+    assert main(["train", "particle", "mse", f"demos={demos}", f"out_dir={tmp_path / 'runs'}", *TINY]) == 2
+    assert not (tmp_path / "runs").exists() or not _runs(tmp_path / "runs")
+
+
+def _success(algo: str, root: Path, extra: list[str]) -> float:
+    assert main(["train", "particle", algo, f"out_dir={root}", "progress=false", "eval_episodes=200", *extra]) == 0
+    run = [r for r in _runs(root) if f"/{algo}/" in str(r)][-1]
+    return json.loads((run / "metrics.json").read_text())["success_rate"]
+
+
+@pytest.mark.slow
+def test_short_particle_run_ibc_beats_mse(tmp_path):
+    demos = tmp_path / "p2.npz"
+    assert main(["data", "particle", "--episodes", "2000", "--out", str(demos), "--no-progress"]) == 0
+    common = [f"demos={demos}", "iterations=1500"]
+    ibc = _success("ibc-dfo", tmp_path, common)
+    mse = _success("mse", tmp_path, common)
+    assert ibc > mse + 0.1, (ibc, mse)
