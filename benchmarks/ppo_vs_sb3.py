@@ -101,7 +101,7 @@ def run_ours(seed: int, hp: dict[str, Any], steps: int, eval_episodes: int, valu
     batch = hp["n_envs"] * hp["n_steps"]
     cfg = PPOConfig(seed=seed, progress=False, num_envs=hp["n_envs"], rollout_steps=hp["n_steps"],
                     total_steps=steps, lr=hp["lr"], gamma=hp["gamma"], gae_lambda=hp["gae_lambda"],
-                    epochs=hp["epochs"], minibatches=batch // hp["minibatch_size"], clip=hp["clip"],
+                    epochs=hp["epochs"], minibatches=batch // hp["minibatch_size"], clip_ratio=hp["clip"],
                     value_clip=0.0, ent_coef=hp["ent_coef"], vf_coef=2 * hp["vf_coef_sb3"],
                     max_grad_norm=hp["max_grad_norm"], hidden=tuple(hp["hidden"]),
                     activation=hp["activation"], init_log_std=hp["init_log_std"],

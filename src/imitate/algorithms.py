@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from imitate.config import ConfigError, EnergyConfig, NEARConfig, PPOConfig
+from imitate.config import AMPConfig, CEMConfig  # noqa: E402 (AMP/CEM helper)
+from imitate.config import BCConfig, IBCConfig, IBCLangevinConfig  # noqa: E402 (IBC helper)
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Algo:
 
 
 POLICY_CURVES = ("episode/success_rate", "episode/length", "episode/return", "policy/action_std")
+BC_CURVES = ("bc/loss",)  # behavioural cloning (ibc-*, mse, mdn)
 
 
 def _policy_algo(name: str, make_reward_path: str) -> tuple[Callable, Callable]:
@@ -52,6 +55,21 @@ def _energy_evaluate(run, task, cfg, episodes):
     return evaluate_energy_run(run, task, cfg)
 
 
+def _lazy(path: str) -> Callable:
+    """``module:function``, imported on first call (keeps `imitate list` from importing torch code)."""
+    def call(*args, **kwargs):
+        from importlib import import_module
+        module, func = path.split(":")
+        return getattr(import_module(module), func)(*args, **kwargs)
+    return call
+
+
+def _deepmimic_evaluate(run, task, cfg, episodes, video: bool = False):
+    """Tracking errors, per-term reward plot, JSON dump; a video with ``imitate eval --video``."""
+    from imitate.eval.humanoid import evaluate_tracking_run
+    return evaluate_tracking_run(run, task, cfg, episodes, video=video)
+
+
 ALGOS: dict[str, Algo] = {
     "ppo": Algo("ppo", "PPO on the task reward only (baseline)", PPOConfig,
                 *_policy_algo("ppo", "imitate.rewards.base:make_task_reward"), curve_keys=POLICY_CURVES),
@@ -60,6 +78,31 @@ ALGOS: dict[str, Algo] = {
     "near": Algo("near", "NEAR step 2: PPO on the annealed energy reward (+ task reward); energy=RUN_DIR "
                  "or runs step 1 first", NEARConfig, *_policy_algo("near", "imitate.algos.near:make_near_reward"),
                  curve_keys=POLICY_CURVES + ("near/sigma_level", "near/mean_energy", "reward/r_energy")),
+    "amp": Algo("amp", "AMP: PPO on an adversarial (discriminator) style reward (+ task reward)", AMPConfig,
+                _lazy("imitate.algos.amp:train_amp"), _lazy("imitate.algos.amp:evaluate_amp"),
+                curve_keys=POLICY_CURVES + ("amp/accuracy", "amp/d_expert", "amp/d_policy", "amp/gp", "reward/r_amp")),
+    "cem": Algo("cem", "CEM model-predictive control scored by a NEAR energy (no training); energy=RUN_DIR",
+                CEMConfig,
+                _lazy("imitate.algos.cem:train_cem"), _lazy("imitate.algos.cem:evaluate_cem")),
+    "ibc-dfo": Algo("ibc-dfo", "implicit BC: energy E(o,a) by InfoNCE on uniform negatives; actions by DFO",
+                    IBCConfig, _lazy("imitate.algos.ibc:train_ibc_dfo"), _lazy("imitate.algos.ibc:evaluate_run"),
+                    curve_keys=BC_CURVES + ("bc/true_action_top1",)),
+    "ibc-langevin": Algo("ibc-langevin", "implicit BC with Langevin negatives + gradient penalty; "
+                         "actions by Langevin MCMC", IBCLangevinConfig, _lazy("imitate.algos.ibc:train_ibc_langevin"),
+                         _lazy("imitate.algos.ibc:evaluate_run"),
+                         curve_keys=BC_CURVES + ("bc/true_action_top1", "bc/grad_penalty")),
+    "mse": Algo("mse", "explicit BC baseline: MSE regression of actions", BCConfig,
+                _lazy("imitate.algos.bc:train_mse"), _lazy("imitate.algos.bc:evaluate_run"), curve_keys=BC_CURVES),
+    "mdn": Algo("mdn", "explicit BC baseline: mixture density network (NaN-safe likelihood)", BCConfig,
+                _lazy("imitate.algos.bc:train_mdn"), _lazy("imitate.algos.bc:evaluate_run"), curve_keys=BC_CURVES),
+    "deepmimic": Algo("deepmimic", "DeepMimic: PPO on the multiplicative motion-tracking reward (humanoid)",
+                      PPOConfig, _policy_algo("deepmimic", "imitate.rewards.tracking:make_tracking_reward")[0],
+                      _deepmimic_evaluate,
+                      curve_keys=("reward/tracking", "reward/base_height", "reward/joint_pos",
+                                  "reward/base_orientation", "reward/base_velocity", "reward/end_effector",
+                                  "reward/action_rate", "episode/length", "loss/policy", "loss/value",
+                                  "policy/action_std"),
+                      tasks=("humanoid-walk", "humanoid-cartwheel")),
 }
 
 

@@ -18,12 +18,12 @@ def _list(args) -> None:
     if args.what in ("tasks", "all"):
         print("tasks:")
         for name, task in sorted(TASKS.items()):
-            print(f"  {name:12s} {task.description}")
+            print(f"  {name:20s} {task.description}")
     if args.what in ("algos", "all"):
         print("algos:")
         for name, algo in ALGOS.items():
             where = f" [{', '.join(algo.tasks)}]" if algo.tasks else ""
-            print(f"  {name:12s} {algo.description}{where}")
+            print(f"  {name:20s} {algo.description}{where}")
 
 
 def _data(args) -> None:
@@ -42,7 +42,7 @@ def _train(args) -> None:
 
 def _eval(args) -> None:
     from imitate import runner
-    metrics = runner.evaluate(args.run_dir, episodes=args.episodes)
+    metrics = runner.evaluate(args.run_dir, episodes=args.episodes, video=args.video)
     print(json.dumps(metrics, sort_keys=True))
 
 
@@ -76,6 +76,25 @@ def _compare(args) -> None:
     print(json.dumps(json.loads((base / "results.json").read_text()), sort_keys=True))
 
 
+def _motion(args) -> None:
+    from imitate.data.motion import available_clips, load_clip
+    if args.action == "list":
+        for name in available_clips():
+            clip = load_clip(name)
+            print(f"  {name:28s} {clip.num_frames:4d} frames {clip.duration_s:6.2f} s  "
+                  f"{'loop' if clip.loop else 'once'}")
+        return
+    from imitate.viz.motion import RenderError, write_clip_video
+    if not args.clip:
+        raise ConfigError("imitate motion view needs a CLIP name; `imitate motion list` shows them")
+    out = args.out or f"{args.clip.replace('/', '_')}.mp4"
+    try:
+        path, used = write_clip_video(args.clip, out, seconds=args.seconds, renderer=args.renderer)
+    except RenderError as exc:
+        raise ConfigError(f"{exc}; try --renderer stick") from exc
+    print(f"wrote {path} ({used} renderer)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imitate", description=(
         "Learn behaviour from demonstrations with generative models (NEAR, AMP, DeepMimic, IBC, AIME)."))
@@ -105,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="evaluate a run; writes metrics.json and prints it as one JSON line")
     p.add_argument("run_dir")
     p.add_argument("--episodes", type=int, default=100)
+    p.add_argument("--video", action="store_true", help="also write a video of the policy (humanoid runs)")
     p.set_defaults(func=_eval)
 
     p = sub.add_parser("plot", help="write the plots that fit a run into RUN_DIR/plots")
@@ -120,6 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("algos", metavar="ALGO[,ALGO...]")
     p.add_argument("overrides", nargs="*", metavar="key=value")
     p.set_defaults(func=_compare)
+
+    p = sub.add_parser("motion", help="humanoid motion clips: list them, or write a video of one",
+                       epilog="examples: imitate motion list | imitate motion view humanoid3d_walk --out walk.mp4")
+    p.add_argument("action", choices=["list", "view"])
+    p.add_argument("clip", nargs="?", help="clip name (humanoid3d_walk, walk, walker/turn_left0) or .txt path")
+    p.add_argument("--out", default=None, help="output video (default CLIP.mp4)")
+    p.add_argument("--seconds", type=float, default=None, help="length (default: one clip length)")
+    p.add_argument("--renderer", default="auto", choices=["auto", "mujoco", "stick"])
+    p.set_defaults(func=_motion)
 
     p = sub.add_parser("demo", help="the main job: NEAR learns the maze end to end",
                        epilog="overrides go to the NEAR policy run; prefix energy. for step 1 (energy.iterations=5000)")

@@ -47,7 +47,7 @@ class PPOConfig(RunConfig):
     gae_lambda: float = 0.95
     epochs: int = 5
     minibatches: int = 4
-    clip: float = 0.2
+    clip_ratio: float = 0.2  # PPO ratio clip (not `clip`: tasks use that key for a motion clip)
     value_clip: float = 0.0  # 0 disables value clipping
     ent_coef: float = 0.0
     vf_coef: float = 0.5
@@ -107,7 +107,11 @@ class NEARConfig(PPOConfig):
     w_task: float = 0.5
     w_energy: float = 0.5
     fixed_level: int = -1  # -1: adaptive annealing; otherwise the noise-level index to use
-    energy_scale: float = 10.0  # r = tanh((E - m) / energy_scale)
+    # Ours differs from SPEC §1 on purpose (docs/near.md): SPEC's tanh((E - m)/10) with the
+    # original constant is `normalise_energy=false energy_scale=10 absorbing_success=false`.
+    energy_scale: float = 1.0  # r = tanh((E - m) / energy_scale)  [× rollout energy std if normalise_energy]
+    normalise_energy: bool = True  # divide E - m by the recent rollouts' energy std too
+    absorbing_success: bool = True  # a success is worth r_energy = 1 for ever after: gamma/(1-gamma)
 
 
 @dataclass
@@ -199,7 +203,8 @@ class AMPConfig(PPOConfig):
     logit_reg: float = 0.05  # weight of ‖last-layer weights‖²
     disc_weight_decay: float = 1e-4
     replay_size: int = 100_000  # past policy pairs kept for the discriminator
-    success_absorbing: bool = True  # on success terminations add w_style·r_amp·γ/(1−γ) (docs/amp_cem.md)
+    style_offset: float = 0.0  # r_style = r_amp − style_offset; log 2 ≈ 0.693 centres it (docs/amp_cem.md)
+    success_absorbing: bool = False  # on success terminations add w_style·r_style·γ/(1−γ) (docs/amp_cem.md)
 
     def validate(self) -> None:
         super().validate()
@@ -219,7 +224,7 @@ class AMPConfig(PPOConfig):
 class CEMConfig(RunConfig):
     """CEM model-predictive control scoring sampled action sequences by a NEAR energy (SPEC §1)."""
     energy: str = ""  # the energy run directory (NEAR step 1) whose model scores plans
-    episodes: int = 20  # evaluation episodes, planned in parallel
+    eval_episodes: int = 20  # episodes planned (in parallel) when the run is made; planning is costly
     horizon: int = 8  # actions per planned sequence
     samples: int = 160  # candidate sequences per planning env per iteration
     elite_frac: float = 0.1  # top fraction refitted each iteration
@@ -233,7 +238,7 @@ class CEMConfig(RunConfig):
 
     def validate(self) -> None:
         super().validate()
-        for name in ("episodes", "horizon", "samples", "iterations"):
+        for name in ("eval_episodes", "horizon", "samples", "iterations"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0 < self.elite_frac <= 1 or self.elite_frac * self.samples < 1:
@@ -256,6 +261,9 @@ def with_task_fields(cls: type, task_fields: type | None) -> type:
         return cls
     key = (cls, task_fields)
     if key not in _MERGED:
+        clash = {f.name for f in fields(task_fields)} & {g.name for g in fields(cls)}
+        if clash:  # a silently shadowed option would be ignored: refuse it
+            raise ConfigError(f"task options {sorted(clash)} clash with {cls.__name__} fields; rename them")
         hints = typing.get_type_hints(task_fields)
         extra = [(f.name, hints[f.name], dataclasses.field(default=f.default) if f.default is not dataclasses.MISSING
                   else dataclasses.field(default_factory=f.default_factory)) for f in fields(task_fields)

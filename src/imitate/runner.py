@@ -120,10 +120,15 @@ def evaluate_policy_run(run: Run, task: Task, cfg: Any, episodes: int) -> dict[s
                               f"({str(exc).splitlines()[0]})") from None
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
     result = evaluate_policy(ppo.model.eval(), env, seed=cfg.seed + 10_000)
-    if task.plot_trajectories is not None:
-        task.plot_trajectories(result.trajectories, demo_trajectories(run, cfg, task),
-                               run.plots_dir / "trajectories.png", title=f"{run.algo} policy")
-    return result.metrics()
+    metrics = result.metrics()
+    if task.plot_trajectories is not None or task.trajectory_metrics is not None:
+        demos = demo_trajectories(run, cfg, task)
+        if task.plot_trajectories is not None:
+            task.plot_trajectories(result.trajectories, demos, run.plots_dir / "trajectories.png",
+                                   title=f"{run.algo} policy")
+        if task.trajectory_metrics is not None and demos:
+            metrics.update(task.trajectory_metrics(result.trajectories, demos))
+    return metrics
 
 
 def demo_trajectories(run: Run, cfg: Any, task: Task) -> list:
@@ -140,13 +145,23 @@ def demo_trajectories(run: Run, cfg: Any, task: Task) -> list:
     return task.oracle(60, seed=cfg.seed, cfg=cfg).episodes() if task.oracle else []
 
 
-def evaluate(run_dir: str | Path | Run, episodes: int = 100, quiet: bool = False) -> dict[str, Any]:
-    """Evaluate a run, write ``metrics.json`` (merged with what training wrote) and plots."""
+def evaluate(run_dir: str | Path | Run, episodes: int = 100, quiet: bool = False,
+             video: bool = False) -> dict[str, Any]:
+    """Evaluate a run, write ``metrics.json`` (merged with what training wrote) and plots;
+    ``video=True`` (``--video``) also writes a video, for algorithms whose evaluate takes it."""
     run = run_dir if isinstance(run_dir, Run) else Run.open(run_dir)
     if episodes < 1:
         raise ConfigError(f"--episodes must be at least 1, got {episodes}")
     task, algo = get_task(run.task), get_algo(run.algo)
-    metrics = algo.evaluate(run, task, run_config(run), episodes)
+    if video:
+        import inspect
+        try:
+            takes_video = "video" in inspect.signature(algo.evaluate).parameters
+        except (TypeError, ValueError):
+            takes_video = False
+        if not takes_video:
+            raise ConfigError(f"--video is not supported for {run.algo!r} runs")
+    metrics = algo.evaluate(run, task, run_config(run), episodes, **({"video": True} if video else {}))
     old = {}
     if (run.dir / "metrics.json").is_file():
         old = json.loads((run.dir / "metrics.json").read_text())

@@ -23,6 +23,7 @@ class Task:
     plot_trajectories: Callable[..., Any] | None = None  # (policy_trajs, demo_trajs, path, title=...)
     env_config: type | None = None  # dataclass of task options merged into run configs
     default_episodes: int = 600
+    trajectory_metrics: Callable[..., dict] | None = None  # (policy_trajs, demo_trajs) -> extra metrics
 
 
 def _maze_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
@@ -40,8 +41,89 @@ def _maze_plot(policy_trajs, demo_trajs, path, **kwargs):
     return plot_maze_trajectories(policy_trajs, demo_trajs, path, **kwargs)
 
 
+def _maze_metrics(policy_trajs, demo_trajs) -> dict:
+    from imitate.eval.metrics import mean_demo_distance
+    return {"demo_distance": mean_demo_distance(policy_trajs, demo_trajs)}
+
+
+def _particle_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
+    from imitate.envs.particle import ParticleEnv
+    return ParticleEnv(num_envs, seed=seed, device=device, n_dim=getattr(cfg, "n_dim", 2))
+
+
+def _particle_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None):
+    from imitate.data.oracles.particle import particle_oracle
+    return particle_oracle(num_episodes, seed=seed, progress=progress, n_dim=getattr(cfg, "n_dim", 2))
+
+
+def _particle_plot(policy_trajs, demo_trajs, path, **kwargs):
+    from imitate.viz.particle import plot_particle_trajectories
+    return plot_particle_trajectories(policy_trajs, demo_trajs, path, **kwargs)
+
+
+@dataclass
+class ParticleOptions:
+    """Options of the particle task (kept here, not in the env module, so listing tasks stays torch-free)."""
+    n_dim: int = 2  # dimensions of the space; observation 4*n_dim, action n_dim
+
+    def validate(self) -> None:
+        if not 1 <= self.n_dim <= 64:
+            raise ConfigError(f"n_dim must be between 1 and 64, got {self.n_dim}")
+
+
+def _block_push_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
+    from imitate.envs.block_push import BlockPushEnv
+    return BlockPushEnv(num_envs, seed=seed, device=device)
+
+
+def _block_push_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None):
+    from imitate.data.oracles.block_push import block_push_oracle
+    return block_push_oracle(num_episodes, seed=seed, progress=progress, cfg=cfg)
+
+
+def _block_push_plot(policy_trajs, demo_trajs, path, **kwargs):
+    from imitate.viz.block_push import plot_block_push_trajectories
+    return plot_block_push_trajectories(policy_trajs, demo_trajs, path, **kwargs)
+
+
+def _pusht_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
+    from imitate.envs.pusht import PushTEnv
+    return PushTEnv(num_envs, seed=seed, device=device)
+
+
+def _pusht_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None):
+    from imitate.data.oracles.pusht import pusht_oracle
+    return pusht_oracle(num_episodes, seed=seed, progress=progress, cfg=cfg)
+
+
+def _pusht_plot(policy_trajs, demo_trajs, path, **kwargs):
+    from imitate.viz.pusht import plot_pusht_trajectories
+    return plot_pusht_trajectories(policy_trajs, demo_trajs, path, **kwargs)
+
+
+def _humanoid_tracking_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
+    from imitate.envs.humanoid.tracking import make_tracking_env
+    return make_tracking_env(num_envs, seed=seed, device=device, cfg=cfg)
+
+
+from imitate.envs.humanoid.options import CartwheelOptions, TrackingOptions  # noqa: E402 (torch-free)
+
+
 TASKS: dict[str, Task] = {
-    "maze": Task("maze", "NEAR's 2-D maze: reach the far corner (SPEC §1)", _maze_env, _maze_oracle, _maze_plot),
+    "maze": Task("maze", "NEAR's 2-D maze: reach the far corner (SPEC §1)", _maze_env, _maze_oracle, _maze_plot,
+                 trajectory_metrics=_maze_metrics),
+    "block-push": Task("block-push", "IBC's planar block pushing in MuJoCo: push the block onto the target (SPEC §5)",
+                       _block_push_env, _block_push_oracle, _block_push_plot, default_episodes=1000),
+    "particle": Task("particle", "IBC's N-D particle: visit goal 1, then goal 2 (SPEC §5); option n_dim=N",
+                     _particle_env, _particle_oracle, _particle_plot, env_config=ParticleOptions,
+                     default_episodes=2000),
+    "pusht": Task("pusht", "Diffusion Policy's Push-T in MuJoCo: push the T block onto the goal T (SPEC §1)",
+                  _pusht_env, _pusht_oracle, _pusht_plot, default_episodes=200),
+    "humanoid-walk": Task("humanoid-walk", "DeepMimic tracking of humanoid3d_walk with a MuJoCo humanoid (SPEC §2); "
+                          "option clip=NAME", _humanoid_tracking_env, None, env_config=TrackingOptions),
+    "humanoid-cartwheel": Task("humanoid-cartwheel", "DeepMimic tracking of humanoid3d_cartwheel (hands may touch "
+                               "the ground; SPEC §2); option clip=NAME", _humanoid_tracking_env, None,
+                               env_config=CartwheelOptions),
 }
 
 

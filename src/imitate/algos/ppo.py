@@ -193,7 +193,7 @@ class PPO:
                 adv = advantages[idx]
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
                 policy_loss = torch.max(-adv * ratio,
-                                        -adv * ratio.clamp(1 - cfg.clip, 1 + cfg.clip)).mean()
+                                        -adv * ratio.clamp(1 - cfg.clip_ratio, 1 + cfg.clip_ratio)).mean()
                 v = model.value_normalized(obs_n[idx])
                 value_loss = (v - target_n[idx]).pow(2)
                 if cfg.value_clip > 0:
@@ -214,6 +214,6 @@ class PPO:
                     sums["loss/value"] += float(value_loss)
                     sums["loss/entropy"] += float(entropy)
                     sums["loss/approx_kl"] += float(((ratio - 1) - log_ratio).mean())
-                    sums["loss/clip_frac"] += float(((ratio - 1).abs() > cfg.clip).float().mean())
+                    sums["loss/clip_frac"] += float(((ratio - 1).abs() > cfg.clip_ratio).float().mean())
                 count += 1
         return {k: v / count for k, v in sums.items()}

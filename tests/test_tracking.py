@@ -1,0 +1,244 @@
+"""DeepMimic tracking: reward terms, RSI, terminations, and that PPO improves the tracking reward."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from imitate.data.motion import rotations as rot
+from imitate.envs.humanoid.options import CartwheelOptions, TrackingOptions
+from imitate.envs.humanoid.tracking import HumanoidTrackingEnv
+from imitate.rewards.tracking import TERM_NAMES, tracking_reward, tracking_terms
+
+ALL_ON = {t: (1.0, 0.0) for t in TERM_NAMES}  # every term on, σ = 1
+
+
+@pytest.fixture(scope="module")
+def walk_env():
+    env = HumanoidTrackingEnv(8, seed=0, cfg=TrackingOptions(sigma_base_ang_velocity=1.0, sigma_joint_vel=1.0))
+    yield env
+    env.close()
+
+
+@pytest.fixture(scope="module")
+def cart_env():
+    env = HumanoidTrackingEnv(4, seed=1, cfg=CartwheelOptions())
+    yield env
+    env.close()
+
+
+def _offset(qpos, qvel, yaw, shift):
+    """The same rigid yaw (rad) about the origin + horizontal shift (m) applied to a state."""
+    qpos, qvel = qpos.copy(), qvel.copy()
+    c, s = np.cos(yaw), np.sin(yaw)
+    x, y = qpos[:, 0].copy(), qpos[:, 1].copy()
+    qpos[:, 0], qpos[:, 1] = c * x - s * y + shift[0], s * x + c * y + shift[1]
+    qpos[:, 3:7] = rot.quat_mul(rot.quat_from_axis_angle(np.array([0.0, 0, 1]), np.full(len(qpos), yaw)), qpos[:, 3:7])
+    vx, vy = qvel[:, 0].copy(), qvel[:, 1].copy()
+    qvel[:, 0], qvel[:, 1] = c * vx - s * vy, s * vx + c * vy
+    return qpos, qvel
+
+
+def _frames(env, upside_down: bool):
+    clip = env.lib.clips[0]
+    qpos, qvel = clip.qpos(), clip.qvel()
+    up_z = rot.quat_rotate(clip.root_quat, np.broadcast_to([0.0, 0, 1], (len(qpos), 3)))[:, 2]
+    idx = np.argsort(up_z)[:4] if upside_down else np.arange(0, len(qpos), max(1, len(qpos) // 4))[:4]
+    return qpos[idx], qvel[idx], up_z[idx]
+
+
+def _perturb(qpos, qvel, term, size):
+    """Move the state away from the reference in what `term` measures."""
+    qpos, qvel = qpos.copy(), qvel.copy()
+    if term == "base_height":
+        qpos[:, 2] += size
+    elif term == "joint_pos":
+        qpos[:, 7:] += size
+    elif term == "base_orientation":
+        qpos[:, 3:7] = rot.quat_mul(qpos[:, 3:7], rot.quat_from_axis_angle(np.array([0.6, 0.8, 0.0]), np.full(len(qpos), size)))
+    elif term == "base_velocity":
+        qvel[:, 0:3] += size
+    elif term == "base_ang_velocity":
+        qvel[:, 3:6] += size
+    elif term == "joint_vel":
+        qvel[:, 6:] += size
+    elif term == "end_effector":
+        qpos[:, 0] += size  # moves every body, the hands and feet included
+    return qpos, qvel
+
+
+@pytest.mark.parametrize("which", ["walk", "cartwheel-upside-down"])
+def test_every_term_is_one_at_reference_and_falls_away(which, walk_env, cart_env):
+    env = walk_env if which == "walk" else cart_env
+    qpos, qvel, up_z = _frames(env, upside_down=which != "walk")
+    if which != "walk":
+        assert up_z.max() < -0.5  # these cartwheel frames really are upside down
+    ref = env._state(qpos, qvel)
+    act = torch.zeros(len(qpos), 28)
+    at_ref = tracking_terms(ref, ref, act, act, ALL_ON)
+    assert set(at_ref) == set(TERM_NAMES)
+    for name, value in at_ref.items():
+        assert torch.allclose(value, torch.ones_like(value), atol=1e-5), name
+    assert torch.allclose(tracking_reward(at_ref), torch.ones(len(qpos)), atol=1e-5)
+    for name in TERM_NAMES:
+        previous = torch.ones(len(qpos))
+        for size in (0.05, 0.2, 0.5):
+            if name == "action_rate":
+                r = tracking_terms(ref, ref, act + size, act, ALL_ON)[name]
+            else:
+                cur = env._state(*_perturb(qpos, qvel, name, size))
+                r = tracking_terms(cur, ref, act, act, ALL_ON)[name]
+            assert (r < previous - 1e-6).all(), (name, size, r, previous)
+            previous = r
+    # the orientation error is the geodesic angle even upside down: a 0.5 rad turn reads 0.5 rad
+    cur = env._state(*_perturb(qpos, qvel, "base_orientation", 0.5))
+    r = tracking_terms(cur, ref, act, act, {"base_orientation": (1.0, 0.0)})["base_orientation"]
+    assert torch.allclose(r, torch.full_like(r, np.exp(-0.25)), atol=1e-4)
+
+
+def test_terms_invariant_to_yaw_and_origin_applied_to_both(walk_env, cart_env):
+    for env in (walk_env, cart_env):
+        qpos, qvel, _ = _frames(env, upside_down=env is cart_env)
+        pq, pv = _perturb(*_perturb(qpos, qvel, "joint_pos", 0.1), "base_orientation", 0.3)
+        pq[:, :3] += 0.07
+        pv += 0.1
+        act = torch.zeros(len(qpos), 28)
+        base = tracking_terms(env._state(pq, pv), env._state(qpos, qvel), act, act, ALL_ON)
+        for yaw, shift in ((2.5, (3.0, -4.0)), (-1.2, (-10.0, 0.5))):
+            cur = env._state(*_offset(pq, pv, yaw, shift))
+            ref = env._state(*_offset(qpos, qvel, yaw, shift))
+            moved = tracking_terms(cur, ref, act, act, ALL_ON)
+            for name in base:
+                assert base[name].min() < 0.999 or name == "action_rate"
+                assert torch.allclose(moved[name], base[name], atol=2e-4), name
+
+
+def test_tolerance_zeroes_small_errors(walk_env):
+    qpos, qvel, _ = _frames(walk_env, upside_down=False)
+    ref = walk_env._state(qpos, qvel)
+    cur = walk_env._state(*_perturb(qpos, qvel, "base_height", 0.04))
+    act = torch.zeros(len(qpos), 28)
+    loose = tracking_terms(cur, ref, act, act, {"base_height": (0.01, 0.05)})["base_height"]
+    tight = tracking_terms(cur, ref, act, act, {"base_height": (0.01, 0.0)})["base_height"]
+    assert torch.allclose(loose, torch.ones_like(loose)) and (tight < 0.9).all()
+
+
+def test_rsi_puts_sim_exactly_in_reference_state():
+    env = HumanoidTrackingEnv(16, seed=3, cfg=TrackingOptions(reset_origin_range_m=5.0))
+    env.reset(seed=3)
+    qpos, qvel = env.sim.get_state()
+    ref_qpos, ref_qvel, _ = env.reference(env.time_s)
+    np.testing.assert_allclose(qpos, ref_qpos, atol=1e-9)
+    np.testing.assert_allclose(qvel, ref_qvel, atol=1e-9)
+    # the clip's own pose at those times: same height and joints, only yaw/origin moved
+    ms = env.lib.state(env.clip_ids, env.time_s, with_bodies=False)
+    np.testing.assert_allclose(qpos[:, 7:], ms.joint_pos, atol=1e-12)
+    np.testing.assert_allclose(qpos[:, 2], ms.root_pos[:, 2], atol=1e-12)
+    assert np.ptp(env.time_s) > 0.3 and np.ptp(env.yaw) > 1.0 and np.ptp(env.origin) > 1.0  # random phase/frame
+    # and the body positions match the reference clip's (moved into the episode frame)
+    cur = env._state(qpos, qvel)
+    ref = env._state(ref_qpos, ref_qvel)
+    assert float((cur["ee_pos"] - ref["ee_pos"]).abs().max()) < 1e-5
+    # one step with zero residual action stays close: the first reward is high
+    step = env.step(torch.zeros(16, 28))
+    assert float(step.reward.mean()) > 0.5
+    env.close()
+
+
+def test_fall_terminates():
+    env = HumanoidTrackingEnv(4, seed=0, cfg=TrackingOptions(rsi=False))
+    env.reset(seed=0)
+    qpos, qvel = env.sim.get_state()
+    qpos[:2, 2] = 0.15  # envs 0, 1: root on the ground
+    qpos[:2, 3:7] = rot.quat_from_axis_angle(np.array([0.0, 1.0, 0.0]), np.full(2, np.pi / 2))  # lying
+    env.sim.set_state(qpos, qvel)
+    step = env.step(torch.zeros(4, 28))
+    assert step.terminated[:2].all() and step.extras["fell"][:2].all()
+    assert not step.terminated[2:].any()
+    assert not step.success[:2].any()
+    # a policy that does nothing useful (absolute zero targets) falls within a few seconds
+    env2 = HumanoidTrackingEnv(8, seed=1, cfg=TrackingOptions(action_mode="default"))
+    env2.reset(seed=1)
+    fell = torch.zeros(8, dtype=torch.bool)
+    for _ in range(90):
+        step = env2.step(torch.zeros(8, 28))
+        fell |= step.terminated
+    assert fell.all()
+    env.close()
+    env2.close()
+
+
+def test_non_looping_clip_end_ends_the_episode():
+    env = HumanoidTrackingEnv(3, seed=0, cfg=TrackingOptions(loop="none", rsi=False))
+    assert not env.loop
+    assert env.max_episode_steps == int(np.ceil(env.duration_s / env.dt_s - 1e-9))
+    env.reset(seed=0)
+    env.time_s[:] = env.duration_s - 2 * env.dt_s + 1e-4  # two control steps before the end
+    qpos, qvel, _ = env.reference(env.time_s)
+    env.sim.set_state(qpos, qvel)
+    first = env.step(torch.zeros(3, 28))
+    assert not first.done.any()
+    last = env.step(torch.zeros(3, 28))
+    assert last.terminated.all() and last.success.all() and not last.truncated.any()
+    assert np.allclose(env.steps, 0)  # auto-reset
+    # a looping clip never ends at its end: only the time limit truncates it
+    loop_env = HumanoidTrackingEnv(2, seed=0, cfg=TrackingOptions(rsi=False))
+    assert loop_env.loop and loop_env.max_episode_steps == 300
+    loop_env.close()
+    env.close()
+
+
+def test_observation_layout_and_yaw_invariance():
+    a = HumanoidTrackingEnv(4, seed=5, cfg=TrackingOptions(reset_yaw_range=0.0))
+    b = HumanoidTrackingEnv(4, seed=5, cfg=TrackingOptions(reset_yaw_range=0.0, reset_origin_range_m=0.0))
+    oa = a.reset(seed=5)
+    assert oa.shape == (4, a.obs_dim) == (4, 102)
+    b.reset(seed=5)
+    qpos, qvel = b.sim.get_state()
+    b.yaw[:] += 1.3
+    b.origin[:] += 2.0
+    qpos, qvel = _offset(qpos, qvel, 1.3, (2.0, 2.0))
+    b.sim.set_state(qpos, qvel)
+    b._refresh(np.arange(4))
+    assert torch.allclose(b._obs, oa, atol=1e-4)  # the policy sees the same numbers
+    np.testing.assert_allclose(oa[:, 94].numpy(), a.sim.get_state()[0][:, 2], atol=1e-6)  # base height
+    step = a.step(torch.full((4, 28), 0.3))
+    assert torch.allclose(step.obs[~step.done][:, 66:94], torch.full((int((~step.done).sum()), 28), 0.3))
+    assert step.transition.shape == (4, 2 * 105)
+    a.close()
+    b.close()
+
+
+def test_ppo_iterations_run_and_log_per_term_rewards(tmp_path):
+    from imitate import runner
+    run = runner.train("humanoid-walk", "deepmimic", {
+        "num_envs": "16", "rollout_steps": "16", "total_steps": "512", "eval_episodes": "2",
+        "progress": "false", "out_dir": str(tmp_path), "hidden": "64,64"})
+    lines = [json.loads(x) for x in (run.dir / "progress.jsonl").read_text().splitlines()]
+    assert len(lines) == 2
+    for key in ("reward/tracking", "reward/joint_pos", "reward/base_orientation", "reward/end_effector",
+                "reward/action_rate", "policy/action_std", "loss/policy"):
+        assert key in lines[-1] and np.isfinite(lines[-1][key])
+    assert 0 < lines[-1]["reward/tracking"] <= 1
+    metrics = json.loads((run.dir / "metrics.json").read_text())
+    for key in ("tracking_error_root_pos_m", "tracking_error_joint_rad", "tracking_error_end_effector_m"):
+        assert metrics[key] >= 0
+    assert (run.plots_dir / "reward_terms.png").is_file()
+    episode = json.loads((run.dir / "eval" / "episode.json").read_text())
+    assert len(episode["obs"]) == len(episode["reward"]) + 1 == len(episode["done"]) + 1
+    assert episode["done"][-1] or len(episode["done"]) == 300
+
+
+@pytest.mark.slow
+def test_training_raises_mean_tracking_reward(tmp_path):
+    from imitate import runner
+    run = runner.train("humanoid-walk", "deepmimic", {
+        "num_envs": "64", "rollout_steps": "32", "total_steps": "163840", "eval_episodes": "8",
+        "progress": "false", "out_dir": str(tmp_path)})
+    lines = [json.loads(x) for x in (run.dir / "progress.jsonl").read_text().splitlines()]
+    first = np.mean([x["reward/tracking"] for x in lines[:3]])
+    last = np.mean([x["reward/tracking"] for x in lines[-3:]])
+    assert last > first * 1.3, (first, last)
+    assert np.mean([x["episode/length"] for x in lines[-3:]]) > np.mean([x["episode/length"] for x in lines[:3]])
