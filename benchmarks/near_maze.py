@@ -99,7 +99,12 @@ def main() -> None:
         rows = list(pool.map(lambda job: job[0](job[1], runs_dir, args.overrides), jobs))
         if "cem" in algos:  # after NEAR, so it reuses NEAR's energy models
             rows += list(pool.map(lambda s: cem_seed(s, runs_dir, []), seeds))
-    result = {"benchmark": "near_maze", "seeds": seeds, "overrides": args.overrides,
+    previous = out / "results.json"
+    if previous.is_file():  # keep other algorithms' rows from an earlier invocation
+        done = {(r["algo"], r["seed"]) for r in rows}
+        rows = [r for r in json.loads(previous.read_text())["runs"] if (r["algo"], r["seed"]) not in done] + rows
+    algos = list(dict.fromkeys(r["algo"] for r in rows))
+    result = {"benchmark": "near_maze", "seeds": sorted({r["seed"] for r in rows}), "overrides": args.overrides,
               **{a: summarise(rows, a) for a in algos}, "runs": rows}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result, indent=2))
@@ -114,6 +119,9 @@ def main() -> None:
                      f"{s['episode_length']['mean']:.1f} ± {s['episode_length']['std']:.1f} | "
                      f"{s['demo_distance']['mean']:.1f} ± {s['demo_distance']['std']:.1f} | "
                      f"{s['total_seconds']['mean']:.0f} ± {s['total_seconds']['std']:.0f} |")
+    lines.append("")
+    lines.append("Policy runs: same env-step budget (preset total_steps); cem has no policy and plans "
+                 "with its seed's energy model; wall times are per run while two runs share the 2 cores.")
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print(json.dumps(result))
 

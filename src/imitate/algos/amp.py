@@ -23,7 +23,8 @@ def make_amp_reward(task, cfg: AMPConfig, env, expert: torch.Tensor) -> AMPRewar
     return AMPReward(expert, hidden=cfg.disc_hidden, lr=cfg.disc_lr, batch_size=cfg.disc_batch_size,
                      updates=cfg.disc_updates, w_gp=cfg.w_gp, logit_reg=cfg.logit_reg,
                      weight_decay=cfg.disc_weight_decay, replay_size=cfg.replay_size,
-                     w_task=cfg.w_task, w_style=cfg.w_style, success_absorbing=cfg.success_absorbing,
+                     w_task=cfg.w_task, w_style=cfg.w_style, style_offset=cfg.style_offset,
+                     success_absorbing=cfg.success_absorbing,
                      gamma=cfg.gamma, seed=cfg.seed, device=env.device)
 
 

@@ -105,7 +105,7 @@ class AMPReward:
                  batch_size: int = 512, updates: int = 10, w_gp: float = 10.0,
                  logit_reg: float = 0.05, weight_decay: float = 1e-4,
                  replay_size: int = 100_000, w_task: float = 0.0, w_style: float = 1.0,
-                 success_absorbing: bool = False, gamma: float = 0.99,
+                 style_offset: float = 0.0, success_absorbing: bool = False, gamma: float = 0.99,
                  seed: int = 0, device: str | torch.device = "cpu"):
         if expert.ndim != 2 or len(expert) == 0:
             raise ValueError(f"AMP needs expert pairs of shape (M, D), got {tuple(expert.shape)}")
@@ -122,6 +122,7 @@ class AMPReward:
         self.batch_size, self.updates = batch_size, updates
         self.w_gp, self.logit_reg, self.weight_decay = w_gp, logit_reg, weight_decay
         self.w_task, self.w_style = w_task, w_style
+        self.style_offset = style_offset
         self.success_absorbing, self.gamma = success_absorbing, gamma
         self.last_terms: dict[str, torch.Tensor] = {}
 
@@ -132,20 +133,23 @@ class AMPReward:
         return amp_reward(self.disc.logits(transitions.to(self.device)))
 
     def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
-        """w_task·r_task + w_style·r_amp for one batched env step; (N,).
+        """w_task·r_task + w_style·(r_amp − style_offset) for one batched env step; (N,).
 
-        With ``success_absorbing`` a success termination also pays r_amp·γ/(1−γ): the value of
-        staying forever in an absorbing state that scores like the final pair. Without it every
-        step's positive style reward is a bonus for *not* finishing, and a policy learns to
-        linger instead of reaching the goal (the survival bias of GAIL-type rewards, Kostrikov
-        et al. 2019). Failures and time limits get no such bonus.
+        r_amp ≥ 0 on every step, so in a task that *ends* on success it pays the policy to
+        linger rather than finish (the survival bias of GAIL-type rewards, Kostrikov et al.
+        2019). Two remedies, both off by default (the plain SPEC formula):
+        ``style_offset`` (log 2 = the reward of an undecided discriminator) centres the reward,
+        so pairs the discriminator thinks are the policy's cost reward and finishing is not
+        penalised; ``success_absorbing`` pays, on success terminations, r_style·γ/(1−γ), the
+        value of staying forever in an absorbing state that scores like the final pair.
+        Failures and time limits never get that bonus.
         """
         r_amp = self.style_reward(step.transition)
         task = step.reward.to(r_amp.dtype)
-        style = r_amp
+        style = r_amp - self.style_offset
         if self.success_absorbing and self.gamma < 1:
             finished = (step.success & step.terminated).to(r_amp.dtype)
-            style = r_amp * (1.0 + finished * self.gamma / (1.0 - self.gamma))
+            style = style * (1.0 + finished * self.gamma / (1.0 - self.gamma))
         self.last_terms = {"task": step.reward, "r_amp": r_amp}
         return self.w_task * task + self.w_style * style
 
