@@ -96,6 +96,16 @@ def _pusht_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg:
     return pusht_oracle(num_episodes, seed=seed, progress=progress, cfg=cfg)
 
 
+def _pusht_metrics(policy_trajs, demo_trajs) -> dict:
+    """Final coverage of the goal T per episode (success needs > 0.95), averaged."""
+    import numpy as np
+    import torch
+    from imitate.envs.pusht import coverage, obs_angle
+    final = torch.as_tensor(np.stack([t[-1] for t in policy_trajs]), dtype=torch.float32)
+    pose = torch.stack([final[:, 2], final[:, 3], obs_angle(final)], dim=1)
+    return {"final_coverage": float(coverage(pose).mean())}
+
+
 def _pusht_plot(policy_trajs, demo_trajs, path, **kwargs):
     from imitate.viz.pusht import plot_pusht_trajectories
     return plot_pusht_trajectories(policy_trajs, demo_trajs, path, **kwargs)
@@ -118,7 +128,8 @@ TASKS: dict[str, Task] = {
                      _particle_env, _particle_oracle, _particle_plot, env_config=ParticleOptions,
                      default_episodes=2000),
     "pusht": Task("pusht", "Diffusion Policy's Push-T in MuJoCo: push the T block onto the goal T (SPEC §1)",
-                  _pusht_env, _pusht_oracle, _pusht_plot, default_episodes=200),
+                  _pusht_env, _pusht_oracle, _pusht_plot, default_episodes=200,
+                  trajectory_metrics=_pusht_metrics),
     "humanoid-walk": Task("humanoid-walk", "DeepMimic tracking of humanoid3d_walk with a MuJoCo humanoid (SPEC §2); "
                           "option clip=NAME", _humanoid_tracking_env, None, env_config=TrackingOptions),
     "humanoid-cartwheel": Task("humanoid-cartwheel", "DeepMimic tracking of humanoid3d_cartwheel (hands may touch "
