@@ -26,12 +26,11 @@ import math
 from typing import Any
 
 import numpy as np
-import torch
 
 from imitate.data.dataset import Demonstrations
 from imitate.envs.block_push import (BLOCK_HALF_M, MAX_DELTA_M, MAX_EPISODE_STEPS, OBS_NAMES,
                                      PUSHER_RADIUS_M, BlockPushEnv)
-from imitate.utils.progress import progress_bar
+from imitate.data.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
 
 CLEAR_M = BLOCK_HALF_M * math.sqrt(2) + PUSHER_RADIUS_M + 0.012  # keep-out radius R
 ENTER_LAT_M = 0.008  # start pushing when this close to the line
@@ -102,55 +101,17 @@ def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list
     env_seed = int(rng.integers(2 ** 31))
     env = BlockPushEnv(n, seed=env_seed)
     ctrl = PushController(n, rng)
-    obs = env.reset().numpy().astype(np.float64)
-    traj, acts = [obs.copy()], []
-    end = np.full(n, -1)
-    success = np.zeros(n, dtype=bool)
-    for t in range(MAX_EPISODE_STEPS):
-        action = torch.from_numpy(ctrl(obs).astype(np.float32))  # exactly what the env consumes
-        result = env.step(action)
-        acts.append(action.numpy())
-        traj.append(result.final_obs.numpy().astype(np.float64))
-        done = result.done.numpy() & (end < 0)
-        end[done] = t + 1
-        success[done] = result.success.numpy()[done]
-        if (end >= 0).all():
-            break
-        obs = result.obs.numpy().astype(np.float64)
-    traj_arr, act_arr = np.stack(traj), np.stack(acts)  # (T+1, n, 10), (T, n, 2)
-    obs_out, act_out = [], []
-    for i in np.flatnonzero(success):
-        a = act_arr[:end[i], i]
-        obs_out.append(traj_arr[:end[i] + 1, i])
-        act_out.append(np.concatenate([a, a[-1:]]))
-    return obs_out, act_out, {"env_seed": env_seed, "kept": np.flatnonzero(success).tolist()}
+    obs, acts, kept = run_first_episodes(env, lambda o: ctrl(o), MAX_EPISODE_STEPS)  # actions as consumed
+    return obs, acts, {"env_seed": env_seed, "kept": kept.tolist()}
 
 
 def block_push_oracle(num_episodes: int, seed: int = 0, progress: bool = False,
                       cfg: Any = None) -> Demonstrations:
     """Exactly ``num_episodes`` successful scripted block-pushing episodes (obs and actions)."""
-    if num_episodes < 1:
-        raise ValueError(f"num_episodes must be at least 1, got {num_episodes}")
-    rng = np.random.default_rng(seed)
-    obs: list[np.ndarray] = []
-    actions: list[np.ndarray] = []
-    launched = succeeded = 0
-    with progress_bar(num_episodes, "block-push oracle", unit="ep", enabled=progress) as bar:
-        while len(obs) < num_episodes:
-            need = num_episodes - len(obs)
-            batch = min(MAX_BATCH, math.ceil(need * BATCH_SLACK) + 4)
-            o, a, _ = _run_batch(batch, rng)
-            launched += batch
-            succeeded += len(o)
-            obs += o[:need]
-            actions += a[:need]
-            bar.update(min(need, len(o)))
-            if len(obs) < num_episodes and launched >= 10 * num_episodes + 100:
-                raise RuntimeError(f"block-push oracle: only {succeeded} of {launched} episodes succeeded")
+    obs, actions, launched, succeeded = collect_successes("block-push", num_episodes, _run_batch,
+                                               np.random.default_rng(seed), progress, MAX_BATCH, BATCH_SLACK)
     return Demonstrations.from_episodes(
         obs, actions, task="block-push", source="oracle", obs_names=OBS_NAMES, seed=seed,
-        policy=POLICY, launched=launched, launch_success_rate=succeeded / launched,
-        actions_note="actions[t] is the action sent after obs[t]; the last action of each episode "
-                     "is repeated once so that actions has the same length as obs",
+        policy=POLICY, launched=launched, launch_success_rate=succeeded / launched, actions_note=ACTIONS_NOTE,
         action_meaning=f"delta set-point of the pusher: set-point += {MAX_DELTA_M} m * action, "
                        "clipped to the workspace")

@@ -35,7 +35,7 @@ import torch
 from imitate.data.dataset import Demonstrations
 from imitate.envs.maze import (AGENT_RADIUS, ARENA_SIZE, GOAL, INNER_WALLS, MAX_EPISODE_STEPS,
                                MazeEnv)
-from imitate.utils.progress import progress_bar
+from imitate.data.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
 
 CELL = 8.0  # grid cell size in arena units
 GRID = int(ARENA_SIZE / CELL)  # cells per side
@@ -232,35 +232,17 @@ class _PursuitController:
         return aim - self.damping[:, None] * vel
 
 
-def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """Launch n planned episodes; return obs and padded actions of the successful ones."""
     costs = random_costs(n, rng)
     _, nxt = geodesic_fields(costs)
     ctrl = _PursuitController(nxt, rng)
     env = MazeEnv(n, seed=int(rng.integers(2 ** 31)))
-    obs = env.reset().numpy().astype(np.float64)
-    traj, acts = [obs.copy()], []
-    end = np.full(n, -1)  # step index at which each episode first ended
-    success = np.zeros(n, dtype=bool)
-    for t in range(MAX_EPISODE_STEPS):
+
+    def act(obs: np.ndarray) -> np.ndarray:
         target = ctrl.target(obs, env.vel.numpy().astype(np.float64))
-        action = np.clip(MazeEnv.target_to_action(torch.from_numpy(target)).numpy(), -1.0, 1.0)
-        result = env.step(torch.from_numpy(action).float())
-        acts.append(action)
-        traj.append(result.final_obs.numpy().astype(np.float64))
-        done = result.done.numpy() & (end < 0)
-        end[done] = t + 1
-        success[done] = result.success.numpy()[done]
-        if (end >= 0).all():
-            break
-        obs = result.obs.numpy().astype(np.float64)
-    traj_arr, act_arr = np.stack(traj), np.stack(acts)  # (T+1, n, 2), (T, n, 2)
-    obs_out, act_out = [], []
-    for b in np.flatnonzero(success):
-        ep_act = act_arr[:end[b], b]
-        obs_out.append(traj_arr[:end[b] + 1, b])
-        act_out.append(np.concatenate([ep_act, ep_act[-1:]]))
-    return obs_out, act_out
+        return np.clip(MazeEnv.target_to_action(torch.from_numpy(target)).numpy(), -1.0, 1.0)
+    return run_first_episodes(env, act, MAX_EPISODE_STEPS)
 
 
 def maze_oracle(num_episodes: int, seed: int = 0, progress: bool = False) -> Demonstrations:
@@ -269,27 +251,9 @@ def maze_oracle(num_episodes: int, seed: int = 0, progress: bool = False) -> Dem
     Batches somewhat larger than needed are launched and the successful episodes kept, topping up
     with further batches until enough exist. Metadata records the launch count and success rate.
     """
-    if num_episodes < 1:
-        raise ValueError(f"num_episodes must be at least 1, got {num_episodes}")
-    rng = np.random.default_rng(seed)
-    obs: list[np.ndarray] = []
-    actions: list[np.ndarray] = []
-    launched = succeeded = 0
-    with progress_bar(num_episodes, "maze oracle", unit="ep", enabled=progress) as bar:
-        while len(obs) < num_episodes:
-            need = num_episodes - len(obs)
-            batch = min(MAX_BATCH, math.ceil(need * BATCH_SLACK) + 4)
-            o, a = _run_batch(batch, rng)
-            launched += batch
-            succeeded += len(o)
-            obs += o[:need]
-            actions += a[:need]
-            bar.update(min(need, len(o)))
-            if len(obs) < num_episodes and launched >= 10 * num_episodes + 100:
-                raise RuntimeError(f"maze oracle: only {succeeded} of {launched} launched episodes succeeded")
+    obs, actions, launched, succeeded = collect_successes("maze", num_episodes, _run_batch, np.random.default_rng(seed),
+                                               progress, MAX_BATCH, BATCH_SLACK)
     return Demonstrations.from_episodes(
         obs, actions, task="maze", source="oracle", obs_names=["x", "y"], seed=seed,
-        planner=PLANNER, launched=launched, launch_success_rate=succeeded / launched,
-        actions_note="actions[t] is the action sent after obs[t]; the last action of each episode "
-                     "is repeated once so that actions has the same length as obs",
+        planner=PLANNER, launched=launched, launch_success_rate=succeeded / launched, actions_note=ACTIONS_NOTE,
         action_meaning="absolute target position (a + 1) * 256, tracked by the env's PD law")

@@ -23,7 +23,6 @@ success; failures (150-step limit) are dropped and batches are launched until en
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,7 @@ import torch
 from imitate.data.dataset import Demonstrations
 from imitate.envs.pusht import (BLOCK_RHO, GOAL_POSE, MAX_EPISODE_STEPS, OBS_NAMES, PUSHER_RADIUS,
                                 T_RECTS, WORKSPACE, PushTEnv, inside_t, to_local)
-from imitate.utils.progress import progress_bar
+from imitate.data.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
 
 CONTACT_SPACING = 5.0  # distance between candidate contacts on the outline
 PUSH_GAIN = (0.8, 1.4)  # per-episode range of the push-length gain
@@ -163,64 +162,29 @@ class PushTExpert:
         return np.clip(target, 0.0, WORKSPACE)
 
 
-def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """Launch n scripted episodes; return obs and actions of the successful ones."""
     env = PushTEnv(n, seed=int(rng.integers(2 ** 31)))
     expert = PushTExpert(n, rng)
-    obs = env.reset()
-    traj, acts = [obs.numpy().astype(np.float64)], []
-    end = np.full(n, -1)
-    success = np.zeros(n, dtype=bool)
-    for t in range(MAX_EPISODE_STEPS):
-        target = expert(env.qpos.copy())
-        action = np.clip(PushTEnv.target_to_action(torch.from_numpy(target)).numpy(), -1.0, 1.0)
-        result = env.step(torch.from_numpy(action).float())
-        acts.append(action)
-        traj.append(result.final_obs.numpy().astype(np.float64))
-        done = result.done.numpy() & (end < 0)
-        end[done] = t + 1
-        success[done] = result.success.numpy()[done]
-        if (end >= 0).all():
-            break
-    traj_arr, act_arr = np.stack(traj), np.stack(acts)  # (T+1, n, 6), (T, n, 2)
-    obs_out, act_out = [], []
-    for b in np.flatnonzero(success):
-        ep_act = act_arr[:end[b], b]
-        obs_out.append(traj_arr[:end[b] + 1, b])
-        act_out.append(np.concatenate([ep_act, ep_act[-1:]]))
-    return obs_out, act_out
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        target = expert(env.qpos.copy())  # privileged state
+        return np.clip(PushTEnv.target_to_action(torch.from_numpy(target)).numpy(), -1.0, 1.0)
+    return run_first_episodes(env, act, MAX_EPISODE_STEPS)
 
 
 def expert_success_rate(num_episodes: int, seed: int = 0) -> float:
     """Fraction of ``num_episodes`` scripted episodes that succeed within the step cap."""
-    obs, _ = _run_batch(num_episodes, np.random.default_rng(seed))
+    obs = _run_batch(num_episodes, np.random.default_rng(seed))[0]
     return len(obs) / num_episodes
 
 
 def pusht_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None) -> Demonstrations:
     """Exactly ``num_episodes`` successful scripted Push-T episodes (obs 6-d, absolute-target actions)."""
-    if num_episodes < 1:
-        raise ValueError(f"num_episodes must be at least 1, got {num_episodes}")
-    rng = np.random.default_rng(seed)
-    obs: list[np.ndarray] = []
-    actions: list[np.ndarray] = []
-    launched = succeeded = 0
-    with progress_bar(num_episodes, "pusht oracle", unit="ep", enabled=progress) as bar:
-        while len(obs) < num_episodes:
-            need = num_episodes - len(obs)
-            batch = min(MAX_BATCH, math.ceil(need * BATCH_SLACK) + 4)
-            o, a = _run_batch(batch, rng)
-            launched += batch
-            succeeded += len(o)
-            obs += o[:need]
-            actions += a[:need]
-            bar.update(min(need, len(o)))
-            if len(obs) < num_episodes and launched >= 10 * num_episodes + 100:
-                raise RuntimeError(f"pusht oracle: only {succeeded} of {launched} launched episodes succeeded")
+    obs, actions, launched, succeeded = collect_successes("pusht", num_episodes, _run_batch, np.random.default_rng(seed),
+                                               progress, MAX_BATCH, BATCH_SLACK)
     return Demonstrations.from_episodes(
         obs, actions, task="pusht", source="oracle", obs_names=OBS_NAMES, seed=seed,
         expert="scripted contact-selection pusher (privileged state), see imitate.data.oracles.pusht",
-        launched=launched, launch_success_rate=succeeded / launched,
-        actions_note="actions[t] is the action sent after obs[t]; the last action of each episode "
-                     "is repeated once so that actions has the same length as obs",
+        launched=launched, launch_success_rate=succeeded / launched, actions_note=ACTIONS_NOTE,
         action_meaning="absolute pusher target (a + 1) * 256, tracked by the env's PD law")
