@@ -92,7 +92,7 @@ def markdown(table: dict, budget: dict) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", default="0,1,2")
-    p.add_argument("--iterations", type=int, default=3000)
+    p.add_argument("--iterations", type=int, default=4000)
     p.add_argument("--episodes", type=int, default=100)
     p.add_argument("--dims", default="2,4,8,16", help="dimensions of part 2 (2 is part 1)")
     p.add_argument("--algos", default=",".join(ALGOS), help="methods of part 1 (2-D)")
@@ -100,6 +100,7 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=2, help="runs in parallel (one thread each)")
     p.add_argument("--quick", action="store_true", help="1 seed, 1500 steps, N = 2 (all) and 8 (ibc-dfo, mse)")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/ibc_particle"))
+    p.add_argument("--name", default="", help="result file name (default ibc_particle, or ibc_particle_quick)")
     p.add_argument("extra", nargs="*", help="extra key=value overrides for every run")
     args = p.parse_args()
     if args.quick:
@@ -107,7 +108,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     seeds = [int(s) for s in args.seeds.split(",")]
     dims = [int(d) for d in args.dims.split(",")]
-    jobs = [(a, 2, s) for a in args.algos.split(",") for s in seeds]
+    jobs = [(a, 2, s) for a in args.algos.split(",") if a for s in seeds]
     jobs += [(a, d, s) for d in dims if d != 2 for a in args.dim_algos.split(",") for s in seeds]
     demos = {d: make_demos(d, args.out) for d in sorted({j[1] for j in jobs})}
     started = time.time()
@@ -120,7 +121,7 @@ def main() -> None:
     table = summarise(rows)
     result = {"benchmark": "ibc_particle", "budget": budget, "table": table, "published_2d": PUBLISHED_2D,
               "rows": rows}
-    name = "ibc_particle_quick" if args.quick else "ibc_particle"
+    name = args.name or ("ibc_particle_quick" if args.quick else "ibc_particle")
     (args.out / f"{name}.md").write_text(markdown(table, budget))
     text = json.dumps(result, indent=2)
     Path("benchmarks/results").mkdir(parents=True, exist_ok=True)
