@@ -234,9 +234,11 @@ def test_ppo_iterations_run_and_log_per_term_rewards(tmp_path):
 @pytest.mark.slow
 def test_training_raises_mean_tracking_reward(tmp_path):
     from imitate import runner
+    # The walk preset (256 envs) for 110 iterations, ~10 minutes on a quiet 2-core CPU. At 64 envs
+    # and 164k samples the reward rose only 0.144 -> 0.173; the benchmark curve with the preset
+    # (benchmarks/results/humanoid_tracking.json) passes x1.3 after ~0.5 M samples.
     run = runner.train("humanoid-walk", "deepmimic", {
-        "num_envs": "64", "rollout_steps": "32", "total_steps": "163840", "eval_episodes": "8",
-        "progress": "false", "out_dir": str(tmp_path)})
+        "total_steps": str(110 * 256 * 32), "eval_episodes": "8", "progress": "false", "out_dir": str(tmp_path)})
     lines = [json.loads(x) for x in (run.dir / "progress.jsonl").read_text().splitlines()]
     first = np.mean([x["reward/tracking"] for x in lines[:3]])
     last = np.mean([x["reward/tracking"] for x in lines[-3:]])
