@@ -28,8 +28,9 @@ from imitate.tasks import get_task
 from imitate.utils.io import atomic_write, atomic_write_json
 
 # Metrics shown first in the table when present; other numeric metrics follow alphabetically.
-LEADING_METRICS = ("success_rate", "coverage", "episode_length", "return", "train_seconds", "env_steps")
-CURVE_KEYS = ("episode/success_rate", "episode/return", "episode/length")
+LEADING_METRICS = ("success_rate", "final_coverage", "demo_distance", "episode_length", "return", "train_seconds",
+                   "env_steps")
+CURVE_KEYS = ("episode/success_rate", "episode/task_return", "episode/length")  # task return: comparable across rewards
 
 
 @dataclass
