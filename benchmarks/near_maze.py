@@ -77,9 +77,20 @@ def summarise(rows: list[dict], algo: str) -> dict:
     mine = [r for r in rows if r["algo"] == algo]
     out = {}
     for key in ("success_rate", "episode_length", "demo_distance", "total_seconds"):
-        values = [r[key] for r in mine]
-        out[key] = {"mean": statistics.mean(values), "std": statistics.pstdev(values)}
+        values = [r[key] for r in mine if r[key] == r[key]]  # CEM has no demo distance (NaN)
+        out[key] = ({"mean": statistics.mean(values), "std": statistics.pstdev(values)} if values
+                    else {"mean": float("nan"), "std": float("nan")})
     return out
+
+
+def collected(algo: str, seed: int, out_dir: str) -> dict:
+    """A row from a finished run already on disk (``--collect``), without training again."""
+    found = [d for d in sorted(Path(out_dir, "maze", algo).glob(f"*-{seed}")) if (d / "metrics.json").is_file()]
+    if not found:
+        raise RuntimeError(f"--collect: no finished {algo} run for seed {seed} under {out_dir}")
+    metrics = {**json.loads((found[-1] / "metrics.json").read_text()), "run": str(found[-1])}
+    seconds = metrics.get("train_seconds", 0.0) + metrics.get("plan_seconds", 0.0)
+    return {**row(algo, seed, metrics, time.time()), "total_seconds": round(seconds, 1)}
 
 
 def main() -> None:
@@ -88,6 +99,8 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/near_maze")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--algos", default="near,ppo", help="comma list of near, ppo, amp, cem (cem runs last)")
+    parser.add_argument("--collect", action="store_true",
+                        help="do not train: rebuild the table from finished runs under --out (wall time = train/plan seconds)")
     parser.add_argument("overrides", nargs="*", help="key=value for both policy runs (e.g. total_steps=500000)")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -95,9 +108,17 @@ def main() -> None:
     runs_dir = str(out / "runs")
     algos = args.algos.split(",")
     jobs = [(RUNNERS[a], s) for a in algos if a != "cem" for s in seeds]
+    if args.collect:
+        rows = [collected(a, s, runs_dir) for a in algos for s in seeds]
+        jobs, algos_to_plan = [], []
+    else:
+        algos_to_plan = algos
     with ThreadPoolExecutor(args.workers) as pool:
-        rows = list(pool.map(lambda job: job[0](job[1], runs_dir, args.overrides), jobs))
-        if "cem" in algos:  # after NEAR, so it reuses NEAR's energy models
+        if jobs:
+            rows = list(pool.map(lambda job: job[0](job[1], runs_dir, args.overrides), jobs))
+        elif not args.collect:
+            rows = []
+        if "cem" in algos_to_plan:  # after NEAR, so it reuses NEAR's energy models
             rows += list(pool.map(lambda s: cem_seed(s, runs_dir, []), seeds))
     previous = out / "results.json"
     if previous.is_file():  # keep other algorithms' rows from an earlier invocation
