@@ -111,3 +111,14 @@ def test_data_command_and_console_script(tmp_path):
 def test_help_everywhere(argv):
     proc = subprocess.run([sys.executable, "-m", "imitate.cli", *argv, "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "usage: imitate" in proc.stdout
+
+
+def test_demo_runs_the_whole_pipeline_at_tiny_settings(tmp_path, capsys):
+    energy = [f"energy.{kv}" for kv in TINY_ENERGY if not kv.startswith("progress")]
+    assert main(["demo", f"out_dir={tmp_path}", *energy, *TINY_PPO]) == 0
+    out = capsys.readouterr().out
+    metrics = _last_json(out)
+    assert metrics["algo"] == "near" and metrics["episodes"] == 8 and "demo_distance" in metrics
+    near_run = next((tmp_path / "maze" / "near").iterdir())
+    assert (near_run / "plots" / "trajectories.png").is_file()
+    assert (near_run / "plots" / "learning_curves.png").is_file()

@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="evaluate a run; writes metrics.json and prints it as one JSON line")
     p.add_argument("run_dir")
-    p.add_argument("--episodes", type=int, default=100)
+    p.add_argument("--episodes", type=int, default=None, help="episodes to evaluate (default: the run's eval_episodes)")
     p.add_argument("--video", action="store_true", help="also write a video of the policy (humanoid runs)")
     p.set_defaults(func=_eval)
 

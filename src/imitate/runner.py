@@ -72,7 +72,7 @@ def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:
         run = None
     result = algo.train(task, cfg, run, state)
     run, stats = result if isinstance(result, tuple) else (result, {})
-    metrics = evaluate(run, episodes=getattr(cfg, "eval_episodes", 100), quiet=True)
+    metrics = evaluate(run, quiet=True)
     run.write_metrics({**metrics, **stats})
     return run
 
@@ -145,14 +145,16 @@ def demo_trajectories(run: Run, cfg: Any, task: Task) -> list:
     return task.oracle(60, seed=cfg.seed, cfg=cfg).episodes() if task.oracle else []
 
 
-def evaluate(run_dir: str | Path | Run, episodes: int = 100, quiet: bool = False,
+def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool = False,
              video: bool = False) -> dict[str, Any]:
     """Evaluate a run, write ``metrics.json`` (merged with what training wrote) and plots;
     ``video=True`` (``--video``) also writes a video, for algorithms whose evaluate takes it."""
     run = run_dir if isinstance(run_dir, Run) else Run.open(run_dir)
+    task, algo = get_task(run.task), get_algo(run.algo)
+    cfg = run_config(run)
+    episodes = getattr(cfg, "eval_episodes", 100) if episodes is None else episodes  # default: the run's own
     if episodes < 1:
         raise ConfigError(f"--episodes must be at least 1, got {episodes}")
-    task, algo = get_task(run.task), get_algo(run.algo)
     if video:
         import inspect
         try:
@@ -161,7 +163,7 @@ def evaluate(run_dir: str | Path | Run, episodes: int = 100, quiet: bool = False
             takes_video = False
         if not takes_video:
             raise ConfigError(f"--video is not supported for {run.algo!r} runs")
-    metrics = algo.evaluate(run, task, run_config(run), episodes, **({"video": True} if video else {}))
+    metrics = algo.evaluate(run, task, cfg, episodes, **({"video": True} if video else {}))
     old = {}
     if (run.dir / "metrics.json").is_file():
         old = json.loads((run.dir / "metrics.json").read_text())
