@@ -109,17 +109,11 @@ def train_policy(task: Task, algo_name: str, cfg: Any, run: Run | None, state: d
 
 def evaluate_policy_run(run: Run, task: Task, cfg: Any, episodes: int) -> dict[str, Any]:
     """Roll out a PPO run's policy deterministically; success, length, return, trajectory plot."""
-    from imitate.algos.ppo import PPO
+    from imitate.algos.ppo import load_policy
     from imitate.eval.rollouts import evaluate_policy
-    state = run.load_checkpoint(run.task, run.algo)
-    ppo = PPO(task.make_env(1, seed=cfg.seed, cfg=cfg), cfg)
-    try:
-        ppo.model.load_state_dict(state["ppo"]["model"])
-    except (KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"{run.checkpoint_path}: policy does not fit task {run.task!r} "
-                              f"({str(exc).splitlines()[0]})") from None
+    model = load_policy(run, task, cfg)
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
-    result = evaluate_policy(ppo.model.eval(), env, seed=cfg.seed + 10_000)
+    result = evaluate_policy(model, env, seed=cfg.seed + 10_000)
     metrics = result.metrics()
     if task.plot_trajectories is not None or task.trajectory_metrics is not None:
         demos = demo_trajectories(run, cfg, task)

@@ -217,3 +217,16 @@ class PPO:
                     sums["loss/clip_frac"] += float(((ratio - 1).abs() > cfg.clip_ratio).float().mean())
                 count += 1
         return {k: v / count for k, v in sums.items()}
+
+
+def load_policy(run, task, cfg):
+    """The trained actor-critic of a PPO-based run, in eval mode, checked against the task."""
+    from imitate.utils.run import CheckpointError
+    state = run.load_checkpoint(run.task, run.algo)
+    ppo = PPO(task.make_env(1, seed=cfg.seed, cfg=cfg), cfg)
+    try:
+        ppo.model.load_state_dict(state["ppo"]["model"])
+    except (KeyError, RuntimeError) as exc:
+        raise CheckpointError(f"{run.checkpoint_path}: policy does not fit task {run.task!r} "
+                              f"({str(exc).splitlines()[0]})") from None
+    return ppo.model.eval()

@@ -19,19 +19,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from imitate.utils.run import CheckpointError, Run
+from imitate.utils.run import Run
 
 
 def _load_policy(run: Run, task, cfg):
-    from imitate.algos.ppo import PPO
-    state = run.load_checkpoint(run.task, run.algo)
-    ppo = PPO(task.make_env(1, seed=cfg.seed, cfg=cfg), cfg)
-    try:
-        ppo.model.load_state_dict(state["ppo"]["model"])
-    except (KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"{run.checkpoint_path}: policy does not fit task {run.task!r} "
-                              f"({str(exc).splitlines()[0]})") from None
-    return ppo.model.eval()
+    from imitate.algos.ppo import load_policy
+    return load_policy(run, task, cfg)
 
 
 @torch.no_grad()

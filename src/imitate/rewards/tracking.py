@@ -21,6 +21,7 @@ from collections.abc import Callable
 import torch
 
 from imitate.envs.base import StepResult
+from imitate.rewards.base import TaskReward
 from imitate.envs.humanoid.observations import quat_angle, wrap_angle
 
 State = dict[str, torch.Tensor]
@@ -107,26 +108,14 @@ def tracking_errors(cur: State, ref: State) -> dict[str, torch.Tensor]:
             "root_rot_rad": quat_angle(ref["root_quat"], cur["root_quat"])}
 
 
-class TrackingReward:
+class TrackingReward(TaskReward):
     """Reward plug-in for PPO: the env's tracking reward, with its terms exposed as `last_terms`
     (PPO logs them as reward/<term>). Nothing to learn."""
-
-    def __init__(self) -> None:
-        self.last_terms: dict[str, torch.Tensor] = {}
 
     def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
         self.last_terms = {k[len("reward/"):]: v for k, v in step.extras.items() if k.startswith("reward/")}
         self.last_terms["tracking"] = step.reward
         return step.reward
-
-    def update(self, transitions: torch.Tensor) -> dict[str, float]:
-        return {}
-
-    def state_dict(self) -> dict:
-        return {}
-
-    def load_state_dict(self, state: dict) -> None:
-        pass
 
 
 def make_tracking_reward(task, cfg, env) -> TrackingReward:
