@@ -9,20 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 
 import torch
+from _timing import rate
 
 from imitate.envs import maze
 from imitate.envs.maze import MazeEnv, push_out_of_walls
-
-
-def rate(fn, steps: int, num_envs: int) -> float:
-    fn()  # warm-up
-    start = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    return steps * num_envs / (time.perf_counter() - start)
 
 
 def main() -> None:

@@ -11,23 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from pathlib import Path
 
 import mujoco
 import numpy as np
 import torch
+from _timing import rate
 
 from imitate.data.oracles.pusht import PushTExpert
 from imitate.envs.pusht import PushTEnv
-
-
-def rate(fn, steps: int, num_envs: int) -> float:
-    fn()  # warm-up
-    start = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    return steps * num_envs / (time.perf_counter() - start)
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ MuJoCo first and falls back to the stick figure when no OpenGL context can be ma
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 # Headless machines: EGL, unless the user chose a backend (read when mujoco is first imported).
@@ -26,22 +25,15 @@ class RenderError(RuntimeError):
 def _write_frames(frames, path: Path, fps: float) -> Path:
     """Encode RGB frames (iterable of (H, W, 3) uint8) to path atomically (temp file + rename)."""
     import imageio.v2 as imageio
+    from imitate.utils.io import atomic_path
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix or ".mp4")
-    os.close(fd)
-    try:
-        kwargs = {"fps": fps}
-        if path.suffix in ("", ".mp4"):
-            kwargs.update(codec="libx264", macro_block_size=8, quality=7)
+    kwargs = {"fps": fps}
+    if path.suffix in ("", ".mp4"):
+        kwargs.update(codec="libx264", macro_block_size=8, quality=7)
+    with atomic_path(path, suffix=path.suffix or ".mp4") as tmp:  # the suffix tells imageio the format
         with imageio.get_writer(tmp, **kwargs) as writer:
             for f in frames:
                 writer.append_data(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 
