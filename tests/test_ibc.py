@@ -69,6 +69,30 @@ def test_dfo_and_langevin_find_the_maximum_of_a_known_energy():
     assert langevin_step_size(10, 10, 0.1, 1e-5, 2.0) == pytest.approx(1e-5)
 
 
+def test_dfo_sampling_spreads_like_exp_energy_where_argmax_picks_the_peak():
+    """select="sample" (IBC's released evaluation policy) draws ∝ exp(E) from the final population:
+    spread around the higher bump (σ 0.1) and sometimes at the lower one; argmax returns the peak."""
+    g = torch.Generator().manual_seed(1)
+    obs = torch.tensor([[0.8, 0.0]]).expand(2000, 2)
+    truth = 0.5 * obs
+
+    def share(actions, centre, radius):
+        return ((actions - centre).norm(dim=1) < radius).float().mean().item()
+
+    sampled = dfo(KnownEnergy(), obs, 2, samples=256, generator=g, select="sample")
+    assert share(sampled, truth, 0.3) + share(sampled, -truth, 0.3) > 0.95
+    assert 0.05 < share(sampled, -truth, 0.3) < 0.5
+    assert share(sampled, truth, 0.03) < 0.2  # a draw, not the peak
+    best = dfo(KnownEnergy(), obs, 2, samples=256, generator=g, select="argmax")
+    assert share(best, truth, 0.03) > 0.85 and share(best, -truth, 0.3) == 0
+
+
+def test_ibc_rejects_an_unknown_dfo_select(capsys):
+    assert main(["train", "particle", "ibc-dfo", "dfo_select=best"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "dfo_select must be 'argmax' or 'sample'" in err
+
+
 def test_gradient_penalty_is_zero_below_the_margin_and_positive_above():
     obs = torch.zeros(4, 2)
     actions = torch.rand(4, 8, 2) * 2 - 1

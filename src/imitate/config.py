@@ -157,6 +157,7 @@ class IBCConfig(BCConfig):
     dfo_iterations: int = 3
     dfo_noise: float = 0.33  # initial resampling noise (normalised action units), shrunk each iteration
     dfo_shrink: float = 0.5
+    dfo_select: str = "argmax"  # argmax | sample: the action taken from the final DFO population
     langevin_steps: int = 50  # MCMC steps at inference
     langevin_train_steps: int = 25  # MCMC steps for training counter-examples
     langevin_samples: int = 256  # chains per observation at inference
@@ -173,6 +174,8 @@ class IBCConfig(BCConfig):
         super().validate()
         if self.inference not in ("dfo", "langevin"):
             raise ConfigError(f"inference must be 'dfo' or 'langevin', got {self.inference!r}")
+        if self.dfo_select not in ("argmax", "sample"):
+            raise ConfigError(f"dfo_select must be 'argmax' or 'sample', got {self.dfo_select!r}")
         for name in ("counter_examples", "dfo_samples", "dfo_iterations", "langevin_steps",
                      "langevin_train_steps", "langevin_samples"):
             if getattr(self, name) < 1:

@@ -86,18 +86,25 @@ def gradient_penalty(energy: EnergyModel, obs_n: torch.Tensor, actions: torch.Te
 @torch.no_grad()
 def dfo(energy: EnergyModel, obs_n: torch.Tensor, act_dim: int, samples: int = 1024, iterations: int = 3,
         noise: float = 0.33, shrink: float = 0.5, temperature: float = 1.0,
-        generator: torch.Generator | None = None) -> torch.Tensor:
-    """argmax_a E(o, a) by derivative-free optimisation, (B, O) → (B, A)."""
+        generator: torch.Generator | None = None, select: str = "argmax") -> torch.Tensor:
+    """An action of high E(o, a) by derivative-free optimisation, (B, O) → (B, A).
+
+    ``select`` picks from the final population: ``argmax`` (the paper's Algorithm 1) or ``sample``
+    ∝ softmax(E / temperature) (what IBC's released policy does at evaluation; docs/ibc.md)."""
     b, device = len(obs_n), obs_n.device
     a = uniform_actions(b, samples, act_dim, generator, device)
     rows = torch.arange(b, device=device)[:, None]
-    for _ in range(iterations):
-        probs = torch.softmax(energy(obs_n, a) / temperature, dim=1)  # (B, S)
-        idx = torch.multinomial(probs, samples, replacement=True, generator=generator)
-        a = a[rows, idx] + noise * torch.randn(a.shape, generator=generator, device=device)
-        a = a.clamp(-1.0, 1.0)
+    for it in range(iterations):
+        logits = energy(obs_n, a) / temperature  # (B, S)
+        if it == iterations - 1:
+            break  # choose among the samples just evaluated, as IBC does: no noise after the last look
+        idx = torch.multinomial(torch.softmax(logits, dim=1), samples, replacement=True, generator=generator)
+        a = (a[rows, idx] + noise * torch.randn(a.shape, generator=generator, device=device)).clamp(-1.0, 1.0)
         noise *= shrink
-    best = energy(obs_n, a).argmax(1)
+    if select == "sample":
+        best = torch.multinomial(torch.softmax(logits, dim=1), 1, generator=generator)[:, 0]
+    else:
+        best = logits.argmax(1)
     return a[rows[:, 0], best]
 
 
@@ -146,7 +153,7 @@ class ImplicitPolicy(BCPolicy):
             return langevin_argmax(self.energy, obs_n, self.act_dim, c.langevin_samples, c.langevin_steps,
                                    generator, **self._langevin_kwargs())
         return dfo(self.energy, obs_n, self.act_dim, c.dfo_samples, c.dfo_iterations, c.dfo_noise,
-                   c.dfo_shrink, c.temperature, generator)
+                   c.dfo_shrink, c.temperature, generator, c.dfo_select)
 
     @torch.no_grad()
     def energy_grid(self, obs: torch.Tensor, resolution: int = 101) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -1,0 +1,118 @@
+"""Re-evaluate trained particle runs under other inference settings, and say how episodes fail.
+
+A trained energy can be judged by many samplers: this script loads each RUN_DIR's checkpoint,
+evaluates it on the same episodes (env seed = run seed + 10 000, as `imitate eval` does) once per
+variant, and sorts the failures of the 2-D particle into kinds:
+
+- never_g1: never came within 0.05 of goal 1 (switched early, or wandered);
+- left_g2: reached goal 1, then goal 2, then left goal 2 again (set goal 1 again while at rest);
+- stuck_at_g1: reached goal 1, never goal 2 after it, ends at goal 1 (never switched);
+- moving_end: reached goal 1, never goal 2 after it, ends elsewhere.
+
+    python benchmarks/ibc_inference.py RUN_DIR [RUN_DIR...] --variants '[{}, {"dfo_select": "sample"}, {"dfo_samples": 1024}]'
+
+Prints one JSON line per run and variant; --out FILE also writes them as a JSON list.
+With --demos FILE (2-D particle demonstrations), each IBC run also reports how often its energy
+ranks the demonstrated goal above the other goal, E(o, demo goal) > E(o, other goal), on the
+demonstration states, by region: start states, within 0.02 of goal 1, at rest at goal 2, mid-flight.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def failure_kinds(trajectories: list[np.ndarray], successes: np.ndarray, radius: float = 0.05) -> dict[str, int]:
+    kinds: dict[str, int] = {}
+    for traj, ok in zip(trajectories, successes):
+        if ok:
+            continue
+        n = traj.shape[1] // 4
+        pos, goal1, goal2 = traj[:, :n], traj[:, 2 * n:3 * n], traj[:, 3 * n:]
+        d1, d2 = np.linalg.norm(pos - goal1, axis=1), np.linalg.norm(pos - goal2, axis=1)
+        if d1.min() >= radius:
+            kind = "never_g1"
+        elif (d2[int(np.argmax(d1 < radius)):] < radius).any():
+            kind = "left_g2"  # the env's test failed, so it is not at goal 2 at the end
+        elif d1[-1] < radius:
+            kind = "stuck_at_g1"
+        else:
+            kind = "moving_end"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+def demo_ranking(policy, demos_path: str) -> dict[str, float]:
+    """Share of demonstration states where the energy prefers the demonstrated goal (2-D particle)."""
+    data = np.load(demos_path, allow_pickle=True)
+    obs = torch.as_tensor(data["obs"], dtype=torch.float32)
+    act = torch.as_tensor(data["actions"], dtype=torch.float32)
+    pos, vel, goal1, goal2 = obs[:, :2], obs[:, 2:4], obs[:, 4:6], obs[:, 6:8]
+    labelled_goal2 = ((act + 1) / 2 - goal2).norm(dim=1) < 1e-4  # oracle actions are goal set-points
+    with torch.no_grad():
+        candidates = torch.stack([policy.normalizer.action(goal1 * 2 - 1), policy.normalizer.action(goal2 * 2 - 1)], 1)
+        energy = policy.energy(policy.normalizer.obs(obs), candidates)
+    right = ((energy[:, 1] > energy[:, 0]) == labelled_goal2).float()
+    speed, d1, d2 = vel.norm(dim=1), (pos - goal1).norm(dim=1), (pos - goal2).norm(dim=1)
+    regions = {"all": torch.ones_like(speed, dtype=torch.bool), "start": speed == 0, "near_goal1": d1 < 0.02,
+               "at_rest_at_goal2": (d2 < 0.02) & (speed < 0.05), "mid_flight": (d1 > 0.05) & (d2 > 0.05)}
+    return {name: round(right[mask].mean().item(), 4) for name, mask in regions.items()}
+
+
+def evaluate_variant(run_dir: str, variant: dict, episodes: int, demos: str | None = None) -> dict:
+    from imitate.algos import bc, ibc
+    from imitate.algos.bc_common import load_policy
+    from imitate.eval.rollouts import evaluate_policy
+    from imitate.runner import run_config
+    from imitate.tasks import get_task
+    from imitate.utils.run import Run
+    run = Run.open(run_dir)
+    task = get_task(run.task)
+    cfg = dataclasses.replace(run_config(run), **variant)
+    cfg.validate()
+    build = {"mse": bc.build_mse, "mdn": bc.build_mdn}.get(run.algo, ibc.build)
+    env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg, device="cpu")
+    policy = load_policy(run, task, cfg, build, env)
+    started = time.time()
+    result = evaluate_policy(policy, env, seed=cfg.seed + 10_000)
+    row = {"run": run_dir, "algo": run.algo, "variant": variant, "episodes": episodes,
+           "success_rate": round(float(result.success_rate), 3), "eval_seconds": round(time.time() - started, 1),
+           "failures": failure_kinds([np.asarray(t) for t in result.trajectories], result.successes)}
+    if demos and hasattr(policy, "energy"):
+        row["demo_ranking"] = demo_ranking(policy, demos)
+    return row
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("runs", nargs="+")
+    p.add_argument("--variants", default="[{}]", help="JSON list of config overrides, one evaluation each")
+    p.add_argument("--episodes", type=int, default=200)
+    p.add_argument("--demos", help="2-D particle demonstrations for the energy-ranking check")
+    p.add_argument("--out", type=Path)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    try:
+        variants = json.loads(args.variants)
+        assert isinstance(variants, list) and all(isinstance(v, dict) for v in variants)
+    except (json.JSONDecodeError, AssertionError):
+        sys.exit(f"--variants must be a JSON list of objects, got {args.variants!r}")
+    rows = []
+    for run_dir in args.runs:
+        for variant in variants:
+            rows.append(evaluate_variant(run_dir, variant, args.episodes, args.demos))
+            print(json.dumps(rows[-1]), flush=True)
+    if args.out:
+        from imitate.utils.io import atomic_write_json
+        atomic_write_json(args.out, rows)
+
+
+if __name__ == "__main__":
+    main()
