@@ -29,9 +29,10 @@ bench: setup
 	$(BIN)/python benchmarks/near_maze.py --algos near,ppo,amp,cem
 	$(BIN)/python benchmarks/ppo_vs_sb3.py
 	$(BIN)/python benchmarks/pusht_throughput.py
-	$(BIN)/imitate compare pusht ppo,near,amp seeds=3 total_steps=500000 out_dir=benchmarks/results/pusht_compare
+	$(BIN)/python benchmarks/compare_tasks.py pusht
 	$(BIN)/python benchmarks/block_push_throughput.py
 	$(BIN)/python benchmarks/ibc_particle.py
+	$(BIN)/python benchmarks/compare_tasks.py block-push
 	$(BIN)/python benchmarks/humanoid_sim_throughput.py
 	$(BIN)/python benchmarks/humanoid_tracking.py
 

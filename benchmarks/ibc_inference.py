@@ -77,7 +77,7 @@ def evaluate_variant(run_dir: str, variant: dict, episodes: int, demos: str | No
     task = get_task(run.task)
     cfg = dataclasses.replace(run_config(run), **variant)
     cfg.validate()
-    build = {"mse": bc.build_mse, "mdn": bc.build_mdn}.get(run.algo, ibc.build)
+    build = bc.BUILDERS.get(run.algo, ibc.build)
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg, device="cpu")
     policy = load_policy(run, task, cfg, build, env)
     started = time.time()

@@ -61,8 +61,9 @@ def split_overrides(algos: list[str], overrides: dict[str, str]) -> tuple[dict[s
 
 def _run_job(job: Job, task: str, base: Path, log_dir: Path) -> dict[str, Any]:
     existing = job.run_dir(base, task)
-    if existing is not None and (existing / "metrics.json").is_file():
-        return {"algo": job.algo, "seed": job.seed, "run": str(existing), "status": "done"}
+    log = log_dir / f"{job.algo}-{job.seed}.log"
+    if existing is not None and (existing / "metrics.json").is_file():  # finished earlier: keep it and its log
+        return {"algo": job.algo, "seed": job.seed, "run": str(existing), "status": "done", "log": str(log)}
     args = [f"{k}={v}" for k, v in job.overrides.items()]
     args += [f"seed={job.seed}", f"out_dir={base / 'runs'}", "progress=false"]
     if existing is not None and (existing / "checkpoints" / "latest.pt").is_file():
@@ -70,7 +71,6 @@ def _run_job(job: Job, task: str, base: Path, log_dir: Path) -> dict[str, Any]:
     elif existing is not None:  # started but never checkpointed: start over
         import shutil
         shutil.rmtree(existing)
-    log = log_dir / f"{job.algo}-{job.seed}.log"
     with open(log, "w") as out:
         code = subprocess.call([sys.executable, "-m", "imitate.cli", "train", task, job.algo, *args],
                                stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "IMITATE_THREADS": "1"})

@@ -1,0 +1,48 @@
+"""Side-by-side method comparisons quoted in the README, as `imitate compare` runs with fixed settings.
+
+    python benchmarks/compare_tasks.py pusht          # PPO vs NEAR vs AMP on Push-T, 3 seeds, 500k steps
+    python benchmarks/compare_tasks.py block-push     # IBC-DFO, IBC-Langevin, MSE, MDN on block pushing, 3 seeds
+    python benchmarks/compare_tasks.py block-push --resume DIR   # finish (or just re-tabulate) a comparison
+
+Each writes `<out>/<task>/compare/<stamp>/` (results.md, results.json, plots/curves.png, runs/)
+and prints results.json as one JSON object. With --resume, finished runs are kept, so on a
+complete comparison this only rebuilds the table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+COMPARISONS = {
+    "pusht": ["pusht", "ppo,near,amp", "seeds=3", "total_steps=500000", "out_dir=benchmarks/results/pusht_compare"],
+    # Reduced IBC budget (docs/ibc.md): 300 demos, 3000 steps, a 128 x 1 net; Langevin settings as the
+    # particle preset (5 MCMC steps for negatives, temperature 0.1, 64 chains x 30 steps at inference).
+    "block-push": ["block-push", "ibc-dfo,ibc-langevin,mse,mdn", "seeds=3", "iterations=3000",
+                   "demo_episodes=300", "width=128", "blocks=1", "ibc-dfo.counter_examples=32",
+                   "ibc-langevin.counter_examples=32", "ibc-langevin.langevin_train_steps=5",
+                   "ibc-langevin.temperature=0.1", "ibc-langevin.langevin_samples=64",
+                   "ibc-langevin.langevin_steps=30", "out_dir=benchmarks/results/block_push_compare"],
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("name", choices=sorted(COMPARISONS))
+    p.add_argument("--jobs", type=int, default=2, help="runs in parallel (one thread each)")
+    p.add_argument("--resume", type=Path, help="an earlier compare directory of the same comparison")
+    args = p.parse_args()
+    argv = [*COMPARISONS[args.name], f"jobs={args.jobs}"]
+    if args.resume:
+        argv = [a for a in argv if not a.startswith("out_dir=")] + [f"resume={args.resume}"]
+    proc = subprocess.run([sys.executable, "-m", "imitate.cli", "compare", *argv], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"imitate compare {' '.join(argv)} failed: {proc.stderr.strip()[-500:]}")
+    base = next(line.split()[1] for line in proc.stdout.splitlines() if line.startswith("comparison: "))
+    print(json.dumps(json.loads(Path(base, "results.json").read_text())))
+
+
+if __name__ == "__main__":
+    main()
