@@ -9,7 +9,14 @@ variant, and sorts the failures of the 2-D particle into kinds:
 - stuck_at_g1: reached goal 1, never goal 2 after it, ends at goal 1 (never switched);
 - moving_end: reached goal 1, never goal 2 after it, ends elsewhere.
 
+Runs with goal_order=either (either goal may come first) relabel each episode so that "goal 1" is
+the goal it reached first; never_g1 then means it reached no goal at all.
+
     python benchmarks/ibc_inference.py RUN_DIR [RUN_DIR...] --variants '[{}, {"dfo_select": "sample"}, {"dfo_samples": 1024}]'
+
+Each row also has start_choice: on the first observations of 500 episodes whose goals are more
+than 0.3 apart, the share of set-points within 0.05 of a goal (a committed choice) and within 0.05
+of the goals' midpoint (regression to the mean), the telling number for goal_order=either.
 
 Prints one JSON line per run and variant; --out FILE also writes them as a JSON list.
 With --demos FILE (2-D particle demonstrations), each IBC run also reports how often its energy
@@ -29,7 +36,8 @@ import numpy as np
 import torch
 
 
-def failure_kinds(trajectories: list[np.ndarray], successes: np.ndarray, radius: float = 0.05) -> dict[str, int]:
+def failure_kinds(trajectories: list[np.ndarray], successes: np.ndarray, radius: float = 0.05,
+                  either_order: bool = False) -> dict[str, int]:
     kinds: dict[str, int] = {}
     for traj, ok in zip(trajectories, successes):
         if ok:
@@ -37,6 +45,9 @@ def failure_kinds(trajectories: list[np.ndarray], successes: np.ndarray, radius:
         n = traj.shape[1] // 4
         pos, goal1, goal2 = traj[:, :n], traj[:, 2 * n:3 * n], traj[:, 3 * n:]
         d1, d2 = np.linalg.norm(pos - goal1, axis=1), np.linalg.norm(pos - goal2, axis=1)
+        reached1, reached2 = d1 < radius, d2 < radius
+        if either_order and reached2.any() and (not reached1.any() or np.argmax(reached2) < np.argmax(reached1)):
+            d1, d2 = d2, d1  # goal 2 was reached first: it is this episode's first goal
         if d1.min() >= radius:
             kind = "never_g1"
         elif (d2[int(np.argmax(d1 < radius)):] < radius).any():
@@ -66,6 +77,21 @@ def demo_ranking(policy, demos_path: str) -> dict[str, float]:
     return {name: round(right[mask].mean().item(), 4) for name, mask in regions.items()}
 
 
+def start_choice(policy, task, cfg, episodes: int = 500) -> dict[str, float]:
+    """Where the policy aims at the start of an episode: at a goal, or between the two?"""
+    env = task.make_env(episodes, seed=cfg.seed + 20_000, cfg=cfg, device="cpu")
+    obs = env.reset()
+    n = env.n_dim
+    with torch.no_grad():
+        target = env.action_to_target(policy.act(obs))
+    goal1, goal2 = obs[:, 2 * n:3 * n], obs[:, 3 * n:]
+    to_goal = torch.minimum((target - goal1).norm(dim=1), (target - goal2).norm(dim=1))
+    to_middle = (target - (goal1 + goal2) / 2).norm(dim=1)
+    apart = (goal1 - goal2).norm(dim=1) > 0.3
+    return {"at_a_goal": round((to_goal[apart] < 0.05).float().mean().item(), 3),
+            "at_the_midpoint": round((to_middle[apart] < 0.05).float().mean().item(), 3)}
+
+
 def evaluate_variant(run_dir: str, variant: dict, episodes: int, demos: str | None = None) -> dict:
     from imitate.algos import bc, ibc
     from imitate.algos.bc_common import load_policy
@@ -84,7 +110,9 @@ def evaluate_variant(run_dir: str, variant: dict, episodes: int, demos: str | No
     result = evaluate_policy(policy, env, seed=cfg.seed + 10_000)
     row = {"run": run_dir, "algo": run.algo, "variant": variant, "episodes": episodes,
            "success_rate": round(float(result.success_rate), 3), "eval_seconds": round(time.time() - started, 1),
-           "failures": failure_kinds([np.asarray(t) for t in result.trajectories], result.successes)}
+           "failures": failure_kinds([np.asarray(t) for t in result.trajectories], result.successes,
+                                     either_order=getattr(cfg, "goal_order", "fixed") == "either")}
+    row["start_choice"] = start_choice(policy, task, cfg)
     if demos and hasattr(policy, "energy"):
         row["demo_ranking"] = demo_ranking(policy, demos)
     return row

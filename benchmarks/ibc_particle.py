@@ -8,6 +8,7 @@ stated in the output: gradient steps per run, threads, and measured train/eval s
 
     python benchmarks/ibc_particle.py                      # full: 3 seeds, N = 2, 4, 8, 16
     python benchmarks/ibc_particle.py --quick              # a reduced check (1 seed, fewer steps)
+    python benchmarks/ibc_particle.py --goal-order either --dims 2   # IBC's multimodal oracle
 
 Prints one JSON object and writes benchmarks/results/ibc_particle.json (+ .md table).
 """
@@ -39,16 +40,17 @@ def imitate(*args: str) -> dict:
     return {"run": run_dir, **json.loads(proc.stdout.strip().splitlines()[-1])}
 
 
-def make_demos(n_dim: int, out: Path) -> Path:
-    path = out / f"demos_{n_dim}d.npz"
+def make_demos(n_dim: int, goal_order: str, out: Path) -> Path:
+    path = out / (f"demos_{n_dim}d.npz" if goal_order == "fixed" else f"demos_{n_dim}d_{goal_order}.npz")
     if not path.is_file():
         subprocess.run([sys.executable, "-m", "imitate.cli", "data", "particle", f"n_dim={n_dim}",
-                        "--episodes", "2000", "--out", str(path), "--no-progress"], check=True)
+                        f"goal_order={goal_order}", "--episodes", "2000", "--out", str(path), "--no-progress"],
+                       check=True)
     return path
 
 
 def one(algo: str, n_dim: int, seed: int, demos: Path, args) -> dict:
-    m = imitate(algo, f"n_dim={n_dim}", f"seed={seed}", f"demos={demos}", f"iterations={args.iterations}",
+    m = imitate(algo, f"n_dim={n_dim}", f"goal_order={args.goal_order}", f"seed={seed}", f"demos={demos}", f"iterations={args.iterations}",
                 f"eval_episodes={args.episodes}", f"out_dir={args.out / 'runs'}", *args.extra)
     row = {"algo": algo, "n_dim": n_dim, "seed": seed, "success_rate": m["success_rate"],
            "train_seconds": m["train_seconds"], "eval_seconds": m["eval_seconds"],
@@ -75,7 +77,7 @@ def summarise(rows: list[dict]) -> dict:
 
 def markdown(table: dict, budget: dict) -> str:
     algos = [a for a in ALGOS if any(a in t for t in table.values())]
-    lines = [f"Particle, success rate (mean ± std over seeds, {budget['eval_episodes']} episodes each); "
+    lines = [f"Particle (goal order: {budget['goal_order']}), success rate (mean ± std over seeds, {budget['eval_episodes']} episodes each); "
              f"{budget['iterations']} gradient steps per run, {budget['threads']} CPU thread.", "",
              "| N | " + " | ".join(algos) + " |", "|---|" + "---|" * len(algos)]
     for dim in sorted(table, key=lambda d: int(d[:-1])):
@@ -101,6 +103,8 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="1 seed, 1500 steps, N = 2 (all) and 8 (ibc-dfo, mse)")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/ibc_particle"))
     p.add_argument("--name", default="", help="result file name (default ibc_particle, or ibc_particle_quick)")
+    p.add_argument("--goal-order", choices=("fixed", "either"), default="fixed",
+                   help="either: IBC's multimodal oracle (random goal order per episode)")
     p.add_argument("extra", nargs="*", help="extra key=value overrides for every run")
     args = p.parse_args()
     if args.quick:
@@ -110,18 +114,19 @@ def main() -> None:
     dims = [int(d) for d in args.dims.split(",")]
     jobs = [(a, 2, s) for a in args.algos.split(",") if a for s in seeds]
     jobs += [(a, d, s) for d in dims if d != 2 for a in args.dim_algos.split(",") for s in seeds]
-    demos = {d: make_demos(d, args.out) for d in sorted({j[1] for j in jobs})}
+    demos = {d: make_demos(d, args.goal_order, args.out) for d in sorted({j[1] for j in jobs})}
     started = time.time()
     with ThreadPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(lambda j: one(j[0], j[1], j[2], demos[j[1]], args), jobs))
     budget = {"iterations": args.iterations, "eval_episodes": args.episodes, "threads": 1, "parallel_runs": args.jobs,
-              "demo_episodes": 2000, "wall_seconds": round(time.time() - started, 1),
+              "demo_episodes": 2000, "goal_order": args.goal_order, "wall_seconds": round(time.time() - started, 1),
               "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
               "preset": "src/imitate/configs/particle.yaml", "extra": args.extra}
     table = summarise(rows)
     result = {"benchmark": "ibc_particle", "budget": budget, "table": table, "published_2d": PUBLISHED_2D,
               "rows": rows}
     name = args.name or ("ibc_particle_quick" if args.quick else "ibc_particle")
+    name += "" if args.goal_order == "fixed" or args.name else f"_{args.goal_order}"
     (args.out / f"{name}.md").write_text(markdown(table, budget))
     text = json.dumps(result, indent=2)
     Path("benchmarks/results").mkdir(parents=True, exist_ok=True)

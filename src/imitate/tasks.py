@@ -48,12 +48,14 @@ def _maze_metrics(policy_trajs, demo_trajs) -> dict:
 
 def _particle_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
     from imitate.envs.particle import ParticleEnv
-    return ParticleEnv(num_envs, seed=seed, device=device, n_dim=getattr(cfg, "n_dim", 2))
+    return ParticleEnv(num_envs, seed=seed, device=device, n_dim=getattr(cfg, "n_dim", 2),
+                       goal_order=getattr(cfg, "goal_order", "fixed"))
 
 
 def _particle_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None):
     from imitate.data.oracles.particle import particle_oracle
-    return particle_oracle(num_episodes, seed=seed, progress=progress, n_dim=getattr(cfg, "n_dim", 2))
+    return particle_oracle(num_episodes, seed=seed, progress=progress, n_dim=getattr(cfg, "n_dim", 2),
+                           goal_order=getattr(cfg, "goal_order", "fixed"))
 
 
 def _particle_plot(policy_trajs, demo_trajs, path, **kwargs):
@@ -65,10 +67,14 @@ def _particle_plot(policy_trajs, demo_trajs, path, **kwargs):
 class ParticleOptions:
     """Options of the particle task (kept here, not in the env module, so listing tasks stays torch-free)."""
     n_dim: int = 2  # dimensions of the space; observation 4*n_dim, action n_dim
+    # "fixed": goal 1 then goal 2 (SPEC); "either": IBC's multimodal oracle, random order per episode
+    goal_order: str = "fixed"
 
     def validate(self) -> None:
         if not 1 <= self.n_dim <= 64:
             raise ConfigError(f"n_dim must be between 1 and 64, got {self.n_dim}")
+        if self.goal_order not in ("fixed", "either"):
+            raise ConfigError(f"goal_order must be fixed or either, got {self.goal_order!r}")
 
 
 def _block_push_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
@@ -124,7 +130,8 @@ TASKS: dict[str, Task] = {
                  trajectory_metrics=_maze_metrics),
     "block-push": Task("block-push", "IBC's planar block pushing in MuJoCo: push the block onto the target (SPEC §5)",
                        _block_push_env, _block_push_oracle, _block_push_plot, default_episodes=1000),
-    "particle": Task("particle", "IBC's N-D particle: visit goal 1, then goal 2 (SPEC §5); option n_dim=N",
+    "particle": Task("particle", "IBC's N-D particle: visit goal 1, then goal 2 (SPEC §5); options n_dim=N, "
+                     "goal_order=fixed|either",
                      _particle_env, _particle_oracle, _particle_plot, env_config=ParticleOptions,
                      default_episodes=2000),
     "pusht": Task("pusht", "Diffusion Policy's Push-T in MuJoCo: push the T block onto the goal T (SPEC §1)",

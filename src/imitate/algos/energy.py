@@ -1,12 +1,13 @@
 """NEAR step 1 as a run: demonstrations → NCSN energy model (denoising score matching)."""
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import torch
 
 from imitate.config import ConfigError, EnergyConfig
-from imitate.data.dataset import Demonstrations
+from imitate.data.dataset import DatasetError, Demonstrations
 from imitate.models.energy import NCSN, EnergyTrainer, batched_energy
 from imitate.utils.logger import Logger
 from imitate.utils.progress import progress_bar
@@ -18,7 +19,9 @@ DEMOS_FILE = "demos.npz"
 def run_demos(task, cfg: EnergyConfig, run: Run) -> Demonstrations:
     """The run's demonstrations: the given file, or oracle demos generated once into the run."""
     if cfg.demos:
-        return Demonstrations.load(cfg.demos, task=task.name)
+        demos = Demonstrations.load(cfg.demos, task=task.name)
+        check_task_options(demos, task, cfg, cfg.demos)
+        return demos
     path = run.dir / DEMOS_FILE
     if path.is_file():
         return Demonstrations.load(path, task=task.name)
@@ -27,6 +30,17 @@ def run_demos(task, cfg: EnergyConfig, run: Run) -> Demonstrations:
     demos = task.oracle(cfg.demo_episodes, seed=cfg.seed, progress=cfg.progress, cfg=cfg)
     demos.save(path)
     return demos
+
+
+def check_task_options(demos: Demonstrations, task, cfg, where: str) -> None:
+    """Task options the demos were made with (e.g. the particle's goal_order) must be the run's."""
+    if task.env_config is None:
+        return
+    for field in dataclasses.fields(task.env_config):
+        recorded = demos.metadata.get(field.name)
+        if recorded is not None and recorded != getattr(cfg, field.name, recorded):
+            raise DatasetError(f"{where}: demonstrations were made with {field.name}={recorded}, "
+                               f"the run has {field.name}={getattr(cfg, field.name)}")
 
 
 def train_energy(task, cfg: EnergyConfig, run: Run, state: dict | None) -> dict[str, float]:

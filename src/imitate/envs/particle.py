@@ -9,6 +9,11 @@ Observation (4N): agent position, agent velocity, goal 1, goal 2 (IBC's order).
 Action at the env boundary: (N,) in [-1, 1], the set-point (a + 1) / 2 in [0, 1]^N.
 Success (judged at the last step, like IBC): the agent came within 0.05 of goal 1 and of goal 2
 at some time, and is within 0.05 of goal 2 at the end. The reward is 1 then, else 0 (sparse).
+
+``goal_order="either"`` is IBC's multimodal variant (its oracle's ``multimodal`` flag): the
+demonstrator visits the two goals in a random order, so the demonstrated action at the start is
+bimodal. Success then asks for both goals reached and the agent at either of them at the end
+(IBC left this case unhandled in its success check).
 """
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ KP, KV = 10.0, 5.0  # PD gains
 SUBSTEPS, SUBSTEP_S = 10, 0.005  # 200 Hz physics, 20 Hz control
 MAX_EPISODE_STEPS = 50
 GOAL_DISTANCE = 0.05  # success threshold
+GOAL_ORDERS = ("fixed", "either")
+_STATE_KEYS = ("pos", "vel", "goal1", "goal2", "min_dist1", "min_dist2", "steps")
 
 
 class ParticleEnv:
@@ -27,12 +34,15 @@ class ParticleEnv:
 
     max_episode_steps = MAX_EPISODE_STEPS
 
-    def __init__(self, num_envs: int, seed: int = 0, device: str | torch.device = "cpu", n_dim: int = 2):
+    def __init__(self, num_envs: int, seed: int = 0, device: str | torch.device = "cpu", n_dim: int = 2,
+                 goal_order: str = "fixed"):
         if num_envs < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
         if n_dim < 1:
             raise ValueError(f"n_dim must be at least 1, got {n_dim}")
-        self.num_envs, self.n_dim = num_envs, n_dim
+        if goal_order not in GOAL_ORDERS:
+            raise ValueError(f"goal_order must be one of {', '.join(GOAL_ORDERS)}, got {goal_order!r}")
+        self.num_envs, self.n_dim, self.goal_order = num_envs, n_dim, goal_order
         self.obs_dim, self.act_dim, self.style_dim = 4 * n_dim, n_dim, n_dim
         self.device = torch.device(device)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
@@ -91,8 +101,11 @@ class ParticleEnv:
         self.min_dist1 = torch.minimum(self.min_dist1, dist1)
         self.min_dist2 = torch.minimum(self.min_dist2, dist2)
         truncated = self.steps >= self.max_episode_steps
-        success = (truncated & (self.min_dist1 < GOAL_DISTANCE) & (self.min_dist2 < GOAL_DISTANCE)
-                   & (dist2 < GOAL_DISTANCE))
+        both = (self.min_dist1 < GOAL_DISTANCE) & (self.min_dist2 < GOAL_DISTANCE)
+        at_end = dist2 < GOAL_DISTANCE
+        if self.goal_order == "either":
+            at_end |= dist1 < GOAL_DISTANCE
+        success = truncated & both & at_end
         final = self.observe()
         result = StepResult(
             obs=final, reward=success.float(), terminated=torch.zeros_like(truncated), truncated=truncated,
@@ -105,10 +118,9 @@ class ParticleEnv:
 
     # Exact save/restore of the simulator state.
     def get_state(self) -> dict[str, torch.Tensor]:
-        return {k: getattr(self, k).clone() for k in ("pos", "vel", "goal1", "goal2", "min_dist1",
-                                                       "min_dist2", "steps")} | {"rng": self.generator.get_state()}
+        return {k: getattr(self, k).clone() for k in _STATE_KEYS} | {"rng": self.generator.get_state()}
 
     def set_state(self, state: dict[str, torch.Tensor]) -> None:
-        for k in ("pos", "vel", "goal1", "goal2", "min_dist1", "min_dist2", "steps"):
+        for k in _STATE_KEYS:
             getattr(self, k).copy_(state[k])
         self.generator.set_state(state["rng"])
