@@ -1,78 +1,120 @@
-"""Diagnose IBC/MSE on the 2-D particle (docs/ibc.md): train with key=value overrides, then report the
-true-action top-1 curve, set-point error on demo states, agreement near goal 1, and failure modes.
-Defaults are the first presets (width 128, 1 block, batch 128, 32 negatives, 256 DFO samples, 1500 steps).
+"""Diagnose IBC or MSE on the 2-D particle (docs/ibc.md, "Why IBC-DFO lost at the first presets").
+
+Trains one policy on 2000 oracle episodes (seed 0) with key=value overrides, outside the run
+layout, then prints one JSON line: the true-action top-1 curve (IBC) or loss curve (MSE), the
+set-point error on demonstration states away from goal 1, the agreement with the demonstrated
+goal on states within 0.02 of goal 1, and how 100 evaluation episodes (env seed 10 000) end.
+Defaults are the first presets (width 128, 1 block, batch 128, 32 negatives, 256 DFO samples,
+1500 steps). For trained runs, `ibc_inference.py` gives failure kinds and energy rankings.
 
     python benchmarks/ibc_particle_diagnose.py tag=b512k8_4k batch_size=512 counter_examples=8 iterations=4000
     python benchmarks/ibc_particle_diagnose.py algo=mse tag=mse batch_size=512 iterations=4000
 """
-import json, sys, time
+from __future__ import annotations
+
+import json
+import sys
+import time
+
 import torch
-torch.set_num_threads(1)
-from imitate.algos.ibc import ImplicitPolicy
+
 from imitate.algos.bc import MSEPolicy
 from imitate.algos.bc_common import BCTrainer
-from imitate.config import IBCConfig, BCConfig
+from imitate.algos.ibc import ImplicitPolicy
+from imitate.config import BCConfig, IBCConfig
 from imitate.data.oracles.particle import particle_oracle
 from imitate.envs.particle import ParticleEnv
 
-args = dict(a.split("=", 1) for a in sys.argv[1:])
-algo = args.pop("algo", "ibc")
-tag = args.pop("tag", algo)
-kw = dict(width=128, blocks=1, batch_size=128, lr=1e-3, counter_examples=32, dfo_samples=256, iterations=1500)
-for k, v in args.items():
-    kw[k] = type(getattr(IBCConfig(), k))(v) if not isinstance(getattr(IBCConfig(), k), bool) else v == "true"
-demos = particle_oracle(2000, seed=0)
-obs, act = torch.from_numpy(demos.obs), torch.from_numpy(demos.actions)
-torch.manual_seed(0)
-if algo == "ibc":
-    cfg = IBCConfig(**kw); pol = ImplicitPolicy(8, 2, cfg)
-else:
-    kw = {k: v for k, v in kw.items() if hasattr(BCConfig(), k)}
-    cfg = BCConfig(**kw); pol = MSEPolicy(8, 2, cfg.width, cfg.blocks)
-pol.normalizer.fit(obs, act)
-on, an = pol.normalizer.obs(obs), pol.normalizer.action(act)
-g = torch.Generator().manual_seed(0)
-tr = BCTrainer(pol, cfg)
-t0 = time.time(); curve = []
-def cb(it, st):
-    if it % 250 == 0: curve.append((it, round(st.get("true_action_top1", st["loss"]), 3)))
-tr.fit(on, an, g, callback=cb)
-ttrain = time.time() - t0
-pol.eval()
-# precision on demo states
-d1 = (obs[:, :2] - obs[:, 4:6]).norm(dim=-1)
-lab2 = (act - ParticleEnv.target_to_action(obs[:, 6:8])).norm(dim=-1) < 1e-6
-idx = torch.randperm(len(obs), generator=torch.Generator().manual_seed(1))[:1000]
-with torch.no_grad():
-    pa = pol.act(obs[idx], generator=g)
-err = ((pa - act[idx]).norm(dim=-1) / 2)  # set-point units
-far = d1[idx] > 0.05
-res = {"tag": tag, "train_s": round(ttrain), "curve": curve,
-       "sp_err_med_far_phase1": round(err[far & ~lab2[idx]].median().item(), 4),
-       "sp_err_med_far_phase2": round(err[far & lab2[idx]].median().item(), 4),
-       "sp_err_p90_far": round(err[far].quantile(0.9).item(), 4)}
-# near-goal-1 states: fraction of policy actions closer to goal 2 vs label
-near = d1 < 0.02
-ni = near.nonzero()[:, 0][:400]
-with torch.no_grad():
-    pn = pol.act(obs[ni], generator=g)
-pick2 = (pn - ParticleEnv.target_to_action(obs[ni, 6:8])).norm(dim=-1) < (pn - ParticleEnv.target_to_action(obs[ni, 4:6])).norm(dim=-1)
-res["near_g1_acc"] = round((pick2 == lab2[ni]).float().mean().item(), 3)
-# rollouts
-def rollout():
-    env = ParticleEnv(100, seed=10_000)
-    o = env.reset(seed=10_000); gg = torch.Generator().manual_seed(5)
-    mind1 = torch.full((100,), 9.); in01 = torch.zeros(100, dtype=torch.bool)
-    for t in range(50):
+FIRST_PRESETS = dict(width=128, blocks=1, batch_size=128, lr=1e-3, counter_examples=32, dfo_samples=256,
+                     iterations=1500)
+
+
+def parse_overrides(argv: list[str]) -> tuple[str, str, dict]:
+    args = dict(a.split("=", 1) for a in argv)
+    algo = args.pop("algo", "ibc")
+    tag = args.pop("tag", algo)
+    kw = dict(FIRST_PRESETS)
+    defaults = IBCConfig()
+    for key, value in args.items():
+        default = getattr(defaults, key)
+        kw[key] = value == "true" if isinstance(default, bool) else type(default)(value)
+    return algo, tag, kw
+
+
+def build_policy(algo: str, kw: dict):
+    if algo == "ibc":
+        cfg = IBCConfig(**kw)
+        return ImplicitPolicy(8, 2, cfg), cfg
+    cfg = BCConfig(**{k: v for k, v in kw.items() if hasattr(BCConfig(), k)})
+    return MSEPolicy(8, 2, cfg.width, cfg.blocks), cfg
+
+
+def demo_precision(policy, obs, act, generator) -> dict:
+    """Set-point errors on 1000 demo states away from goal 1, and goal agreement near goal 1."""
+    d1 = (obs[:, :2] - obs[:, 4:6]).norm(dim=-1)
+    labelled_goal2 = (act - ParticleEnv.target_to_action(obs[:, 6:8])).norm(dim=-1) < 1e-6
+    idx = torch.randperm(len(obs), generator=torch.Generator().manual_seed(1))[:1000]
+    with torch.no_grad():
+        predicted = policy.act(obs[idx], generator=generator)
+    err = (predicted - act[idx]).norm(dim=-1) / 2  # set-point units
+    far = d1[idx] > 0.05
+    out = {"sp_err_med_far_phase1": round(err[far & ~labelled_goal2[idx]].median().item(), 4),
+           "sp_err_med_far_phase2": round(err[far & labelled_goal2[idx]].median().item(), 4),
+           "sp_err_p90_far": round(err[far].quantile(0.9).item(), 4)}
+    near = (d1 < 0.02).nonzero()[:, 0][:400]
+    with torch.no_grad():
+        predicted = policy.act(obs[near], generator=generator)
+    to_goal2 = (predicted - ParticleEnv.target_to_action(obs[near, 6:8])).norm(dim=-1)
+    to_goal1 = (predicted - ParticleEnv.target_to_action(obs[near, 4:6])).norm(dim=-1)
+    out["near_g1_acc"] = round(((to_goal2 < to_goal1) == labelled_goal2[near]).float().mean().item(), 3)
+    return out
+
+
+def rollout(policy, episodes: int = 100) -> dict:
+    env = ParticleEnv(episodes, seed=10_000)
+    obs, generator = env.reset(seed=10_000), torch.Generator().manual_seed(5)
+    min_d1 = torch.full((episodes,), 9.0)
+    within_01 = torch.zeros(episodes, dtype=torch.bool)
+    for _ in range(env.max_episode_steps):
         with torch.no_grad():
-            a = pol.act(o, generator=gg)
-        r = env.step(a)
-        d = r.extras["dist_goal1"]; mind1 = torch.minimum(mind1, d); in01 |= d < 0.01
-        if t == 49: succ, d2 = r.success, r.extras["dist_goal2"]
-        o = r.obs
-    return {"success": succ.float().mean().item(), "reached_g1_05": (mind1 < 0.05).float().mean().item(),
-            "reached_g1_01": in01.float().mean().item(), "fail_final_d2_med": round(d2[~succ].median().item(), 3) if (~succ).any() else None,
-            "fail_min_d1_med": round(mind1[~succ].median().item(), 4) if (~succ).any() else None}
-t0 = time.time(); res["eval"] = rollout(); res["eval_s"] = round(time.time() - t0)
-torch.save(pol.state_dict(), f"/tmp/ibc_diag_{tag}.pt")
-print(json.dumps(res), flush=True)
+            result = env.step(policy.act(obs, generator=generator))
+        d1 = result.extras["dist_goal1"]
+        min_d1, within_01 = torch.minimum(min_d1, d1), within_01 | (d1 < 0.01)
+        obs = result.obs
+    success, failed = result.success, ~result.success
+    return {"success": success.float().mean().item(), "reached_g1_05": (min_d1 < 0.05).float().mean().item(),
+            "reached_g1_01": within_01.float().mean().item(),
+            "fail_final_d2_med": round(result.extras["dist_goal2"][failed].median().item(), 3) if failed.any() else None,
+            "fail_min_d1_med": round(min_d1[failed].median().item(), 4) if failed.any() else None}
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    algo, tag, kw = parse_overrides(sys.argv[1:])
+    demos = particle_oracle(2000, seed=0)
+    obs, act = torch.from_numpy(demos.obs), torch.from_numpy(demos.actions)
+    torch.manual_seed(0)
+    policy, cfg = build_policy(algo, kw)
+    policy.normalizer.fit(obs, act)
+    obs_n, act_n = policy.normalizer.obs(obs), policy.normalizer.action(act)
+    generator = torch.Generator().manual_seed(0)
+    curve: list[tuple[int, float]] = []
+
+    def record(iteration: int, stats: dict) -> None:
+        if iteration % 250 == 0:
+            curve.append((iteration, round(stats.get("true_action_top1", stats["loss"]), 3)))
+
+    started = time.time()
+    BCTrainer(policy, cfg).fit(obs_n, act_n, generator, callback=record)
+    result = {"tag": tag, "train_s": round(time.time() - started), "curve": curve}
+    policy.eval()
+    result.update(demo_precision(policy, obs, act, generator))
+    started = time.time()
+    result["eval"] = rollout(policy)
+    result["eval_s"] = round(time.time() - started)
+    torch.save(policy.state_dict(), f"/tmp/ibc_diag_{tag}.pt")
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
