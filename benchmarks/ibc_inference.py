@@ -92,7 +92,7 @@ def start_choice(policy, task, cfg, episodes: int = 500) -> dict[str, float]:
             "at_the_midpoint": round((to_middle[apart] < 0.05).float().mean().item(), 3)}
 
 
-def evaluate_variant(run_dir: str, variant: dict, episodes: int, demos: str | None = None) -> dict:
+def evaluate_variant(run_dir: str, variant: dict, episodes: int, demos: str | None = None) -> dict | None:
     from imitate.algos import bc, ibc
     from imitate.algos.bc_common import load_policy
     from imitate.eval.rollouts import evaluate_policy
@@ -101,7 +101,12 @@ def evaluate_variant(run_dir: str, variant: dict, episodes: int, demos: str | No
     from imitate.utils.run import Run
     run = Run.open(run_dir)
     task = get_task(run.task)
-    cfg = dataclasses.replace(run_config(run), **variant)
+    base = run_config(run)
+    unknown = set(variant) - {f.name for f in dataclasses.fields(base)}
+    if unknown:  # e.g. a DFO setting on an MSE run: nothing to re-evaluate
+        print(f"skipped {run_dir} {variant}: {run.algo} has no {', '.join(sorted(unknown))}", file=sys.stderr)
+        return None
+    cfg = dataclasses.replace(base, **variant)
     cfg.validate()
     build = bc.BUILDERS.get(run.algo, ibc.build)
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg, device="cpu")
@@ -135,8 +140,10 @@ def main() -> None:
     rows = []
     for run_dir in args.runs:
         for variant in variants:
-            rows.append(evaluate_variant(run_dir, variant, args.episodes, args.demos))
-            print(json.dumps(rows[-1]), flush=True)
+            row = evaluate_variant(run_dir, variant, args.episodes, args.demos)
+            if row is not None:
+                rows.append(row)
+                print(json.dumps(row), flush=True)
     if args.out:
         from imitate.utils.io import atomic_write_json
         atomic_write_json(args.out, rows)
