@@ -50,8 +50,8 @@ def make_demos(n_dim: int, goal_order: str, out: Path) -> Path:
 
 
 def one(algo: str, n_dim: int, seed: int, demos: Path, args) -> dict:
-    m = imitate(algo, f"n_dim={n_dim}", f"goal_order={args.goal_order}", f"seed={seed}", f"demos={demos}", f"iterations={args.iterations}",
-                f"eval_episodes={args.episodes}", f"out_dir={args.out / 'runs'}", *args.extra)
+    m = imitate(algo, f"n_dim={n_dim}", f"goal_order={args.goal_order}", f"seed={seed}", f"demos={demos}",
+                f"iterations={args.iterations}", f"eval_episodes={args.episodes}", f"out_dir={args.out / 'runs'}", *args.extra)
     row = {"algo": algo, "n_dim": n_dim, "seed": seed, "success_rate": m["success_rate"],
            "train_seconds": m["train_seconds"], "eval_seconds": m["eval_seconds"],
            "iterations": m["iterations"], "final_loss": m["final_loss"], "run": m["run"]}
@@ -77,7 +77,8 @@ def summarise(rows: list[dict]) -> dict:
 
 def markdown(table: dict, budget: dict) -> str:
     algos = [a for a in ALGOS if any(a in t for t in table.values())]
-    lines = [f"Particle (goal order: {budget['goal_order']}), success rate (mean ± std over seeds, {budget['eval_episodes']} episodes each); "
+    lines = [f"Particle (goal order: {budget['goal_order']}), success rate "
+             f"(mean ± std over seeds, {budget['eval_episodes']} episodes each); "
              f"{budget['iterations']} gradient steps per run, {budget['threads']} CPU thread.", "",
              "| N | " + " | ".join(algos) + " |", "|---|" + "---|" * len(algos)]
     for dim in sorted(table, key=lambda d: int(d[:-1])):

@@ -160,13 +160,11 @@ def train_bc_run(task, algo_name: str, cfg: BCConfig, run: Run | None, state: di
     Checkpoints hold the policy (with its normaliser), optimiser, iteration and RNG state, so
     ``resume=RUN_DIR`` continues exactly where the last checkpoint left off.
     """
-    from imitate.algos.energy import check_task_options, run_demos
+    from imitate.algos.energy import load_given_demos, run_demos
     from imitate.runner import guarded
     env = task.make_env(1, seed=cfg.seed, cfg=cfg)
     if cfg.demos:  # check the file before creating anything
-        given = Demonstrations.load(cfg.demos, task=task.name)
-        check_demos(given, env, cfg.demos)
-        check_task_options(given, task, cfg, cfg.demos)
+        check_demos(load_given_demos(task, cfg), env, cfg.demos)
     run = run or Run.create(task.name, algo_name, cfg)
     started = time.time() - (state or {}).get("train_seconds", 0.0)
     with guarded(run):

@@ -19,9 +19,7 @@ DEMOS_FILE = "demos.npz"
 def run_demos(task, cfg: EnergyConfig, run: Run) -> Demonstrations:
     """The run's demonstrations: the given file, or oracle demos generated once into the run."""
     if cfg.demos:
-        demos = Demonstrations.load(cfg.demos, task=task.name)
-        check_task_options(demos, task, cfg, cfg.demos)
-        return demos
+        return load_given_demos(task, cfg)
     path = run.dir / DEMOS_FILE
     if path.is_file():
         return Demonstrations.load(path, task=task.name)
@@ -32,15 +30,16 @@ def run_demos(task, cfg: EnergyConfig, run: Run) -> Demonstrations:
     return demos
 
 
-def check_task_options(demos: Demonstrations, task, cfg, where: str) -> None:
-    """Task options the demos were made with (e.g. the particle's goal_order) must be the run's."""
-    if task.env_config is None:
-        return
-    for field in dataclasses.fields(task.env_config):
+def load_given_demos(task, cfg) -> Demonstrations:
+    """The file ``cfg.demos``, checked: task options it was made with (e.g. the particle's
+    goal_order) must be the run's."""
+    demos = Demonstrations.load(cfg.demos, task=task.name)
+    for field in dataclasses.fields(task.env_config) if task.env_config else ():
         recorded = demos.metadata.get(field.name)
         if recorded is not None and recorded != getattr(cfg, field.name, recorded):
-            raise DatasetError(f"{where}: demonstrations were made with {field.name}={recorded}, "
+            raise DatasetError(f"{cfg.demos}: demonstrations were made with {field.name}={recorded}, "
                                f"the run has {field.name}={getattr(cfg, field.name)}")
+    return demos
 
 
 def train_energy(task, cfg: EnergyConfig, run: Run, state: dict | None) -> dict[str, float]:

@@ -70,7 +70,8 @@ def particle_oracle(num_episodes: int, seed: int = 0, progress: bool = False, n_
             bar.update(n)
     names = [f"{part}_{i}" for part in ("pos", "vel", "goal1", "goal2") for i in range(n_dim)]
     return Demonstrations.from_episodes(
-        obs_out, act_out, task="particle", source="oracle", obs_names=names, seed=seed, n_dim=n_dim, goal_order=goal_order,
+        obs_out, act_out, task="particle", source="oracle", obs_names=names, seed=seed, n_dim=n_dim,
+        goal_order=goal_order,
         oracle_success_rate=successes / num_episodes,
         policy=f"set-point goal 1 until within {SWITCH_DISTANCE} of it, then goal 2"
                + (" (goals swapped in a random half of the episodes)" if goal_order == "either" else ""),
