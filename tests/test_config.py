@@ -59,3 +59,65 @@ def test_task_fields_merge_into_run_configs():
         apply_overrides(cls(), {"n_dim": "0"}, "test").validate()
     with pytest.raises(ConfigError, match="valid keys: .*n_dim"):
         apply_overrides(cls(), {"n_dimm": "3"}, "test")
+
+
+def test_ncsn_level_counts_match_the_model():
+    from imitate.config import NCSN_LEVELS
+    from imitate.models.energy import noise_levels
+    assert {v: len(noise_levels(v)) for v in NCSN_LEVELS} == NCSN_LEVELS
+
+
+def _all_config_classes():
+    import imitate.config as c
+    from imitate.envs.humanoid.options import CartwheelOptions, TrackingOptions
+    from imitate.tasks import ParticleOptions
+    return [c.PPOConfig, c.EnergyConfig, c.NEARConfig, c.BCConfig, c.IBCConfig, c.IBCLangevinConfig,
+            c.AMPConfig, c.CEMConfig, ParticleOptions, TrackingOptions, CartwheelOptions]
+
+
+# A shift of the style reward: any real number is meaningful.
+UNBOUNDED = {"style_offset"}
+
+
+def test_every_numeric_field_declares_bounds_and_help():
+    import dataclasses
+    import typing
+
+    from imitate.config import bounds_text, field_types
+    for cls in _all_config_classes():
+        for f in dataclasses.fields(cls):
+            tp = field_types(cls)[f.name]
+            item = typing.get_args(tp)[0] if typing.get_origin(tp) is tuple else tp
+            assert f.metadata.get("help"), f"{cls.__name__}.{f.name} has no help"
+            if item in (int, float) and f.name not in UNBOUNDED:
+                assert bounds_text(f), f"{cls.__name__}.{f.name} declares no bounds"
+            if item is str and f.metadata.get("choices"):
+                assert getattr(cls(), f.name) in f.metadata["choices"]
+
+
+def test_defaults_and_presets_satisfy_their_own_bounds():
+    from imitate.algorithms import ALGOS
+    from imitate.tasks import TASKS
+    for task in TASKS:
+        for name, algo in ALGOS.items():
+            if algo.tasks and task not in algo.tasks:
+                continue
+            resolve_config(task, name, {}, check_inputs=False)  # raises if a preset breaks a bound
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("gamma", "0", "gamma must be in (0, 1], got 0"), ("ent_coef", "-0.1", "ent_coef must be at least 0, got -0.1"),
+    ("lr", "inf", "lr must be a finite number, got inf"), ("hidden", "64,-1", "hidden must be at least 1, got -1")])
+def test_bounds_messages(key, value, message):
+    with pytest.raises(ConfigError) as info:
+        resolve_config("maze", "ppo", {key: value}, check_inputs=False)
+    assert str(info.value) == message
+
+
+def test_config_listing_shows_values_bounds_and_help(capsys):
+    from imitate.cli import main
+    assert main(["config", "particle", "ibc-dfo", "n_dim=4"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert "4" in lines["n_dim"].split() and "[1, 64]" in lines["n_dim"]
+    assert "one of argmax, sample" in lines["dfo_select"] and "counter-examples" not in lines["dfo_select"]
+    assert "> 0" in lines["temperature"] and "InfoNCE" in lines["temperature"]

@@ -1,8 +1,16 @@
-"""The ``imitate`` command. Subcommands only parse arguments and dispatch to ``runner``."""
+"""The ``imitate`` command. Subcommands only parse arguments and dispatch to ``runner``.
+
+Errors: bad input of any kind (config, files, checkpoints, a diverged run, a path that cannot
+be written) is one ``imitate: error: ...`` line on stderr and exit code 2. Anything else is a
+bug: one ``imitate: internal error`` line and exit code 1 (``IMITATE_DEBUG=1`` shows the
+traceback). A closed pipe (``imitate motion list | head``) ends quietly with 141, as SIGPIPE
+would.
+"""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from imitate.config import ConfigError, parse_overrides
@@ -38,6 +46,18 @@ def _train(args) -> None:
     run = runner.train(args.task, args.algo, parse_overrides(args.overrides))
     print(f"run: {run.dir}")
     print(json.dumps(json.loads((run.dir / "metrics.json").read_text()), sort_keys=True))
+
+
+def _config(args) -> None:
+    from imitate.config import describe
+    from imitate.runner import resolve_config
+    cfg = resolve_config(args.task, args.algo, parse_overrides(args.overrides), check_inputs=False)
+    rows = describe(cfg)
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    print(f"# imitate train {args.task} {args.algo}: key, type, value (defaults < preset < your overrides), "
+          "allowed values, meaning")
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4])
 
 
 def _eval(args) -> None:
@@ -87,7 +107,8 @@ def _motion(args) -> None:
     from imitate.viz.motion import RenderError, write_clip_video
     if not args.clip:
         raise ConfigError("imitate motion view needs a CLIP name; `imitate motion list` shows them")
-    out = args.out or f"{args.clip.replace('/', '_')}.mp4"
+    from imitate.inputs import check_output_path
+    out = check_output_path(args.out or f"{args.clip.replace('/', '_')}.mp4")
     try:
         path, used = write_clip_video(args.clip, out, seconds=args.seconds, renderer=args.renderer)
     except RenderError as exc:
@@ -95,9 +116,17 @@ def _motion(args) -> None:
     print(f"wrote {path} ({used} renderer)")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with the project's error form: one line, exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"imitate: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="imitate", description=(
-        "Learn behaviour from demonstrations with generative models (NEAR, AMP, DeepMimic, IBC, AIME)."))
+    parser = Parser(prog="imitate", description=(
+        "Learn behaviour from demonstrations with generative models: NEAR, AMP, DeepMimic-style "
+        "tracking and Implicit BC. `imitate list` shows what runs today."))
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list tasks and algorithms")
@@ -115,11 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train ALGO on TASK; config overrides as key=value",
                        epilog="examples: imitate train maze energy | imitate train maze near energy=RUN_DIR | "
-                              "imitate train maze ppo num_envs=128 seed=1 | imitate train maze near resume=RUN_DIR")
+                              "imitate train maze ppo num_envs=128 seed=1 | imitate train maze near resume=RUN_DIR. "
+                              "`imitate config TASK ALGO` lists every key with its value, bounds and meaning.")
     p.add_argument("task")
     p.add_argument("algo")
     p.add_argument("overrides", nargs="*", metavar="key=value")
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("config", help="list every key of TASK ALGO: type, value, allowed values, meaning",
+                       epilog="example: imitate config maze near | imitate config particle ibc-dfo n_dim=4")
+    p.add_argument("task")
+    p.add_argument("algo")
+    p.add_argument("overrides", nargs="*", metavar="key=value")
+    p.set_defaults(func=_config)
 
     p = sub.add_parser("eval", help="evaluate a run; writes metrics.json and prints it as one JSON line")
     p.add_argument("run_dir")
@@ -157,18 +194,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or _one_line(exc)}"
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away: point stdout at /dev/null so the exit flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2): a code, for callers of main()
+        return exc.code if isinstance(exc.code, int) else 2
     from imitate.runner import set_threads
     set_threads()
     try:
         args.func(args)
+        sys.stdout.flush()
     except EXPECTED_ERRORS as exc:
-        print(f"imitate: error: {exc}", file=sys.stderr)
+        print(f"imitate: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except OSError as exc:  # a path that cannot be read or written, a full disk
+        print(f"imitate: error: {_os_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("imitate: interrupted; resume with `imitate train TASK ALGO resume=RUN_DIR`", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: say so in one line; the traceback on request
+        if os.environ.get("IMITATE_DEBUG"):
+            raise
+        print(f"imitate: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(IMITATE_DEBUG=1 shows the traceback; please report it)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -27,19 +27,29 @@ def config_class(task: Task, algo: Algo) -> type:
     return with_task_fields(algo.config, task.env_config)
 
 
-def resolve_config(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Any:
+def resolve_config(task_name: str, algo_name: str, overrides: dict[str, Any], check_inputs: bool = True) -> Any:
+    """Defaults, then the task's preset, then ``overrides``; validated, and (``check_inputs``)
+    with every file it names and the memory it needs checked (``inputs.check_run_inputs``)."""
     task, algo = get_task(task_name), get_algo(algo_name, task_name)
     cfg = apply_overrides(config_class(task, algo)(), preset(task_name, algo_name),
                           f"preset configs/{task_name}.yaml[{algo_name}]")
     cfg = apply_overrides(cfg, overrides, f"`imitate train {task_name} {algo_name}`")
     cfg.validate()
+    if check_inputs:
+        from imitate.inputs import check_run_inputs
+        check_run_inputs(task, algo_name, cfg)
     return cfg
 
 
 def run_config(run: Run) -> Any:
     """A run's resolved config, read back from its ``config.yaml``."""
     cls = config_class(get_task(run.task), get_algo(run.algo))
-    return apply_overrides(cls(), run.config_dict(), f"{run.dir}/config.yaml")
+    cfg = apply_overrides(cls(), run.config_dict(), f"{run.dir}/config.yaml")
+    try:
+        cfg.validate()
+    except ConfigError as exc:
+        raise ConfigError(f"{run.dir}/config.yaml: {exc}") from None
+    return cfg
 
 
 @contextmanager
@@ -149,6 +159,9 @@ def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool
     episodes = getattr(cfg, "eval_episodes", 100) if episodes is None else episodes  # default: the run's own
     if episodes < 1:
         raise ConfigError(f"--episodes must be at least 1, got {episodes}")
+    from imitate.inputs import check_memory, env_dims, memory_estimate
+    check_memory(memory_estimate(eval_sizes(cfg, episodes), env_dims(task, cfg)),
+                 f"`imitate eval` of {episodes} episodes")
     if video:
         import inspect
         try:
@@ -165,6 +178,15 @@ def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool
                                                       if k not in metrics}, **metrics}
     run.write_metrics(metrics)
     return metrics
+
+
+def eval_sizes(cfg: Any, episodes: int) -> Any:
+    """Only what evaluation allocates: ``episodes`` env copies (and a method's inference)."""
+    import dataclasses
+    from types import SimpleNamespace
+    keep = {"samples", "inference", "dfo_samples", "langevin_samples", "width", "blocks", "hidden"}
+    values = {k: v for k, v in dataclasses.asdict(cfg).items() if k in keep}
+    return SimpleNamespace(**values, eval_episodes=episodes)
 
 
 def plot(run_dir: str | Path) -> list[Path]:
@@ -199,7 +221,11 @@ def make_data(task_name: str, episodes: int | None, out: str | None, seed: int =
     if task.oracle is None:
         raise ConfigError(f"task {task_name!r} has no oracle to generate demonstrations")
     cfg = task_options(task, overrides or {})
-    path = Path(out or f"data/{task_name}.npz")
+    from imitate.inputs import check_memory, check_output_path, env_dims
+    path = check_output_path(out or f"data/{task_name}.npz")
+    dims = env_dims(task, cfg)
+    check_memory({"--episodes (demonstrations)": episodes * (dims.max_episode_steps + 1) * 16 * (dims.obs_dim + dims.act_dim)},
+                 f"`imitate data {task_name}` of {episodes} episodes")
     demos = task.oracle(episodes, seed=seed, progress=progress, cfg=cfg)
     demos.save(path)
     return path, demos

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from imitate.config import ConfigError
+from imitate.config import Checked, ConfigError, option
 
 
 @dataclass(frozen=True)
@@ -64,17 +64,11 @@ def _particle_plot(policy_trajs, demo_trajs, path, **kwargs):
 
 
 @dataclass
-class ParticleOptions:
+class ParticleOptions(Checked):
     """Options of the particle task (kept here, not in the env module, so listing tasks stays torch-free)."""
-    n_dim: int = 2  # dimensions of the space; observation 4*n_dim, action n_dim
-    # "fixed": goal 1 then goal 2 (SPEC); "either": IBC's multimodal oracle, random order per episode
-    goal_order: str = "fixed"
-
-    def validate(self) -> None:
-        if not 1 <= self.n_dim <= 64:
-            raise ConfigError(f"n_dim must be between 1 and 64, got {self.n_dim}")
-        if self.goal_order not in ("fixed", "either"):
-            raise ConfigError(f"goal_order must be fixed or either, got {self.goal_order!r}")
+    n_dim: int = option(2, "dimensions of the space; observation 4*n_dim, action n_dim", ge=1, le=64)
+    goal_order: str = option("fixed", "fixed: goal 1 then goal 2 (SPEC); either: IBC's multimodal oracle, "
+                             "random order per episode", choices=("fixed", "either"))
 
 
 def _block_push_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):

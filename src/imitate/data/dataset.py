@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,7 +102,7 @@ class Demonstrations:
         try:
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
             raise DatasetError(f"{path}: not a readable demonstration file ({type(exc).__name__}: {exc})") from None
         for key in ("obs", "episode_ends", "metadata"):
             if key not in arrays:
@@ -110,12 +111,17 @@ class Demonstrations:
             metadata = json.loads(str(arrays["metadata"]))
         except json.JSONDecodeError:
             raise DatasetError(f"{path}: 'metadata' is not valid JSON") from None
+        if not isinstance(metadata, dict):
+            raise DatasetError(f"{path}: 'metadata' must be a JSON object, got {type(metadata).__name__}")
         if metadata.get("format") != FORMAT:
             raise DatasetError(f"{path}: format {metadata.get('format')!r}, expected {FORMAT!r}")
         if task is not None and metadata.get("task") != task:
             raise DatasetError(f"{path}: demonstrations are for task {metadata.get('task')!r}, not {task!r}")
         if not np.issubdtype(arrays["obs"].dtype, np.floating) or not np.issubdtype(arrays["episode_ends"].dtype, np.integer):
             raise DatasetError(f"{path}: 'obs' must be float and 'episode_ends' integer")
+        if "actions" in arrays and not (np.issubdtype(arrays["actions"].dtype, np.number)
+                                        and not np.issubdtype(arrays["actions"].dtype, np.complexfloating)):
+            raise DatasetError(f"{path}: 'actions' must be numeric, got dtype {arrays['actions'].dtype}")
         demos = cls.__new__(cls)
         demos.obs = arrays["obs"].astype(np.float32)
         demos.episode_ends = arrays["episode_ends"].astype(np.int64)

@@ -1,0 +1,195 @@
+"""Everything a run reads or allocates, checked before any work starts.
+
+``check_run_inputs`` is called once a run's config is resolved and validated, before a run
+directory exists or a step is trained: demonstration files must fit the task (shapes, dtypes,
+finite values, the task options they were made with), an energy run must be a finished step-1
+run of the same task and feature size, level indices must exist in its noise ladder, and the
+memory the config asks for must fit in this machine. Each problem is one ``ConfigError`` /
+``DatasetError`` / ``CheckpointError`` line, so the CLI prints it and exits with code 2.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from imitate.config import NCSN_LEVELS, ConfigError
+from imitate.data.dataset import DatasetError, Demonstrations
+
+FLOAT = 4  # bytes of a float32
+
+
+@dataclass(frozen=True)
+class EnvDims:
+    obs_dim: int
+    act_dim: int
+    style_dim: int
+    max_episode_steps: int
+
+
+def env_dims(task: Any, cfg: Any) -> EnvDims:
+    """The task's sizes under ``cfg``, read off a one-copy env (cheap for every task)."""
+    env = task.make_env(1, seed=0, cfg=cfg)
+    return EnvDims(env.obs_dim, env.act_dim, env.style_dim, env.max_episode_steps)
+
+
+# -- demonstrations ---------------------------------------------------------------------------
+def load_demos_for(task: Any, cfg: Any, dims: EnvDims | None = None, need_actions: bool = False) -> Demonstrations:
+    """The file ``cfg.demos``, checked against the run: task, the task options it was made with
+    (e.g. the particle's goal_order), and, given ``dims``, observation and action sizes."""
+    demos = Demonstrations.load(cfg.demos, task=task.name)
+    for field in dataclasses.fields(task.env_config) if task.env_config else ():
+        recorded = demos.metadata.get(field.name)
+        if recorded is not None and recorded != getattr(cfg, field.name, recorded):
+            raise DatasetError(f"{cfg.demos}: demonstrations were made with {field.name}={recorded}, "
+                               f"the run has {field.name}={getattr(cfg, field.name)}")
+    if dims is not None:
+        if demos.obs.shape[1] != dims.obs_dim:
+            raise DatasetError(f"{cfg.demos}: observations have {demos.obs.shape[1]} numbers, task "
+                               f"{task.name!r} observes {dims.obs_dim}")
+        if need_actions and demos.actions is None:
+            raise DatasetError(f"{cfg.demos}: no 'actions' array; behavioural cloning needs actions")
+        if demos.actions is not None and demos.actions.shape[1] != dims.act_dim:
+            raise DatasetError(f"{cfg.demos}: actions have {demos.actions.shape[1]} numbers, task "
+                               f"{task.name!r} acts with {dims.act_dim}")
+    return demos
+
+
+# -- energy runs ------------------------------------------------------------------------------
+def energy_version(task: Any, cfg: Any) -> str:
+    """The NCSN version of the energy model a NEAR/CEM run will use: that of ``cfg.energy``,
+    or of the step-1 run it would train (the task's energy preset)."""
+    if getattr(cfg, "energy", ""):
+        return check_energy_run(task, cfg.energy, None)
+    from imitate.runner import resolve_config
+    return resolve_config(task.name, "energy", {}, check_inputs=False).version
+
+
+def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None) -> str:
+    """``energy_dir`` must be a finished energy run of ``task`` whose input fits the task's
+    transitions; returns its NCSN version."""
+    from imitate.utils.run import CheckpointError, Run
+    run = Run.open(energy_dir)
+    if run.algo != "energy":
+        raise ConfigError(f"energy={energy_dir} is a {run.task}/{run.algo} run, not an energy run "
+                          f"(train one with `imitate train {task.name} energy`)")
+    if run.task != task.name:
+        raise ConfigError(f"energy={energy_dir} was trained on task {run.task!r}, not {task.name!r}")
+    state = run.load_checkpoint(task.name, "energy")
+    config = state.get("model_config")
+    if not isinstance(config, dict) or "in_dim" not in config:
+        raise CheckpointError(f"{run.checkpoint_path}: no energy model in the checkpoint")
+    if dims is not None and config["in_dim"] != 2 * dims.style_dim:
+        raise CheckpointError(f"{run.checkpoint_path}: energy model takes {config['in_dim']} features, "
+                              f"task {task.name!r} transitions have {2 * dims.style_dim}")
+    version = str(config.get("version", run.config_dict().get("version", "v2")))
+    if version not in NCSN_LEVELS:
+        raise CheckpointError(f"{run.checkpoint_path}: unknown NCSN version {version!r}")
+    return version
+
+
+def check_level(name: str, level: int, version: str) -> None:
+    if level >= NCSN_LEVELS[version]:
+        raise ConfigError(f"{name}={level} but an NCSN {version} energy has levels 0..{NCSN_LEVELS[version] - 1} "
+                          f"(-1: {'adaptive annealing' if name == 'fixed_level' else 'the smallest σ'})")
+
+
+# -- output paths -------------------------------------------------------------------------------
+def check_output_path(path: str | Path) -> Path:
+    """``path`` can be written as a file: not a directory, and its folder exists or can be made
+    and is writable. Checked before the work whose result it will hold."""
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory; give a file name")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{path}: cannot write there ({folder} is not a writable directory)")
+    return path
+
+
+# -- memory -----------------------------------------------------------------------------------
+def available_memory() -> int | None:
+    """Bytes this process can still allocate without swapping (Linux MemAvailable), if known."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def memory_estimate(cfg: Any, dims: EnvDims) -> dict[str, int]:
+    """Bytes the largest allocations of a run with ``cfg`` take, by what drives them.
+
+    Rough on purpose: it is there to refuse configs that cannot fit (``num_envs=10**8``), not
+    to predict the peak. Each entry names the keys to lower."""
+    obs, act, style, steps = dims.obs_dim, dims.act_dim, dims.style_dim, dims.max_episode_steps
+    env_state = FLOAT * (4 * obs + 2 * style + 64)  # observations, state arrays, accumulators
+    get = lambda key: getattr(cfg, key, 0)  # noqa: E731
+    out: dict[str, int] = {}
+    if get("num_envs") and get("rollout_steps"):
+        out["num_envs × rollout_steps (rollout buffers)"] = (
+            get("num_envs") * get("rollout_steps") * FLOAT * (3 * obs + act + 2 * style + 8))
+        out["num_envs (env state)"] = get("num_envs") * env_state
+    if get("eval_episodes"):
+        copies = get("eval_episodes") * max(1, get("samples"))  # CEM plans in samples copies per episode
+        out["eval_episodes (evaluation envs and trajectories)"] = (
+            copies * env_state + get("eval_episodes") * steps * FLOAT * (obs + act))
+    if get("demo_episodes") and not getattr(cfg, "demos", ""):
+        out["demo_episodes (oracle demonstrations)"] = get("demo_episodes") * (steps + 1) * FLOAT * 4 * (obs + act)
+    if get("replay_size"):
+        out["replay_size (AMP replay buffer)"] = get("replay_size") * FLOAT * 2 * style
+    width = max(get("width"), max(get("hidden") or (0,)), max(get("disc_hidden") or (0,)), 1)
+    depth = 2 * max(get("blocks"), 1)
+    if get("batch_size"):
+        per_sample = (get("counter_examples") + 1) * (obs + act + 3 * width * depth)  # forward + backward
+        if get("langevin_negatives"):
+            per_sample *= 2
+        out["batch_size × counter_examples (training batch)"] = get("batch_size") * FLOAT * per_sample
+    if get("disc_batch_size"):
+        out["disc_batch_size (discriminator batch)"] = get("disc_batch_size") * 2 * FLOAT * 3 * width * 2
+    chains = max(get("dfo_samples") if getattr(cfg, "inference", "") == "dfo" else 0,
+                 get("langevin_samples") if getattr(cfg, "inference", "") == "langevin" else 0)
+    if chains and get("eval_episodes"):
+        out["eval_episodes × dfo_samples/langevin_samples (inference)"] = (
+            get("eval_episodes") * chains * FLOAT * 3 * (obs + act + width * depth))
+    return out
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1024 or unit == "PB":
+            return f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PB"
+
+
+def check_memory(parts: dict[str, int], what: str = "this run") -> None:
+    """Refuse when the estimate exceeds 80% of the memory available now."""
+    available = available_memory()
+    total = sum(parts.values())
+    if available is None or total <= 0.8 * available:
+        return
+    main = max(parts, key=parts.get)
+    raise ConfigError(f"{what} needs an estimated {_size(total)} of memory, {_size(parts[main])} of it for "
+                      f"{main}; {_size(available)} is available: lower those values")
+
+
+def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
+    """Every check above that applies to ``cfg``, before any run directory or training."""
+    dims = env_dims(task, cfg)
+    check_memory(memory_estimate(cfg, dims), f"`imitate train {task.name} {algo_name}`")
+    if getattr(cfg, "demos", ""):
+        load_demos_for(task, cfg, dims, need_actions=hasattr(cfg, "width"))
+    if algo_name in ("near", "cem"):
+        version = check_energy_run(task, cfg.energy, dims) if cfg.energy else energy_version(task, cfg)
+        level_key = "fixed_level" if algo_name == "near" else "level"
+        check_level(level_key, getattr(cfg, level_key), version)
