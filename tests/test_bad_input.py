@@ -177,6 +177,10 @@ CASES: list[tuple[str, Callable, str]] = [
     ("config_listing_bad_value", _train("config", "maze", "ppo", "lr=abc"), "lr expects float"),
     ("compare_unknown_algo", _train("compare", "maze", "ppo,nope"), "unknown algo 'nope'"),
     ("compare_zero_seeds", _train("compare", "maze", "ppo", "seeds=0"), "seeds and jobs must be at least 1"),
+    ("compare_bad_value", _train("compare", "maze", "ppo,near", "near.fixed_level=70"), "fixed_level must be in"),
+    ("compare_resume_not_compare", lambda w, t: ["compare", "maze", "ppo", f"resume={t}"], "not a compare directory"),
+    ("demo_bad_step2_key", _train("demo", "fixed_level=99"), "fixed_level must be in [-1, 50)"),
+    ("demo_bad_step1_key", _train("demo", "energy.iterations=0"), "iterations must be at least 1"),
     ("argparse_bad_int", _train("data", "maze", "--episodes", "abc"), "invalid int value"),
     # -- demonstration files -------------------------------------------------------------------
     ("demos_missing", _demos(lambda w, t: t / "missing.npz"), "demonstration file not found"),
@@ -318,7 +322,7 @@ def test_bad_input(name, make_argv, expected, world, tmp_path, capsys, monkeypat
     case_dir = tmp_path / "case"
     case_dir.mkdir()
     argv = make_argv(world, case_dir)
-    if argv[0] in ("train", "compare"):
+    if argv[0] in ("train", "compare", "demo"):
         argv = [*argv, f"out_dir={tmp_path / 'runs'}"]
     capsys.readouterr()
     code = main(argv)
@@ -327,8 +331,8 @@ def test_bad_input(name, make_argv, expected, world, tmp_path, capsys, monkeypat
     assert len(err.splitlines()) == 1 and err.startswith("imitate: error:"), err
     assert "Traceback" not in err
     assert expected in err, err
-    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("config.yaml")), \
-        "a failed run left a run directory behind"
+    assert not (tmp_path / "runs").exists() or not any(p.is_file() for p in (tmp_path / "runs").rglob("*")), \
+        "a failed run left files behind"
     assert not (tmp_path / "data").exists(), "a failed command wrote data"
     assert _tree_digest(world["root"]) == before, "a failed command changed files it was pointed at"
 

@@ -77,11 +77,14 @@ def _demo(args) -> None:
     overrides = parse_overrides(args.overrides)
     print("NEAR on the maze: oracle demos → energy model → PPO on the annealed energy reward", flush=True)
     energy_keys = {k: v for k, v in overrides.items() if k in ("seed", "out_dir", "device", "progress")}
-    energy = runner.train("maze", "energy", {**energy_keys, **{k[7:]: v for k, v in overrides.items()
-                                                                if k.startswith("energy.")}})
+    energy_overrides = {**energy_keys, **{k[7:]: v for k, v in overrides.items() if k.startswith("energy.")}}
+    near_overrides = {k: v for k, v in overrides.items() if not k.startswith("energy.")}
+    # Both steps' configs are checked before step 1 trains, so a typo in a step-2 key costs nothing.
+    runner.resolve_config("maze", "energy", energy_overrides)
+    runner.resolve_config("maze", "near", near_overrides, check_inputs=False)
+    energy = runner.train("maze", "energy", energy_overrides)
     print(f"energy model: {energy.dir}  (plots in {energy.dir / 'plots'})", flush=True)
-    near = runner.train("maze", "near", {**{k: v for k, v in overrides.items() if not k.startswith("energy.")},
-                                         "energy": str(energy.dir)})
+    near = runner.train("maze", "near", {**near_overrides, "energy": str(energy.dir)})
     paths = runner.plot(near.dir)
     print(f"policy: {near.dir}")
     for path in paths:

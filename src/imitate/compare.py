@@ -96,6 +96,8 @@ def compare(task_name: str, algos: list[str], overrides: dict[str, str]) -> Path
         raise ConfigError("seeds and jobs expect int") from None
     if seeds < 1 or jobs < 1:
         raise ConfigError(f"seeds and jobs must be at least 1, got seeds={seeds}, jobs={jobs}")
+    job_list = [Job(a, s, {**shared, **per_algo[a]}) for a in algos for s in range(seeds)]
+    _validate_jobs(task_name, job_list)  # before anything is written
     if own.get("resume"):
         base = Path(own["resume"])
         if not (base / "manifest.json").is_file():
@@ -103,8 +105,6 @@ def compare(task_name: str, algos: list[str], overrides: dict[str, str]) -> Path
     else:
         base = Path(own.get("out_dir", "runs")) / task_name / "compare" / time.strftime("%Y%m%d-%H%M%S")
         base.mkdir(parents=True, exist_ok=False)
-    job_list = [Job(a, s, {**shared, **per_algo[a]}) for a in algos for s in range(seeds)]
-    _validate_jobs(task_name, job_list)
     log_dir = base / "logs"
     log_dir.mkdir(exist_ok=True)
     manifest = {"task": task_name, "algos": algos, "seeds": seeds, "overrides": {**shared, **{

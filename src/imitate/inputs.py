@@ -46,15 +46,21 @@ def load_demos_for(task: Any, cfg: Any, dims: EnvDims | None = None, need_action
             raise DatasetError(f"{cfg.demos}: demonstrations were made with {field.name}={recorded}, "
                                f"the run has {field.name}={getattr(cfg, field.name)}")
     if dims is not None:
-        if demos.obs.shape[1] != dims.obs_dim:
-            raise DatasetError(f"{cfg.demos}: observations have {demos.obs.shape[1]} numbers, task "
-                               f"{task.name!r} observes {dims.obs_dim}")
-        if need_actions and demos.actions is None:
-            raise DatasetError(f"{cfg.demos}: no 'actions' array; behavioural cloning needs actions")
-        if demos.actions is not None and demos.actions.shape[1] != dims.act_dim:
-            raise DatasetError(f"{cfg.demos}: actions have {demos.actions.shape[1]} numbers, task "
-                               f"{task.name!r} acts with {dims.act_dim}")
+        check_demo_sizes(demos, dims.obs_dim, dims.act_dim, f"{cfg.demos}", task.name, need_actions)
     return demos
+
+
+def check_demo_sizes(demos: Demonstrations, obs_dim: int, act_dim: int, where: str, task_name: str,
+                     need_actions: bool = False) -> None:
+    """Observation and action sizes must be the task's (another n_dim, another task...)."""
+    if demos.obs.shape[1] != obs_dim:
+        raise DatasetError(f"{where}: observations have {demos.obs.shape[1]} numbers, task "
+                           f"{task_name!r} observes {obs_dim}")
+    if need_actions and demos.actions is None:
+        raise DatasetError(f"{where}: no 'actions' array; behavioural cloning needs actions")
+    if demos.actions is not None and demos.actions.shape[1] != act_dim:
+        raise DatasetError(f"{where}: actions have {demos.actions.shape[1]} numbers, task "
+                           f"{task_name!r} acts with {act_dim}")
 
 
 # -- energy runs ------------------------------------------------------------------------------

@@ -1,13 +1,12 @@
 """NEAR step 1 as a run: demonstrations → NCSN energy model (denoising score matching)."""
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import torch
 
 from imitate.config import ConfigError, EnergyConfig
-from imitate.data.dataset import DatasetError, Demonstrations
+from imitate.data.dataset import Demonstrations
 from imitate.models.energy import NCSN, EnergyTrainer, batched_energy
 from imitate.utils.logger import Logger
 from imitate.utils.progress import progress_bar
@@ -31,15 +30,9 @@ def run_demos(task, cfg: EnergyConfig, run: Run) -> Demonstrations:
 
 
 def load_given_demos(task, cfg) -> Demonstrations:
-    """The file ``cfg.demos``, checked: task options it was made with (e.g. the particle's
-    goal_order) must be the run's."""
-    demos = Demonstrations.load(cfg.demos, task=task.name)
-    for field in dataclasses.fields(task.env_config) if task.env_config else ():
-        recorded = demos.metadata.get(field.name)
-        if recorded is not None and recorded != getattr(cfg, field.name, recorded):
-            raise DatasetError(f"{cfg.demos}: demonstrations were made with {field.name}={recorded}, "
-                               f"the run has {field.name}={getattr(cfg, field.name)}")
-    return demos
+    """The file ``cfg.demos``, checked against the run's task and task options."""
+    from imitate.inputs import load_demos_for
+    return load_demos_for(task, cfg)
 
 
 def train_energy(task, cfg: EnergyConfig, run: Run, state: dict | None) -> dict[str, float]:
