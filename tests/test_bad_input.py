@@ -165,6 +165,8 @@ CASES: list[tuple[str, Callable, str]] = [
     ("ibc_temperature", _train("train", "particle", "ibc-langevin", "temperature=0"), "temperature must be greater"),
     ("bc_dropout", _train("train", "block-push", "mse", "dropout=1"), "dropout must be in [0, 1)"),
     ("amp_replay", _train("train", "pusht", "amp", "replay_size=0"), "replay_size must be at least 1"),
+    ("style_features_differ", _train("train", "particle", "near"), "does not run near yet"),
+    ("amp_style_features_differ", _train("train", "humanoid-walk", "amp"), "does not run amp yet"),
     ("humanoid_clip", _train("train", "humanoid-walk", "deepmimic", "clip=nope"), "unknown motion clip 'nope'"),
     ("humanoid_contact", _train("train", "humanoid-walk", "deepmimic", "contact_bodies=tail"), "unknown bodies"),
     ("humanoid_action_mode", _train("train", "humanoid-cartwheel", "deepmimic", "action_mode=absolute"),

@@ -189,10 +189,21 @@ def check_memory(parts: dict[str, int], what: str = "this run") -> None:
                       f"{main}; {_size(available)} is available: lower those values")
 
 
+# Methods that score pairs of demonstrated observations as style features (s_t, s_t+1).
+STYLE_FROM_DEMOS = ("energy", "near", "amp", "cem")
+
+
 def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
     """Every check above that applies to ``cfg``, before any run directory or training."""
     dims = env_dims(task, cfg)
     check_memory(memory_estimate(cfg, dims), f"`imitate train {task.name} {algo_name}`")
+    if algo_name in STYLE_FROM_DEMOS and dims.obs_dim != dims.style_dim:
+        raise ConfigError(f"{algo_name} learns from demonstrated observations as style features, but task "
+                          f"{task.name!r} observes {dims.obs_dim} numbers and scores {dims.style_dim} style "
+                          f"features; it does not run {algo_name} yet")
+    needs_demos = hasattr(cfg, "demos") or (algo_name in ("near", "cem") and not cfg.energy)
+    if needs_demos and not getattr(cfg, "demos", "") and task.oracle is None:
+        raise ConfigError(f"task {task.name!r} has no oracle to make demonstrations: give demos=PATH")
     if getattr(cfg, "demos", ""):
         load_demos_for(task, cfg, dims, need_actions=hasattr(cfg, "width"))
     if algo_name in ("near", "cem"):
