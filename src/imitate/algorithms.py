@@ -27,6 +27,9 @@ class Algo:
     tasks: tuple[str, ...] = ()  # the tasks it runs on; empty: all
 
 
+# Style learners score pairs of demonstrated observations: tasks whose observations are their
+# style features and that have an oracle (the humanoid's motion-clip features come with NEAR/AMP on it).
+STYLE_TASKS = ("maze", "pusht", "block-push")
 POLICY_CURVES = ("episode/success_rate", "episode/length", "episode/return", "policy/action_std")
 BC_CURVES = ("bc/loss",)  # behavioural cloning (ibc-*, mse, mdn)
 
@@ -74,16 +77,17 @@ ALGOS: dict[str, Algo] = {
     "ppo": Algo("ppo", "PPO on the task reward only (baseline)", PPOConfig,
                 *_policy_algo("ppo", "imitate.rewards.base:make_task_reward"), curve_keys=POLICY_CURVES),
     "energy": Algo("energy", "NEAR step 1: NCSN energy model of expert transitions (denoising score matching)",
-                   EnergyConfig, _energy_train, _energy_evaluate, curve_keys=("energy/dsm_loss",)),
+                   EnergyConfig, _energy_train, _energy_evaluate, curve_keys=("energy/dsm_loss",), tasks=STYLE_TASKS),
     "near": Algo("near", "NEAR step 2: PPO on the annealed energy reward (+ task reward); energy=RUN_DIR "
                  "or runs step 1 first", NEARConfig, *_policy_algo("near", "imitate.algos.near:make_near_reward"),
-                 curve_keys=POLICY_CURVES + ("near/sigma_level", "near/mean_energy", "reward/r_energy")),
+                 curve_keys=POLICY_CURVES + ("near/sigma_level", "near/mean_energy", "reward/r_energy"), tasks=STYLE_TASKS),
     "amp": Algo("amp", "AMP: PPO on an adversarial (discriminator) style reward (+ task reward)", AMPConfig,
                 _lazy("imitate.algos.amp:train_amp"), _lazy("imitate.algos.amp:evaluate_amp"),
-                curve_keys=POLICY_CURVES + ("amp/accuracy", "amp/d_expert", "amp/d_policy", "amp/gp", "reward/r_amp")),
+                curve_keys=POLICY_CURVES + ("amp/accuracy", "amp/d_expert", "amp/d_policy", "amp/gp", "reward/r_amp"),
+                tasks=STYLE_TASKS),
     "cem": Algo("cem", "CEM model-predictive control scored by a NEAR energy (no training); energy=RUN_DIR",
                 CEMConfig,
-                _lazy("imitate.algos.cem:train_cem"), _lazy("imitate.algos.cem:evaluate_cem")),
+                _lazy("imitate.algos.cem:train_cem"), _lazy("imitate.algos.cem:evaluate_cem"), tasks=STYLE_TASKS),
     "ibc-dfo": Algo("ibc-dfo", "implicit BC: energy E(o,a) by InfoNCE on uniform negatives; actions by DFO",
                     IBCConfig, _lazy("imitate.algos.ibc:train_ibc_dfo"), _lazy("imitate.algos.ibc:evaluate_run"),
                     curve_keys=BC_CURVES + ("bc/true_action_top1",)),
