@@ -361,3 +361,14 @@ def test_an_unexpected_error_is_one_line_exit_1(monkeypatch, capsys):
     assert main(["plot", "anywhere"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("imitate: internal error: ZeroDivisionError")
+
+
+def test_a_task_without_oracle_needs_demos_up_front():
+    import dataclasses
+
+    from imitate.config import ConfigError, EnergyConfig
+    from imitate.inputs import check_run_inputs
+    from imitate.tasks import get_task
+    task = dataclasses.replace(get_task("maze"), oracle=None)
+    with pytest.raises(ConfigError, match="task 'maze' has no oracle to make demonstrations: give demos=PATH"):
+        check_run_inputs(task, "energy", EnergyConfig())
