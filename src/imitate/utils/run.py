@@ -25,12 +25,11 @@ from typing import Any
 import torch
 
 from imitate.config import ConfigError, load_yaml, save_yaml, to_dict
-from imitate.utils.io import atomic_torch_save, atomic_write, atomic_write_json
+from imitate.utils.io import TEMP_SUFFIX, atomic_torch_save, atomic_write, atomic_write_json
 from imitate.utils.numerics import NonFiniteError, first_non_finite
 from imitate.utils.safe_state import decode, encode
 from imitate.utils.seeding import rng_state
 
-TMP_GLOB = ".*.tmp"  # what utils.io.atomic_path leaves behind when a writer is killed
 
 
 class CheckpointError(ValueError):
@@ -167,10 +166,15 @@ def remove_stale_temp_files(root: Path) -> list[Path]:
 
     Only called when a run is resumed: then no other process is writing into it (an
     ``imitate eval`` of a run still training must not delete the trainer's in-flight files)."""
-    stale = [p for p in root.rglob(TMP_GLOB) if p.name.startswith(".")]
+    stale = [p for p in root.rglob(f".*{TEMP_SUFFIX}*") if _is_temp_name(p.name)]
     for p in stale:
         shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     return stale
+
+
+def _is_temp_name(name: str) -> bool:
+    """``.NAME.XXXX.tmp`` or ``.NAME.XXXX.tmp.EXT``: the names ``utils.io.atomic_path`` uses."""
+    return name.startswith(".") and (name.endswith(TEMP_SUFFIX) or f"{TEMP_SUFFIX}." in name)
 
 
 def load_checkpoint(path: Path, expect_task: str | None = None, expect_algo: str | None = None) -> dict[str, Any]:
