@@ -69,13 +69,16 @@ def backward_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, params: 
     optimizer.step()
 
 
-def first_non_finite(obj, path: str = "") -> str | None:
-    """The path of the first floating tensor in nested dicts/lists holding NaN/inf, else None."""
+def first_non_finite(obj, path: str = "", skip: tuple[str, ...] = ()) -> str | None:
+    """The path of the first floating tensor in nested dicts/lists holding NaN/inf, else None;
+    entries under a dict key in ``skip`` are not looked at."""
     if isinstance(obj, torch.Tensor):
         return path or "tensor" if obj.is_floating_point() and not torch.isfinite(obj).all() else None
     items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (list, tuple)) else ()
     for key, value in items:
-        found = first_non_finite(value, f"{path}.{key}" if path else str(key))
+        if key in skip:
+            continue
+        found = first_non_finite(value, f"{path}.{key}" if path else str(key), skip)
         if found is not None:
             return found
     return None

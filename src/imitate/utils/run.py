@@ -30,6 +30,10 @@ from imitate.utils.numerics import NonFiniteError, first_non_finite
 from imitate.utils.safe_state import decode, encode
 from imitate.utils.seeding import rng_state
 
+# Simulator state (PPO's "env") may hold inf legitimately (the particle's closest distance so
+# far starts at inf); the NaN/inf refusal guards learned values, so it does not look there.
+SIMULATOR_KEYS = ("env",)
+
 
 
 class CheckpointError(ValueError):
@@ -94,7 +98,7 @@ class Run:
         progress step the state includes (resume cuts the logs back to it)."""
         state = encode({"task": self.task, "algo": self.algo, **state, "rng": rng_state(),
                         "resume": {"iteration": iteration, "log_step": log_step}})
-        bad = first_non_finite(state)
+        bad = first_non_finite(state, skip=SIMULATOR_KEYS)
         if bad is not None:
             raise NonFiniteError(f"refusing to write a checkpoint: {bad} is not finite", step=iteration)
         atomic_torch_save(self.checkpoint_path, state)

@@ -1,0 +1,151 @@
+"""Exact resume after ``kill -9``, and resumes that fail leave the run untouched.
+
+A real training subprocess is killed with SIGKILL at seeded random moments (and once while a
+checkpoint is being written), resumed with ``resume=RUN`` (itself killed again), and finally
+run to the end; ``progress.jsonl``, ``metrics.json`` and every number in the checkpoint must
+then equal an uninterrupted run of the same seed bit for bit (``utils.reproducibility``).
+
+A kill before the first checkpoint: the run directory is either absent (``Run.create`` builds
+it under a temp name and renames it) or complete and resumable, and resuming it trains from
+scratch in that directory; the result is again the uninterrupted run.
+"""
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from imitate.cli import main
+from imitate.utils.reproducibility import differences
+
+PPO = ["particle", "ppo", "num_envs=8", "rollout_steps=8", "total_steps=6144", "minibatches=2", "epochs=1",
+       "hidden=32,32", "eval_episodes=4"]
+ENERGY = ["particle", "energy", "iterations=300", "demo_episodes=8", "hidden=32,32"]
+MSE = ["particle", "mse", "iterations=300", "demo_episodes=8", "width=32", "blocks=1", "eval_episodes=4"]
+IBC = ["particle", "ibc-dfo", "iterations=300", "demo_episodes=8", "width=32", "blocks=1", "counter_examples=8",
+       "dfo_samples=64", "eval_episodes=4"]
+COMMON = ["checkpoint_every=1", "progress=false"]
+
+
+def _runs(root: Path) -> list[Path]:
+    return sorted(p.parent for p in root.rglob("config.yaml") if not p.parent.name.startswith("."))
+
+
+def _start(argv: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "imitate.cli", "train", *argv],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 60.0):
+    """Poll until ``predicate()`` is truthy (returns it) or the process ends (returns None)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = predicate()
+        if found:
+            return found
+        if proc.poll() is not None:
+            return None
+        time.sleep(0.002)
+    raise AssertionError("timed out waiting for the training subprocess")
+
+
+def _kill(proc: subprocess.Popen) -> bool:
+    """SIGKILL; True if the process was still running (the kill landed mid-run)."""
+    running = proc.poll() is None
+    if running:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return running
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """Uninterrupted runs, one per family, trained in this process."""
+    def train(argv):
+        root = tmp_path_factory.mktemp("reference")
+        assert main(["train", *argv, *COMMON, f"out_dir={root}"]) == 0
+        (run,) = _runs(root)
+        return run
+    return {argv[1]: train(argv) for argv in (PPO, ENERGY, MSE, IBC)}
+
+
+def _kill_resume_compare(argv, reference_run: Path, tmp_path: Path, delays: list[float],
+                         during_checkpoint: bool = False) -> None:
+    """Start, kill after each delay (resuming in between), finish in-process, compare."""
+    out = tmp_path / "runs"
+    proc = _start([*argv, *COMMON, f"out_dir={out}"])
+    run = _wait_for(lambda: (_runs(out) or [None])[0], proc)
+    assert run is not None, proc.stderr.read()
+    landed = 0
+    for i, delay in enumerate(delays):
+        if i:
+            proc = _start([*argv[:2], f"resume={run}"])
+        if during_checkpoint and i == len(delays) - 1:
+            ckpt = run / "checkpoints"
+            _wait_for(lambda: any(p.name.endswith(".tmp") for p in ckpt.iterdir()), proc)
+        else:
+            time.sleep(delay)
+        landed += _kill(proc)
+        assert (run / "config.yaml").is_file()
+    assert landed, "every kill came after the run had finished; the settings are too small"
+    assert main(["train", *argv[:2], f"resume={run}"]) == 0
+    assert not list(run.rglob(".*.tmp")), "stale temp files were left"
+    assert differences(run, reference_run) == []
+
+
+@pytest.mark.parametrize("family", ["ppo", "energy", "mse", "ibc-dfo"])
+def test_killed_and_resumed_equals_uninterrupted(family, reference, tmp_path):
+    argv = {"ppo": PPO, "energy": ENERGY, "mse": MSE, "ibc-dfo": IBC}[family]
+    rng = random.Random(family)
+    delays = [rng.uniform(0.3, 2.0) for _ in range(2)]
+    _kill_resume_compare(argv, reference[family], tmp_path, delays, during_checkpoint=family == "energy")
+
+
+def test_kill_before_first_checkpoint_resumes_from_scratch(reference, tmp_path):
+    """Killed as soon as the run directory appears: no checkpoint yet; resume starts over."""
+    out = tmp_path / "runs"
+    proc = _start([*PPO, *COMMON, f"out_dir={out}"])
+    run = _wait_for(lambda: (_runs(out) or [None])[0], proc)
+    _kill(proc)
+    assert run is not None and (run / "config.yaml").is_file()
+    assert main(["train", "particle", "ppo", f"resume={run}"]) == 0
+    assert differences(run, reference["ppo"]) == []
+
+
+def _snapshot(run: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("family,change", [("ppo", "hidden=64,64"), ("energy", "hidden=16,16"),
+                                           ("mse", "width=16")])
+def test_failed_resume_leaves_the_run_as_it_was(family, change, reference, tmp_path, capsys):
+    argv = {"ppo": PPO, "energy": ENERGY, "mse": MSE}[family]
+    run = tmp_path / "run"
+    import shutil
+    shutil.copytree(reference[family], run)
+    (run / "checkpoints" / ".latest.pt.stale.tmp").write_bytes(b"half a checkpoint")  # a killed writer's
+    before = _snapshot(run)
+    capsys.readouterr()
+    assert main(["train", *argv[:2], f"resume={run}", change]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("imitate: error: checkpoint does not fit"), err
+    assert _snapshot(run) == before
+    assert main(["eval", str(run), "--episodes", "2"]) == 0
+
+
+def test_tensorboard_shows_each_step_once(reference, tmp_path):
+    """After a kill and resume, TensorBoard's reader (which honours purge_step) sees every
+    logged step exactly once, as in the uninterrupted run."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    rng = random.Random("tb")
+    _kill_resume_compare(PPO, reference["ppo"], tmp_path, [rng.uniform(0.5, 1.5)])
+    (run,) = _runs(tmp_path / "runs")
+
+    def steps(r):
+        acc = EventAccumulator(str(r / "tb"))
+        acc.Reload()
+        return [e.step for e in acc.Scalars("loss/value")]
+    assert steps(run) == steps(reference["ppo"])
