@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from imitate.cli import main
 from imitate.utils.reproducibility import differences
@@ -52,13 +53,16 @@ def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 60.0):
     raise AssertionError("timed out waiting for the training subprocess")
 
 
-def _kill(proc: subprocess.Popen) -> bool:
-    """SIGKILL; True if the process was still running (the kill landed mid-run)."""
-    running = proc.poll() is None
-    if running:
+def _kill(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
     proc.wait()
-    return running
+
+
+def _iteration(run: Path) -> int:
+    """The iteration of the run's checkpoint; -1 without one."""
+    path = run / "checkpoints" / "latest.pt"
+    return torch.load(path, weights_only=True)["resume"]["iteration"] if path.is_file() else -1
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +83,7 @@ def _kill_resume_compare(argv, reference_run: Path, tmp_path: Path, delays: list
     proc = _start([*argv, *COMMON, f"out_dir={out}"])
     run = _wait_for(lambda: (_runs(out) or [None])[0], proc)
     assert run is not None, proc.stderr.read()
-    landed = 0
+    final, landed = _iteration(reference_run), 0
     for i, delay in enumerate(delays):
         if i:
             proc = _start([*argv[:2], f"resume={run}"])
@@ -88,9 +92,10 @@ def _kill_resume_compare(argv, reference_run: Path, tmp_path: Path, delays: list
             _wait_for(lambda: any(p.name.endswith(".tmp") for p in ckpt.iterdir()), proc)
         else:
             time.sleep(delay)
-        landed += _kill(proc)
+        _kill(proc)
+        landed += _iteration(run) < final
         assert (run / "config.yaml").is_file()
-    assert landed, "every kill came after the run had finished; the settings are too small"
+    assert landed, "every kill came after training had finished; the settings are too small"
     assert main(["train", *argv[:2], f"resume={run}"]) == 0
     assert not list(run.rglob(".*.tmp")), "stale temp files were left"
     assert differences(run, reference_run) == []
