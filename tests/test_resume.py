@@ -154,3 +154,28 @@ def test_tensorboard_shows_each_step_once(reference, tmp_path):
         acc.Reload()
         return [e.step for e in acc.Scalars("loss/value")]
     assert steps(run) == steps(reference["ppo"])
+
+
+class _Payload:
+    """Pickles as a call of ``exec``: loading it with the unsafe loader would run the code."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return exec, (f"open({str(self.marker)!r}, 'w').close()",)
+
+
+def test_checkpoint_with_code_is_refused_and_never_runs(reference, tmp_path, capsys):
+    import shutil
+    run = tmp_path / "run"
+    shutil.copytree(reference["ppo"], run)
+    marker = tmp_path / "payload-ran"
+    good = torch.load(run / "checkpoints" / "latest.pt", weights_only=True)
+    torch.save({**good, "extra": _Payload(marker)}, run / "checkpoints" / "latest.pt")
+    capsys.readouterr()
+    for argv in (["eval", str(run)], ["train", "particle", "ppo", f"resume={run}"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "refused" in err and "could run code" in err, err
+    assert not marker.exists()
