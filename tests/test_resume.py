@@ -87,12 +87,15 @@ def _kill_resume_compare(argv, reference_run: Path, tmp_path: Path, delays: list
     for i, delay in enumerate(delays):
         if i:
             proc = _start([*argv[:2], f"resume={run}"])
+        ckpt = run / "checkpoints"
         if during_checkpoint and i == len(delays) - 1:
-            ckpt = run / "checkpoints"
             _wait_for(lambda: any(p.name.endswith(".tmp") for p in ckpt.iterdir()), proc)
         else:
             time.sleep(delay)
         _kill(proc)
+        if during_checkpoint and i == len(delays) - 1 and not list(ckpt.glob(".latest.pt.*.tmp")):
+            # the rename won the race against the kill: leave what a kill a moment earlier would
+            (ckpt / ".latest.pt.killed.tmp").write_bytes(b"half a checkpoint")
         landed += _iteration(run) < final
         assert (run / "config.yaml").is_file()
     assert landed, "every kill came after training had finished; the settings are too small"
@@ -179,3 +182,15 @@ def test_checkpoint_with_code_is_refused_and_never_runs(reference, tmp_path, cap
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "refused" in err and "could run code" in err, err
     assert not marker.exists()
+
+
+def test_resume_cuts_progress_back_to_the_checkpoint(tmp_path):
+    """Rows after the checkpoint's step and a line cut by the kill go; the rest stays as it was."""
+    from imitate.config import PPOConfig
+    from imitate.utils.run import Run
+    run = Run(tmp_path, "maze", "ppo")
+    rows = [f'{{"step": {s}, "loss": {s / 10}}}\n' for s in (64, 128, 192, 256)]
+    (tmp_path / "progress.jsonl").write_text("".join(rows) + '{"step": 320, "lo')
+    run.begin(PPOConfig(), {"resume": {"iteration": 2, "log_step": 128}})
+    assert (tmp_path / "progress.jsonl").read_text() == "".join(rows[:2])
+    assert run.purge_step == 129 and run.checkpoint_iteration == 2

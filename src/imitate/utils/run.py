@@ -13,6 +13,7 @@ Checkpoints are read with ``weights_only=True``: a run directory from elsewhere 
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pickle
@@ -33,7 +34,6 @@ from imitate.utils.seeding import rng_state
 # Simulator state (PPO's "env") may hold inf legitimately (the particle's closest distance so
 # far starts at inf); the NaN/inf refusal guards learned values, so it does not look there.
 SIMULATOR_KEYS = ("env",)
-
 
 
 class CheckpointError(ValueError):
@@ -61,19 +61,21 @@ class Run:
 
     @classmethod
     def create(cls, task: str, algo: str, cfg: Any) -> "Run":
+        """A new run directory, built under a temp name and renamed into place: a kill leaves
+        no run directory without its config."""
         stamp = time.strftime("%Y%m%d-%H%M%S")
         base = Path(cfg.out_dir) / task / algo
-        path = base / f"{stamp}-{cfg.seed}"
-        n = 1
-        while path.exists():  # two runs in the same second
-            path = base / f"{stamp}-{cfg.seed}-{n}"
-            n += 1
-        # Built under a temp name and renamed: a kill leaves no run directory without a config.
-        tmp = base / f".{path.name}.{os.getpid()}.tmp"
+        tmp = base / f".{stamp}-{cfg.seed}.{os.getpid()}.tmp"
         (tmp / "checkpoints").mkdir(parents=True)
         cls(tmp, task, algo).save_config(cfg)
-        os.rename(tmp, path)
-        return cls(path, task, algo, created=True)
+        for n in itertools.count():
+            path = base / (f"{stamp}-{cfg.seed}" + (f"-{n}" if n else ""))  # -1, -2: runs in the same second
+            try:
+                os.rename(tmp, path)  # fails if another run took the name
+                return cls(path, task, algo, created=True)
+            except OSError:
+                if not path.exists():
+                    raise
 
     @classmethod
     def open(cls, path: str | Path) -> "Run":
