@@ -32,7 +32,11 @@ COMMON = ["checkpoint_every=1", "progress=false"]
 
 
 def _runs(root: Path) -> list[Path]:
-    return sorted(p.parent for p in root.rglob("config.yaml") if not p.parent.name.startswith("."))
+    """Run directories under ``root``; a new run's temp folder may vanish (its rename) mid-walk."""
+    try:
+        return sorted(p.parent for p in root.rglob("config.yaml") if not p.parent.name.startswith("."))
+    except FileNotFoundError:
+        return []
 
 
 def _start(argv: list[str]) -> subprocess.Popen:

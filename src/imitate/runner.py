@@ -2,8 +2,9 @@
 
 Which algorithm trains and evaluates a run is looked up in ``algorithms.ALGOS``; this module is
 the machinery they share. Inputs (demo files, energy runs, checkpoints) are checked before a run
-directory is created, and a run that fails before its first checkpoint is removed, so bad input
-leaves nothing behind.
+directory is created, and a new run that fails before its first checkpoint is removed, so bad
+input leaves nothing behind. A resume (``resume=RUN``) is exact and writes nothing until the
+checkpoint has been loaded into the freshly built model (see ``train``).
 """
 from __future__ import annotations
 
@@ -185,6 +186,7 @@ def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool
             takes_video = False
         if not takes_video:
             raise ConfigError(f"--video is not supported for {run.algo!r} runs")
+    seed_everything(cfg.seed + 10_000)  # an evaluation draws the same numbers however often it runs
     metrics = algo.evaluate(run, task, cfg, episodes, **({"video": True} if video else {}))
     old = {}
     if (run.dir / "metrics.json").is_file():
