@@ -65,7 +65,6 @@ class PPO:
         self.iteration = 0
         self.global_step = 0
         self.rollout: dict[str, torch.Tensor] | None = None  # obs and episode accumulators between rollouts
-        self.env_state: dict | None = None  # an env state to continue from (resume)
         self.batch_size = cfg.num_envs * cfg.rollout_steps
         self.num_iterations = max(1, math.ceil(cfg.total_steps / self.batch_size))
 
