@@ -205,3 +205,16 @@ def test_resume_cuts_progress_back_to_the_checkpoint(tmp_path):
     run.begin(PPOConfig(), {"resume": {"iteration": 2, "log_step": 128}})
     assert (tmp_path / "progress.jsonl").read_text() == "".join(rows[:2])
     assert run.purge_step == 129 and run.checkpoint_iteration == 2
+
+
+def test_a_resumed_event_file_sorts_after_the_killed_one(tmp_path):
+    """TensorBoard reads event files in name order (creation second first): a writer opened
+    right after another must still come after it, or the older file's purge hides its events."""
+    from imitate.utils.logger import Logger
+    first = Logger(tmp_path)
+    first.log(1, {"x": 1.0})
+    first.close()
+    second = Logger(tmp_path, purge_step=2)
+    second.close()
+    names = sorted(p.name for p in (tmp_path / "tb").iterdir())
+    assert len(names) == 2 and names[0].split(".")[3] < names[1].split(".")[3]
