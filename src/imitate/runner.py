@@ -21,19 +21,8 @@ from imitate.algorithms import Algo, get_algo
 from imitate.config import ConfigError, apply_overrides, preset, with_task_fields
 from imitate.tasks import Task, get_task
 from imitate.utils.numerics import NonFiniteError
-from imitate.utils.run import CheckpointError, Run
+from imitate.utils.run import Run, fits_checkpoint
 from imitate.utils.seeding import restore_rng, seed_everything
-
-
-@contextmanager
-def fits_checkpoint():
-    """Turn a state-dict mismatch (changed ``hidden=``, another task's sizes) into one line."""
-    try:
-        yield
-    except (KeyError, ValueError, RuntimeError, TypeError) as exc:
-        text = " ".join(line.strip() for line in str(exc).splitlines()) or type(exc).__name__
-        text = text if len(text) <= 300 else text[:297] + "..."
-        raise CheckpointError(f"checkpoint does not fit this run: {text}") from None
 
 
 def config_class(task: Task, algo: Algo) -> type:

@@ -21,7 +21,7 @@ from imitate.config import BCConfig
 from imitate.data.dataset import DatasetError, Demonstrations
 from imitate.utils.numerics import at_iteration, backward_step
 from imitate.utils.progress import progress_bar
-from imitate.utils.run import CheckpointError, Run
+from imitate.utils.run import CheckpointError, Run, fits_checkpoint
 from imitate.utils.seeding import restore_rng
 
 ACTION_MARGIN = 0.05  # widen the action bounds by this fraction of the range on each side
@@ -177,7 +177,6 @@ def train_bc_run(task, algo_name: str, cfg: BCConfig, run: Run | None, state: di
         generator = torch.Generator(device=device).manual_seed(cfg.seed)
         running: dict[str, float] = {}  # the logged moving averages, part of the checkpoint
         if state is not None:
-            from imitate.runner import fits_checkpoint
             with fits_checkpoint():
                 trainer.load_state_dict(state["trainer"])
                 generator.set_state(state["generator"])

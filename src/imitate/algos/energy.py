@@ -11,7 +11,7 @@ from imitate.data.dataset import DatasetError, Demonstrations
 from imitate.models.energy import NCSN, EnergyTrainer, batched_energy
 from imitate.utils.numerics import at_iteration
 from imitate.utils.progress import progress_bar
-from imitate.utils.run import CheckpointError, Run, load_checkpoint
+from imitate.utils.run import CheckpointError, Run, fits_checkpoint, load_checkpoint
 from imitate.utils.seeding import restore_rng
 
 DEMOS_FILE = "demos.npz"
@@ -54,7 +54,6 @@ def train_energy(task, cfg: EnergyConfig, run: Run, state: dict | None) -> dict[
     generator = torch.Generator().manual_seed(cfg.seed)
     iteration, running = 0, None
     if state is not None:
-        from imitate.runner import fits_checkpoint
         with fits_checkpoint():
             trainer.load_state_dict(state["trainer"])
             generator.set_state(state["generator"])

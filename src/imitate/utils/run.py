@@ -19,6 +19,7 @@ import os
 import pickle
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,6 +166,17 @@ class Run:
     def discard(self) -> None:
         """Remove a run that failed before writing its first checkpoint: no partial runs left."""
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextmanager
+def fits_checkpoint():
+    """Turn a state-dict mismatch (changed ``hidden=``, another task's sizes) into one line."""
+    try:
+        yield
+    except (KeyError, ValueError, RuntimeError, TypeError) as exc:
+        text = " ".join(line.strip() for line in str(exc).splitlines()) or type(exc).__name__
+        text = text if len(text) <= 300 else text[:297] + "..."
+        raise CheckpointError(f"checkpoint does not fit this run: {text}") from None
 
 
 def remove_stale_temp_files(root: Path) -> list[Path]:
