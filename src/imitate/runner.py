@@ -2,8 +2,9 @@
 
 Which algorithm trains and evaluates a run is looked up in ``algorithms.ALGOS``; this module is
 the machinery they share. Inputs (demo files, energy runs, checkpoints) are checked before a run
-directory is created, and a run that fails before its first checkpoint is removed, so bad input
-leaves nothing behind.
+directory is created, and a new run that fails before its first checkpoint is removed, so bad
+input leaves nothing behind. A resume (``resume=RUN``) is exact and writes nothing until the
+checkpoint has been loaded into the freshly built model (see ``train``).
 """
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ import torch
 from imitate.algorithms import Algo, get_algo
 from imitate.config import ConfigError, apply_overrides, preset, with_task_fields
 from imitate.tasks import Task, get_task
-from imitate.utils.run import CheckpointError, Run
+from imitate.utils.numerics import NonFiniteError
+from imitate.utils.run import Run, fits_checkpoint
+from imitate.utils.seeding import restore_rng, seed_everything
 
 
 def config_class(task: Task, algo: Algo) -> type:
@@ -54,17 +57,33 @@ def run_config(run: Run) -> Any:
 
 @contextmanager
 def guarded(run: Run):
-    """Remove the run directory if it fails before writing any checkpoint."""
+    """Remove a run this process created if it fails before writing any checkpoint (a resumed
+    run is never removed); a NaN/inf error is completed with which checkpoint is kept."""
     try:
         yield run
+    except NonFiniteError as exc:
+        if exc.kept is None:
+            exc.kept = run.kept_message()
+        _discard_if_new(run)
+        raise
     except BaseException:
-        if not run.has_checkpoint():
-            run.discard()
+        _discard_if_new(run)
         raise
 
 
+def _discard_if_new(run: Run) -> None:
+    if run.created and not run.has_checkpoint():
+        run.discard()
+
+
 def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:
-    """Train a new run, or continue ``resume=RUN_DIR``; evaluate it and write ``metrics.json``."""
+    """Train a new run, or continue ``resume=RUN_DIR``; evaluate it and write ``metrics.json``.
+
+    Every RNG is seeded before anything is built, so a seed gives one run. A resume writes
+    nothing until the algorithm has loaded the checkpoint into its freshly built model and
+    optimiser (``Run.begin``): a checkpoint that does not fit the (overridden) config fails
+    with a one-line CheckpointError and leaves the run as it was. A run without a checkpoint
+    (killed before its first one) is trained from scratch in its directory."""
     task, algo = get_task(task_name), get_algo(algo_name, task_name)
     state = None
     if overrides.get("resume"):
@@ -76,10 +95,10 @@ def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:
         cfg.validate()
         if run.has_checkpoint():
             state = run.load_checkpoint(task_name, algo_name)
-        run.save_config(cfg)
     else:
         cfg = resolve_config(task_name, algo_name, overrides)
         run = None
+    seed_everything(cfg.seed)
     result = algo.train(task, cfg, run, state)
     run, stats = result if isinstance(result, tuple) else (result, {})
     metrics = evaluate(run, quiet=True)
@@ -95,23 +114,22 @@ def train_policy(task: Task, algo_name: str, cfg: Any, run: Run | None, state: d
     ``make_reward`` may fill config fields it resolves (NEAR's energy run), before the run's
     config is saved."""
     from imitate.algos.ppo import PPO
-    from imitate.utils.logger import Logger
     env = task.make_env(cfg.num_envs, seed=cfg.seed, device=cfg.device, cfg=cfg)
     reward = make_reward(task, cfg, env)
     ppo = PPO(env, cfg, reward)
     if state is not None:
-        try:
+        with fits_checkpoint():
             ppo.load_state_dict(state["ppo"])
-        except (KeyError, ValueError, RuntimeError) as exc:
-            raise CheckpointError(f"checkpoint does not fit this run: {str(exc).splitlines()[0]}") from None
     run = run or Run.create(task.name, algo_name, cfg)
-    run.save_config(cfg)
+    run.begin(cfg, state)
     started = time.time() - (state or {}).get("train_seconds", 0.0)
-    logger = Logger(run.dir)
     with guarded(run):
+        restore_rng(state)
+        logger = run.logger()
         try:
             ppo.train(log=logger.log, checkpoint=lambda s: run.save_checkpoint(
-                {"ppo": s, "train_seconds": time.time() - started}))
+                {"ppo": s, "train_seconds": time.time() - started},
+                iteration=s["iteration"], log_step=s["global_step"]))
         finally:
             logger.close()
     return run, {"train_seconds": round(time.time() - started, 1), "env_steps": ppo.global_step}
@@ -170,6 +188,7 @@ def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool
             takes_video = False
         if not takes_video:
             raise ConfigError(f"--video is not supported for {run.algo!r} runs")
+    seed_everything(cfg.seed + 10_000)  # an evaluation draws the same numbers however often it runs
     metrics = algo.evaluate(run, task, cfg, episodes, **({"video": True} if video else {}))
     old = {}
     if (run.dir / "metrics.json").is_file():

@@ -17,6 +17,8 @@ from imitate.models.mdn import MDN
 class MSEPolicy(BCPolicy):
     """a = f(o), trained by mean squared error in normalised action space."""
 
+    loss_name = "mse_loss"
+
     def __init__(self, obs_dim: int, act_dim: int, width: int = 256, blocks: int = 2,
                  activation: str = "relu", dropout: float = 0.0):
         super().__init__(obs_dim, act_dim)
@@ -31,6 +33,8 @@ class MSEPolicy(BCPolicy):
 
 class MDNPolicy(BCPolicy):
     """p(a | o) a Gaussian mixture, trained by negative log-likelihood; acts with the likeliest mean."""
+
+    loss_name = "mdn_nll_loss"
 
     def __init__(self, obs_dim: int, act_dim: int, components: int = 8, width: int = 256, blocks: int = 2,
                  activation: str = "relu"):

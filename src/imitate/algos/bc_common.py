@@ -19,9 +19,10 @@ from torch import nn
 
 from imitate.config import BCConfig
 from imitate.data.dataset import DatasetError, Demonstrations
-from imitate.utils.logger import Logger
+from imitate.utils.numerics import at_iteration, backward_step
 from imitate.utils.progress import progress_bar
-from imitate.utils.run import CheckpointError, Run
+from imitate.utils.run import CheckpointError, Run, fits_checkpoint
+from imitate.utils.seeding import restore_rng
 
 ACTION_MARGIN = 0.05  # widen the action bounds by this fraction of the range on each side
 MIN_STD = 1e-6  # observation dimensions that never vary are left unscaled
@@ -60,6 +61,8 @@ class BCNormalizer(nn.Module):
 class BCPolicy(nn.Module):
     """A cloned policy: a normaliser plus a method-specific model; ``act`` speaks env units."""
 
+    loss_name = "bc_loss"  # how a non-finite loss is named in the error
+
     def __init__(self, obs_dim: int, act_dim: int):
         super().__init__()
         self.obs_dim, self.act_dim = obs_dim, act_dim
@@ -95,13 +98,9 @@ class BCTrainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self._lr()
         self.policy.train()
-        loss, stats = self.policy.loss(obs_n, act_n, generator)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss is {loss.item()} at iteration {self.iteration}; "
-                                     f"the last good checkpoint is kept")
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
+        with at_iteration(self.iteration + 1):
+            loss, stats = self.policy.loss(obs_n, act_n, generator)
+            backward_step(loss, self.optimizer, self.policy.parameters(), self.policy.loss_name)
         self.iteration += 1
         return {"loss": loss.item(), **stats}
 
@@ -176,23 +175,25 @@ def train_bc_run(task, algo_name: str, cfg: BCConfig, run: Run | None, state: di
         policy = build(cfg, env.obs_dim, env.act_dim).to(device)
         trainer = BCTrainer(policy, cfg)
         generator = torch.Generator(device=device).manual_seed(cfg.seed)
+        running: dict[str, float] = {}  # the logged moving averages, part of the checkpoint
         if state is not None:
-            try:
+            with fits_checkpoint():
                 trainer.load_state_dict(state["trainer"])
-            except (KeyError, ValueError, RuntimeError) as exc:
-                raise CheckpointError(f"checkpoint does not fit this run: {str(exc).splitlines()[0]}") from None
-            generator.set_state(state["generator"])
+                generator.set_state(state["generator"])
+            running.update(state.get("running", {}))
         else:
             policy.normalizer.fit(obs, actions)
+        run.begin(cfg, state)
+        restore_rng(state)
         obs_n, act_n = policy.normalizer.obs(obs), policy.normalizer.action(actions)
 
         def checkpoint() -> None:
             run.save_checkpoint({"trainer": trainer.state_dict(), "generator": generator.get_state(),
-                                 "train_seconds": time.time() - started})
+                                 "running": dict(running), "train_seconds": time.time() - started},
+                                iteration=trainer.iteration, log_step=trainer.iteration)
 
-        logger = Logger(run.dir)
+        logger = run.logger()
         bar = progress_bar(cfg.iterations, desc=algo_name, initial=trainer.iteration, enabled=cfg.progress)
-        running: dict[str, float] = {}
 
         def callback(iteration: int, stats: dict[str, float]) -> None:
             for k, v in stats.items():

@@ -177,7 +177,7 @@ def train_cem(task, cfg: CEMConfig, run: Run | None, state: dict | None) -> tupl
         cfg.energy = str(step1.dir)
     model = _energy_model(task, cfg)  # fails before the run directory exists
     run = run or Run.create(task.name, "cem", cfg)
-    run.save_config(cfg)
+    run.begin(cfg, state)
     run.save_checkpoint({"energy": cfg.energy, "energy_config": dict(model.config)})
     return run, {}
 

@@ -8,9 +8,10 @@ import torch
 from imitate.config import ConfigError, EnergyConfig
 from imitate.data.dataset import Demonstrations
 from imitate.models.energy import NCSN, EnergyTrainer, batched_energy
-from imitate.utils.logger import Logger
+from imitate.utils.numerics import at_iteration
 from imitate.utils.progress import progress_bar
-from imitate.utils.run import CheckpointError, Run, load_checkpoint
+from imitate.utils.run import CheckpointError, Run, fits_checkpoint, load_checkpoint
+from imitate.utils.seeding import restore_rng
 
 DEMOS_FILE = "demos.npz"
 
@@ -36,33 +37,38 @@ def load_given_demos(task, cfg) -> Demonstrations:
 
 
 def train_energy(task, cfg: EnergyConfig, run: Run, state: dict | None) -> dict[str, float]:
+    """DSM iterations until ``cfg.iterations``; a checkpoint holds the trainer, the data-sampling
+    generator, the iteration and the logged running loss, so a resume continues exactly."""
     demos = run_demos(task, cfg, run)
     data = demos.transitions()  # (M, 2 * obs_dim)
+    torch.manual_seed(cfg.seed)  # weight init: the same seed, the same model
     model = NCSN(data.shape[1], cfg.hidden, version=cfg.version)
     trainer = EnergyTrainer(model, lr=cfg.lr, ema_decay=cfg.ema_decay)
     generator = torch.Generator().manual_seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
-    iteration = 0
+    iteration, running = 0, None
     if state is not None:
-        trainer.load_state_dict(state["trainer"])
-        generator.set_state(state["generator"])
-        iteration = state["iteration"]
+        with fits_checkpoint():
+            trainer.load_state_dict(state["trainer"])
+            generator.set_state(state["generator"])
+        iteration, running = state["iteration"], state.get("running")
     else:
         trainer.fit_normalizer(data)
+    run.begin(cfg, state)
+    restore_rng(state)
 
     def checkpoint() -> None:
         ema = trainer.ema_model()
         run.save_checkpoint({"trainer": trainer.state_dict(), "generator": generator.get_state(),
-                             "iteration": iteration, "model_config": dict(ema.config),
-                             "ema_model": ema.state_dict()})
+                             "iteration": iteration, "running": running, "model_config": dict(ema.config),
+                             "ema_model": ema.state_dict()}, iteration=iteration, log_step=iteration)
 
-    logger = Logger(run.dir)
+    logger = run.logger()
     bar = progress_bar(cfg.iterations, desc="energy (DSM)", initial=iteration, enabled=cfg.progress)
-    running = None
     try:
         while iteration < cfg.iterations:
             idx = torch.randint(len(data), (cfg.batch_size,), generator=generator)
-            loss = trainer.step(data[idx], generator)
+            with at_iteration(iteration + 1):
+                loss = trainer.step(data[idx], generator)
             running = loss if running is None else 0.98 * running + 0.02 * loss
             iteration += 1
             bar.update(1)
@@ -121,7 +127,7 @@ def train_energy_run(task, cfg: EnergyConfig, run: Run | None, state: dict | Non
     if cfg.demos:
         Demonstrations.load(cfg.demos, task=task.name)
     run = run or Run.create(task.name, "energy", cfg)
-    started = time.time()
+    started = time.time() - (state or {}).get("train_seconds", 0.0)
     with guarded(run):
         stats = train_energy(task, cfg, run, state)
     return run, {"train_seconds": round(time.time() - started, 1), **stats}

@@ -121,6 +121,8 @@ def langevin_argmax(energy: EnergyModel, obs_n: torch.Tensor, act_dim: int, samp
 class ImplicitPolicy(BCPolicy):
     """π(o) = argmax_a E(o, a), found by DFO or Langevin (``cfg.inference``)."""
 
+    loss_name = "info_nce_loss"
+
     def __init__(self, obs_dim: int, act_dim: int, cfg: IBCConfig):
         super().__init__(obs_dim, act_dim)
         self.cfg = cfg

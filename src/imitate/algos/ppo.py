@@ -4,6 +4,11 @@ Read top to bottom: collect a rollout of ``rollout_steps`` × ``num_envs`` trans
 reward module for rewards (and let it learn from the rollout), compute GAE advantages, then
 ``epochs`` passes of clipped-objective minibatch updates. Time-limit truncations bootstrap from
 the value of the final observation; terminations do not.
+
+Checkpoints are exact: besides the networks, optimiser and generator they hold the env's state
+(``get_state``), the current observations and the per-env episode accumulators, so a resumed
+run continues mid-episode as the uninterrupted one would. An env without ``get_state`` (gym
+envs) is reset on resume instead, the only difference from an uninterrupted run.
 """
 from __future__ import annotations
 
@@ -12,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from imitate.config import PPOConfig
 from imitate.envs.base import VecEnv
 from imitate.models.actor_critic import ActorCritic
 from imitate.rewards.base import RewardModule, TaskReward
+from imitate.utils.numerics import at_iteration, backward_step
 from imitate.utils.progress import progress_bar
 
 
@@ -59,15 +64,20 @@ class PPO:
         self.optimizer = torch.optim.Adam(params, lr=cfg.lr, eps=1e-5)
         self.iteration = 0
         self.global_step = 0
+        self.rollout: dict[str, torch.Tensor] | None = None  # obs and episode accumulators between rollouts
         self.batch_size = cfg.num_envs * cfg.rollout_steps
         self.num_iterations = max(1, math.ceil(cfg.total_steps / self.batch_size))
 
     # -- checkpointing -------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "reward": self.reward.state_dict(), "iteration": self.iteration,
-                "global_step": self.global_step, "generator": self.generator.get_state(),
-                "obs_dim": self.env.obs_dim, "act_dim": self.env.act_dim}
+        state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "reward": self.reward.state_dict(), "iteration": self.iteration,
+                 "global_step": self.global_step, "generator": self.generator.get_state(),
+                 "obs_dim": self.env.obs_dim, "act_dim": self.env.act_dim}
+        if self.rollout is not None and hasattr(self.env, "get_state"):
+            state["rollout"] = {k: v.clone() for k, v in self.rollout.items()}
+            state["env"] = self.env.get_state()
+        return state
 
     def load_state_dict(self, state: dict) -> None:
         if (state["obs_dim"], state["act_dim"]) != (self.env.obs_dim, self.env.act_dim):
@@ -78,6 +88,17 @@ class PPO:
         self.reward.load_state_dict(state["reward"])
         self.iteration, self.global_step = state["iteration"], state["global_step"]
         self.generator.set_state(state["generator"])
+        same_envs = "rollout" in state and len(state["rollout"]["obs"]) == self.cfg.num_envs
+        if same_envs and hasattr(self.env, "set_state"):  # else (num_envs= changed) new episodes
+            self.env.set_state(state["env"])  # raises here, before the run is touched, if it does not fit
+            self.rollout = {k: v.to(self.device) for k, v in state["rollout"].items()}
+
+    def _start_rollouts(self) -> dict[str, torch.Tensor]:
+        """Fresh episodes in every env (a new run, or a resumed one whose env cannot be restored)."""
+        N = self.cfg.num_envs
+        return {"obs": self.env.reset(seed=self.cfg.seed + self.iteration),
+                "ep_return": torch.zeros(N, device=self.device), "ep_task": torch.zeros(N, device=self.device),
+                "ep_len": torch.zeros(N, dtype=torch.long, device=self.device)}
 
     # -- training ------------------------------------------------------------------------------
     def train(self, log: Callable[[int, dict[str, float]], None] | None = None,
@@ -85,10 +106,10 @@ class PPO:
         """Train until ``total_steps``; returns the last iteration's statistics."""
         cfg, env, model = self.cfg, self.env, self.model
         T, N = cfg.rollout_steps, cfg.num_envs
-        obs = env.reset(seed=cfg.seed + self.iteration)
-        ep_return = torch.zeros(N, device=self.device)
-        ep_task = torch.zeros(N, device=self.device)
-        ep_len = torch.zeros(N, dtype=torch.long, device=self.device)
+        if self.rollout is None:
+            self.rollout = self._start_rollouts()
+        r = self.rollout
+        obs, ep_return, ep_task, ep_len = r["obs"], r["ep_return"], r["ep_task"], r["ep_len"]
         stats: dict[str, float] = {}
         bar = progress_bar(total=self.num_iterations * self.batch_size, initial=self.global_step,
                            desc="ppo", unit="step", enabled=cfg.progress)
@@ -138,10 +159,12 @@ class PPO:
                 next_value = model.value(model.normalize_obs(obs))
                 advantages = self._gae(buf_rew, buf_val, buf_done, next_value)
                 returns = advantages + buf_val
-            reward_stats = self.reward.update(torch.cat(transitions))
-            model.value_norm.update(returns.reshape(-1, 1))
-            losses = self._update(buf_obs, buf_act, buf_logp, buf_val, advantages, returns)
+            with at_iteration(self.iteration + 1):
+                reward_stats = self.reward.update(torch.cat(transitions))
+                model.value_norm.update(returns.reshape(-1, 1))
+                losses = self._update(buf_obs, buf_act, buf_logp, buf_val, advantages, returns)
             model.obs_norm.update(buf_raw.reshape(-1, env.obs_dim))  # used from the next rollout on
+            self.rollout = {"obs": obs, "ep_return": ep_return, "ep_task": ep_task, "ep_len": ep_len}
             self.iteration += 1
             self.global_step += self.batch_size
             stats = {**episodes.summary(), **losses, **reward_stats,
@@ -202,13 +225,7 @@ class PPO:
                 value_loss = 0.5 * value_loss.mean()
                 entropy = dist.entropy().sum(-1).mean()
                 loss = policy_loss + cfg.vf_coef * value_loss - cfg.ent_coef * entropy
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(
-                        f"non-finite PPO loss at iteration {self.iteration}; the last checkpoint is kept")
-                self.optimizer.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-                self.optimizer.step()
+                backward_step(loss, self.optimizer, model.parameters(), "ppo_loss", cfg.max_grad_norm)
                 with torch.no_grad():
                     sums["loss/policy"] += float(policy_loss)
                     sums["loss/value"] += float(value_loss)

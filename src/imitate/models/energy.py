@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from imitate.models.mlp import mlp
+from imitate.utils.numerics import backward_step
 from imitate.utils.running_stats import RunningMeanStd
 
 VERSIONS = ("v2", "v1")
@@ -215,14 +216,7 @@ class EnergyTrainer:
         self.model.train()
         x_norm = self.model.normalizer.normalize(batch_raw)  # (B, D)
         loss = dsm_loss(self.model, x_norm, generator)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"DSM loss of the energy model is {loss.item()} (not finite); lower the learning "
-                "rate or check the expert data for NaN/inf")
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
-        self.optimizer.step()
+        backward_step(loss, self.optimizer, self.model.parameters(), "dsm_loss", self.max_grad_norm)
         self.ema.update(self.model)
         self.num_steps += 1
         return loss.item()

@@ -17,6 +17,7 @@ import torch
 
 from imitate.envs.base import StepResult
 from imitate.models.discriminator import Discriminator, amp_reward
+from imitate.utils.numerics import backward_step
 
 
 class ReplayBuffer:
@@ -171,12 +172,7 @@ class AMPReward:
                 batch = self._rows(policy, self.batch_size)
             loss, terms = discriminator_loss(self.disc, self._rows(self.expert, self.batch_size),
                                              batch, self.w_gp, self.logit_reg, self.weight_decay)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"AMP discriminator loss is {loss.item()} (not finite); "
-                                         "lower disc_lr or raise w_gp")
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
+            backward_step(loss, self.optimizer, self.disc.parameters(), "amp_discriminator_loss")
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v) / self.updates
         self.replay.add(policy)

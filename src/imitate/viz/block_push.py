@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from imitate.utils.io import atomic_savefig  # noqa: E402
 from imitate.envs.block_push import BLOCK_HALF_M, SUCCESS_DIST_M, WORKSPACE  # noqa: E402
 
 
@@ -46,6 +47,6 @@ def plot_block_push_trajectories(policy_trajs: list[np.ndarray], demo_trajs: lis
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
     return path

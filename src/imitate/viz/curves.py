@@ -8,6 +8,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from imitate.utils.io import atomic_savefig  # noqa: E402
+
 
 def plot_learning_curves(rows: list[dict[str, float]], keys: list[str], path: str | Path, title: str = "") -> Path | None:
     """One panel per key present in the rows, x = env steps."""
@@ -24,7 +26,7 @@ def plot_learning_curves(rows: list[dict[str, float]], keys: list[str], path: st
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
     return Path(path)
 
@@ -57,6 +59,6 @@ def plot_curves_with_spread(groups: dict[str, list[list[dict[str, float]]]], key
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
     return Path(path)

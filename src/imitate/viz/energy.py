@@ -18,6 +18,7 @@ from matplotlib.patches import Rectangle
 
 from imitate.envs.maze import ARENA_SIZE, INNER_WALLS
 from imitate.models.energy import NCSN
+from imitate.utils.io import atomic_savefig
 
 
 def default_levels(model: NCSN, count: int = 4) -> list[int]:
@@ -31,7 +32,7 @@ def _save(fig: Figure, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=110)
+    atomic_savefig(fig, path, dpi=110)
     return path
 
 

@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from imitate.utils.io import atomic_savefig  # noqa: E402
 from imitate.envs.maze import (ARENA_SIZE, GOAL, GOAL_RADIUS, INNER_WALLS, START_HIGH,  # noqa: E402
                                START_LOW)
 
@@ -45,6 +46,6 @@ def plot_maze_trajectories(policy_trajs: list[np.ndarray], demo_trajs: list[np.n
         _paths(ax, trajs, color, limit)
         ax.set_title(f"{name} ({min(limit, len(trajs))} of {len(trajs)} episodes)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
     return Path(path)

@@ -30,7 +30,7 @@ def _write_frames(frames, path: Path, fps: float) -> Path:
     kwargs = {"fps": fps}
     if path.suffix in ("", ".mp4"):
         kwargs.update(codec="libx264", macro_block_size=8, quality=7)
-    with atomic_path(path, suffix=path.suffix or ".mp4") as tmp:  # the suffix tells imageio the format
+    with atomic_path(path, suffix=f".tmp{path.suffix or '.mp4'}") as tmp:  # the suffix tells imageio the format
         with imageio.get_writer(tmp, **kwargs) as writer:
             for f in frames:
                 writer.append_data(f)

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from imitate.utils.io import atomic_savefig  # noqa: E402
 from imitate.envs.particle import GOAL_DISTANCE, ParticleEnv  # noqa: E402
 
 
@@ -56,7 +57,7 @@ def plot_particle_trajectories(policy_trajs: list[np.ndarray], demo_trajs: list[
             ax.set_ylabel(f"distance to goal 1 (solid), goal 2 (dashed); {n_dim}-D")
         ax.set_title(f"{name} ({len(shown)} of {len(trajs)} episodes)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
     return Path(path)
 
@@ -88,6 +89,6 @@ def plot_energy_landscape(policy, obs: torch.Tensor | list[torch.Tensor], path: 
         ax.legend(fontsize=7, loc="upper right")
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
     return Path(path)

@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from imitate.utils.io import atomic_savefig  # noqa: E402
 from imitate.envs.pusht import GOAL_POSE, T_RECTS, WORKSPACE  # noqa: E402
 
 
@@ -53,6 +54,6 @@ def plot_pusht_trajectories(policy_trajs: list[np.ndarray], demo_trajs: list[np.
         _draw(ax, trajs, color, limit)
         ax.set_title(f"{name} ({min(limit, len(trajs))} of {len(trajs)} episodes)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
     return Path(path)

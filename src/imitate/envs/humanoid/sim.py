@@ -183,6 +183,17 @@ class HumanoidSim:
         self.unstable[idx] = False
         self._cache = None
 
+    def get_physics_state(self) -> dict[str, np.ndarray]:
+        """The full MuJoCo physics state (N, nstate) and the unstable flags, for exact restore."""
+        return {"state": self.state.copy(), "unstable": self.unstable.copy()}
+
+    def set_physics_state(self, saved: dict[str, np.ndarray]) -> None:
+        if np.shape(saved["state"]) != self.state.shape:
+            raise ValueError(f"simulator state is {np.shape(saved['state'])}, this simulator has {self.state.shape}")
+        self.state = np.array(saved["state"], dtype=np.float64, copy=True)
+        self.unstable = np.array(saved["unstable"], dtype=bool, copy=True)
+        self._cache = None
+
     # -- stepping -----------------------------------------------------------------------
     def step(self, ctrl: np.ndarray, substeps: int | None = None) -> np.ndarray:
         """Hold PD targets ctrl (N, 28) rad for `substeps` physics steps in every env.

@@ -201,6 +201,26 @@ class HumanoidTrackingEnv:
                           truncated=tb(truncated), final_obs=obs, success=tb((clip_end & ~fell) | truncated),
                           transition=transition, extras=extras)
 
+    # -- exact save/restore (resume) ------------------------------------------------------------
+    _ARRAYS = ("clip_ids", "time_s", "steps", "yaw", "pivot", "origin")
+    _TENSORS = ("prev_action", "_style", "_obs")
+
+    def get_state(self) -> dict:
+        """Everything a step depends on: MuJoCo's full physics state, the episode frames and
+        clocks, the previous action, the cached observations and the reset RNG."""
+        state = {k: getattr(self, k).copy() for k in self._ARRAYS}
+        state.update({k: getattr(self, k).clone() for k in self._TENSORS})
+        state.update(sim=self.sim.get_physics_state(), rng=self.rng.bit_generator.state)
+        return state
+
+    def set_state(self, state: dict) -> None:
+        self.sim.set_physics_state(state["sim"])  # checks the shape first
+        for k in self._ARRAYS:
+            setattr(self, k, np.array(state[k], dtype=getattr(self, k).dtype, copy=True))
+        for k in self._TENSORS:
+            getattr(self, k).copy_(torch.as_tensor(state[k]))
+        self.rng.bit_generator.state = state["rng"]
+
     # -- state access (tests, eval) -------------------------------------------------------------
     def qpos(self) -> np.ndarray:
         """(N, 35) current MuJoCo qpos."""
