@@ -15,7 +15,7 @@ BC = ["iterations=50", "demo_episodes=8", "width=16", "blocks=1"]
 # family: (argv, module whose backward_step is poisoned, the loss name, backward calls per iteration)
 CASES = {
     "ppo": (["particle", "ppo", *PPO], "imitate.algos.ppo", "ppo_loss", 2),
-    "energy": (["particle", "energy", "iterations=50", "demo_episodes=8", "hidden=16,16"],
+    "energy": (["block-push", "energy", "iterations=50", "demo_episodes=8", "hidden=16,16"],
                "imitate.models.energy", "dsm_loss", 1),
     "amp": (["maze", "amp", *PPO, "demo_episodes=8", "disc_hidden=16,16", "disc_batch_size=32",
              "disc_updates=2", "replay_size=200"], "imitate.rewards.adversarial", "amp_discriminator_loss", 2),

@@ -25,7 +25,7 @@ from imitate.utils.reproducibility import differences
 
 PPO = ["particle", "ppo", "num_envs=8", "rollout_steps=8", "total_steps=6144", "minibatches=2", "epochs=1",
        "hidden=32,32", "eval_episodes=4"]
-ENERGY = ["particle", "energy", "iterations=200", "demo_episodes=8", "hidden=32,32"]
+ENERGY = ["block-push", "energy", "iterations=200", "demo_episodes=8", "hidden=32,32"]
 MSE = ["particle", "mse", "iterations=200", "demo_episodes=8", "width=32", "blocks=1", "eval_episodes=4"]
 IBC = ["particle", "ibc-dfo", "iterations=200", "demo_episodes=8", "width=32", "blocks=1", "counter_examples=8",
        "dfo_samples=64", "eval_episodes=4"]

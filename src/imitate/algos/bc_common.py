@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from imitate.config import BCConfig
-from imitate.data.dataset import DatasetError, Demonstrations
+from imitate.data.dataset import Demonstrations
 from imitate.utils.numerics import at_iteration, backward_step
 from imitate.utils.progress import progress_bar
 from imitate.utils.run import CheckpointError, Run, fits_checkpoint
@@ -130,13 +130,10 @@ class BCTrainer:
 BuildPolicy = Callable[[Any, int, int], BCPolicy]  # (cfg, obs_dim, act_dim) -> policy
 
 
-def check_demos(demos: Demonstrations, env, where: str) -> None:
+def check_demos(demos: Demonstrations, env, where: str, task_name: str) -> None:
     """Demos must carry actions and match the task's observation/action sizes (e.g. its n_dim)."""
-    if demos.actions is None:
-        raise DatasetError(f"{where}: behavioural cloning needs actions; this file has observations only")
-    if demos.obs.shape[1] != env.obs_dim or demos.actions.shape[1] != env.act_dim:
-        raise DatasetError(f"{where}: obs/action sizes {demos.obs.shape[1]}/{demos.actions.shape[1]} do not "
-                           f"match the task's {env.obs_dim}/{env.act_dim} (another n_dim?)")
+    from imitate.inputs import check_demo_sizes
+    check_demo_sizes(demos, env.obs_dim, env.act_dim, where, task_name, need_actions=True)
 
 
 def load_policy(run: Run, task, cfg: Any, build: BuildPolicy, env=None) -> BCPolicy:
@@ -163,12 +160,12 @@ def train_bc_run(task, algo_name: str, cfg: BCConfig, run: Run | None, state: di
     from imitate.runner import guarded
     env = task.make_env(1, seed=cfg.seed, cfg=cfg)
     if cfg.demos:  # check the file before creating anything
-        check_demos(load_given_demos(task, cfg), env, cfg.demos)
+        check_demos(load_given_demos(task, cfg), env, cfg.demos, task.name)
     run = run or Run.create(task.name, algo_name, cfg)
     started = time.time() - (state or {}).get("train_seconds", 0.0)
     with guarded(run):
         demos = run_demos(task, cfg, run)
-        check_demos(demos, env, cfg.demos or str(run.dir))
+        check_demos(demos, env, cfg.demos or str(run.dir), task.name)
         device = torch.device(cfg.device)
         obs, actions = torch.from_numpy(demos.obs).to(device), torch.from_numpy(demos.actions).to(device)
         torch.manual_seed(cfg.seed)  # weight init: runs with the same seed are repeatable

@@ -201,9 +201,11 @@ def load_checkpoint(path: Path, expect_task: str | None = None, expect_algo: str
         raise CheckpointError(f"no checkpoint at {path}")
     try:
         state = decode(torch.load(path, map_location="cpu", weights_only=True))
-    except pickle.UnpicklingError:  # what the safe loader raises for anything but plain data
-        raise CheckpointError(f"{path}: refused, the checkpoint holds objects other than tensors and "
-                              "plain values (it could run code)") from None
+    except pickle.UnpicklingError as exc:  # the safe loader's answer to code, and to garbage
+        if "Unsupported global" in str(exc):
+            raise CheckpointError(f"{path}: refused, the checkpoint holds objects other than tensors and "
+                                  "plain values (it could run code)") from None
+        raise CheckpointError(f"{path}: unreadable checkpoint (not a torch checkpoint, or corrupt)") from None
     except Exception as exc:  # torch raises many types for a bad file
         raise CheckpointError(f"{path}: unreadable checkpoint ({type(exc).__name__})") from None
     if not isinstance(state, dict) or "task" not in state:
