@@ -60,6 +60,7 @@ class PPOConfig(RunConfig):
     norm_value: bool = True
     checkpoint_every: int = 20  # iterations
     eval_episodes: int = 100  # episodes for the evaluation at the end of training
+    success_bonus: float = 0.0  # added to the reward on success terminations (PPO baseline of NEAR's absorbing success)
 
     def validate(self) -> None:
         super().validate()
