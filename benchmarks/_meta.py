@@ -1,7 +1,7 @@
 """Provenance of a benchmark result, shared by every script in benchmarks/ (run from the repo root).
 
-``record()`` at the start of a run captures the commit (``git rev-parse HEAD`` and whether the
-work tree had uncommitted changes), the exact command (``sys.argv``), CPU count, the load average,
+``record()`` at the start of a run captures the commit (``git rev-parse HEAD``, whether the
+work tree had uncommitted changes and which tracked files they touch), the exact command (``sys.argv``), CPU count, the load average,
 python/torch versions and the start time; ``finish(meta)`` adds the load average at the end and the
 wall time. Every result JSON carries the finished dict under ``"meta"``:
 
@@ -42,8 +42,9 @@ def record() -> dict:
         torch_version = torch.__version__
     except ImportError:
         torch_version = None
+    changed = [line[3:] for line in _git("status", "--porcelain", "--untracked-files=no").splitlines()]
     return {"commit": _git("rev-parse", "HEAD") or None,
-            "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+            "dirty": bool(changed), "dirty_files": changed,
             "command": [Path(sys.executable).name, *sys.argv],
             "cpu_count": os.cpu_count(), "platform": platform.platform(),
             "python": platform.python_version(), "torch": torch_version,
