@@ -29,8 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _meta import finish, record  # noqa: E402
+from _meta import finish, record  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
 
 
 def raw_mj_step(seconds: float = 3.0) -> float:

@@ -49,8 +49,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _meta import finish, record  # noqa: E402
+from _meta import finish, record  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
 
 torch.set_num_threads(1)
 
