@@ -26,8 +26,9 @@ test-slow: setup
 
 bench: setup
 	$(BIN)/python benchmarks/maze_env_throughput.py
-	$(BIN)/python benchmarks/near_maze.py --algos near,ppo,amp,cem
+	$(BIN)/python benchmarks/near_maze.py --algos near,ppo,ppo-bonus,amp,cem
 	$(BIN)/python benchmarks/ppo_vs_sb3.py
+	$(BIN)/python benchmarks/ppo_vs_sb3.py --env HalfCheetah-v5
 	$(BIN)/python benchmarks/pusht_throughput.py
 	$(BIN)/python benchmarks/compare_tasks.py pusht
 	$(BIN)/python benchmarks/block_push_throughput.py

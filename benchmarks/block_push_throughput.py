@@ -28,6 +28,7 @@ import torch
 from imitate.data.oracles.block_push import block_push_oracle
 from imitate.envs.block_push import SUBSTEPS, BlockPushEnv, load_model
 from imitate.utils.io import atomic_write_json
+from _meta import finish, record
 
 
 REPEATS = 3  # best of 3: the shared CPU is noisy, the best run is the least disturbed one
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--oracle-episodes", type=int, default=500)
     parser.add_argument("--out", default="benchmarks/results/block_push_throughput.json")
     args = parser.parse_args()
+    meta = record()
     torch.set_num_threads(1)
     raw = raw_mj_step_rate(2000)
     rows = []
@@ -87,7 +89,7 @@ def main() -> None:
     demos = block_push_oracle(args.oracle_episodes, seed=0)
     oracle_s = time.perf_counter() - start
     result = {
-        "benchmark": "block_push_throughput", "cpu": platform.processor() or platform.machine(),
+        "benchmark": "block_push_throughput", "meta": finish(meta), "cpu": platform.processor() or platform.machine(),
         "cpu_count_visible": len(os.sched_getaffinity(0)), "repeats_best_of": REPEATS,
         "substeps_per_env_step": SUBSTEPS, "raw_mj_steps_per_s": round(raw),
         "raw_env_steps_per_s_bound": round(raw / SUBSTEPS), "results": rows,

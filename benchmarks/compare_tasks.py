@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _meta import finish, record
+
 COMPARISONS = {
     "pusht": ["pusht", "ppo,near,amp", "seeds=3", "total_steps=500000", "out_dir=benchmarks/results/pusht_compare"],
     # Reduced IBC budget (docs/ibc.md): 300 demos, 3000 steps, a 128 x 1 net; Langevin settings as the
@@ -34,6 +36,7 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=2, help="runs in parallel (one thread each)")
     p.add_argument("--resume", type=Path, help="an earlier compare directory of the same comparison")
     args = p.parse_args()
+    meta = record()
     argv = [*COMPARISONS[args.name], f"jobs={args.jobs}"]
     if args.resume:
         argv = [a for a in argv if not a.startswith("out_dir=")] + [f"resume={args.resume}"]
@@ -41,7 +44,11 @@ def main() -> None:
     if proc.returncode != 0:
         sys.exit(f"imitate compare {' '.join(argv)} failed: {proc.stderr.strip()[-500:]}")
     base = next(line.split()[1] for line in proc.stdout.splitlines() if line.startswith("comparison: "))
-    print(json.dumps(json.loads(Path(base, "results.json").read_text())))
+    path = Path(base, "results.json")
+    result = {"meta": {**finish(meta), "imitate_command": ["imitate", "compare", *argv]},
+              **json.loads(path.read_text())}
+    path.write_text(json.dumps(result, indent=2))
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

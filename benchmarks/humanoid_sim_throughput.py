@@ -27,6 +27,7 @@ import numpy as np
 
 from imitate.envs.humanoid import model as hm
 from imitate.envs.humanoid.sim import HumanoidSim
+from _meta import finish, record
 
 
 def standing(n: int) -> np.ndarray:
@@ -144,6 +145,7 @@ def main() -> None:
     parser.add_argument("--pybullet-steps", type=int, default=60)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "humanoid_sim_throughput.json"))
     args = parser.parse_args()
+    meta = record()
     raw = raw_rate(args.raw_steps)
     rows = []
     for n in map(int, args.sizes.split(",")):
@@ -160,6 +162,7 @@ def main() -> None:
                          "sim_threads_physics_vs_raw": round(thr * hm.SUBSTEPS / raw, 3)})
             print(json.dumps(rows[-1]), flush=True)
     result = {
+        "meta": finish(meta),
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
                     "load_avg_1min": os.getloadavg()[0], "mujoco": mujoco.__version__},
         "model": {"physics_hz": hm.PHYSICS_HZ, "control_hz": hm.CONTROL_HZ, "substeps": hm.SUBSTEPS},

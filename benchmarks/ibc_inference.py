@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _meta import finish, record
 
 
 def failure_kinds(trajectories: list[np.ndarray], successes: np.ndarray, radius: float = 0.05,
@@ -131,6 +132,7 @@ def main() -> None:
     p.add_argument("--demos", help="2-D particle demonstrations for the energy-ranking check")
     p.add_argument("--out", type=Path)
     args = p.parse_args()
+    meta = record()
     torch.set_num_threads(1)
     try:
         variants = json.loads(args.variants)
@@ -146,7 +148,7 @@ def main() -> None:
                 print(json.dumps(row), flush=True)
     if args.out:
         from imitate.utils.io import atomic_write_json
-        atomic_write_json(args.out, rows)
+        atomic_write_json(args.out, {"meta": finish(meta), "rows": rows})
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from _meta import finish, record
+
 ALGOS = ("ibc-dfo", "ibc-langevin", "mse", "mdn")
 PUBLISHED_2D = {"ibc": 0.96, "mse": 0.05}  # SPEC §5 (IBC paper, particle 2-D)
 
@@ -108,6 +110,7 @@ def main() -> None:
                    help="either: IBC's multimodal oracle (random goal order per episode)")
     p.add_argument("extra", nargs="*", help="extra key=value overrides for every run")
     args = p.parse_args()
+    meta = record()
     if args.quick:
         args.seeds, args.iterations, args.dims, args.dim_algos = "0", 1500, "2,8", "ibc-dfo,mse"
     args.out.mkdir(parents=True, exist_ok=True)
@@ -124,7 +127,7 @@ def main() -> None:
               "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
               "preset": "src/imitate/configs/particle.yaml", "extra": args.extra}
     table = summarise(rows)
-    result = {"benchmark": "ibc_particle", "budget": budget, "table": table, "published_2d": PUBLISHED_2D,
+    result = {"benchmark": "ibc_particle", "meta": finish(meta), "budget": budget, "table": table, "published_2d": PUBLISHED_2D,
               "rows": rows}
     name = args.name or ("ibc_particle_quick" if args.quick else "ibc_particle")
     name += "" if args.goal_order == "fixed" or args.name else f"_{args.goal_order}"

@@ -24,6 +24,7 @@ from imitate.algos.ibc import ImplicitPolicy
 from imitate.config import BCConfig, IBCConfig
 from imitate.data.oracles.particle import particle_oracle
 from imitate.envs.particle import ParticleEnv
+from _meta import finish, record as record_meta
 
 FIRST_PRESETS = dict(width=128, blocks=1, batch_size=128, lr=1e-3, counter_examples=32, dfo_samples=256,
                      iterations=1500)
@@ -89,6 +90,7 @@ def rollout(policy, episodes: int = 100) -> dict:
 
 
 def main() -> None:
+    meta = record_meta()
     torch.set_num_threads(1)
     algo, tag, kw = parse_overrides(sys.argv[1:])
     demos = particle_oracle(2000, seed=0)
@@ -113,7 +115,7 @@ def main() -> None:
     result["eval"] = rollout(policy)
     result["eval_s"] = round(time.time() - started)
     torch.save(policy.state_dict(), f"/tmp/ibc_diag_{tag}.pt")
-    print(json.dumps(result), flush=True)
+    print(json.dumps({"meta": finish(meta), **result}), flush=True)
 
 
 if __name__ == "__main__":

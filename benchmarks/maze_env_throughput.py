@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+from pathlib import Path
 
 import torch
+from _meta import finish, record
 from _timing import rate
 
 from imitate.envs import maze
@@ -22,7 +24,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="64,256,1024,4096")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", default="benchmarks/results/maze_env_throughput.json")
     args = parser.parse_args()
+    meta = record()
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     rows = []
@@ -44,8 +48,11 @@ def main() -> None:
         full = rate(lambda: env.step(actions), args.steps, n)
         rows.append({"num_envs": n, "raw_physics_steps_per_s": round(raw), "env_steps_per_s": round(full),
                      "env_over_raw": round(full / raw, 3)})
-    print(json.dumps({"benchmark": "maze_env_throughput", "threads": args.threads,
-                      "cpu": platform.processor() or platform.machine(), "results": rows}))
+    result = {"benchmark": "maze_env_throughput", "meta": finish(meta), "threads": args.threads,
+              "cpu": platform.processor() or platform.machine(), "results": rows}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from _meta import finish, record  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
+
 
 def imitate(*args: str) -> dict:
     """Run one `imitate train` and return its metrics plus the run directory."""
@@ -70,7 +72,36 @@ def cem_seed(seed: int, out_dir: str, extra: list[str]) -> dict:
                start, energy_run=energy_run)
 
 
-RUNNERS = {"near": near_seed, "ppo": baseline("ppo"), "amp": baseline("amp"), "cem": cem_seed}
+def near_success_bonus() -> float:
+    """What NEAR pays on a success termination beyond its task term, in units of PPO's task reward.
+
+    NEAR's reward there is w_task·r_task + w_energy·r_energy + w_energy·γ/(1−γ) (the absorbing
+    state, ``absorbing_success``). PPO's reward is r_task (+ success_bonus), and PPO normalises
+    advantages and values, so what matters is the bonus relative to the task reward: we give PPO
+    (w_energy/w_task)·γ/(1−γ), read from NEAR's resolved maze config (99 with the defaults)."""
+    from imitate.runner import resolve_config
+    near = resolve_config("maze", "near", {})
+    ppo = resolve_config("maze", "ppo", {})
+    if ppo.gamma != near.gamma:
+        raise RuntimeError(f"maze presets disagree on gamma: ppo {ppo.gamma}, near {near.gamma}")
+    if not near.absorbing_success or near.gamma >= 1:
+        return 0.0
+    return round(near.w_energy / near.w_task * near.gamma / (1 - near.gamma), 9)
+
+
+def ppo_bonus_seed(seed: int, out_dir: str, extra: list[str]) -> dict:
+    """PPO on the task reward plus NEAR's success value (see near_success_bonus)."""
+    start = time.time()
+    bonus = near_success_bonus()
+    metrics = imitate("maze", "ppo", f"success_bonus={bonus!r}", f"seed={seed}",
+                      f"out_dir={Path(out_dir, RUN_DIRS['ppo-bonus'][0])}", *extra)
+    return row("ppo-bonus", seed, metrics, start, success_bonus=bonus)
+
+
+RUNNERS = {"near": near_seed, "ppo": baseline("ppo"), "ppo-bonus": ppo_bonus_seed, "amp": baseline("amp"),
+           "cem": cem_seed}
+# Rows whose runs are not under out_dir/maze/<algo>: (subdirectory of out_dir, the algo they train).
+RUN_DIRS = {"ppo-bonus": ("ppo-bonus", "ppo")}
 
 
 def summarise(rows: list[dict], algo: str) -> dict:
@@ -85,7 +116,9 @@ def summarise(rows: list[dict], algo: str) -> dict:
 
 def collected(algo: str, seed: int, out_dir: str) -> dict:
     """A row from a finished run already on disk (``--collect``), without training again."""
-    found = [d for d in sorted(Path(out_dir, "maze", algo).glob(f"*-{seed}")) if (d / "metrics.json").is_file()]
+    sub, trained = RUN_DIRS.get(algo, ("", algo))
+    found = [d for d in sorted(Path(out_dir, sub, "maze", trained).glob(f"*-{seed}"))
+             if (d / "metrics.json").is_file()]
     if not found:
         raise RuntimeError(f"--collect: no finished {algo} run for seed {seed} under {out_dir}")
     metrics = {**json.loads((found[-1] / "metrics.json").read_text()), "run": str(found[-1])}
@@ -98,11 +131,14 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--out", default="benchmarks/results/near_maze")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--algos", default="near,ppo", help="comma list of near, ppo, amp, cem (cem runs last)")
+    parser.add_argument("--algos", default="near,ppo",
+                        help="comma list of near, ppo, ppo-bonus, amp, cem (cem runs last); ppo-bonus: "
+                             "ppo with success_bonus = NEAR's success value (see near_success_bonus)")
     parser.add_argument("--collect", action="store_true",
                         help="do not train: rebuild the table from finished runs under --out (wall time = train/plan seconds)")
     parser.add_argument("overrides", nargs="*", help="key=value for both policy runs (e.g. total_steps=500000)")
     args = parser.parse_args()
+    meta = record()
     seeds = [int(s) for s in args.seeds.split(",")]
     out = Path(args.out)
     runs_dir = str(out / "runs")
@@ -120,12 +156,20 @@ def main() -> None:
             rows = []
         if "cem" in algos_to_plan:  # after NEAR, so it reuses NEAR's energy models
             rows += list(pool.map(lambda s: cem_seed(s, runs_dir, []), seeds))
+    for r in rows:
+        r.setdefault("commit", meta["commit"] if not args.collect else None)
     previous = out / "results.json"
+    invocations = []
     if previous.is_file():  # keep other algorithms' rows from an earlier invocation
         done = {(r["algo"], r["seed"]) for r in rows}
-        rows = [r for r in json.loads(previous.read_text())["runs"] if (r["algo"], r["seed"]) not in done] + rows
+        earlier = json.loads(previous.read_text())
+        rows = [r for r in earlier["runs"] if (r["algo"], r["seed"]) not in done] + rows
+        invocations = earlier.get("meta", [])
     algos = list(dict.fromkeys(r["algo"] for r in rows))
-    result = {"benchmark": "near_maze", "seeds": sorted({r["seed"] for r in rows}), "overrides": args.overrides,
+    # One entry per invocation that wrote rows here; each row names the commit it ran at (rows
+    # without one predate this record).
+    invocations.append({**finish(meta), "algos": args.algos.split(","), "collect": args.collect})
+    result = {"benchmark": "near_maze", "meta": invocations, "seeds": sorted({r["seed"] for r in rows}), "overrides": args.overrides,
               **{a: summarise(rows, a) for a in algos}, "runs": rows}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result, indent=2))
@@ -142,7 +186,9 @@ def main() -> None:
                      f"{s['total_seconds']['mean']:.0f} ± {s['total_seconds']['std']:.0f} |")
     lines.append("")
     lines.append("Policy runs: same env-step budget (preset total_steps); cem has no policy and plans "
-                 "with its seed's energy model; wall times are per run while two runs share the 2 cores.")
+                 "with its seed's energy model; ppo-bonus is ppo with success_bonus = NEAR's success value "
+                 "(benchmarks/near_maze.py near_success_bonus). Wall times are per run; commits, commands and "
+                 "load averages are under \"meta\" in results.json.")
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print(json.dumps(result))
 

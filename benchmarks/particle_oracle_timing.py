@@ -19,11 +19,13 @@ from pathlib import Path
 import torch
 
 from imitate.data.oracles.particle import particle_oracle
+from _meta import finish, record
 
 EPISODES = 2000
 
 
 def main() -> None:
+    meta = record()
     torch.set_num_threads(1)
     particle_oracle(10, seed=0)  # warm-up: imports and first-call allocations
     rows = []
@@ -39,7 +41,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "imitate.cli", "data", "particle", "--out", f"{tmp}/p.npz",
                         "--no-progress"], check=True, capture_output=True)
         command_seconds = round(time.perf_counter() - started, 2)
-    result = {"benchmark": "particle_oracle_timing", "threads": 1, "cpu": platform.processor() or platform.machine(),
+    result = {"benchmark": "particle_oracle_timing", "meta": finish(meta), "threads": 1, "cpu": platform.processor() or platform.machine(),
               "rows": rows, "command": "imitate data particle (2000 episodes, N = 2)",
               "command_seconds": command_seconds}
     text = json.dumps(result, indent=2)

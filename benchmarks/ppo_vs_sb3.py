@@ -1,6 +1,11 @@
-"""Our PPO against stable-baselines3's PPO on a standard continuous-control task.
+"""Our PPO against stable-baselines3's PPO on standard continuous-control tasks.
 
-Both train on the same gymnasium task with the same sample budget and the same hyperparameters
+Tasks (``--env``): Pendulum-v1 (200k steps, RL-zoo-like settings, ``HYPERPARAMETERS``) and
+HalfCheetah-v5 (300k steps, the PPO paper's MuJoCo settings, ``MUJOCO``). Three rows per seed:
+SB3, ``imitate-matched`` (our value normalisation off: SB3 has none, so this is the matched
+comparison and the headline) and ``imitate-default`` (value normalisation on, our default).
+
+All train on the same gymnasium task with the same sample budget and the same hyperparameters
 (listed in ``HYPERPARAMETERS`` and printed with the results), for several seeds each; each final
 policy is then scored by the mean return of its deterministic (mean) action over
 ``--eval-episodes`` episodes of the same seeded evaluation envs. Our PPO runs on the task through
@@ -21,9 +26,10 @@ What cannot be matched: hidden-layer initialisation (SB3: orthogonal, gain sqrt(
 default; both output heads are orthogonal with gain 0.01 / 1), when the observation statistics
 move (SB3 updates them every env step; ours once per rollout, after the update), value
 normalisation (ours regresses the critic on returns normalised by running statistics, SB3 on raw
-returns; ``--no-value-norm`` turns ours off), and the random streams.
+returns; the matched row turns ours off), and the random streams.
 
-Run ``python benchmarks/ppo_vs_sb3.py`` (full, a few minutes of CPU) or with ``--quick`` for a
+Run ``python benchmarks/ppo_vs_sb3.py`` (Pendulum, a few minutes of CPU),
+``python benchmarks/ppo_vs_sb3.py --env HalfCheetah-v5`` (tens of minutes), or ``--quick`` for a
 smoke run. Prints one JSON object and writes ``results.md``, ``results.json`` and
 ``learning_curve.png`` to ``--out``.
 """
@@ -33,6 +39,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -42,9 +49,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from _meta import finish, record  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
+
 torch.set_num_threads(1)
 
-ENV_ID = "Pendulum-v1"
 # Pendulum settings in the spirit of the RL-zoo ones (gamma 0.9, lr 1e-3, 10 epochs) without gSDE.
 HYPERPARAMETERS: dict[str, Any] = {
     "n_envs": 8,
@@ -63,7 +71,18 @@ HYPERPARAMETERS: dict[str, Any] = {
     "init_log_std": -0.5,
     "norm_obs": True,
 }
+# The PPO paper's MuJoCo settings (Schulman et al. 2017, table 3): one env, 2048 steps per update,
+# 10 epochs of 32 minibatches of 64, Adam 3e-4, gamma 0.99, lambda 0.95, clip 0.2; (64, 64) tanh
+# networks and log-std starting at 0 (both libraries' MuJoCo defaults); no entropy bonus.
+MUJOCO: dict[str, Any] = {**HYPERPARAMETERS, "n_envs": 1, "n_steps": 2048, "minibatch_size": 64, "epochs": 10,
+                          "lr": 3e-4, "gamma": 0.99, "gae_lambda": 0.95, "init_log_std": 0.0}
+# env id -> (hyperparameters, default env steps per run)
+TASKS: dict[str, tuple[dict[str, Any], int]] = {"Pendulum-v1": (HYPERPARAMETERS, 200_000),
+                                                "HalfCheetah-v5": (MUJOCO, 300_000)}
 QUICK = {**HYPERPARAMETERS, "n_envs": 2, "n_steps": 64, "minibatch_size": 64, "epochs": 2}
+# Our two rows: "matched" turns our value normalisation off, as SB3 has none (the headline);
+# "default" keeps our default (value normalisation on).
+OURS = {"matched": False, "default": True}
 
 
 def mean_std(xs: list[float]) -> tuple[float, float]:
@@ -72,12 +91,12 @@ def mean_std(xs: list[float]) -> tuple[float, float]:
 
 # -- evaluation: both policies on the same seeded GymVecEnv ---------------------------------------
 @torch.no_grad()
-def evaluate(act, episodes: int, seed: int) -> float:
+def evaluate(env_id: str, act, episodes: int, seed: int) -> float:
     """Mean return of ``act(obs (N, obs_dim) tensor) -> actions in [-1, 1]`` over one episode in
-    each of ``episodes`` copies (Pendulum has no early termination, but finished copies are masked)."""
+    each of ``episodes`` copies (finished copies are masked)."""
     from imitate.envs.gym_vec import GymVecEnv
 
-    env = GymVecEnv(ENV_ID, episodes, seed=seed)
+    env = GymVecEnv(env_id, episodes, seed=seed)
     obs = env.reset(seed=seed)
     active = torch.ones(episodes, dtype=torch.bool)
     ret = torch.zeros(episodes)
@@ -93,7 +112,7 @@ def evaluate(act, episodes: int, seed: int) -> float:
 
 
 # -- ours --------------------------------------------------------------------------------------------
-def run_ours(seed: int, hp: dict[str, Any], steps: int, eval_episodes: int, value_norm: bool) -> dict:
+def run_ours(env_id: str, seed: int, hp: dict[str, Any], steps: int, eval_episodes: int, value_norm: bool) -> dict:
     from imitate.algos.ppo import PPO
     from imitate.config import PPOConfig
     from imitate.envs.gym_vec import GymVecEnv
@@ -107,7 +126,7 @@ def run_ours(seed: int, hp: dict[str, Any], steps: int, eval_episodes: int, valu
                     activation=hp["activation"], init_log_std=hp["init_log_std"],
                     norm_obs=hp["norm_obs"], norm_value=value_norm, anneal_lr=False)
     cfg.validate()
-    env = GymVecEnv(ENV_ID, hp["n_envs"], seed=seed)
+    env = GymVecEnv(env_id, hp["n_envs"], seed=seed)
     ppo = PPO(env, cfg)
     curve: list[tuple[int, float]] = []
 
@@ -119,13 +138,13 @@ def run_ours(seed: int, hp: dict[str, Any], steps: int, eval_episodes: int, valu
     ppo.train(log=log)
     wall = time.perf_counter() - start
     env.close()
-    final = evaluate(lambda obs: ppo.model.act(obs, deterministic=True), eval_episodes, 10_000 + seed)
+    final = evaluate(env_id, lambda obs: ppo.model.act(obs, deterministic=True), eval_episodes, 10_000 + seed)
     return {"seed": seed, "final_return": final, "wall_s": wall, "env_steps": ppo.global_step,
             "steps_per_s": ppo.global_step / wall, "curve": curve}
 
 
 # -- stable-baselines3 -------------------------------------------------------------------------------
-def run_sb3(seed: int, hp: dict[str, Any], steps: int, eval_episodes: int) -> dict:
+def run_sb3(env_id: str, seed: int, hp: dict[str, Any], steps: int, eval_episodes: int) -> dict:
     import gymnasium as gym
     from stable_baselines3 import PPO as SB3PPO
     from stable_baselines3.common.callbacks import BaseCallback
@@ -134,7 +153,7 @@ def run_sb3(seed: int, hp: dict[str, Any], steps: int, eval_episodes: int) -> di
 
     def make(i: int):
         def thunk():
-            env = Monitor(gym.wrappers.RescaleAction(gym.make(ENV_ID), -1.0, 1.0))
+            env = Monitor(gym.wrappers.RescaleAction(gym.make(env_id), -1.0, 1.0))
             return env
         return thunk
 
@@ -173,7 +192,7 @@ def run_sb3(seed: int, hp: dict[str, Any], steps: int, eval_episodes: int) -> di
         action, _ = model.predict(venv.normalize_obs(obs.numpy()), deterministic=True)
         return torch.as_tensor(action, dtype=torch.float32).clamp(-1.0, 1.0)
 
-    final = evaluate(act, eval_episodes, 10_000 + seed)
+    final = evaluate(env_id, act, eval_episodes, 10_000 + seed)
     return {"seed": seed, "final_return": final, "wall_s": wall, "env_steps": int(model.num_timesteps),
             "steps_per_s": model.num_timesteps / wall, "curve": curve}
 
@@ -190,27 +209,33 @@ def summarise(runs: list[dict]) -> dict:
 
 
 def write_markdown(path: Path, result: dict, seeds: list[int]) -> None:
-    ours, sb3 = result["ours"], result["sb3"]
+    names = list(result["rows"])
+    rows = result["rows"]
     lines = [f"# PPO: imitate vs stable-baselines3 on {result['env_id']}", "",
              f"{result['steps']} env steps per run; final score = mean return of the deterministic "
-             f"policy over {result['eval_episodes']} episodes (higher is better).", "",
-             "| seed | imitate return | SB3 return | imitate wall (s) | SB3 wall (s) |",
-             "|---:|---:|---:|---:|---:|"]
+             f"policy over {result['eval_episodes']} episodes (higher is better). imitate-matched: our "
+             "value normalisation off (SB3 has none); imitate-default: on (our default).", "",
+             "| seed | " + " | ".join(f"{n} return" for n in names) + " | "
+             + " | ".join(f"{n} wall (s)" for n in names) + " |",
+             "|---:|" + "---:|" * (2 * len(names))]
     for seed in seeds:
         k = str(seed)
-        lines.append(f"| {seed} | {ours['per_seed'][k]:.1f} | {sb3['per_seed'][k]:.1f} | "
-                     f"{ours['wall_s'][k]:.1f} | {sb3['wall_s'][k]:.1f} |")
-    lines.append(f"| **mean ± std** | **{ours['mean']:.1f} ± {ours['std']:.1f}** | "
-                 f"**{sb3['mean']:.1f} ± {sb3['std']:.1f}** | {ours['wall_s_mean']:.1f} | {sb3['wall_s_mean']:.1f} |")
-    lines += ["", f"Training throughput (env steps/s, incl. updates): imitate {ours['steps_per_s_mean']:.0f}, "
-              f"SB3 {sb3['steps_per_s_mean']:.0f}.", "",
+        lines.append(f"| {seed} | " + " | ".join(f"{rows[n]['per_seed'][k]:.1f}" for n in names) + " | "
+                     + " | ".join(f"{rows[n]['wall_s'][k]:.1f}" for n in names) + " |")
+    lines.append("| **mean ± std** | " + " | ".join(f"**{rows[n]['mean']:.1f} ± {rows[n]['std']:.1f}**" for n in names)
+                 + " | " + " | ".join(f"{rows[n]['wall_s_mean']:.1f}" for n in names) + " |")
+    meta = result["meta"]
+    lines += ["", "Training throughput (env steps/s, incl. updates): "
+              + ", ".join(f"{n} {rows[n]['steps_per_s_mean']:.0f}" for n in names) + ".", "",
               f"Random policy (uniform actions): {result['random_return']:.1f}.", "",
-              "Hyperparameters (both): " + ", ".join(f"{k}={v}" for k, v in result["hyperparameters"].items()),
-              "", f"Our value normalisation: {'on' if result['ours_value_norm'] else 'off'}.", ""]
+              "Hyperparameters (all): " + ", ".join(f"{k}={v}" for k, v in result["hyperparameters"].items()),
+              "", f"Command: `{' '.join(meta['command'])}` at commit {meta['commit']}"
+              f"{' (dirty)' if meta['dirty'] else ''}; {meta['cpu_count']} CPUs, load average "
+              f"{meta['load_avg_start']} at the start, {meta['load_avg_end']} at the end; {meta['wall_s']:.0f} s.", ""]
     path.write_text("\n".join(lines))
 
 
-def plot_curves(path: Path, results: dict[str, list[dict]]) -> None:
+def plot_curves(path: Path, env_id: str, results: dict[str, list[dict]]) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -229,7 +254,7 @@ def plot_curves(path: Path, results: dict[str, list[dict]]) -> None:
     ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1000:.0f}k")
     ax.set_xlabel("env steps")
     ax.set_ylabel("training episode return (stochastic policy)")
-    ax.set_title(f"PPO on {ENV_ID}: mean ± std over seeds")
+    ax.set_title(f"PPO on {env_id}: mean ± std over seeds")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -238,41 +263,54 @@ def plot_curves(path: Path, results: dict[str, list[dict]]) -> None:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--env", default="Pendulum-v1", choices=sorted(TASKS), help="the gymnasium task")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=None, help="env steps per run (default 200k; quick: 2048)")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "ppo_vs_sb3"),
-                        help="output directory (default benchmarks/results/ppo_vs_sb3/)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="env steps per run (default: Pendulum 200k, HalfCheetah 300k; quick: 2048)")
+    parser.add_argument("--out", default=None, help="output directory (default benchmarks/results/ppo_vs_sb3/ "
+                        "for Pendulum, benchmarks/results/ppo_vs_sb3_<env>/ otherwise)")
     parser.add_argument("--eval-episodes", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="tiny settings for a smoke run")
-    parser.add_argument("--no-value-norm", action="store_true", help="turn our value normalisation off")
+    parser.add_argument("--ours", default="matched,default",
+                        help="our rows: matched (value normalisation off, as SB3) and/or default (on)")
     args = parser.parse_args(argv)
     try:
         import stable_baselines3  # noqa: F401
     except ImportError:
         parser.error("stable-baselines3 is not installed: pip install -e '.[bench]'")
-    hp = QUICK if args.quick else HYPERPARAMETERS
-    steps = args.steps or (2048 if args.quick else 200_000)
+    ours = args.ours.split(",")
+    if not ours or set(ours) - set(OURS):
+        parser.error(f"--ours takes a comma list of {', '.join(OURS)}")
+    meta = record()
+    hp, default_steps = TASKS[args.env]
+    hp = QUICK if args.quick else hp
+    steps = args.steps or (2048 if args.quick else default_steps)
     eval_episodes = 4 if args.quick and args.eval_episodes == 20 else args.eval_episodes
-    out = Path(args.out)
+    default_out = "ppo_vs_sb3" if args.env == "Pendulum-v1" else f"ppo_vs_sb3_{args.env.split('-')[0].lower()}"
+    out = Path(args.out or Path(__file__).resolve().parent / "results" / default_out)
     out.mkdir(parents=True, exist_ok=True)
 
+    from imitate.envs.gym_vec import GymVecEnv
+    act_dim = GymVecEnv(args.env, 1).act_dim
     gen = torch.Generator().manual_seed(0)
-    random_return = evaluate(lambda obs: torch.rand(obs.shape[0], 1, generator=gen) * 2 - 1, eval_episodes, 10_000)
-    runs: dict[str, list[dict]] = {"imitate": [], "sb3": []}
+    random_return = evaluate(args.env, lambda obs: torch.rand(obs.shape[0], act_dim, generator=gen) * 2 - 1,
+                             eval_episodes, 10_000)
+    runs: dict[str, list[dict]] = {"sb3": [], **{f"imitate-{k}": [] for k in ours}}
     for seed in args.seeds:
-        runs["imitate"].append(run_ours(seed, hp, steps, eval_episodes, value_norm=not args.no_value_norm))
-        runs["sb3"].append(run_sb3(seed, hp, steps, eval_episodes))
-        print(f"seed {seed}: imitate {runs['imitate'][-1]['final_return']:.1f} "
-              f"({runs['imitate'][-1]['wall_s']:.0f}s), sb3 {runs['sb3'][-1]['final_return']:.1f} "
-              f"({runs['sb3'][-1]['wall_s']:.0f}s)", flush=True)
-    result = {"env_id": ENV_ID, "steps": steps, "eval_episodes": eval_episodes, "seeds": args.seeds,
+        runs["sb3"].append(run_sb3(args.env, seed, hp, steps, eval_episodes))
+        for k in ours:
+            runs[f"imitate-{k}"].append(run_ours(args.env, seed, hp, steps, eval_episodes, value_norm=OURS[k]))
+        print(f"seed {seed}: " + ", ".join(f"{name} {r[-1]['final_return']:.1f} ({r[-1]['wall_s']:.0f}s)"
+                                           for name, r in runs.items()), flush=True)
+    result = {"env_id": args.env, "steps": steps, "eval_episodes": eval_episodes, "seeds": args.seeds,
               "hyperparameters": {k: list(v) if isinstance(v, tuple) else v for k, v in hp.items()},
-              "ours_value_norm": not args.no_value_norm, "random_return": round(random_return, 2),
-              "ours": summarise(runs["imitate"]), "sb3": summarise(runs["sb3"])}
+              "value_norm": {f"imitate-{k}": OURS[k] for k in ours}, "random_return": round(random_return, 2),
+              "rows": {name: summarise(r) for name, r in runs.items()}}
+    result = {"meta": finish(meta), **result}
     (out / "results.json").write_text(json.dumps({**result, "curves": {
         k: {str(r["seed"]): r["curve"] for r in v} for k, v in runs.items()}}, indent=1))
     write_markdown(out / "results.md", result, args.seeds)
-    plot_curves(out / "learning_curve.png", runs)
+    plot_curves(out / "learning_curve.png", args.env, runs)
     print(json.dumps(result))
     return result
 

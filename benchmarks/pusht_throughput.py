@@ -16,6 +16,7 @@ from pathlib import Path
 import mujoco
 import numpy as np
 import torch
+from _meta import finish, record
 from _timing import rate
 
 from imitate.data.oracles.pusht import PushTExpert
@@ -28,6 +29,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    meta = record()
     torch.set_num_threads(args.threads)
     rows = []
     for n in map(int, args.sizes.split(",")):
@@ -49,7 +51,7 @@ def main() -> None:
                      "physics_steps_per_s": round(rate(physics, args.steps, n)),
                      "env_steps_per_s": round(rate(lambda: env.step(actions), args.steps, n)),
                      "expert_env_steps_per_s": round(rate(expert_step, args.steps, n))})
-    result = {"benchmark": "pusht_throughput", "threads": args.threads, "mujoco": mujoco.__version__,
+    result = {"benchmark": "pusht_throughput", "meta": finish(meta), "threads": args.threads, "mujoco": mujoco.__version__,
               "torch": torch.__version__, "machine": platform.processor() or platform.machine(),
               "physics_hz": 100, "control_hz": 10, "results": rows}
     out = Path(__file__).parent / "results" / "pusht_throughput.json"

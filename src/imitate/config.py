@@ -157,6 +157,8 @@ class PPOConfig(RunConfig):
     norm_value: bool = option(True, "normalise value targets by running statistics")
     checkpoint_every: int = option(20, "iterations between checkpoints", ge=1)
     eval_episodes: int = option(100, "episodes for the evaluation at the end of training", ge=1)
+    success_bonus: float = option(0.0, "added to the reward on success terminations (PPO baseline of NEAR's "
+                                  "absorbing success)", ge=0)
 
     def check(self) -> None:
         super().check()

@@ -26,14 +26,21 @@ class RewardModule(Protocol):
 
 
 class TaskReward:
-    """The env's own reward, unchanged: plain PPO."""
+    """The env's own reward: plain PPO. ``success_bonus`` (PPOConfig) is added on transitions
+    that end the episode by success (terminated & success), the PPO counterpart of NEAR's
+    absorbing-success value (docs/near.md); it is logged as the term ``success_bonus``."""
 
-    def __init__(self) -> None:
+    def __init__(self, success_bonus: float = 0.0) -> None:
+        self.success_bonus = float(success_bonus)
         self.last_terms: dict[str, torch.Tensor] = {}
 
     def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
         self.last_terms = {"task": step.reward}
-        return step.reward
+        if not self.success_bonus:
+            return step.reward
+        bonus = self.success_bonus * (step.terminated & step.success).to(step.reward.dtype)
+        self.last_terms["success_bonus"] = bonus
+        return step.reward + bonus
 
     def update(self, transitions: torch.Tensor) -> dict[str, float]:
         return {}
@@ -47,4 +54,4 @@ class TaskReward:
 
 def make_task_reward(task, cfg, env) -> TaskReward:
     """Reward factory of plain PPO (see ``algorithms.py``)."""
-    return TaskReward()
+    return TaskReward(getattr(cfg, "success_bonus", 0.0))
