@@ -71,7 +71,7 @@ def _all_config_classes():
     import imitate.config as c
     from imitate.envs.humanoid.options import CartwheelOptions, TrackingOptions
     from imitate.tasks import ParticleOptions
-    return [c.PPOConfig, c.EnergyConfig, c.NEARConfig, c.BCConfig, c.IBCConfig, c.IBCLangevinConfig,
+    return [c.PPOConfig, c.TaskPPOConfig, c.EnergyConfig, c.NEARConfig, c.BCConfig, c.IBCConfig, c.IBCLangevinConfig,
             c.AMPConfig, c.CEMConfig, ParticleOptions, TrackingOptions, CartwheelOptions]
 
 

@@ -1,7 +1,7 @@
 """PPO's task reward and its success bonus (the PPO counterpart of NEAR's absorbing success)."""
 import torch
 
-from imitate.config import PPOConfig
+from imitate.config import TaskPPOConfig
 from imitate.envs.base import StepResult
 from imitate.rewards.base import TaskReward, make_task_reward
 
@@ -27,7 +27,7 @@ def test_bonus_logged_as_term_and_off_by_default():
     module = TaskReward(success_bonus=2.0)
     module(torch.zeros(2, 2), torch.zeros(2, 1), step)
     assert module.last_terms["success_bonus"].tolist() == [2.0, 0.0]
-    plain = make_task_reward(None, PPOConfig(), None)
+    plain = make_task_reward(None, TaskPPOConfig(), None)
     assert plain(torch.zeros(2, 2), torch.zeros(2, 1), step).tolist() == [1.0, 0.0]
     assert "success_bonus" not in plain.last_terms
-    assert make_task_reward(None, PPOConfig(success_bonus=3.0), None).success_bonus == 3.0
+    assert make_task_reward(None, TaskPPOConfig(success_bonus=3.0), None).success_bonus == 3.0

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from imitate.config import ConfigError, EnergyConfig, NEARConfig, PPOConfig
+from imitate.config import ConfigError, EnergyConfig, NEARConfig, PPOConfig, TaskPPOConfig
 from imitate.config import AMPConfig, CEMConfig  # noqa: E402 (AMP/CEM helper)
 from imitate.config import BCConfig, IBCConfig, IBCLangevinConfig  # noqa: E402 (IBC helper)
 
@@ -74,7 +74,7 @@ def _deepmimic_evaluate(run, task, cfg, episodes, video: bool = False):
 
 
 ALGOS: dict[str, Algo] = {
-    "ppo": Algo("ppo", "PPO on the task reward only (baseline)", PPOConfig,
+    "ppo": Algo("ppo", "PPO on the task reward only (baseline)", TaskPPOConfig,
                 *_policy_algo("ppo", "imitate.rewards.base:make_task_reward"), curve_keys=POLICY_CURVES),
     "energy": Algo("energy", "NEAR step 1: NCSN energy model of expert transitions (denoising score matching)",
                    EnergyConfig, _energy_train, _energy_evaluate, curve_keys=("energy/dsm_loss",), tasks=STYLE_TASKS),

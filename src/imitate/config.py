@@ -157,14 +157,19 @@ class PPOConfig(RunConfig):
     norm_value: bool = option(True, "normalise value targets by running statistics")
     checkpoint_every: int = option(20, "iterations between checkpoints", ge=1)
     eval_episodes: int = option(100, "episodes for the evaluation at the end of training", ge=1)
-    success_bonus: float = option(0.0, "added to the reward on success terminations (PPO baseline of NEAR's "
-                                  "absorbing success)", ge=0)
 
     def check(self) -> None:
         super().check()
         batch = self.num_envs * self.rollout_steps
         if batch % self.minibatches or self.minibatches > batch:
             raise ConfigError(f"num_envs*rollout_steps ({batch}) must divide into minibatches={self.minibatches}")
+
+
+@dataclass
+class TaskPPOConfig(PPOConfig):
+    """Plain PPO on the task reward (algo ``ppo``), optionally with NEAR's success value added."""
+    success_bonus: float = option(0.0, "added to the reward on success terminations (the PPO baseline of "
+                                  "NEAR's absorbing success, docs/near.md)", ge=0)
 
 
 @dataclass

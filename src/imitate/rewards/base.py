@@ -26,7 +26,7 @@ class RewardModule(Protocol):
 
 
 class TaskReward:
-    """The env's own reward: plain PPO. ``success_bonus`` (PPOConfig) is added on transitions
+    """The env's own reward: plain PPO. ``success_bonus`` (TaskPPOConfig) is added on transitions
     that end the episode by success (terminated & success), the PPO counterpart of NEAR's
     absorbing-success value (docs/near.md); it is logged as the term ``success_bonus``."""
 
