@@ -50,7 +50,7 @@ class EpisodeStats:
 class PPO:
     def __init__(self, env: VecEnv, cfg: PPOConfig, reward: RewardModule | None = None):
         self.env, self.cfg = env, cfg
-        self.reward = reward if reward is not None else TaskReward()
+        self.reward = reward if reward is not None else TaskReward(getattr(cfg, "success_bonus", 0.0))
         self.device = env.device
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
         torch.manual_seed(cfg.seed)  # network initialisation
