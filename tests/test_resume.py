@@ -10,6 +10,7 @@ it under a temp name and renames it) or complete and resumable, and resuming it 
 scratch in that directory; the result is again the uninterrupted run.
 """
 import json
+import os
 import random
 import signal
 import subprocess
@@ -218,3 +219,17 @@ def test_a_resumed_event_file_sorts_after_the_killed_one(tmp_path):
     second.close()
     names = sorted(p.name for p in (tmp_path / "tb").iterdir())
     assert len(names) == 2 and names[0].split(".")[3] < names[1].split(".")[3]
+
+
+def test_a_half_made_run_folder_of_a_dead_process_is_removed(tmp_path):
+    from imitate.config import PPOConfig
+    from imitate.utils.run import Run
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its PID is free now
+    base = tmp_path / "maze" / "ppo"
+    abandoned = base / f".20261201-000000-0.{dead.pid}.tmp"
+    alive = base / f".20261201-000000-1.{os.getpid()}.tmp"
+    (abandoned / "checkpoints").mkdir(parents=True)
+    (alive / "checkpoints").mkdir(parents=True)
+    run = Run.create("maze", "ppo", PPOConfig(out_dir=str(tmp_path)))
+    assert not abandoned.exists() and alive.exists() and run.dir.parent == base

@@ -66,6 +66,7 @@ class Run:
         no run directory without its config."""
         stamp = time.strftime("%Y%m%d-%H%M%S")
         base = Path(cfg.out_dir) / task / algo
+        remove_abandoned_run_dirs(base)
         tmp = base / f".{stamp}-{cfg.seed}.{os.getpid()}.tmp"
         (tmp / "checkpoints").mkdir(parents=True)
         cls(tmp, task, algo).save_config(cfg)
@@ -188,6 +189,28 @@ def remove_stale_temp_files(root: Path) -> list[Path]:
     for p in stale:
         shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
     return stale
+
+
+def remove_abandoned_run_dirs(base: Path) -> list[Path]:
+    """Remove half-made run folders (``.STAMP-SEED.PID.tmp``, see ``Run.create``) whose process
+    is gone: a kill between mkdir and rename leaves one. A live PID keeps its folder."""
+    abandoned = []
+    for p in base.glob(f".*{TEMP_SUFFIX}") if base.is_dir() else ():
+        pid = p.name[: -len(TEMP_SUFFIX)].rsplit(".", 1)[-1]
+        if p.is_dir() and pid.isdigit() and not _process_alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True)
+            abandoned.append(p)
+    return abandoned
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def _is_temp_name(name: str) -> bool:
