@@ -1,6 +1,5 @@
 """Dataset round-trip and the one-line errors for bad files."""
 import json
-import zipfile
 
 import numpy as np
 import pytest

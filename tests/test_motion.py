@@ -7,7 +7,6 @@ import pytest
 from imitate.data.motion import MotionError, MotionLibrary, available_clips, load_clip
 from imitate.data.motion import rotations as rot
 from imitate.data.motion.clip import MotionClip
-from imitate.envs.humanoid import model as hm
 
 
 @pytest.fixture(scope="module")

@@ -76,7 +76,7 @@ def test_ppo_learns_point_task():
     cfg = small_cfg(total_steps=32 * 20 * 40, seed=0)
     eval_env = PointEnv(200, seed=123)
     gen = torch.Generator().manual_seed(0)
-    obs = eval_env.reset(seed=123)
+    eval_env.reset(seed=123)
     random_return = torch.zeros(200)
     for _ in range(eval_env.max_episode_steps):  # uniform random actions, no early ends
         step = eval_env.step(torch.rand(200, 1, generator=gen) * 2 - 1)
