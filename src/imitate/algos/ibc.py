@@ -90,7 +90,7 @@ def dfo(energy: EnergyModel, obs_n: torch.Tensor, act_dim: int, samples: int = 1
     """An action of high E(o, a) by derivative-free optimisation, (B, O) → (B, A).
 
     ``select`` picks from the final population: ``argmax`` (the paper's Algorithm 1) or ``sample``
-    ∝ softmax(E / temperature) (what IBC's released policy does at evaluation; docs/ibc.md)."""
+    ∝ softmax(E / temperature) (an ablation: IBC's released policy takes the argmax; docs/ibc.md)."""
     b, device = len(obs_n), obs_n.device
     a = uniform_actions(b, samples, act_dim, generator, device)
     rows = torch.arange(b, device=device)[:, None]
