@@ -80,11 +80,13 @@ def demo_ranking(policy, demos_path: str) -> dict[str, float]:
 
 def start_choice(policy, task, cfg, episodes: int = 500) -> dict[str, float]:
     """Where the policy aims at the start of an episode: at a goal, or between the two?"""
-    env = task.make_env(episodes, seed=cfg.seed + 20_000, cfg=cfg, device="cpu")
-    obs = env.reset()
+    from imitate.algos.bc_common import policy_env
+    env = policy_env(task, episodes, cfg, seed=cfg.seed + 20_000)
+    seen = env.reset()
     n = env.n_dim
     with torch.no_grad():
-        target = env.action_to_target(policy.act(obs))
+        target = env.action_to_target(policy.act(seen))
+    obs = seen[:, -4 * n:]  # the newest frame (the whole observation without history)
     goal1, goal2 = obs[:, 2 * n:3 * n], obs[:, 3 * n:]
     to_goal = torch.minimum((target - goal1).norm(dim=1), (target - goal2).norm(dim=1))
     to_middle = (target - (goal1 + goal2) / 2).norm(dim=1)
@@ -95,8 +97,7 @@ def start_choice(policy, task, cfg, episodes: int = 500) -> dict[str, float]:
 
 def evaluate_variant(run_dir: str, variant: dict, episodes: int, demos: str | None = None) -> dict | None:
     from imitate.algos import bc, ibc
-    from imitate.algos.bc_common import load_policy
-    from imitate.eval.rollouts import evaluate_policy
+    from imitate.algos.bc_common import load_policy, policy_env, rollout
     from imitate.runner import run_config
     from imitate.tasks import get_task
     from imitate.utils.run import Run
@@ -110,10 +111,10 @@ def evaluate_variant(run_dir: str, variant: dict, episodes: int, demos: str | No
     cfg = dataclasses.replace(base, **variant)
     cfg.validate()
     build = bc.BUILDERS.get(run.algo, ibc.build)
-    env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg, device="cpu")
+    env = policy_env(task, episodes, cfg, seed=cfg.seed + 10_000)
     policy = load_policy(run, task, cfg, build, env)
     started = time.time()
-    result = evaluate_policy(policy, env, seed=cfg.seed + 10_000)
+    result = rollout(policy, env, seed=cfg.seed + 10_000)
     row = {"run": run_dir, "algo": run.algo, "variant": variant, "episodes": episodes,
            "success_rate": round(float(result.success_rate), 3), "eval_seconds": round(time.time() - started, 1),
            "failures": failure_kinds([np.asarray(t) for t in result.trajectories], result.successes,

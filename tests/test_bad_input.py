@@ -164,6 +164,7 @@ CASES: list[tuple[str, Callable, str]] = [
      "needs an estimated"),
     ("ibc_temperature", _train("train", "particle", "ibc-langevin", "temperature=0"), "temperature must be greater"),
     ("mdn_components", _train("train", "particle", "mdn", "mdn_components=0"), "mdn_components must be at least 1"),
+    ("bc_history", _train("train", "particle", "mse", "history=0"), "history must be in [1, 64]"),
     ("bc_dropout", _train("train", "block-push", "mse", "dropout=1"), "dropout must be in [0, 1)"),
     ("amp_replay", _train("train", "pusht", "amp", "replay_size=0"), "replay_size must be at least 1"),
     ("near_not_on_particle", _train("train", "particle", "near"), "algo 'near' does not run on task 'particle'"),

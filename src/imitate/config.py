@@ -225,6 +225,8 @@ class BCConfig(RunConfig):
     activation: str = option("relu", "hidden activation", choices=ACTIVATIONS)
     dropout: float = option(0.0, "dropout probability", ge=0, lt=1)
     mdn_components: int = option(8, "mixture components (mdn only)", ge=1)
+    history: int = option(1, "observation frames the policy sees, oldest first; the first frame is tiled "
+                          "at reset, as IBC does", ge=1, le=64)
     checkpoint_every: int = option(1000, "iterations between checkpoints", ge=1)
     eval_episodes: int = option(100, "rollouts at the end of training (success rate)", ge=1)
 

@@ -19,6 +19,7 @@ from torch import nn
 
 from imitate.config import BCConfig
 from imitate.data.dataset import Demonstrations
+from imitate.data.history import stack_history
 from imitate.utils.numerics import at_iteration, backward_step
 from imitate.utils.progress import progress_bar
 from imitate.utils.run import CheckpointError, Run, fits_checkpoint
@@ -136,9 +137,16 @@ def check_demos(demos: Demonstrations, env, where: str, task_name: str) -> None:
     check_demo_sizes(demos, env.obs_dim, env.act_dim, where, task_name, need_actions=True)
 
 
+def policy_env(task, num_envs: int, cfg: Any, seed: int, device: str = "cpu"):
+    """The task's env as a BC policy of ``cfg`` sees it: with its observation history."""
+    from imitate.envs.history import with_history
+    return with_history(task.make_env(num_envs, seed=seed, cfg=cfg, device=device), getattr(cfg, "history", 1))
+
+
 def load_policy(run: Run, task, cfg: Any, build: BuildPolicy, env=None) -> BCPolicy:
-    """The trained policy of a BC run, checked against the task's sizes."""
-    env = env or task.make_env(1, seed=cfg.seed, cfg=cfg)
+    """The trained policy of a BC run, checked against the task's sizes; ``env`` is a
+    ``policy_env`` (made here when not given)."""
+    env = env or policy_env(task, 1, cfg, seed=cfg.seed)
     state = run.load_checkpoint(run.task, run.algo)
     policy = build(cfg, env.obs_dim, env.act_dim)
     try:
@@ -158,7 +166,7 @@ def train_bc_run(task, algo_name: str, cfg: BCConfig, run: Run | None, state: di
     """
     from imitate.algos.energy import load_given_demos, run_demos
     from imitate.runner import guarded
-    env = task.make_env(1, seed=cfg.seed, cfg=cfg)
+    env = task.make_env(1, seed=cfg.seed, cfg=cfg)  # raw frames: what the demos hold
     if cfg.demos:  # check the file before creating anything
         check_demos(load_given_demos(task, cfg), env, cfg.demos, task.name)
     run = run or Run.create(task.name, algo_name, cfg)
@@ -167,9 +175,10 @@ def train_bc_run(task, algo_name: str, cfg: BCConfig, run: Run | None, state: di
         demos = run_demos(task, cfg, run)
         check_demos(demos, env, cfg.demos or str(run.dir), task.name)
         device = torch.device(cfg.device)
-        obs, actions = torch.from_numpy(demos.obs).to(device), torch.from_numpy(demos.actions).to(device)
+        obs = stack_history(torch.from_numpy(demos.obs).to(device), demos.episode_ends.tolist(), cfg.history)
+        actions = torch.from_numpy(demos.actions).to(device)
         torch.manual_seed(cfg.seed)  # weight init: runs with the same seed are repeatable
-        policy = build(cfg, env.obs_dim, env.act_dim).to(device)
+        policy = build(cfg, env.obs_dim * cfg.history, env.act_dim).to(device)
         trainer = BCTrainer(policy, cfg)
         generator = torch.Generator(device=device).manual_seed(cfg.seed)
         running: dict[str, float] = {}  # the logged moving averages, part of the checkpoint
@@ -210,16 +219,25 @@ def train_bc_run(task, algo_name: str, cfg: BCConfig, run: Run | None, state: di
                  "final_loss": running.get("loss", float("nan")), "demo_pairs": int(len(obs))}
 
 
+def rollout(policy: BCPolicy, env, seed: int):
+    """One episode per env copy (``eval.rollouts.evaluate_policy``); the trajectories hold the
+    env's own observations, i.e. the newest frame of each history."""
+    from imitate.eval.rollouts import evaluate_policy
+    result = evaluate_policy(policy, env, seed=seed)
+    frame = getattr(env, "frame_dim", env.obs_dim)
+    result.trajectories = [t[:, -frame:] for t in result.trajectories]
+    return result
+
+
 def evaluate_bc_run(run: Run, task, cfg: Any, episodes: int, build: BuildPolicy) -> tuple[dict, BCPolicy, Any]:
     """Roll the policy out for one episode in each of ``episodes`` env copies; trajectory plot.
 
     Returns (metrics, policy, EvalResult) so a method can add its own plots."""
-    from imitate.eval.rollouts import evaluate_policy
     from imitate.runner import demo_trajectories
-    env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg, device=cfg.device)
+    env = policy_env(task, episodes, cfg, seed=cfg.seed + 10_000, device=cfg.device)
     policy = load_policy(run, task, cfg, build, env)
     started = time.time()
-    result = evaluate_policy(policy, env, seed=cfg.seed + 10_000)
+    result = rollout(policy, env, seed=cfg.seed + 10_000)
     metrics = {**result.metrics(), "eval_seconds": round(time.time() - started, 1)}
     if task.plot_trajectories is not None:
         task.plot_trajectories(result.trajectories, demo_trajectories(run, cfg, task),

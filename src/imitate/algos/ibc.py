@@ -192,9 +192,11 @@ def evaluate_run(run, task, cfg: IBCConfig, episodes: int) -> dict:
     metrics, policy, result = evaluate_bc_run(run, task, cfg, episodes, build)
     if task.name == "particle" and policy.act_dim == 2:
         from imitate.viz.particle import plot_energy_landscape
+        from imitate.data.history import stack_history
         traj = torch.as_tensor(result.trajectories[0], device=policy.normalizer.obs_mean.device)
         near_goal1 = int((traj[:, :2] - traj[:, 4:6]).norm(dim=-1).argmin())
-        plot_energy_landscape(policy, [traj[0], traj[near_goal1]], run.plots_dir / "energy_landscape.png",
+        seen = stack_history(traj, [len(traj)], cfg.history)  # what the policy observed at each step
+        plot_energy_landscape(policy, [seen[0], seen[near_goal1]], run.plots_dir / "energy_landscape.png",
                               title=f"{run.algo}: E(o, a) in evaluation episode 0, at its start and "
                                     f"at step {near_goal1} (closest to goal 1)")
     return metrics
