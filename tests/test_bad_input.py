@@ -365,12 +365,12 @@ def test_an_unexpected_error_is_one_line_exit_1(monkeypatch, capsys):
     assert len(err.splitlines()) == 1 and err.startswith("imitate: internal error: ZeroDivisionError")
 
 
-def test_a_task_without_oracle_needs_demos_up_front():
+def test_a_task_without_oracle_needs_demos_before_any_training(tmp_path, monkeypatch):
     import dataclasses
 
-    from imitate.config import ConfigError, EnergyConfig
-    from imitate.inputs import check_run_inputs
-    from imitate.tasks import get_task
-    task = dataclasses.replace(get_task("maze"), oracle=None)
-    with pytest.raises(ConfigError, match="task 'maze' has no oracle to make demonstrations: give demos=PATH"):
-        check_run_inputs(task, "energy", EnergyConfig())
+    from imitate import runner, tasks
+    from imitate.config import ConfigError
+    monkeypatch.setitem(tasks.TASKS, "maze", dataclasses.replace(tasks.TASKS["maze"], oracle=None))
+    with pytest.raises(ConfigError, match="task 'maze' has no oracle: give demos=PATH"):
+        runner.train("maze", "energy", {"out_dir": str(tmp_path), "progress": "false"})
+    assert not any(p.is_file() for p in tmp_path.rglob("*")), "the failed run left files behind"

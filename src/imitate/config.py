@@ -45,22 +45,26 @@ def _fmt(x: float) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def bounds_text(f: dataclasses.Field) -> str:
-    """The field's bounds in words, e.g. ``≥ 1``, ``in (0, 1]``, ``one of v1, v2``."""
-    m = f.metadata
+_ONE_SIDED = {"ge": ("≥", "at least"), "gt": (">", "greater than"), "le": ("≤", "at most"), "lt": ("<", "less than")}
+
+
+def _bounds(m: Any, words: bool) -> str:
+    """Declared bounds as ``in (0, 1]``, ``≥ 1`` (``words``: ``at least 1``), ``one of a, b``."""
     if m.get("choices"):
         return "one of " + ", ".join(m["choices"])
-    lo = (f"[{_fmt(m['ge'])}" if m.get("ge") is not None else f"({_fmt(m['gt'])}" if m.get("gt") is not None
-          else None)
-    hi = (f"{_fmt(m['le'])}]" if m.get("le") is not None else f"{_fmt(m['lt'])})" if m.get("lt") is not None
-          else None)
-    if lo and hi:
-        return f"in {lo}, {hi}"
-    if lo:
-        return f"≥ {lo[1:]}" if lo[0] == "[" else f"> {lo[1:]}"
-    if hi:
-        return f"≤ {hi[:-1]}" if hi[-1] == "]" else f"< {hi[:-1]}"
+    given = [k for k in ("ge", "gt", "le", "lt") if m.get(k) is not None]
+    if len(given) == 2:
+        lo, hi = given
+        return f"in {'[' if lo == 'ge' else '('}{_fmt(m[lo])}, {_fmt(m[hi])}{']' if hi == 'le' else ')'}"
+    if given:
+        symbol, phrase = _ONE_SIDED[given[0]]
+        return f"{phrase if words else symbol} {_fmt(m[given[0]])}"
     return ""
+
+
+def bounds_text(f: dataclasses.Field) -> str:
+    """The field's bounds as ``imitate config`` shows them, e.g. ``≥ 1``, ``in (0, 1]``."""
+    return _bounds(f.metadata, words=False)
 
 
 def _check_value(name: str, value: Any, f: dataclasses.Field) -> None:
@@ -74,16 +78,7 @@ def _check_value(name: str, value: Any, f: dataclasses.Field) -> None:
     ok = ((m.get("ge") is None or value >= m["ge"]) and (m.get("gt") is None or value > m["gt"])
           and (m.get("le") is None or value <= m["le"]) and (m.get("lt") is None or value < m["lt"]))
     if not ok:
-        words = bounds_text(f)
-        if words.startswith("≥ "):
-            words = f"at least {words[2:]}"
-        elif words.startswith("> "):
-            words = f"greater than {words[2:]}"
-        elif words.startswith("≤ "):
-            words = f"at most {words[2:]}"
-        elif words.startswith("< "):
-            words = f"less than {words[2:]}"
-        raise ConfigError(f"{name} must be {words}, got {_fmt(value)}")
+        raise ConfigError(f"{name} must be {_bounds(m, words=True)}, got {_fmt(value)}")
 
 
 def check_fields(cfg: Any) -> None:

@@ -13,9 +13,10 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from imitate.config import NCSN_LEVELS, ConfigError
+from imitate.config import NCSN_LEVELS, ConfigError, EnergyConfig, apply_overrides, preset
 from imitate.data.dataset import DatasetError, Demonstrations
 
 FLOAT = 4  # bytes of a float32
@@ -64,13 +65,9 @@ def check_demo_sizes(demos: Demonstrations, obs_dim: int, act_dim: int, where: s
 
 
 # -- energy runs ------------------------------------------------------------------------------
-def energy_version(task: Any, cfg: Any) -> str:
-    """The NCSN version of the energy model a NEAR/CEM run will use: that of ``cfg.energy``,
-    or of the step-1 run it would train (the task's energy preset)."""
-    if getattr(cfg, "energy", ""):
-        return check_energy_run(task, cfg.energy, None)
-    from imitate.runner import resolve_config
-    return resolve_config(task.name, "energy", {}, check_inputs=False).version
+def preset_energy_version(task: Any) -> str:
+    """The NCSN version of the step-1 run a NEAR/CEM run without ``energy=`` trains."""
+    return apply_overrides(EnergyConfig(), preset(task.name, "energy"), f"preset configs/{task.name}.yaml").version
 
 
 def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None) -> str:
@@ -132,6 +129,11 @@ def available_memory() -> int | None:
         return None
 
 
+def demo_bytes(episodes: int, dims: EnvDims) -> int:
+    """Oracle demonstrations of ``episodes`` full-length episodes, with the collector's copies."""
+    return episodes * (dims.max_episode_steps + 1) * FLOAT * 4 * (dims.obs_dim + dims.act_dim)
+
+
 def memory_estimate(cfg: Any, dims: EnvDims) -> dict[str, int]:
     """Bytes the largest allocations of a run with ``cfg`` take, by what drives them.
 
@@ -150,7 +152,7 @@ def memory_estimate(cfg: Any, dims: EnvDims) -> dict[str, int]:
         out["eval_episodes (evaluation envs and trajectories)"] = (
             copies * env_state + get("eval_episodes") * steps * FLOAT * (obs + act))
     if get("demo_episodes") and not getattr(cfg, "demos", ""):
-        out["demo_episodes (oracle demonstrations)"] = get("demo_episodes") * (steps + 1) * FLOAT * 4 * (obs + act)
+        out["demo_episodes (oracle demonstrations)"] = demo_bytes(get("demo_episodes"), dims)
     if get("replay_size"):
         out["replay_size (AMP replay buffer)"] = get("replay_size") * FLOAT * 2 * style
     width = max(get("width"), max(get("hidden") or (0,)), max(get("disc_hidden") or (0,)), 1)
@@ -168,6 +170,13 @@ def memory_estimate(cfg: Any, dims: EnvDims) -> dict[str, int]:
         out["eval_episodes × dfo_samples/langevin_samples (inference)"] = (
             get("eval_episodes") * chains * FLOAT * 3 * (obs + act + width * depth))
     return out
+
+
+def eval_estimate(cfg: Any, dims: EnvDims, episodes: int) -> dict[str, int]:
+    """What evaluating ``episodes`` episodes allocates: env copies and a method's inference."""
+    keep = ("samples", "inference", "dfo_samples", "langevin_samples", "width", "blocks", "hidden")
+    sizes = SimpleNamespace(**{k: getattr(cfg, k) for k in keep if hasattr(cfg, k)}, eval_episodes=episodes)
+    return memory_estimate(sizes, dims)
 
 
 def _size(n: float) -> str:
@@ -189,24 +198,13 @@ def check_memory(parts: dict[str, int], what: str = "this run") -> None:
                       f"{main}; {_size(available)} is available: lower those values")
 
 
-# Methods that score pairs of demonstrated observations as style features (s_t, s_t+1).
-STYLE_FROM_DEMOS = ("energy", "near", "amp", "cem")
-
-
 def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
     """Every check above that applies to ``cfg``, before any run directory or training."""
     dims = env_dims(task, cfg)
     check_memory(memory_estimate(cfg, dims), f"`imitate train {task.name} {algo_name}`")
-    if algo_name in STYLE_FROM_DEMOS and dims.obs_dim != dims.style_dim:
-        raise ConfigError(f"{algo_name} learns from demonstrated observations as style features, but task "
-                          f"{task.name!r} observes {dims.obs_dim} numbers and scores {dims.style_dim} style "
-                          f"features; it does not run {algo_name} yet")
-    needs_demos = hasattr(cfg, "demos") or (algo_name in ("near", "cem") and not cfg.energy)
-    if needs_demos and not getattr(cfg, "demos", "") and task.oracle is None:
-        raise ConfigError(f"task {task.name!r} has no oracle to make demonstrations: give demos=PATH")
     if getattr(cfg, "demos", ""):
         load_demos_for(task, cfg, dims, need_actions=hasattr(cfg, "width"))
     if algo_name in ("near", "cem"):
-        version = check_energy_run(task, cfg.energy, dims) if cfg.energy else energy_version(task, cfg)
+        version = check_energy_run(task, cfg.energy, dims) if cfg.energy else preset_energy_version(task)
         level_key = "fixed_level" if algo_name == "near" else "level"
         check_level(level_key, getattr(cfg, level_key), version)

@@ -177,9 +177,8 @@ def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool
     episodes = getattr(cfg, "eval_episodes", 100) if episodes is None else episodes  # default: the run's own
     if episodes < 1:
         raise ConfigError(f"--episodes must be at least 1, got {episodes}")
-    from imitate.inputs import check_memory, env_dims, memory_estimate
-    check_memory(memory_estimate(eval_sizes(cfg, episodes), env_dims(task, cfg)),
-                 f"`imitate eval` of {episodes} episodes")
+    from imitate.inputs import check_memory, env_dims, eval_estimate
+    check_memory(eval_estimate(cfg, env_dims(task, cfg), episodes), f"`imitate eval` of {episodes} episodes")
     if video:
         import inspect
         try:
@@ -197,15 +196,6 @@ def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool
                                                       if k not in metrics}, **metrics}
     run.write_metrics(metrics)
     return metrics
-
-
-def eval_sizes(cfg: Any, episodes: int) -> Any:
-    """Only what evaluation allocates: ``episodes`` env copies (and a method's inference)."""
-    import dataclasses
-    from types import SimpleNamespace
-    keep = {"samples", "inference", "dfo_samples", "langevin_samples", "width", "blocks", "hidden"}
-    values = {k: v for k, v in dataclasses.asdict(cfg).items() if k in keep}
-    return SimpleNamespace(**values, eval_episodes=episodes)
 
 
 def plot(run_dir: str | Path) -> list[Path]:
@@ -240,10 +230,9 @@ def make_data(task_name: str, episodes: int | None, out: str | None, seed: int =
     if task.oracle is None:
         raise ConfigError(f"task {task_name!r} has no oracle to generate demonstrations")
     cfg = task_options(task, overrides or {})
-    from imitate.inputs import check_memory, check_output_path, env_dims
+    from imitate.inputs import check_memory, check_output_path, demo_bytes, env_dims
     path = check_output_path(out or f"data/{task_name}.npz")
-    dims = env_dims(task, cfg)
-    check_memory({"--episodes (demonstrations)": episodes * (dims.max_episode_steps + 1) * 16 * (dims.obs_dim + dims.act_dim)},
+    check_memory({"--episodes (demonstrations)": demo_bytes(episodes, env_dims(task, cfg))},
                  f"`imitate data {task_name}` of {episodes} episodes")
     demos = task.oracle(episodes, seed=seed, progress=progress, cfg=cfg)
     demos.save(path)

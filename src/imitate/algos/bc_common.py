@@ -18,7 +18,6 @@ import torch
 from torch import nn
 
 from imitate.config import BCConfig
-from imitate.data.dataset import Demonstrations
 from imitate.data.history import stack_history
 from imitate.utils.numerics import at_iteration, backward_step
 from imitate.utils.progress import progress_bar
@@ -131,12 +130,6 @@ class BCTrainer:
 BuildPolicy = Callable[[Any, int, int], BCPolicy]  # (cfg, obs_dim, act_dim) -> policy
 
 
-def check_demos(demos: Demonstrations, env, where: str, task_name: str) -> None:
-    """Demos must carry actions and match the task's observation/action sizes (e.g. its n_dim)."""
-    from imitate.inputs import check_demo_sizes
-    check_demo_sizes(demos, env.obs_dim, env.act_dim, where, task_name, need_actions=True)
-
-
 def policy_env(task, num_envs: int, cfg: Any, seed: int, device: str = "cpu"):
     """The task's env as a BC policy of ``cfg`` sees it: with its observation history."""
     from imitate.envs.history import with_history
@@ -164,16 +157,15 @@ def train_bc_run(task, algo_name: str, cfg: BCConfig, run: Run | None, state: di
     Checkpoints hold the policy (with its normaliser), optimiser, iteration and RNG state, so
     ``resume=RUN_DIR`` continues exactly where the last checkpoint left off.
     """
-    from imitate.algos.energy import load_given_demos, run_demos
+    from imitate.algos.energy import run_demos
+    from imitate.inputs import check_demo_sizes
     from imitate.runner import guarded
     env = task.make_env(1, seed=cfg.seed, cfg=cfg)  # raw frames: what the demos hold
-    if cfg.demos:  # check the file before creating anything
-        check_demos(load_given_demos(task, cfg), env, cfg.demos, task.name)
-    run = run or Run.create(task.name, algo_name, cfg)
+    run = run or Run.create(task.name, algo_name, cfg)  # a given demo file was checked (inputs.py)
     started = time.time() - (state or {}).get("train_seconds", 0.0)
     with guarded(run):
         demos = run_demos(task, cfg, run)
-        check_demos(demos, env, cfg.demos or str(run.dir), task.name)
+        check_demo_sizes(demos, env.obs_dim, env.act_dim, cfg.demos or str(run.dir), task.name, need_actions=True)
         device = torch.device(cfg.device)
         obs = stack_history(torch.from_numpy(demos.obs).to(device), demos.episode_ends.tolist(), cfg.history)
         actions = torch.from_numpy(demos.actions).to(device)

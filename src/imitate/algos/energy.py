@@ -19,7 +19,8 @@ DEMOS_FILE = "demos.npz"
 def run_demos(task, cfg: EnergyConfig, run: Run) -> Demonstrations:
     """The run's demonstrations: the given file, or oracle demos generated once into the run."""
     if cfg.demos:
-        return load_given_demos(task, cfg)
+        from imitate.inputs import load_demos_for
+        return load_demos_for(task, cfg)
     path = run.dir / DEMOS_FILE
     if path.is_file():
         return Demonstrations.load(path, task=task.name)
@@ -28,12 +29,6 @@ def run_demos(task, cfg: EnergyConfig, run: Run) -> Demonstrations:
     demos = task.oracle(cfg.demo_episodes, seed=cfg.seed, progress=cfg.progress, cfg=cfg)
     demos.save(path)
     return demos
-
-
-def load_given_demos(task, cfg) -> Demonstrations:
-    """The file ``cfg.demos``, checked against the run's task and task options."""
-    from imitate.inputs import load_demos_for
-    return load_demos_for(task, cfg)
 
 
 def train_energy(task, cfg: EnergyConfig, run: Run, state: dict | None) -> dict[str, float]:
@@ -124,9 +119,7 @@ def energy_metrics(model: NCSN, data: torch.Tensor, seed: int = 0) -> dict[str, 
 def train_energy_run(task, cfg: EnergyConfig, run: Run | None, state: dict | None) -> tuple[Run, dict]:
     """Step 1 as a run: the demo file is checked before the run directory is created."""
     from imitate.runner import guarded
-    if cfg.demos:
-        Demonstrations.load(cfg.demos, task=task.name)
-    run = run or Run.create(task.name, "energy", cfg)
+    run = run or Run.create(task.name, "energy", cfg)  # a given demo file was checked (inputs.py)
     started = time.time() - (state or {}).get("train_seconds", 0.0)
     with guarded(run):
         stats = train_energy(task, cfg, run, state)
