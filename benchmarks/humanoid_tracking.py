@@ -120,7 +120,7 @@ def zero_action(run_dir: str) -> dict:
     zero action instead of the policy: what replaying the clip through the PD controllers scores."""
     from imitate.eval.humanoid import rollout_tracking
     from imitate.runner import run_config
-    from imitate.tasks import get_task
+    from imitate.registry import get_task
     from imitate.utils.run import Run
     run = Run.open(run_dir)
     task, cfg = get_task(run.task), run_config(run)

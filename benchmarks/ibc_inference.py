@@ -99,7 +99,7 @@ def evaluate_variant(run_dir: str, variant: dict, episodes: int, demos: str | No
     from imitate.algos import bc, ibc
     from imitate.algos.bc_common import load_policy, policy_env, rollout
     from imitate.runner import run_config
-    from imitate.tasks import get_task
+    from imitate.registry import get_task
     from imitate.utils.run import Run
     run = Run.open(run_dir)
     task = get_task(run.task)

@@ -15,8 +15,8 @@ import torch
 from _meta import finish, record
 from _timing import rate
 
-from imitate.envs import maze
-from imitate.envs.maze import MazeEnv, push_out_of_walls
+from imitate.tasks import maze
+from imitate.tasks.maze import MazeEnv, action_to_target, push_out_of_walls
 
 
 def main() -> None:
@@ -37,12 +37,12 @@ def main() -> None:
         actions = torch.rand(n, 2, generator=g) * 2 - 1
 
         def physics():
-            target = MazeEnv.action_to_target(actions)
+            target = action_to_target(actions)
             for _ in range(maze.SUBSTEPS):
-                acc = maze.GAIN * (maze.KP * (target - env.pos) - maze.KD * env.vel)
-                env.vel += acc * maze.SUBSTEP_S
-                env.pos += env.vel * maze.SUBSTEP_S
-                push_out_of_walls(env.pos, env.vel, env.walls)
+                acc = maze.GAIN * (maze.KP * (target - env.sim.pos) - maze.KD * env.sim.vel)
+                env.sim.vel += acc * maze.SUBSTEP_S
+                env.sim.pos += env.sim.vel * maze.SUBSTEP_S
+                push_out_of_walls(env.sim.pos, env.sim.vel, env.walls)
 
         raw = rate(physics, args.steps, n)
         full = rate(lambda: env.step(actions), args.steps, n)

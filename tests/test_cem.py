@@ -7,7 +7,7 @@ import torch
 from imitate.algos.cem import CEMPlanner, tile_state
 from imitate.cli import main
 from imitate.envs.base import StepResult
-from imitate.envs.maze import GOAL, MazeEnv
+from imitate.tasks.maze import GOAL, MazeEnv
 
 
 class PointEnv:
@@ -48,11 +48,12 @@ def test_tile_state_repeats_per_env_entries_only():
     env.reset()
     state = env.get_state()
     tiled = tile_state(state, 3, 4)
-    assert tiled["pos"].shape == (12, 2) and torch.equal(tiled["pos"][4:8], state["pos"][1].expand(4, 2))
-    assert torch.equal(tiled["rng"], state["rng"])  # the generator state is global
+    pos = state["sim.pos"]
+    assert tiled["sim.pos"].shape == (12, 2) and torch.equal(tiled["sim.pos"][4:8], pos[1].expand(4, 2))
+    assert tiled["rng"] is state["rng"]  # the generators' state is global
     big = MazeEnv(12, seed=1)
     big.set_state(tiled)
-    assert torch.equal(big.pos[8:], state["pos"][2].expand(4, 2))
+    assert torch.equal(big.sim.pos[8:], pos[2].expand(4, 2))
 
 
 def test_cem_finds_known_optimum_and_beats_random():

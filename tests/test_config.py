@@ -70,7 +70,7 @@ def test_ncsn_level_counts_match_the_model():
 def _all_config_classes():
     import imitate.config as c
     from imitate.envs.humanoid.options import CartwheelOptions, TrackingOptions
-    from imitate.tasks import ParticleOptions
+    from imitate.registry import ParticleOptions
     return [c.PPOConfig, c.TaskPPOConfig, c.EnergyConfig, c.NEARConfig, c.BCConfig, c.IBCConfig, c.IBCLangevinConfig,
             c.AMPConfig, c.CEMConfig, ParticleOptions, TrackingOptions, CartwheelOptions]
 
@@ -97,7 +97,7 @@ def test_every_numeric_field_declares_bounds_and_help():
 
 def test_defaults_and_presets_satisfy_their_own_bounds():
     from imitate.algorithms import ALGOS
-    from imitate.tasks import TASKS
+    from imitate.registry import TASKS
     for task in TASKS:
         for name, algo in ALGOS.items():
             if algo.tasks and task not in algo.tasks:

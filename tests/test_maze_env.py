@@ -1,35 +1,35 @@
 """Maze physics: the PD law, solid walls, success and time limit, batching."""
 import torch
 
-from imitate.envs import maze
-from imitate.envs.maze import MazeEnv
+from imitate.tasks import maze
+from imitate.tasks.maze import MazeEnv, action_to_target, target_to_action
 
 
 def test_pd_law_one_substep_matches_formula():
     """With no walls nearby, one env step equals 100 hand-integrated PD sub-steps."""
     env = MazeEnv(1, seed=0)
     env.reset()
-    env.pos[:] = torch.tensor([[250.0, 250.0]])
-    env.vel[:] = torch.tensor([[10.0, -5.0]])
+    env.sim.pos[:] = torch.tensor([[250.0, 250.0]])
+    env.sim.vel[:] = torch.tensor([[10.0, -5.0]])
     target = torch.tensor([300.0, 220.0])
-    p, v = env.pos[0].clone(), env.vel[0].clone()
+    p, v = env.sim.pos[0].clone(), env.sim.vel[0].clone()
     for _ in range(maze.SUBSTEPS):
         acc = 0.1 * (100.0 * (target - p) - 20.0 * v)
         v = v + acc * maze.SUBSTEP_S
         p = p + v * maze.SUBSTEP_S
-    env.step(MazeEnv.target_to_action(target)[None])
-    assert torch.allclose(env.pos[0], p, atol=1e-3)
-    assert torch.allclose(env.vel[0], v, atol=1e-3)
+    env.step(target_to_action(target)[None])
+    assert torch.allclose(env.sim.pos[0], p, atol=1e-3)
+    assert torch.allclose(env.sim.vel[0], v, atol=1e-3)
 
 
 def test_pd_converges_to_target():
     env = MazeEnv(1, seed=0)
     env.reset()
-    env.pos[:] = torch.tensor([[250.0, 250.0]])
+    env.sim.pos[:] = torch.tensor([[250.0, 250.0]])
     target = torch.tensor([[300.0, 250.0]])
     for _ in range(40):
-        env.step(MazeEnv.target_to_action(target))
-    assert (env.pos - target).norm() < 1.0
+        env.step(target_to_action(target))
+    assert (env.sim.pos - target).norm() < 1.0
 
 
 def _min_wall_gap(pos: torch.Tensor) -> torch.Tensor:
@@ -43,7 +43,7 @@ def test_walls_are_solid_under_random_actions():
     env.reset()
     g = torch.Generator().manual_seed(0)
     for _ in range(60):
-        prev = env.pos.clone()
+        prev = env.sim.pos.clone()
         result = env.step(torch.rand(512, 2, generator=g) * 2 - 1)
         pos = result.final_obs
         assert (_min_wall_gap(pos) >= maze.AGENT_RADIUS - 1e-3).all()
@@ -55,18 +55,18 @@ def test_cannot_cross_a_wall_aiming_through_it():
     """Aiming straight through the wall x∈[100,120] from its left side: the disc stops at it."""
     env = MazeEnv(1, seed=0)
     env.reset()
-    env.pos[:] = torch.tensor([[70.0, 250.0]])
+    env.sim.pos[:] = torch.tensor([[70.0, 250.0]])
     for _ in range(30):
-        env.step(MazeEnv.target_to_action(torch.tensor([[300.0, 250.0]])))
-    assert env.pos[0, 0] <= 100.0 - maze.AGENT_RADIUS + 1e-3
-    assert abs(float(env.pos[0, 1]) - 250.0) < 1.0
+        env.step(target_to_action(torch.tensor([[300.0, 250.0]])))
+    assert env.sim.pos[0, 0] <= 100.0 - maze.AGENT_RADIUS + 1e-3
+    assert abs(float(env.sim.pos[0, 1]) - 250.0) < 1.0
 
 
 def test_success_terminates_with_reward_and_resets():
     env = MazeEnv(4, seed=0)
     env.reset()
-    env.pos[:] = torch.tensor(maze.GOAL) - 5.0
-    result = env.step(MazeEnv.target_to_action(torch.tensor(maze.GOAL)).expand(4, 2))
+    env.sim.pos[:] = torch.tensor(maze.GOAL) - 5.0
+    result = env.step(target_to_action(torch.tensor(maze.GOAL)).expand(4, 2))
     assert result.success.all() and result.terminated.all() and not result.truncated.any()
     assert (result.reward == 1.0).all()
     # Auto-reset: the returned obs is in the start square, the final obs at the goal.
@@ -77,7 +77,7 @@ def test_success_terminates_with_reward_and_resets():
 def test_time_limit_truncates_at_650():
     env = MazeEnv(2, seed=0)
     obs = env.reset()
-    still = MazeEnv.target_to_action(obs)
+    still = target_to_action(obs)
     for t in range(maze.MAX_EPISODE_STEPS):
         result = env.step(still)
         if t < maze.MAX_EPISODE_STEPS - 1:

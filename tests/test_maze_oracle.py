@@ -7,7 +7,7 @@ import torch
 
 from imitate.data.oracles.maze import (GRID, _static_grid, clearance, geodesic_fields, maze_oracle,
                                        random_costs)
-from imitate.envs.maze import (AGENT_RADIUS, ARENA_SIZE, GOAL, GOAL_RADIUS, INNER_WALLS, START_HIGH,
+from imitate.tasks.maze import (AGENT_RADIUS, ARENA_SIZE, GOAL, GOAL_RADIUS, INNER_WALLS, START_HIGH,
                                START_LOW, MazeEnv)
 
 N = 200
@@ -67,7 +67,7 @@ def test_actions_replay_to_the_recorded_observations(demos):
     lengths = np.array([len(e) for e in eps])
     env = MazeEnv(N)
     env.reset()
-    env.pos.copy_(torch.from_numpy(np.stack([e[0] for e in eps])))
+    env.sim.pos.copy_(torch.from_numpy(np.stack([e[0] for e in eps])))
     assert np.array_equal(acts[0][-1], acts[0][-2])  # the padded last action repeats
     for t in range(lengths.max() - 1):
         a = np.stack([ac[min(t, len(ac) - 2)] for ac in acts])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from imitate.data.motion import MotionError, MotionLibrary, available_clips, load_clip
-from imitate.data.motion import rotations as rot
+from imitate.utils import rotations as rot
 from imitate.data.motion.clip import MotionClip
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from imitate.data.motion import rotations as rot
+from imitate.utils import rotations as rot
 from imitate.envs.humanoid.options import CartwheelOptions, TrackingOptions
 from imitate.envs.humanoid.tracking import HumanoidTrackingEnv
 from imitate.rewards.tracking import TERM_NAMES, tracking_reward, tracking_terms

@@ -22,7 +22,7 @@ EXPECTED_ERRORS = (ConfigError, DatasetError, CheckpointError, FloatingPointErro
 
 def _list(args) -> None:
     from imitate.algorithms import ALGOS
-    from imitate.tasks import TASKS
+    from imitate.registry import TASKS
     if args.what in ("tasks", "all"):
         print("tasks:")
         for name, task in sorted(TASKS.items()):

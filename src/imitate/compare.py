@@ -24,7 +24,7 @@ import numpy as np
 
 from imitate.algorithms import get_algo
 from imitate.config import ConfigError
-from imitate.tasks import get_task
+from imitate.registry import get_task
 from imitate.utils.io import atomic_write, atomic_write_json
 
 # Metrics shown first in the table when present; other numeric metrics follow alphabetically.

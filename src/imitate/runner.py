@@ -19,7 +19,7 @@ import torch
 
 from imitate.algorithms import Algo, get_algo
 from imitate.config import ConfigError, apply_overrides, preset, with_task_fields
-from imitate.tasks import Task, get_task
+from imitate.registry import Task, get_task
 from imitate.utils.numerics import NonFiniteError
 from imitate.utils.run import Run, fits_checkpoint
 from imitate.utils.seeding import restore_rng, seed_everything

@@ -59,7 +59,7 @@ class MazeGymEnv(ImitateGymEnv):
     """NEAR's 2-D maze: obs (x, y) in [0, 512]², sparse reward 1 on reaching the goal."""
 
     def __init__(self):
-        from imitate.envs.maze import ARENA_SIZE, MazeEnv
+        from imitate.tasks.maze import ARENA_SIZE, MazeEnv
         super().__init__(lambda n, s: MazeEnv(n, seed=s), np.zeros(2), np.full(2, ARENA_SIZE))
 
 
@@ -74,7 +74,7 @@ class PushTGymEnv(ImitateGymEnv):
 
 
 def _register() -> None:
-    from imitate.envs.maze import MAX_EPISODE_STEPS as MAZE_STEPS
+    from imitate.tasks.maze import MAX_EPISODE_STEPS as MAZE_STEPS
     from imitate.envs.pusht import MAX_EPISODE_STEPS as PUSHT_STEPS
     for env_id, cls, steps in (("imitate/Maze-v0", "MazeGymEnv", MAZE_STEPS),
                                ("imitate/PushT-v0", "PushTGymEnv", PUSHT_STEPS)):

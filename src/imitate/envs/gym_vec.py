@@ -7,7 +7,7 @@ purpose is to be a *reference point*: it lets us check our PPO against other imp
 (``benchmarks/ppo_vs_sb3.py``) and against published numbers on standard tasks. It is not a fast
 path: the copies are stepped one after the other in Python on numpy arrays and converted to and
 from torch every step, so throughput is that of gymnasium itself (thousands of steps per second),
-far below the batched torch tasks such as :class:`~imitate.envs.maze.MazeEnv`.
+far below the batched torch tasks such as :class:`~imitate.tasks.maze.MazeEnv`.
 
 Conventions (those of :mod:`imitate.envs.base`):
 

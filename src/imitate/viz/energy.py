@@ -16,7 +16,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from imitate.envs.maze import ARENA_SIZE, INNER_WALLS
+from imitate.tasks.maze import ARENA_SIZE, INNER_WALLS
 from imitate.models.energy import NCSN
 from imitate.utils.io import atomic_savefig
 

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from imitate.utils.io import atomic_savefig  # noqa: E402
-from imitate.envs.maze import (ARENA_SIZE, GOAL, GOAL_RADIUS, INNER_WALLS, START_HIGH,  # noqa: E402
+from imitate.tasks.maze import (ARENA_SIZE, GOAL, GOAL_RADIUS, INNER_WALLS, START_HIGH,  # noqa: E402
                                START_LOW)
 
 

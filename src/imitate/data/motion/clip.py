@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from imitate.data.dataset import DatasetError
-from imitate.data.motion import rotations as rot
+from imitate.utils import rotations as rot
 from imitate.envs.humanoid import model as hm
 
 CACHE_VERSION = 1

@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from imitate.data.motion import rotations as rot
+from imitate.utils import rotations as rot
 from imitate.data.motion.clip import MotionClip, MotionError, load_clip
 
 

@@ -33,8 +33,8 @@ import numpy as np
 import torch
 
 from imitate.data.dataset import Demonstrations
-from imitate.envs.maze import (AGENT_RADIUS, ARENA_SIZE, GOAL, INNER_WALLS, MAX_EPISODE_STEPS,
-                               MazeEnv)
+from imitate.tasks.maze import (AGENT_RADIUS, ARENA_SIZE, GOAL, INNER_WALLS, MAX_EPISODE_STEPS,
+                               MazeEnv, target_to_action)
 from imitate.data.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
 
 CELL = 8.0  # grid cell size in arena units
@@ -240,8 +240,8 @@ def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list
     env = MazeEnv(n, seed=int(rng.integers(2 ** 31)))
 
     def act(obs: np.ndarray) -> np.ndarray:
-        target = ctrl.target(obs, env.vel.numpy().astype(np.float64))
-        return np.clip(MazeEnv.target_to_action(torch.from_numpy(target)).numpy(), -1.0, 1.0)
+        target = ctrl.target(obs, env.sim.vel.numpy().astype(np.float64))
+        return np.clip(target_to_action(torch.from_numpy(target)).numpy(), -1.0, 1.0)
     return run_first_episodes(env, act, MAX_EPISODE_STEPS)
 
 

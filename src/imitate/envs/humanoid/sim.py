@@ -22,7 +22,7 @@ import mujoco
 import numpy as np
 from mujoco import rollout
 
-from imitate.data.motion import rotations as rot
+from imitate.utils import rotations as rot
 from imitate.envs.humanoid import model as hm
 
 

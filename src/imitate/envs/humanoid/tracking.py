@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from imitate.data.motion import MotionLibrary, load_clip
-from imitate.data.motion import rotations as rot
+from imitate.utils import rotations as rot
 from imitate.envs.base import StepResult
 from imitate.envs.humanoid import model as hm
 from imitate.envs.humanoid.observations import (STYLE_OBS_DIM, TARGET_OBS_DIM, TRACKING_OBS_DIM, style_obs,

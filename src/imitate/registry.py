@@ -27,7 +27,7 @@ class Task:
 
 
 def _maze_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
-    from imitate.envs.maze import MazeEnv
+    from imitate.tasks.maze import MazeEnv
     return MazeEnv(num_envs, seed=seed, device=device)
 
 
