@@ -25,7 +25,7 @@ import mujoco
 import numpy as np
 import torch
 
-from imitate.data.oracles.block_push import block_push_oracle
+from imitate.oracles.block_push import block_push_oracle
 from imitate.envs.block_push import SUBSTEPS, BlockPushEnv, load_model
 from imitate.utils.io import atomic_write_json
 from _meta import finish, record

@@ -25,7 +25,7 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
-from imitate.envs.humanoid import model as hm
+from imitate.data.motion import humanoid_model as hm
 from imitate.envs.humanoid.sim import HumanoidSim
 from _meta import finish, record
 

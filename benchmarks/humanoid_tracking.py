@@ -34,7 +34,7 @@ from _meta import finish, record  # noqa: E402  (benchmarks/ is on sys.path when
 
 def raw_mj_step(seconds: float = 3.0) -> float:
     import mujoco
-    from imitate.envs.humanoid import model as hm
+    from imitate.data.motion import humanoid_model as hm
     m = hm.load_model()
     d = mujoco.MjData(m)
     mujoco.mj_resetData(m, d)

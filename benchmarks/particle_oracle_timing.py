@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from imitate.data.oracles.particle import particle_oracle
+from imitate.oracles.particle import particle_oracle
 from _meta import finish, record
 
 EPISODES = 2000

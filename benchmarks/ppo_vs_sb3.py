@@ -9,7 +9,7 @@ All train on the same gymnasium task with the same sample budget and the same hy
 (listed in ``HYPERPARAMETERS`` and printed with the results), for several seeds each; each final
 policy is then scored by the mean return of its deterministic (mean) action over
 ``--eval-episodes`` episodes of the same seeded evaluation envs. Our PPO runs on the task through
-:class:`imitate.envs.gym_vec.GymVecEnv`; SB3 through its own ``DummyVecEnv`` + ``VecNormalize``.
+:class:`imitate.tasks.gym_vec.GymVecEnv`; SB3 through its own ``DummyVecEnv`` + ``VecNormalize``.
 
 What is matched exactly: the task, n_envs, n_steps per env, total env steps, epochs, minibatch
 size, Adam (lr, eps=1e-5, constant lr), gamma, GAE lambda, clip range, no value clipping,
@@ -93,7 +93,7 @@ def mean_std(xs: list[float]) -> tuple[float, float]:
 def evaluate(env_id: str, act, episodes: int, seed: int) -> float:
     """Mean return of ``act(obs (N, obs_dim) tensor) -> actions in [-1, 1]`` over one episode in
     each of ``episodes`` copies (finished copies are masked)."""
-    from imitate.envs.gym_vec import GymVecEnv
+    from imitate.tasks.gym_vec import GymVecEnv
 
     env = GymVecEnv(env_id, episodes, seed=seed)
     obs = env.reset(seed=seed)
@@ -114,7 +114,7 @@ def evaluate(env_id: str, act, episodes: int, seed: int) -> float:
 def run_ours(env_id: str, seed: int, hp: dict[str, Any], steps: int, eval_episodes: int, value_norm: bool) -> dict:
     from imitate.algos.ppo import PPO
     from imitate.config import PPOConfig
-    from imitate.envs.gym_vec import GymVecEnv
+    from imitate.tasks.gym_vec import GymVecEnv
 
     batch = hp["n_envs"] * hp["n_steps"]
     cfg = PPOConfig(seed=seed, progress=False, num_envs=hp["n_envs"], rollout_steps=hp["n_steps"],
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> dict:
     out = Path(args.out or Path(__file__).resolve().parent / "results" / default_out)
     out.mkdir(parents=True, exist_ok=True)
 
-    from imitate.envs.gym_vec import GymVecEnv
+    from imitate.tasks.gym_vec import GymVecEnv
     act_dim = GymVecEnv(args.env, 1).act_dim
     gen = torch.Generator().manual_seed(0)
     random_return = evaluate(args.env, lambda obs: torch.rand(obs.shape[0], act_dim, generator=gen) * 2 - 1,

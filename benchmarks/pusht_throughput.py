@@ -19,7 +19,7 @@ import torch
 from _meta import finish, record
 from _timing import rate
 
-from imitate.data.oracles.pusht import PushTExpert
+from imitate.oracles.pusht import PushTExpert
 from imitate.envs.pusht import PushTEnv
 
 

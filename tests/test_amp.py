@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from imitate.cli import main
-from imitate.envs.base import StepResult
+from imitate.tasks.core.vecenv import StepResult
 from imitate.models.discriminator import Discriminator, amp_reward
 from imitate.rewards.adversarial import AMPReward, ReplayBuffer, discriminator_loss
 

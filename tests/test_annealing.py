@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from imitate.envs.base import StepResult
+from imitate.tasks.core.vecenv import StepResult
 from imitate.models.energy import NCSN, EnergyTrainer
 from imitate.rewards.energy import Annealer, EnergyReward
 

@@ -6,8 +6,8 @@ import torch
 
 from imitate.cli import main
 from imitate.data.dataset import Demonstrations
-from imitate.data.oracles.block_push import PushController, _run_batch, block_push_oracle
-from imitate.envs.base import VecEnv
+from imitate.oracles.block_push import PushController, _run_batch, block_push_oracle
+from imitate.tasks.core.vecenv import VecEnv
 from imitate.envs.block_push import MAX_DELTA_M, SUCCESS_DIST_M, BlockPushEnv
 
 

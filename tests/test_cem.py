@@ -6,7 +6,7 @@ import torch
 
 from imitate.algos.cem import CEMPlanner, tile_state
 from imitate.cli import main
-from imitate.envs.base import StepResult
+from imitate.tasks.core.vecenv import StepResult
 from imitate.tasks.maze import GOAL, MazeEnv
 
 

@@ -11,7 +11,7 @@ IDS = ["imitate/Maze-v0", "imitate/PushT-v0"]
 
 @pytest.mark.parametrize("env_id", IDS)
 def test_check_env_passes(env_id):
-    env = gym.make(f"imitate.envs.gym_register:{env_id}")  # the documented module:id form
+    env = gym.make(f"imitate.tasks.gym_register:{env_id}")  # the documented module:id form
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any checker warning fails the test
         check_env(env.unwrapped, skip_render_check=True)
@@ -20,7 +20,7 @@ def test_check_env_passes(env_id):
 
 @pytest.mark.parametrize("env_id", IDS)
 def test_steps_seeding_and_episode_end(env_id):
-    import imitate.envs.gym_register  # noqa: F401  (registers on import)
+    import imitate.tasks.gym_register  # noqa: F401  (registers on import)
     env = gym.make(env_id)
     obs1, _ = env.reset(seed=7)
     obs2, _ = env.reset(seed=7)
@@ -42,7 +42,7 @@ def test_steps_seeding_and_episode_end(env_id):
 
 
 def test_pusht_success_is_a_termination():
-    import imitate.envs.gym_register  # noqa: F401
+    import imitate.tasks.gym_register  # noqa: F401
     from imitate.envs.pusht import GOAL_POSE
     env = gym.make("imitate/PushT-v0")
     env.reset(seed=0)

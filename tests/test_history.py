@@ -6,7 +6,7 @@ import torch
 
 from imitate.cli import main
 from imitate.data.history import stack_history
-from imitate.envs.history import HistoryEnv
+from imitate.tasks.core.history import HistoryEnv
 from imitate.envs.particle import ParticleEnv
 
 

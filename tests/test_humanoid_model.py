@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from imitate.data.motion.clip import convert, find_clip, parse_frames
-from imitate.envs.humanoid import model as hm
+from imitate.data.motion import humanoid_model as hm
 from imitate.envs.humanoid.sim import HumanoidSim, Kinematics
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from imitate.data.oracles.maze import (GRID, _static_grid, clearance, geodesic_fields, maze_oracle,
+from imitate.oracles.maze import (GRID, _static_grid, clearance, geodesic_fields, maze_oracle,
                                        random_costs)
 from imitate.tasks.maze import (AGENT_RADIUS, ARENA_SIZE, GOAL, GOAL_RADIUS, INNER_WALLS, START_HIGH,
                                START_LOW, MazeEnv)

@@ -5,7 +5,7 @@ import torch
 
 from imitate.cli import main
 from imitate.data.dataset import Demonstrations
-from imitate.data.oracles.particle import oracle_actions, particle_oracle
+from imitate.oracles.particle import oracle_actions, particle_oracle
 from imitate.envs.particle import KP, KV, MAX_EPISODE_STEPS, SUBSTEP_S, SUBSTEPS, ParticleEnv
 
 

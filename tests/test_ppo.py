@@ -9,7 +9,7 @@ import torch
 
 from imitate.algos.ppo import PPO
 from imitate.config import PPOConfig
-from imitate.envs.base import StepResult, VecEnv
+from imitate.tasks.core.vecenv import StepResult, VecEnv
 from imitate.eval.rollouts import evaluate_policy
 
 torch.set_num_threads(1)
@@ -96,7 +96,7 @@ def test_ppo_learns_point_task():
 
 
 def test_ppo_learns_pendulum_through_gym_vec_env():
-    from imitate.envs.gym_vec import GymVecEnv
+    from imitate.tasks.gym_vec import GymVecEnv
 
     random_env = GymVecEnv("Pendulum-v1", 10, seed=100)
     gen = torch.Generator().manual_seed(0)
@@ -203,7 +203,7 @@ def test_state_dict_round_trip_gives_identical_actions():
 
 
 def test_load_state_dict_rejects_other_dims():
-    from imitate.envs.gym_vec import GymVecEnv
+    from imitate.tasks.gym_vec import GymVecEnv
 
     a = PPO(PointEnv(4), small_cfg(num_envs=4, minibatches=2))
     b = PPO(GymVecEnv("Pendulum-v1", 4), small_cfg(num_envs=4, minibatches=2))
@@ -216,7 +216,7 @@ def test_gym_vec_env_auto_reset_and_scaling():
     import gymnasium as gym
     import numpy as np
 
-    from imitate.envs.gym_vec import GymVecEnv
+    from imitate.tasks.gym_vec import GymVecEnv
 
     env = GymVecEnv("Pendulum-v1", 3, seed=5)
     assert isinstance(env, VecEnv)

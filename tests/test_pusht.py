@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from imitate.data.dataset import Demonstrations
-from imitate.data.oracles.pusht import expert_success_rate, pusht_oracle
-from imitate.envs.base import VecEnv
+from imitate.oracles.pusht import expert_success_rate, pusht_oracle
+from imitate.tasks.core.vecenv import VecEnv
 from imitate.envs.pusht import (GOAL_POSE, MAX_EPISODE_STEPS, PUSHER_RADIUS, T_AREA, PushTEnv,
                                 coverage, inside_t, obs_angle, to_local)
 

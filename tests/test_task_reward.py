@@ -2,7 +2,7 @@
 import torch
 
 from imitate.config import TaskPPOConfig
-from imitate.envs.base import StepResult
+from imitate.tasks.core.vecenv import StepResult
 from imitate.rewards.base import TaskReward, make_task_reward
 
 

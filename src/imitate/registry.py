@@ -32,7 +32,7 @@ def _maze_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None
 
 
 def _maze_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None):
-    from imitate.data.oracles.maze import maze_oracle
+    from imitate.oracles.maze import maze_oracle
     return maze_oracle(num_episodes, seed=seed, progress=progress)
 
 
@@ -53,7 +53,7 @@ def _particle_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = 
 
 
 def _particle_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None):
-    from imitate.data.oracles.particle import particle_oracle
+    from imitate.oracles.particle import particle_oracle
     return particle_oracle(num_episodes, seed=seed, progress=progress, n_dim=getattr(cfg, "n_dim", 2),
                            goal_order=getattr(cfg, "goal_order", "fixed"))
 
@@ -77,7 +77,7 @@ def _block_push_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any 
 
 
 def _block_push_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None):
-    from imitate.data.oracles.block_push import block_push_oracle
+    from imitate.oracles.block_push import block_push_oracle
     return block_push_oracle(num_episodes, seed=seed, progress=progress, cfg=cfg)
 
 
@@ -92,7 +92,7 @@ def _pusht_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = Non
 
 
 def _pusht_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None):
-    from imitate.data.oracles.pusht import pusht_oracle
+    from imitate.oracles.pusht import pusht_oracle
     return pusht_oracle(num_episodes, seed=seed, progress=progress, cfg=cfg)
 
 

@@ -132,7 +132,7 @@ BuildPolicy = Callable[[Any, int, int], BCPolicy]  # (cfg, obs_dim, act_dim) -> 
 
 def policy_env(task, num_envs: int, cfg: Any, seed: int, device: str = "cpu"):
     """The task's env as a BC policy of ``cfg`` sees it: with its observation history."""
-    from imitate.envs.history import with_history
+    from imitate.tasks.core.history import with_history
     return with_history(task.make_env(num_envs, seed=seed, cfg=cfg, device=device), getattr(cfg, "history", 1))
 
 

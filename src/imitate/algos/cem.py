@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from imitate.config import CEMConfig, ConfigError
-from imitate.envs.base import VecEnv
+from imitate.tasks.core.vecenv import VecEnv
 from imitate.utils.run import Run
 
 GLOBAL_STATE_KEYS = ("rng",)  # env state entries shared by all copies, never tiled

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from imitate.config import PPOConfig
-from imitate.envs.base import VecEnv
+from imitate.tasks.core.vecenv import VecEnv
 from imitate.models.actor_critic import ActorCritic
 from imitate.rewards.base import RewardModule, TaskReward
 from imitate.utils.numerics import at_iteration, backward_step

@@ -36,7 +36,7 @@ import mujoco
 import numpy as np
 import torch
 
-from imitate.envs.base import StepResult
+from imitate.tasks.core.vecenv import StepResult
 
 BLOCK_HALF_M = 0.02  # half side of the cube
 PUSHER_RADIUS_M = 0.0125

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from imitate.envs.base import StepResult
+from imitate.tasks.core.vecenv import StepResult
 
 KP, KV = 10.0, 5.0  # PD gains
 SUBSTEPS, SUBSTEP_S = 10, 0.005  # 200 Hz physics, 20 Hz control

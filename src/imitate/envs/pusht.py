@@ -37,7 +37,7 @@ import mujoco.rollout
 import numpy as np
 import torch
 
-from imitate.envs.base import StepResult
+from imitate.tasks.core.vecenv import StepResult
 
 WORKSPACE = 512.0
 PUSHER_RADIUS = 15.0

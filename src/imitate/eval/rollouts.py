@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from imitate.envs.base import VecEnv
+from imitate.tasks.core.vecenv import VecEnv
 from imitate.models.actor_critic import ActorCritic
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from imitate.envs.base import StepResult
+from imitate.tasks.core.vecenv import StepResult
 from imitate.models.discriminator import Discriminator, amp_reward
 from imitate.utils.numerics import backward_step
 

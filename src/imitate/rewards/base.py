@@ -10,7 +10,7 @@ from typing import Protocol
 
 import torch
 
-from imitate.envs.base import StepResult
+from imitate.tasks.core.vecenv import StepResult
 
 
 class RewardModule(Protocol):

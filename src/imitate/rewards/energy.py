@@ -9,7 +9,7 @@ from collections import deque
 
 import torch
 
-from imitate.envs.base import StepResult
+from imitate.tasks.core.vecenv import StepResult
 from imitate.models.energy import NCSN, batched_energy
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import torch
 
-from imitate.envs.base import StepResult
+from imitate.tasks.core.vecenv import StepResult
 from imitate.rewards.base import TaskReward
 from imitate.envs.humanoid.observations import quat_angle, wrap_angle
 

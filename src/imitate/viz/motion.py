@@ -39,7 +39,7 @@ def _write_frames(frames, path: Path, fps: float) -> Path:
 
 def _mujoco_frames(qpos: np.ndarray, width: int, height: int):
     import mujoco
-    from imitate.envs.humanoid import model as hm
+    from imitate.data.motion import humanoid_model as hm
     model = hm.load_model()
     data = mujoco.MjData(model)
     try:
@@ -63,7 +63,7 @@ def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from imitate.envs.humanoid import model as hm
+    from imitate.data.motion import humanoid_model as hm
     from imitate.envs.humanoid.sim import Kinematics
     kin = Kinematics(hm.load_model())
     pos = kin.forward(np.asarray(qpos, dtype=np.float64))[0]  # (T, 15, 3)

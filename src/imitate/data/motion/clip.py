@@ -38,7 +38,7 @@ import numpy as np
 
 from imitate.data.dataset import DatasetError
 from imitate.utils import rotations as rot
-from imitate.envs.humanoid import model as hm
+from imitate.data.motion import humanoid_model as hm
 
 CACHE_VERSION = 1
 

@@ -25,7 +25,7 @@ import math
 
 import torch
 
-from imitate.envs.humanoid import model as hm
+from imitate.data.motion import humanoid_model as hm
 
 
 # -- quaternion helpers (torch, (..., 4) w,x,y,z) --------------------------------------------

@@ -60,7 +60,7 @@ class TrackingOptions(Checked):
     tol_action_rate: float = _tol("action_rate")
 
     def check(self) -> None:
-        from imitate.envs.humanoid.model import BODY_NAMES  # numpy-only module
+        from imitate.data.motion.humanoid_model import BODY_NAMES  # numpy-only module
         bad = [b for b in self.contact_bodies.split(",") if b.strip() and b.strip() not in BODY_NAMES]
         if bad:
             raise ConfigError(f"contact_bodies: unknown bodies {bad}; bodies: {', '.join(BODY_NAMES)}")

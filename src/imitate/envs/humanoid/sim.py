@@ -23,7 +23,7 @@ import numpy as np
 from mujoco import rollout
 
 from imitate.utils import rotations as rot
-from imitate.envs.humanoid import model as hm
+from imitate.data.motion import humanoid_model as hm
 
 
 class Kinematics:

@@ -30,8 +30,8 @@ import torch
 
 from imitate.data.motion import MotionLibrary, load_clip
 from imitate.utils import rotations as rot
-from imitate.envs.base import StepResult
-from imitate.envs.humanoid import model as hm
+from imitate.tasks.core.vecenv import StepResult
+from imitate.data.motion import humanoid_model as hm
 from imitate.envs.humanoid.observations import (STYLE_OBS_DIM, TARGET_OBS_DIM, TRACKING_OBS_DIM, style_obs,
                                                 target_features, tracking_obs)
 from imitate.envs.humanoid.options import TrackingOptions, options_from

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from imitate.envs.base import StepResult
+from imitate.tasks.core.vecenv import StepResult
 from imitate.tasks.core.terms import Buffer, ObsGroup, TaskSpec
 
 Ids = torch.Tensor | slice

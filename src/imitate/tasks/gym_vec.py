@@ -1,4 +1,4 @@
-"""Any gymnasium continuous-control task as an ``imitate`` :class:`~imitate.envs.base.VecEnv`.
+"""Any gymnasium continuous-control task as an ``imitate`` :class:`~imitate.tasks.core.vecenv.VecEnv`.
 
 :class:`GymVecEnv` wraps a ``gymnasium.vector.SyncVectorEnv`` so that every gymnasium task with a
 flat ``Box`` observation and a bounded ``Box`` action space (Pendulum, MountainCarContinuous,
@@ -9,7 +9,7 @@ path: the copies are stepped one after the other in Python on numpy arrays and c
 from torch every step, so throughput is that of gymnasium itself (thousands of steps per second),
 far below the batched torch tasks such as :class:`~imitate.tasks.maze.MazeEnv`.
 
-Conventions (those of :mod:`imitate.envs.base`):
+Conventions (those of :mod:`imitate.tasks.core.vecenv`):
 
 * observations, rewards and flags are torch tensors (float32 / bool) on ``device``;
 * actions come in ``[-1, 1]`` and are rescaled linearly to the task's ``[low, high]`` bounds
@@ -35,7 +35,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from imitate.envs.base import StepResult
+from imitate.tasks.core.vecenv import StepResult
 
 _SUCCESS_KEYS = ("is_success", "success")
 

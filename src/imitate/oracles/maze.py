@@ -35,7 +35,7 @@ import torch
 from imitate.data.dataset import Demonstrations
 from imitate.tasks.maze import (AGENT_RADIUS, ARENA_SIZE, GOAL, INNER_WALLS, MAX_EPISODE_STEPS,
                                MazeEnv, target_to_action)
-from imitate.data.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
+from imitate.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
 
 CELL = 8.0  # grid cell size in arena units
 GRID = int(ARENA_SIZE / CELL)  # cells per side

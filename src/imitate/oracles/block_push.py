@@ -30,7 +30,7 @@ import numpy as np
 from imitate.data.dataset import Demonstrations
 from imitate.envs.block_push import (BLOCK_HALF_M, MAX_DELTA_M, MAX_EPISODE_STEPS, OBS_NAMES,
                                      PUSHER_RADIUS_M, BlockPushEnv)
-from imitate.data.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
+from imitate.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
 
 CLEAR_M = BLOCK_HALF_M * math.sqrt(2) + PUSHER_RADIUS_M + 0.012  # keep-out radius R
 ENTER_LAT_M = 0.008  # start pushing when this close to the line

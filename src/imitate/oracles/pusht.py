@@ -31,7 +31,7 @@ import torch
 from imitate.data.dataset import Demonstrations
 from imitate.envs.pusht import (BLOCK_RHO, GOAL_POSE, MAX_EPISODE_STEPS, OBS_NAMES, PUSHER_RADIUS,
                                 T_RECTS, WORKSPACE, PushTEnv, inside_t, to_local)
-from imitate.data.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
+from imitate.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
 
 CONTACT_SPACING = 5.0  # distance between candidate contacts on the outline
 PUSH_GAIN = (0.8, 1.4)  # per-episode range of the push-length gain
@@ -185,6 +185,6 @@ def pusht_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: 
                                                progress, MAX_BATCH, BATCH_SLACK)
     return Demonstrations.from_episodes(
         obs, actions, task="pusht", source="oracle", obs_names=OBS_NAMES, seed=seed,
-        expert="scripted contact-selection pusher (privileged state), see imitate.data.oracles.pusht",
+        expert="scripted contact-selection pusher (privileged state), see imitate.oracles.pusht",
         launched=launched, launch_success_rate=succeeded / launched, actions_note=ACTIONS_NOTE,
         action_meaning="absolute pusher target (a + 1) * 256, tracked by the env's PD law")

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from imitate.envs.base import StepResult, VecEnv
+from imitate.tasks.core.vecenv import StepResult, VecEnv
 
 
 class HistoryEnv:

@@ -4,7 +4,7 @@ Importing this module registers ``imitate/Maze-v0`` and ``imitate/PushT-v0``. Wi
 it first, gymnasium's own ``module:id`` form loads it on demand::
 
     import gymnasium as gym
-    env = gym.make("imitate.envs.gym_register:imitate/PushT-v0")
+    env = gym.make("imitate.tasks.gym_register:imitate/PushT-v0")
 
 Each is a thin :class:`gymnasium.Env` around a ``num_envs=1`` batched env: float32 ``Box`` spaces,
 actions in [-1, 1]² (absolute targets, as in the batched env), ``reset(seed=...)`` reseeds the
