@@ -78,15 +78,13 @@ def env_rate(n: int, calls: int = 20) -> float:
 
 def ppo_rate(n: int, iterations: int = 2) -> float:
     from imitate.algos.ppo import PPO
-    from imitate.config import apply_overrides, preset, with_task_fields, PPOConfig
-    from imitate.envs.humanoid.options import TrackingOptions
-    from imitate.envs.humanoid.tracking import HumanoidTrackingEnv
+    from imitate.config import apply_overrides
+    from imitate.registry import get_task
     from imitate.rewards.tracking import TrackingReward
-    cls = with_task_fields(PPOConfig, TrackingOptions)
-    cfg = apply_overrides(cls(), preset("humanoid-walk", "deepmimic"), "preset")
-    cfg = apply_overrides(cfg, {"num_envs": n, "total_steps": n * cfg.rollout_steps * iterations,
-                                "progress": False}, "bench")
-    env = HumanoidTrackingEnv(n, seed=0, cfg=cfg)
+    from imitate.runner import resolve_config
+    cfg = resolve_config("humanoid-walk", "deepmimic", {"progress": False}, check_inputs=False)
+    cfg = apply_overrides(cfg, {"num_envs": n, "total_steps": n * cfg.rollout_steps * iterations}, "bench")
+    env = get_task("humanoid-walk").make_env(n, seed=0, cfg=cfg)
     ppo = PPO(env, cfg, TrackingReward())
     t0 = time.perf_counter()
     ppo.train()

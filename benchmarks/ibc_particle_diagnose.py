@@ -21,7 +21,8 @@ import torch
 from imitate.algos.bc import MSEPolicy
 from imitate.algos.bc_common import BCTrainer
 from imitate.algos.ibc import ImplicitPolicy
-from imitate.config import BCConfig, IBCConfig
+from imitate.algos.bc_config import BCConfig
+from imitate.algos.ibc_config import IBCConfig
 from imitate.oracles.particle import particle_oracle
 from imitate.envs.particle import ParticleEnv
 from _meta import finish, record as record_meta

@@ -113,7 +113,7 @@ def evaluate(env_id: str, act, episodes: int, seed: int) -> float:
 # -- ours --------------------------------------------------------------------------------------------
 def run_ours(env_id: str, seed: int, hp: dict[str, Any], steps: int, eval_episodes: int, value_norm: bool) -> dict:
     from imitate.algos.ppo import PPO
-    from imitate.config import PPOConfig
+    from imitate.algos.ppo_config import PPOConfig
     from imitate.tasks.gym_vec import GymVecEnv
 
     batch = hp["n_envs"] * hp["n_steps"]

@@ -14,7 +14,7 @@ from imitate.rewards.adversarial import AMPReward, ReplayBuffer, discriminator_l
 
 TINY_AMP = ["num_envs=16", "rollout_steps=8", "total_steps=256", "minibatches=2", "epochs=1",
             "hidden=32,32", "eval_episodes=8", "checkpoint_every=1", "progress=false",
-            "demo_episodes=8", "disc_hidden=32,32", "disc_batch_size=64", "disc_updates=2",
+            "demo_episodes=8", "disc.hidden=32,32", "disc.batch_size=64", "disc.updates=2",
             "replay_size=500"]
 
 

@@ -368,7 +368,7 @@ def test_an_unexpected_error_is_one_line_exit_1(monkeypatch, capsys):
 def test_a_task_without_oracle_needs_demos_before_any_training(tmp_path, monkeypatch):
     import dataclasses
 
-    from imitate import runner, tasks
+    from imitate import registry as tasks, runner
     from imitate.config import ConfigError
     monkeypatch.setitem(tasks.TASKS, "maze", dataclasses.replace(tasks.TASKS["maze"], oracle=None))
     with pytest.raises(ConfigError, match="task 'maze' has no oracle: give demos=PATH"):

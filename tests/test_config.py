@@ -1,7 +1,11 @@
 """Config overrides: types, unknown keys, validation, presets."""
 import pytest
 
-from imitate.config import ConfigError, NEARConfig, PPOConfig, apply_overrides, parse_overrides
+from imitate.config import ConfigError, apply_overrides, parse_overrides
+
+from imitate.algos.near_config import NEARConfig
+
+from imitate.algos.ppo_config import PPOConfig
 from imitate.runner import resolve_config
 
 
@@ -38,41 +42,67 @@ def test_preset_then_override():
     assert cfg.seed == 4 and cfg.w_task == 0.5 and cfg.w_energy == 0.5
 
 
-def test_task_fields_merge_into_run_configs():
-    from dataclasses import dataclass
+def test_task_options_are_a_group_reached_by_short_or_dotted_keys():
+    cfg = resolve_config("particle", "mse", {"n_dim": "4", "task_options.goal_order": "either", "lr": "1e-3"},
+                         check_inputs=False)
+    assert (cfg.task_options.n_dim, cfg.task_options.goal_order, cfg.lr) == (4, "either", 1e-3)
+    with pytest.raises(ConfigError, match=r"n_dim must be in \[1, 64\]"):
+        resolve_config("particle", "mse", {"n_dim": "0"}, check_inputs=False)
+    with pytest.raises(ConfigError, match="valid keys: .*task_options.n_dim"):
+        resolve_config("particle", "mse", {"n_dimm": "3"}, check_inputs=False)
 
-    from imitate.config import PPOConfig, apply_overrides, with_task_fields
+
+def test_nested_group_keys_ambiguity_and_renamed_keys():
+    from dataclasses import dataclass, field
+
+    from imitate.config import Checked, RunConfig, apply_overrides, option
 
     @dataclass
-    class Options:
-        n_dim: int = 2
+    class Group(Checked):
+        lr: float = option(1.0, "a rate", gt=0)
+        width: int = option(8, "a size", ge=1)
 
-        def validate(self):
-            if self.n_dim < 1:
-                raise ConfigError(f"n_dim must be at least 1, got {self.n_dim}")
+    @dataclass
+    class Two(RunConfig):
+        lr: float = option(0.5, "top-level rate", gt=0)
+        a: Group = field(default_factory=Group)
+        b: Group = field(default_factory=Group)
 
-    cls = with_task_fields(PPOConfig, Options)
-    assert with_task_fields(PPOConfig, Options) is cls  # cached: reopened runs get the same type
-    cfg = apply_overrides(cls(), {"n_dim": "4", "lr": "1e-3"}, "test")
-    assert (cfg.n_dim, cfg.lr) == (4, 1e-3)
-    with pytest.raises(ConfigError, match="n_dim must be at least 1"):
-        apply_overrides(cls(), {"n_dim": "0"}, "test").validate()
-    with pytest.raises(ConfigError, match="valid keys: .*n_dim"):
-        apply_overrides(cls(), {"n_dimm": "3"}, "test")
+    cfg = apply_overrides(Two(), {"lr": "0.1", "a.lr": "2", "b.width": "3"}, "test")
+    assert (cfg.lr, cfg.a.lr, cfg.b.lr, cfg.a.width, cfg.b.width) == (0.1, 2.0, 1.0, 8, 3)  # top-level wins
+    with pytest.raises(ConfigError, match="ambiguous.*a.width, b.width"):
+        apply_overrides(Two(), {"width": "3"}, "test")
+    cfg = apply_overrides(Two(), {"a": {"width": 5}}, "test")  # YAML groups nest
+    assert cfg.a.width == 5
+    with pytest.raises(ConfigError, match="a.lr must be|lr must be greater than 0"):
+        apply_overrides(Two(), {"a.lr": "-1"}, "test").validate()
+    with pytest.raises(ConfigError, match="'disc_lr' was renamed: use disc.lr"):
+        resolve_config("maze", "amp", {"disc_lr": "1e-3"}, check_inputs=False)
+    amp = resolve_config("maze", "amp", {"disc.lr": "1e-3", "w_gp": "5"}, check_inputs=False)
+    assert (amp.disc.lr, amp.disc.w_gp, amp.disc.hidden) == (1e-3, 5.0, (256, 256))  # preset kept
 
 
 def test_ncsn_level_counts_match_the_model():
-    from imitate.config import NCSN_LEVELS
+    from imitate.algos.energy_config import NCSN_LEVELS
     from imitate.models.energy import noise_levels
     assert {v: len(noise_levels(v)) for v in NCSN_LEVELS} == NCSN_LEVELS
 
 
 def _all_config_classes():
-    import imitate.config as c
-    from imitate.envs.humanoid.options import CartwheelOptions, TrackingOptions
-    from imitate.registry import ParticleOptions
-    return [c.PPOConfig, c.TaskPPOConfig, c.EnergyConfig, c.NEARConfig, c.BCConfig, c.IBCConfig, c.IBCLangevinConfig,
-            c.AMPConfig, c.CEMConfig, ParticleOptions, TrackingOptions, CartwheelOptions]
+    """Every algorithm's config, every task's options and every nested group in them."""
+    import dataclasses
+
+    from imitate.registry import ALGOS, TASKS
+    todo = [a.config_class() for a in ALGOS.values()] + [t.options_class() for t in TASKS.values()]
+    seen: list = []
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.append(cls)
+        todo += [type(getattr(cls(), f.name)) for f in dataclasses.fields(cls)
+                 if dataclasses.is_dataclass(getattr(cls(), f.name))]
+    return seen
 
 
 # A shift of the style reward: any real number is meaningful.
@@ -86,6 +116,8 @@ def test_every_numeric_field_declares_bounds_and_help():
     from imitate.config import bounds_text, field_types
     for cls in _all_config_classes():
         for f in dataclasses.fields(cls):
+            if dataclasses.is_dataclass(getattr(cls(), f.name)):
+                continue  # a group: its own fields are checked as a class of their own
             tp = field_types(cls)[f.name]
             item = typing.get_args(tp)[0] if typing.get_origin(tp) is tuple else tp
             assert f.metadata.get("help"), f"{cls.__name__}.{f.name} has no help"
@@ -96,7 +128,7 @@ def test_every_numeric_field_declares_bounds_and_help():
 
 
 def test_defaults_and_presets_satisfy_their_own_bounds():
-    from imitate.algorithms import ALGOS
+    from imitate.registry import ALGOS
     from imitate.registry import TASKS
     for task in TASKS:
         for name, algo in ALGOS.items():
@@ -118,6 +150,6 @@ def test_config_listing_shows_values_bounds_and_help(capsys):
     from imitate.cli import main
     assert main(["config", "particle", "ibc-dfo", "n_dim=4"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
-    assert "4" in lines["n_dim"].split() and "[1, 64]" in lines["n_dim"]
+    assert "4" in lines["task_options.n_dim"].split() and "[1, 64]" in lines["task_options.n_dim"]
     assert "one of argmax, sample" in lines["dfo_select"] and "counter-examples" not in lines["dfo_select"]
     assert "> 0" in lines["temperature"] and "InfoNCE" in lines["temperature"]

@@ -14,7 +14,7 @@ PPO = ["num_envs=8", "rollout_steps=8", "total_steps=128", "minibatches=2", "epo
        "eval_episodes=2"]
 ENERGY = ["iterations=30", "demo_episodes=8", "hidden=16,16", "checkpoint_every=10"]
 BC = ["iterations=30", "demo_episodes=8", "width=16", "blocks=1", "eval_episodes=4", "checkpoint_every=10"]
-AMP = ["demo_episodes=8", "disc_hidden=16,16", "disc_batch_size=32", "disc_updates=2", "replay_size=200"]
+AMP = ["demo_episodes=8", "disc.hidden=16,16", "disc.batch_size=32", "disc.updates=2", "replay_size=200"]
 CASES = {
     "ppo": ["train", "particle", "ppo", *PPO],
     "energy": ["train", "maze", "energy", *ENERGY],

@@ -11,7 +11,8 @@ from imitate.algos.bc import MDNPolicy, MSEPolicy
 from imitate.algos.bc_common import BCNormalizer, BCTrainer
 from imitate.algos.ibc import ImplicitPolicy, dfo, gradient_penalty, langevin_argmax, langevin_step_size
 from imitate.cli import main
-from imitate.config import BCConfig, IBCConfig
+from imitate.algos.bc_config import BCConfig
+from imitate.algos.ibc_config import IBCConfig
 from imitate.models.mdn import MDN
 
 

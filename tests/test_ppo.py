@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from imitate.algos.ppo import PPO
-from imitate.config import PPOConfig
+from imitate.algos.ppo_config import PPOConfig
 from imitate.tasks.core.vecenv import StepResult, VecEnv
 from imitate.eval.rollouts import evaluate_policy
 

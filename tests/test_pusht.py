@@ -145,6 +145,6 @@ def test_state_tiles_for_planning():
 def test_final_coverage_metric_reads_the_block_pose_from_observations():
     from imitate.registry import TASKS
     task = TASKS["pusht"]
-    episodes = task.oracle(4, seed=3).episodes()
+    episodes = task.run_oracle(4, seed=3).episodes()
     assert task.trajectory_metrics(episodes, episodes)["final_coverage"] > 0.95  # expert ends on the goal
     assert task.trajectory_metrics([e[:1] for e in episodes], episodes)["final_coverage"] < 0.5

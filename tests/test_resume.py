@@ -198,7 +198,7 @@ def test_checkpoint_with_code_is_refused_and_never_runs(reference, tmp_path, cap
 
 def test_resume_cuts_progress_back_to_the_checkpoint(tmp_path):
     """Rows after the checkpoint's step and a line cut by the kill go; the rest stays as it was."""
-    from imitate.config import PPOConfig
+    from imitate.algos.ppo_config import PPOConfig
     from imitate.utils.run import Run
     run = Run(tmp_path, "maze", "ppo")
     rows = [f'{{"step": {s}, "loss": {s / 10}}}\n' for s in (64, 128, 192, 256)]
@@ -222,7 +222,7 @@ def test_a_resumed_event_file_sorts_after_the_killed_one(tmp_path):
 
 
 def test_a_half_made_run_folder_of_a_dead_process_is_removed(tmp_path):
-    from imitate.config import PPOConfig
+    from imitate.algos.ppo_config import PPOConfig
     from imitate.utils.run import Run
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # its PID is free now

@@ -1,7 +1,7 @@
 """PPO's task reward and its success bonus (the PPO counterpart of NEAR's absorbing success)."""
 import torch
 
-from imitate.config import TaskPPOConfig
+from imitate.algos.ppo_config import TaskPPOConfig
 from imitate.tasks.core.vecenv import StepResult
 from imitate.rewards.base import TaskReward, make_task_reward
 

@@ -21,7 +21,7 @@ EXPECTED_ERRORS = (ConfigError, DatasetError, CheckpointError, FloatingPointErro
 
 
 def _list(args) -> None:
-    from imitate.algorithms import ALGOS
+    from imitate.registry import ALGOS
     from imitate.registry import TASKS
     if args.what in ("tasks", "all"):
         print("tasks:")

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from imitate.algorithms import get_algo
+from imitate.registry import get_algo
 from imitate.config import ConfigError
 from imitate.registry import get_task
 from imitate.utils.io import atomic_write, atomic_write_json

@@ -16,7 +16,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from imitate.config import NCSN_LEVELS, ConfigError, EnergyConfig, apply_overrides, preset
+from imitate.config import ConfigError, apply_overrides, preset
+
+from imitate.algos.energy_config import NCSN_LEVELS, EnergyConfig
 from imitate.data.dataset import DatasetError, Demonstrations
 
 FLOAT = 4  # bytes of a float32
@@ -41,11 +43,12 @@ def load_demos_for(task: Any, cfg: Any, dims: EnvDims | None = None, need_action
     """The file ``cfg.demos``, checked against the run: task, the task options it was made with
     (e.g. the particle's goal_order), and, given ``dims``, observation and action sizes."""
     demos = Demonstrations.load(cfg.demos, task=task.name)
-    for field in dataclasses.fields(task.env_config) if task.env_config else ():
+    options = cfg.task_options
+    for field in dataclasses.fields(options):
         recorded = demos.metadata.get(field.name)
-        if recorded is not None and recorded != getattr(cfg, field.name, recorded):
+        if recorded is not None and recorded != getattr(options, field.name):
             raise DatasetError(f"{cfg.demos}: demonstrations were made with {field.name}={recorded}, "
-                               f"the run has {field.name}={getattr(cfg, field.name)}")
+                               f"the run has {field.name}={getattr(options, field.name)}")
     if dims is not None:
         check_demo_sizes(demos, dims.obs_dim, dims.act_dim, f"{cfg.demos}", task.name, need_actions)
     return demos
@@ -142,6 +145,7 @@ def memory_estimate(cfg: Any, dims: EnvDims) -> dict[str, int]:
     obs, act, style, steps = dims.obs_dim, dims.act_dim, dims.style_dim, dims.max_episode_steps
     env_state = FLOAT * (4 * obs + 2 * style + 64)  # observations, state arrays, accumulators
     get = lambda key: getattr(cfg, key, 0)  # noqa: E731
+    disc = getattr(cfg, "disc", None)  # AMP's discriminator group
     out: dict[str, int] = {}
     if get("num_envs") and get("rollout_steps"):
         out["num_envs × rollout_steps (rollout buffers)"] = (
@@ -153,17 +157,17 @@ def memory_estimate(cfg: Any, dims: EnvDims) -> dict[str, int]:
             copies * env_state + get("eval_episodes") * steps * FLOAT * (obs + act))
     if get("demo_episodes") and not getattr(cfg, "demos", ""):
         out["demo_episodes (oracle demonstrations)"] = demo_bytes(get("demo_episodes"), dims)
-    if get("replay_size"):
-        out["replay_size (AMP replay buffer)"] = get("replay_size") * FLOAT * 2 * style
-    width = max(get("width"), max(get("hidden") or (0,)), max(get("disc_hidden") or (0,)), 1)
+    if disc is not None:
+        out["disc.replay_size (AMP replay buffer)"] = disc.replay_size * FLOAT * 2 * style
+    width = max(get("width"), max(get("hidden") or (0,)), max(disc.hidden if disc else (0,)), 1)
     depth = 2 * max(get("blocks"), 1)
     if get("batch_size"):
         per_sample = (get("counter_examples") + 1) * (obs + act + 3 * width * depth)  # forward + backward
         if get("langevin_negatives"):
             per_sample *= 2
         out["batch_size × counter_examples (training batch)"] = get("batch_size") * FLOAT * per_sample
-    if get("disc_batch_size"):
-        out["disc_batch_size (discriminator batch)"] = get("disc_batch_size") * 2 * FLOAT * 3 * width * 2
+    if disc is not None:
+        out["disc.batch_size (discriminator batch)"] = disc.batch_size * 2 * FLOAT * 3 * width * 2
     chains = max(get("dfo_samples") if getattr(cfg, "inference", "") == "dfo" else 0,
                  get("langevin_samples") if getattr(cfg, "inference", "") == "langevin" else 0)
     if chains and get("eval_episodes"):

@@ -1,145 +1,188 @@
-"""The task registry: how to build each task's env, its oracle, its options and its plots.
+"""The registry: every task and algorithm by name, each part named lazily as ``module:attr``.
 
-A task's own options (``n_dim`` of the particle, ``clip`` of the humanoid) live in its
-``env_config`` dataclass; they are merged into every run config of the task
-(``config.with_task_fields``) so they are flat ``key=value`` keys like any other, and the env
-factory and oracle receive the whole run config as ``cfg``.
+Nothing here imports torch or a task or algorithm module: ``imitate list`` reads names and
+descriptions only, and a part is imported when it is first used (``resolve``). Entries declare
+what they need and can do (``needs_demos``, ``needs_energy``, ``video``, the tasks an algorithm
+runs on), so callers ask the entry instead of inspecting signatures. Adding a task or an
+algorithm is one entry here (docs/architecture.md).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
-from imitate.config import Checked, ConfigError, option
+from imitate.config import ConfigError, NoOptions
+
+
+def resolve(path: str) -> Any:
+    """The object a ``module:attr`` path names, imported now."""
+    module, _, attr = path.partition(":")
+    return getattr(import_module(module), attr)
+
+
+def task_options(cfg: Any) -> Any:
+    """A task's options from a run config (its ``task_options`` group), or ``cfg`` itself."""
+    return getattr(cfg, "task_options", cfg)
 
 
 @dataclass(frozen=True)
-class Task:
+class TaskEntry:
     name: str
     description: str
-    make_env: Callable[..., Any]  # (num_envs, seed=0, device="cpu", cfg=None) -> VecEnv
-    oracle: Callable[..., Any] | None  # (num_episodes, seed=0, progress=False, cfg=None) -> Demonstrations
-    plot_trajectories: Callable[..., Any] | None = None  # (policy_trajs, demo_trajs, path, title=...)
-    env_config: type | None = None  # dataclass of task options merged into run configs
+    env: str  # (num_envs, seed=0, device="cpu", options=None) -> VecEnv
+    options: str | None = None  # the task's options dataclass (torch-free module)
+    oracle: str | None = None  # (num_episodes, seed=0, progress=False, cfg=options) -> Demonstrations
+    plot: str | None = None  # (policy_trajs, demo_trajs, path, title=...) -> None
+    metrics: str | None = None  # (policy_trajs, demo_trajs) -> extra metrics
     default_episodes: int = 600
-    trajectory_metrics: Callable[..., dict] | None = None  # (policy_trajs, demo_trajs) -> extra metrics
+
+    def options_class(self) -> type:
+        return resolve(self.options) if self.options else NoOptions
+
+    def default_options(self) -> Any:
+        return self.options_class()()
+
+    def _options(self, cfg: Any) -> Any:
+        opts = task_options(cfg)
+        return self.default_options() if opts is None else opts
+
+    def make_env(self, num_envs: int, seed: int = 0, device: Any = "cpu", cfg: Any = None) -> Any:
+        """The batched env; ``cfg`` is a run config or the task's options."""
+        return resolve(self.env)(num_envs, seed=seed, device=device, options=self._options(cfg))
+
+    @property
+    def has_oracle(self) -> bool:
+        return self.oracle is not None
+
+    def run_oracle(self, num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None) -> Any:
+        if self.oracle is None:
+            raise ConfigError(f"task {self.name!r} has no oracle to generate demonstrations")
+        return resolve(self.oracle)(num_episodes, seed=seed, progress=progress, cfg=self._options(cfg))
+
+    def plot_trajectories(self, policy_trajs: Any, demo_trajs: Any, path: Any, **kwargs: Any) -> Any:
+        return resolve(self.plot)(policy_trajs, demo_trajs, path, **kwargs) if self.plot else None
+
+    def trajectory_metrics(self, policy_trajs: Any, demo_trajs: Any) -> dict:
+        return dict(resolve(self.metrics)(policy_trajs, demo_trajs)) if self.metrics else {}
 
 
-def _maze_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
-    from imitate.tasks.maze import MazeEnv
-    return MazeEnv(num_envs, seed=seed, device=device)
+@dataclass(frozen=True)
+class AlgoEntry:
+    name: str
+    description: str
+    config: str  # its config dataclass (torch-free module beside the algorithm)
+    train: str  # (task, cfg, run | None, state | None, **train_kwargs) -> Run | (Run, stats)
+    evaluate: str  # (run, task, cfg, episodes, **video) -> metrics; writes plots
+    reward: str | None = None  # on-policy methods: the reward factory (task, cfg, env) -> RewardModule
+    curve_keys: tuple[str, ...] = ()  # progress.jsonl keys that `imitate plot` draws
+    tasks: tuple[str, ...] = ()  # the tasks it runs on; empty: all
+    needs_demos: bool = False  # reads a demonstration file (or makes one with the task's oracle)
+    needs_energy: bool = False  # needs a NEAR energy run (``energy=RUN``)
+    video: bool = False  # ``imitate eval --video`` writes a video
+
+    def config_class(self) -> type:
+        return resolve(self.config)
+
+    def run_train(self, task: TaskEntry, cfg: Any, run: Any, state: Any) -> Any:
+        if self.reward is not None:  # one on-policy loop; the reward plug-in is what differs
+            return resolve(self.train)(task, self.name, cfg, run, state, resolve(self.reward))
+        return resolve(self.train)(task, cfg, run, state)
+
+    def run_evaluate(self, run: Any, task: TaskEntry, cfg: Any, episodes: int, video: bool = False) -> dict:
+        if video and not self.video:
+            raise ConfigError(f"--video is not supported for {self.name!r} runs")
+        return resolve(self.evaluate)(run, task, cfg, episodes, **({"video": True} if video else {}))
 
 
-def _maze_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None):
-    from imitate.oracles.maze import maze_oracle
-    return maze_oracle(num_episodes, seed=seed, progress=progress)
+def _task(name: str, description: str, family: str, factory: str, **kw: Any) -> TaskEntry:
+    if family != "maze":  # TEMPORARY until the ports land
+        return TaskEntry(name, description, f"imitate._legacy_envs:{factory}", **kw)
+    return TaskEntry(name, description, f"imitate.tasks.{family}:{factory}", **kw)
 
 
-def _maze_plot(policy_trajs, demo_trajs, path, **kwargs):
-    from imitate.viz.maze import plot_maze_trajectories
-    return plot_maze_trajectories(policy_trajs, demo_trajs, path, **kwargs)
+TASKS: dict[str, TaskEntry] = {t.name: t for t in (
+    _task("maze", "NEAR's 2-D maze: reach the far corner (SPEC §1)", "maze", "MazeEnv",
+          oracle="imitate.oracles.maze:maze_oracle", plot="imitate.viz.maze:plot_maze_trajectories",
+          metrics="imitate.eval.metrics:maze_metrics"),
+    _task("block-push", "IBC's planar block pushing in MuJoCo: push the block onto the target (SPEC §5)",
+          "block_push", "BlockPushEnv", oracle="imitate.oracles.block_push:block_push_oracle",
+          plot="imitate.viz.block_push:plot_block_push_trajectories", default_episodes=1000),
+    _task("particle", "IBC's N-D particle: visit goal 1, then goal 2 (SPEC §5); options n_dim=N, "
+          "goal_order=fixed|either", "particle", "ParticleEnv",
+          options="imitate.tasks.particle_options:ParticleOptions",
+          oracle="imitate._legacy_envs:particle_oracle", plot="imitate.viz.particle:plot_particle_trajectories",
+          default_episodes=2000),
+    _task("pusht", "Diffusion Policy's Push-T in MuJoCo: push the T block onto the goal T (SPEC §1)", "pusht",
+          "PushTEnv", oracle="imitate.oracles.pusht:pusht_oracle", plot="imitate.viz.pusht:plot_pusht_trajectories",
+          metrics="imitate.eval.metrics:pusht_metrics", default_episodes=200),
+    _task("humanoid-walk", "DeepMimic tracking of humanoid3d_walk with a MuJoCo humanoid (SPEC §2); "
+          "option clip=NAME", "humanoid.tracking", "HumanoidTrackingEnv",
+          options="imitate.envs.humanoid.options:TrackingOptions"),
+    _task("humanoid-cartwheel", "DeepMimic tracking of humanoid3d_cartwheel (hands may touch the ground; "
+          "SPEC §2); option clip=NAME", "humanoid.tracking", "HumanoidTrackingEnv",
+          options="imitate.envs.humanoid.options:CartwheelOptions"),
+)}
+
+# Style learners score pairs of demonstrated observations: tasks whose observations are their
+# style features and that have an oracle (the humanoid's motion-clip features come with NEAR/AMP on it).
+STYLE_TASKS = ("maze", "pusht", "block-push")
+POLICY_CURVES = ("episode/success_rate", "episode/length", "episode/return", "policy/action_std")
+BC_CURVES = ("bc/loss",)  # behavioural cloning (ibc-*, mse, mdn)
+ON_POLICY = "imitate.runner:train_policy"
+POLICY_EVAL = "imitate.runner:evaluate_policy_run"
+
+ALGOS: dict[str, AlgoEntry] = {a.name: a for a in (
+    AlgoEntry("ppo", "PPO on the task reward only (baseline)", "imitate.algos.ppo_config:TaskPPOConfig",
+              ON_POLICY, POLICY_EVAL, reward="imitate.rewards.base:make_task_reward", curve_keys=POLICY_CURVES),
+    AlgoEntry("energy", "NEAR step 1: NCSN energy model of expert transitions (denoising score matching)",
+              "imitate.algos.energy_config:EnergyConfig", "imitate.algos.energy:train_energy_run",
+              "imitate.algos.energy:evaluate_energy_run", curve_keys=("energy/dsm_loss",), tasks=STYLE_TASKS,
+              needs_demos=True),
+    AlgoEntry("near", "NEAR step 2: PPO on the annealed energy reward (+ task reward); energy=RUN_DIR "
+              "or runs step 1 first", "imitate.algos.near_config:NEARConfig", ON_POLICY, POLICY_EVAL,
+              reward="imitate.algos.near:make_near_reward",
+              curve_keys=POLICY_CURVES + ("near/sigma_level", "near/mean_energy", "reward/r_energy"),
+              tasks=STYLE_TASKS, needs_energy=True),
+    AlgoEntry("amp", "AMP: PPO on an adversarial (discriminator) style reward (+ task reward)",
+              "imitate.algos.amp_config:AMPConfig", "imitate.algos.amp:train_amp", "imitate.algos.amp:evaluate_amp",
+              curve_keys=POLICY_CURVES + ("amp/accuracy", "amp/d_expert", "amp/d_policy", "amp/gp", "reward/r_amp"),
+              tasks=STYLE_TASKS, needs_demos=True),
+    AlgoEntry("cem", "CEM model-predictive control scored by a NEAR energy (no training); energy=RUN_DIR",
+              "imitate.algos.cem_config:CEMConfig", "imitate.algos.cem:train_cem", "imitate.algos.cem:evaluate_cem",
+              tasks=STYLE_TASKS, needs_energy=True),
+    AlgoEntry("ibc-dfo", "implicit BC: energy E(o,a) by InfoNCE on uniform negatives; actions by DFO",
+              "imitate.algos.ibc_config:IBCConfig", "imitate.algos.ibc:train_ibc_dfo", "imitate.algos.ibc:evaluate_run",
+              curve_keys=BC_CURVES + ("bc/true_action_top1",), needs_demos=True),
+    AlgoEntry("ibc-langevin", "implicit BC with Langevin negatives + gradient penalty; actions by Langevin MCMC",
+              "imitate.algos.ibc_config:IBCLangevinConfig", "imitate.algos.ibc:train_ibc_langevin",
+              "imitate.algos.ibc:evaluate_run", curve_keys=BC_CURVES + ("bc/true_action_top1", "bc/grad_penalty"),
+              needs_demos=True),
+    AlgoEntry("mse", "explicit BC baseline: MSE regression of actions", "imitate.algos.bc_config:BCConfig",
+              "imitate.algos.bc:train_mse", "imitate.algos.bc:evaluate_run", curve_keys=BC_CURVES, needs_demos=True),
+    AlgoEntry("mdn", "explicit BC baseline: mixture density network (NaN-safe likelihood)",
+              "imitate.algos.bc_config:BCConfig", "imitate.algos.bc:train_mdn", "imitate.algos.bc:evaluate_run",
+              curve_keys=BC_CURVES, needs_demos=True),
+    AlgoEntry("deepmimic", "DeepMimic: PPO on the multiplicative motion-tracking reward (humanoid)",
+              "imitate.algos.ppo_config:PPOConfig", ON_POLICY, "imitate.eval.humanoid:evaluate_tracking_run",
+              reward="imitate.rewards.tracking:make_tracking_reward",
+              curve_keys=("reward/tracking", "reward/base_height", "reward/joint_pos", "reward/base_orientation",
+                          "reward/base_velocity", "reward/end_effector", "reward/action_rate", "episode/length",
+                          "loss/policy", "loss/value", "policy/action_std"),
+              tasks=("humanoid-walk", "humanoid-cartwheel"), video=True),
+)}
 
 
-def _maze_metrics(policy_trajs, demo_trajs) -> dict:
-    from imitate.eval.metrics import mean_demo_distance
-    return {"demo_distance": mean_demo_distance(policy_trajs, demo_trajs)}
-
-
-def _particle_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
-    from imitate.envs.particle import ParticleEnv
-    return ParticleEnv(num_envs, seed=seed, device=device, n_dim=getattr(cfg, "n_dim", 2),
-                       goal_order=getattr(cfg, "goal_order", "fixed"))
-
-
-def _particle_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None):
-    from imitate.oracles.particle import particle_oracle
-    return particle_oracle(num_episodes, seed=seed, progress=progress, n_dim=getattr(cfg, "n_dim", 2),
-                           goal_order=getattr(cfg, "goal_order", "fixed"))
-
-
-def _particle_plot(policy_trajs, demo_trajs, path, **kwargs):
-    from imitate.viz.particle import plot_particle_trajectories
-    return plot_particle_trajectories(policy_trajs, demo_trajs, path, **kwargs)
-
-
-@dataclass
-class ParticleOptions(Checked):
-    """Options of the particle task (kept here, not in the env module, so listing tasks stays torch-free)."""
-    n_dim: int = option(2, "dimensions of the space; observation 4*n_dim, action n_dim", ge=1, le=64)
-    goal_order: str = option("fixed", "fixed: goal 1 then goal 2 (SPEC); either: IBC's multimodal oracle, "
-                             "random order per episode", choices=("fixed", "either"))
-
-
-def _block_push_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
-    from imitate.envs.block_push import BlockPushEnv
-    return BlockPushEnv(num_envs, seed=seed, device=device)
-
-
-def _block_push_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None):
-    from imitate.oracles.block_push import block_push_oracle
-    return block_push_oracle(num_episodes, seed=seed, progress=progress, cfg=cfg)
-
-
-def _block_push_plot(policy_trajs, demo_trajs, path, **kwargs):
-    from imitate.viz.block_push import plot_block_push_trajectories
-    return plot_block_push_trajectories(policy_trajs, demo_trajs, path, **kwargs)
-
-
-def _pusht_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
-    from imitate.envs.pusht import PushTEnv
-    return PushTEnv(num_envs, seed=seed, device=device)
-
-
-def _pusht_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None):
-    from imitate.oracles.pusht import pusht_oracle
-    return pusht_oracle(num_episodes, seed=seed, progress=progress, cfg=cfg)
-
-
-def _pusht_metrics(policy_trajs, demo_trajs) -> dict:
-    """Final coverage of the goal T per episode (success needs > 0.95), averaged."""
-    import numpy as np
-    import torch
-    from imitate.envs.pusht import coverage, obs_angle
-    final = torch.as_tensor(np.stack([t[-1] for t in policy_trajs]), dtype=torch.float32)
-    pose = torch.stack([final[:, 2], final[:, 3], obs_angle(final)], dim=1)
-    return {"final_coverage": float(coverage(pose).mean())}
-
-
-def _pusht_plot(policy_trajs, demo_trajs, path, **kwargs):
-    from imitate.viz.pusht import plot_pusht_trajectories
-    return plot_pusht_trajectories(policy_trajs, demo_trajs, path, **kwargs)
-
-
-def _humanoid_tracking_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
-    from imitate.envs.humanoid.tracking import make_tracking_env
-    return make_tracking_env(num_envs, seed=seed, device=device, cfg=cfg)
-
-
-from imitate.envs.humanoid.options import CartwheelOptions, TrackingOptions  # noqa: E402 (torch-free)
-
-
-TASKS: dict[str, Task] = {
-    "maze": Task("maze", "NEAR's 2-D maze: reach the far corner (SPEC §1)", _maze_env, _maze_oracle, _maze_plot,
-                 trajectory_metrics=_maze_metrics),
-    "block-push": Task("block-push", "IBC's planar block pushing in MuJoCo: push the block onto the target (SPEC §5)",
-                       _block_push_env, _block_push_oracle, _block_push_plot, default_episodes=1000),
-    "particle": Task("particle", "IBC's N-D particle: visit goal 1, then goal 2 (SPEC §5); options n_dim=N, "
-                     "goal_order=fixed|either",
-                     _particle_env, _particle_oracle, _particle_plot, env_config=ParticleOptions,
-                     default_episodes=2000),
-    "pusht": Task("pusht", "Diffusion Policy's Push-T in MuJoCo: push the T block onto the goal T (SPEC §1)",
-                  _pusht_env, _pusht_oracle, _pusht_plot, default_episodes=200,
-                  trajectory_metrics=_pusht_metrics),
-    "humanoid-walk": Task("humanoid-walk", "DeepMimic tracking of humanoid3d_walk with a MuJoCo humanoid (SPEC §2); "
-                          "option clip=NAME", _humanoid_tracking_env, None, env_config=TrackingOptions),
-    "humanoid-cartwheel": Task("humanoid-cartwheel", "DeepMimic tracking of humanoid3d_cartwheel (hands may touch "
-                               "the ground; SPEC §2); option clip=NAME", _humanoid_tracking_env, None,
-                               env_config=CartwheelOptions),
-}
-
-
-def get_task(name: str) -> Task:
+def get_task(name: str) -> TaskEntry:
     if name not in TASKS:
         raise ConfigError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}")
     return TASKS[name]
+
+
+def get_algo(name: str, task: str | None = None) -> AlgoEntry:
+    if name not in ALGOS:
+        raise ConfigError(f"unknown algo {name!r}; available: {', '.join(sorted(ALGOS))}")
+    algo = ALGOS[name]
+    if task is not None and algo.tasks and task not in algo.tasks:
+        raise ConfigError(f"algo {name!r} does not run on task {task!r}; it runs on: {', '.join(algo.tasks)}")
+    return algo

@@ -1,7 +1,7 @@
 """What each CLI subcommand does: resolve configs, create or reopen runs, train, evaluate, plot.
 
-Which algorithm trains and evaluates a run is looked up in ``algorithms.ALGOS``; this module is
-the machinery they share. Inputs (demo files, energy runs, checkpoints) are checked before a run
+Which algorithm trains and evaluates a run is looked up in ``registry.ALGOS``; this module is
+the run lifecycle they share. Inputs (demo files, energy runs, checkpoints) are checked before a run
 directory is created, and a new run that fails before its first checkpoint is removed, so bad
 input leaves nothing behind. A resume (``resume=RUN``) is exact and writes nothing until the
 checkpoint has been loaded into the freshly built model (see ``train``).
@@ -17,24 +17,23 @@ from typing import Any
 
 import torch
 
-from imitate.algorithms import Algo, get_algo
-from imitate.config import ConfigError, apply_overrides, preset, with_task_fields
-from imitate.registry import Task, get_task
+from imitate.config import ConfigError, apply_overrides, preset
+from imitate.registry import AlgoEntry, TaskEntry, get_algo, get_task
 from imitate.utils.numerics import NonFiniteError
 from imitate.utils.run import Run, fits_checkpoint
 from imitate.utils.seeding import restore_rng, seed_everything
 
 
-def config_class(task: Task, algo: Algo) -> type:
-    """The algorithm's config extended with the task's own options."""
-    return with_task_fields(algo.config, task.env_config)
+def default_config(task: TaskEntry, algo: AlgoEntry) -> Any:
+    """The algorithm's default config holding the task's default options (``task_options``)."""
+    return algo.config_class()(task_options=task.default_options())
 
 
 def resolve_config(task_name: str, algo_name: str, overrides: dict[str, Any], check_inputs: bool = True) -> Any:
     """Defaults, then the task's preset, then ``overrides``; validated, and (``check_inputs``)
     with every file it names and the memory it needs checked (``inputs.check_run_inputs``)."""
     task, algo = get_task(task_name), get_algo(algo_name, task_name)
-    cfg = apply_overrides(config_class(task, algo)(), preset(task_name, algo_name),
+    cfg = apply_overrides(default_config(task, algo), preset(task_name, algo_name),
                           f"preset configs/{task_name}.yaml[{algo_name}]")
     cfg = apply_overrides(cfg, overrides, f"`imitate train {task_name} {algo_name}`")
     cfg.validate()
@@ -46,8 +45,8 @@ def resolve_config(task_name: str, algo_name: str, overrides: dict[str, Any], ch
 
 def run_config(run: Run) -> Any:
     """A run's resolved config, read back from its ``config.yaml``."""
-    cls = config_class(get_task(run.task), get_algo(run.algo))
-    cfg = apply_overrides(cls(), run.config_dict(), f"{run.dir}/config.yaml")
+    cfg = apply_overrides(default_config(get_task(run.task), get_algo(run.algo)), run.config_dict(),
+                          f"{run.dir}/config.yaml", migrate=True)
     try:
         cfg.validate()
     except ConfigError as exc:
@@ -99,7 +98,7 @@ def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:
         cfg = resolve_config(task_name, algo_name, overrides)
         run = None
     seed_everything(cfg.seed)
-    result = algo.train(task, cfg, run, state)
+    result = algo.run_train(task, cfg, run, state)
     run, stats = result if isinstance(result, tuple) else (result, {})
     metrics = evaluate(run, quiet=True)
     run.write_metrics({**metrics, **stats})
@@ -107,8 +106,8 @@ def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:
 
 
 # -- PPO methods: one training loop, the reward plug-in is what differs ------------------------
-def train_policy(task: Task, algo_name: str, cfg: Any, run: Run | None, state: dict | None,
-                 make_reward: Callable[[Task, Any, Any], Any]) -> tuple[Run, dict]:
+def train_policy(task: TaskEntry, algo_name: str, cfg: Any, run: Run | None, state: dict | None,
+                 make_reward: Callable[[TaskEntry, Any, Any], Any]) -> tuple[Run, dict]:
     """PPO on ``task`` with the reward module ``make_reward(task, cfg, env)`` builds.
 
     ``make_reward`` may fill config fields it resolves (NEAR's energy run), before the run's
@@ -135,7 +134,7 @@ def train_policy(task: Task, algo_name: str, cfg: Any, run: Run | None, state: d
     return run, {"train_seconds": round(time.time() - started, 1), "env_steps": ppo.global_step}
 
 
-def evaluate_policy_run(run: Run, task: Task, cfg: Any, episodes: int) -> dict[str, Any]:
+def evaluate_policy_run(run: Run, task: TaskEntry, cfg: Any, episodes: int) -> dict[str, Any]:
     """Roll out a PPO run's policy deterministically; success, length, return, trajectory plot."""
     from imitate.algos.ppo import load_policy
     from imitate.eval.rollouts import evaluate_policy
@@ -143,17 +142,16 @@ def evaluate_policy_run(run: Run, task: Task, cfg: Any, episodes: int) -> dict[s
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
     result = evaluate_policy(model, env, seed=cfg.seed + 10_000)
     metrics = result.metrics()
-    if task.plot_trajectories is not None or task.trajectory_metrics is not None:
+    if task.plot or task.metrics:
         demos = demo_trajectories(run, cfg, task)
-        if task.plot_trajectories is not None:
-            task.plot_trajectories(result.trajectories, demos, run.plots_dir / "trajectories.png",
-                                   title=f"{run.algo} policy")
-        if task.trajectory_metrics is not None and demos:
+        task.plot_trajectories(result.trajectories, demos, run.plots_dir / "trajectories.png",
+                               title=f"{run.algo} policy")
+        if demos:
             metrics.update(task.trajectory_metrics(result.trajectories, demos))
     return metrics
 
 
-def demo_trajectories(run: Run, cfg: Any, task: Task) -> list:
+def demo_trajectories(run: Run, cfg: Any, task: TaskEntry) -> list:
     """Demonstrations to draw beside a policy: the run's own, its energy run's, else oracle."""
     from imitate.algos.energy import DEMOS_FILE
     from imitate.data.dataset import Demonstrations
@@ -164,7 +162,7 @@ def demo_trajectories(run: Run, cfg: Any, task: Task) -> list:
     for path in candidates:
         if path and Path(path).is_file():
             return Demonstrations.load(path, task=task.name).episodes()
-    return task.oracle(60, seed=cfg.seed, cfg=cfg).episodes() if task.oracle else []
+    return task.run_oracle(60, seed=cfg.seed, cfg=cfg).episodes() if task.has_oracle else []
 
 
 def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool = False,
@@ -179,16 +177,10 @@ def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool
         raise ConfigError(f"--episodes must be at least 1, got {episodes}")
     from imitate.inputs import check_memory, env_dims, eval_estimate
     check_memory(eval_estimate(cfg, env_dims(task, cfg), episodes), f"`imitate eval` of {episodes} episodes")
-    if video:
-        import inspect
-        try:
-            takes_video = "video" in inspect.signature(algo.evaluate).parameters
-        except (TypeError, ValueError):
-            takes_video = False
-        if not takes_video:
-            raise ConfigError(f"--video is not supported for {run.algo!r} runs")
+    if video and not algo.video:
+        raise ConfigError(f"--video is not supported for {run.algo!r} runs")
     seed_everything(cfg.seed + 10_000)  # an evaluation draws the same numbers however often it runs
-    metrics = algo.evaluate(run, task, cfg, episodes, **({"video": True} if video else {}))
+    metrics = algo.run_evaluate(run, task, cfg, episodes, video=video)
     old = {}
     if (run.dir / "metrics.json").is_file():
         old = json.loads((run.dir / "metrics.json").read_text())
@@ -209,15 +201,12 @@ def plot(run_dir: str | Path) -> list[Path]:
     return sorted({p for p in made if p is not None})
 
 
-def task_options(task: Task, overrides: dict[str, Any]) -> Any:
+def task_options(task: TaskEntry, overrides: dict[str, Any]) -> Any:
     """The task's own options (``n_dim=4``) for commands that have no algorithm, e.g. ``data``."""
-    if task.env_config is None:
-        if overrides:
-            raise ConfigError(f"task {task.name!r} takes no options, got {', '.join(overrides)}")
-        return None
-    cfg = apply_overrides(task.env_config(), overrides, f"task {task.name!r}")
-    if hasattr(cfg, "validate"):
-        cfg.validate()
+    if task.options is None and overrides:
+        raise ConfigError(f"task {task.name!r} takes no options, got {', '.join(overrides)}")
+    cfg = apply_overrides(task.default_options(), overrides, f"task {task.name!r}")
+    cfg.validate()
     return cfg
 
 
@@ -227,14 +216,14 @@ def make_data(task_name: str, episodes: int | None, out: str | None, seed: int =
     episodes = task.default_episodes if episodes is None else episodes
     if episodes < 1:
         raise ConfigError(f"--episodes must be at least 1, got {episodes}")
-    if task.oracle is None:
+    if not task.has_oracle:
         raise ConfigError(f"task {task_name!r} has no oracle to generate demonstrations")
     cfg = task_options(task, overrides or {})
     from imitate.inputs import check_memory, check_output_path, demo_bytes, env_dims
     path = check_output_path(out or f"data/{task_name}.npz")
     check_memory({"--episodes (demonstrations)": demo_bytes(episodes, env_dims(task, cfg))},
                  f"`imitate data {task_name}` of {episodes} episodes")
-    demos = task.oracle(episodes, seed=seed, progress=progress, cfg=cfg)
+    demos = task.run_oracle(episodes, seed=seed, progress=progress, cfg=cfg)
     demos.save(path)
     return path, demos
 

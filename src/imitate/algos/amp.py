@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from imitate.config import AMPConfig
+from imitate.algos.amp_config import AMPConfig
 from imitate.rewards.adversarial import AMPReward
 from imitate.utils.run import CheckpointError, Run
 
@@ -20,9 +20,9 @@ def make_amp_reward(task, cfg: AMPConfig, env, expert: torch.Tensor) -> AMPRewar
     if expert.shape[1] != 2 * env.style_dim:
         raise CheckpointError(f"demonstrations give {expert.shape[1]} features per pair, task "
                               f"{task.name!r} transitions have {2 * env.style_dim}")
-    return AMPReward(expert, hidden=cfg.disc_hidden, lr=cfg.disc_lr, batch_size=cfg.disc_batch_size,
-                     updates=cfg.disc_updates, w_gp=cfg.w_gp, logit_reg=cfg.logit_reg,
-                     weight_decay=cfg.disc_weight_decay, replay_size=cfg.replay_size,
+    return AMPReward(expert, hidden=cfg.disc.hidden, lr=cfg.disc.lr, batch_size=cfg.disc.batch_size,
+                     updates=cfg.disc.updates, w_gp=cfg.disc.w_gp, logit_reg=cfg.disc.logit_reg,
+                     weight_decay=cfg.disc.weight_decay, replay_size=cfg.disc.replay_size,
                      w_task=cfg.w_task, w_style=cfg.w_style, style_offset=cfg.style_offset,
                      success_absorbing=cfg.success_absorbing,
                      gamma=cfg.gamma, seed=cfg.seed, device=env.device)

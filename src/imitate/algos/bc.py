@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from imitate.algos.bc_common import BCPolicy, evaluate_bc_run, train_bc_run
-from imitate.config import BCConfig
+from imitate.algos.bc_config import BCConfig
 from imitate.models.ebm import ResNetMLP
 from imitate.models.mdn import MDN
 

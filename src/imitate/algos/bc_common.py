@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from imitate.config import BCConfig
+from imitate.algos.bc_config import BCConfig
 from imitate.data.history import stack_history
 from imitate.utils.numerics import at_iteration, backward_step
 from imitate.utils.progress import progress_bar

@@ -21,7 +21,9 @@ from typing import Any
 
 import torch
 
-from imitate.config import CEMConfig, ConfigError
+from imitate.config import ConfigError
+
+from imitate.algos.cem_config import CEMConfig
 from imitate.tasks.core.vecenv import VecEnv
 from imitate.utils.run import Run
 

@@ -5,7 +5,9 @@ import time
 
 import torch
 
-from imitate.config import ConfigError, EnergyConfig
+from imitate.config import ConfigError
+
+from imitate.algos.energy_config import EnergyConfig
 from imitate.data.dataset import Demonstrations
 from imitate.models.energy import NCSN, EnergyTrainer, batched_energy
 from imitate.utils.numerics import at_iteration
@@ -24,9 +26,9 @@ def run_demos(task, cfg: EnergyConfig, run: Run) -> Demonstrations:
     path = run.dir / DEMOS_FILE
     if path.is_file():
         return Demonstrations.load(path, task=task.name)
-    if task.oracle is None:
+    if not task.has_oracle:
         raise ConfigError(f"task {task.name!r} has no oracle: give demos=PATH")
-    demos = task.oracle(cfg.demo_episodes, seed=cfg.seed, progress=cfg.progress, cfg=cfg)
+    demos = task.run_oracle(cfg.demo_episodes, seed=cfg.seed, progress=cfg.progress, cfg=cfg)
     demos.save(path)
     return demos
 
@@ -126,7 +128,7 @@ def train_energy_run(task, cfg: EnergyConfig, run: Run | None, state: dict | Non
     return run, {"train_seconds": round(time.time() - started, 1), **stats}
 
 
-def evaluate_energy_run(run: Run, task, cfg: EnergyConfig) -> dict[str, float]:
+def evaluate_energy_run(run: Run, task, cfg: EnergyConfig, episodes: int | None = None) -> dict[str, float]:
     """Landscape (maze) and energy-vs-distance plots, and the data/off-data energy gaps."""
     from imitate.viz.energy import plot_energy_vs_distance, plot_maze_energy_landscape
     state = run.load_checkpoint(run.task, "energy")

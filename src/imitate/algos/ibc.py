@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from imitate.algos.bc_common import BCPolicy, evaluate_bc_run, train_bc_run
-from imitate.config import IBCConfig
+from imitate.algos.ibc_config import IBCConfig
 from imitate.models.ebm import EnergyModel
 
 

@@ -1,7 +1,7 @@
 """NEAR step 2: PPO with the annealed energy reward of a step-1 energy model."""
 from __future__ import annotations
 
-from imitate.config import NEARConfig
+from imitate.algos.near_config import NEARConfig
 from imitate.rewards.energy import EnergyReward
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from imitate.config import PPOConfig
+from imitate.algos.ppo_config import PPOConfig
 from imitate.tasks.core.vecenv import VecEnv
 from imitate.models.actor_critic import ActorCritic
 from imitate.rewards.base import RewardModule, TaskReward

@@ -108,14 +108,14 @@ def evaluate_tracking_run(run: Run, task, cfg, episodes: int, video: bool = Fals
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
     metrics = rollout_tracking(model, env, seed=cfg.seed + 10_000)["metrics"]
     env.close()
-    one_cfg = dataclasses.replace(cfg, rsi=False) if hasattr(cfg, "rsi") else cfg
+    one_cfg = dataclasses.replace(cfg.task_options, rsi=False)
     env1 = task.make_env(1, seed=cfg.seed + 20_000, cfg=one_cfg)
     rec = rollout_tracking(model, env1, seed=cfg.seed + 20_000, record=True)["record"]
     env1.close()
     plot_reward_terms(rec, run.plots_dir / "reward_terms.png",
                       title=f"{run.task} / {run.algo}: reward terms, episode from phase 0")
     atomic_write_json(run.dir / "eval" / "episode.json",
-                      {"clip": getattr(cfg, "clip", ""), "control_hz": 30, "obs": rec["obs"], "action": rec["action"],
+                      {"clip": cfg.task_options.clip, "control_hz": 30, "obs": rec["obs"], "action": rec["action"],
                        "reward": rec["reward"], "done": rec["done"], "terms": rec["terms"],
                        "errors": rec["errors"], "qpos": rec["qpos"]})
     metrics["recorded_episode_length"] = len(rec["reward"])

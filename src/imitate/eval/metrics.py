@@ -23,3 +23,15 @@ def mean_demo_distance(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarr
     nearest = [torch.cdist(torch.as_tensor(chunk, dtype=torch.float32), demo_t).min(dim=1).values
                for chunk in np.array_split(pol, max(1, len(pol) // 2048))]
     return float(torch.cat(nearest).mean())
+
+
+def maze_metrics(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray]) -> dict[str, float]:
+    return {"demo_distance": mean_demo_distance(policy_trajs, demo_trajs)}
+
+
+def pusht_metrics(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray]) -> dict[str, float]:
+    """Final coverage of the goal T per episode (success needs > 0.95), averaged."""
+    from imitate.envs.pusht import coverage, obs_angle
+    final = torch.as_tensor(np.stack([t[-1] for t in policy_trajs]), dtype=torch.float32)
+    pose = torch.stack([final[:, 2], final[:, 3], obs_angle(final)], dim=1)
+    return {"final_coverage": float(coverage(pose).mean())}

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -245,8 +246,9 @@ def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list
     return run_first_episodes(env, act, MAX_EPISODE_STEPS)
 
 
-def maze_oracle(num_episodes: int, seed: int = 0, progress: bool = False) -> Demonstrations:
+def maze_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None) -> Demonstrations:
     """Exactly ``num_episodes`` successful planned maze episodes (obs (x, y), absolute-target actions).
+    (``cfg``, the task options every oracle is given, is unused: the maze has none.)
 
     Batches somewhat larger than needed are launched and the successful episodes kept, topping up
     with further batches until enough exist. Metadata records the launch count and success rate.

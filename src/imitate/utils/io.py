@@ -57,3 +57,10 @@ def atomic_savefig(fig, path: str | Path, **kwargs: Any) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=kwargs.pop("format", path.suffix[1:] or "png"), **kwargs)
     return path
+
+
+def save_yaml(data: dict[str, Any], path: str | Path) -> Path:
+    """Write a mapping as YAML, atomically."""
+    import yaml
+    text = yaml.safe_dump(data, sort_keys=True)
+    return atomic_write(path, lambda f: f.write(text), mode="w")

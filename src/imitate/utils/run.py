@@ -26,7 +26,9 @@ from typing import Any
 
 import torch
 
-from imitate.config import ConfigError, load_yaml, save_yaml, to_dict
+from imitate.config import ConfigError, load_yaml, to_dict
+
+from imitate.utils.io import save_yaml
 from imitate.utils.io import TEMP_SUFFIX, atomic_torch_save, atomic_write, atomic_write_json
 from imitate.utils.numerics import NonFiniteError, first_non_finite
 from imitate.utils.safe_state import decode, encode

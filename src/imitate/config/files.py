@@ -1,0 +1,37 @@
+"""Config files: the per-task YAML presets shipped with the package, and reading YAML mappings."""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from imitate.config.fields import ConfigError
+
+
+def preset(task: str, algo: str) -> dict[str, Any]:
+    """The YAML preset for task/algo (``configs/<task>.yaml``, section ``<algo>``), if any."""
+    path = resources.files("imitate") / "configs" / f"{task}.yaml"
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text()) or {}
+    return dict(data.get(algo) or {})
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping from ``path``; a missing, unreadable or non-mapping file is a ConfigError."""
+    if not path.is_file():
+        raise ConfigError(f"no config.yaml in {path.parent} (is it a run directory?)")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{path}: not valid YAML ({first})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of key: value, got {type(data).__name__}")
+    return data
