@@ -47,7 +47,8 @@ class Job:
 
 def split_overrides(algos: list[str], overrides: dict[str, str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """``key=v`` goes to every algorithm, ``ALGO.key=v`` only to ALGO; compare's own keys apart."""
-    shared, per_algo = {}, {a: {} for a in algos}
+    shared: dict[str, str] = {}
+    per_algo: dict[str, dict[str, str]] = {a: {} for a in algos}
     for key, value in overrides.items():
         prefix, dot, rest = key.partition(".")
         if dot and prefix in per_algo:
@@ -139,8 +140,8 @@ def _validate_jobs(task: str, jobs: list[Job]) -> None:
 def summarise(base: Path, task: str, algos: list[str], results: list[dict]) -> None:
     """``results.md`` / ``results.json`` (mean ± std over seeds) and ``plots/curves.png``."""
     from imitate.viz.curves import plot_curves_with_spread
-    metrics = {a: [] for a in algos}
-    curves = {a: [] for a in algos}
+    metrics: dict[str, list] = {a: [] for a in algos}
+    curves: dict[str, list] = {a: [] for a in algos}
     for row in results:
         if row["status"] != "done":
             continue

@@ -159,7 +159,8 @@ def memory_estimate(cfg: Any, dims: EnvDims) -> dict[str, int]:
         out["demo_episodes (oracle demonstrations)"] = demo_bytes(get("demo_episodes"), dims)
     if disc is not None:
         out["disc.replay_size (AMP replay buffer)"] = disc.replay_size * FLOAT * 2 * style
-    width = max(get("width"), max(get("hidden") or (0,)), max(disc.hidden if disc else (0,)), 1)
+    hidden: tuple[int, ...] = getattr(cfg, "hidden", ()) or (0,)
+    width = max(get("width"), max(hidden), max(disc.hidden if disc else (0,)), 1)
     depth = 2 * max(get("blocks"), 1)
     if get("batch_size"):
         per_sample = (get("counter_examples") + 1) * (obs + act + 3 * width * depth)  # forward + backward
@@ -197,7 +198,7 @@ def check_memory(parts: dict[str, int], what: str = "this run") -> None:
     total = sum(parts.values())
     if available is None or total <= 0.8 * available:
         return
-    main = max(parts, key=parts.get)
+    main = max(parts, key=lambda k: parts[k])
     raise ConfigError(f"{what} needs an estimated {_size(total)} of memory, {_size(parts[main])} of it for "
                       f"{main}; {_size(available)} is available: lower those values")
 

@@ -90,7 +90,7 @@ class Demonstrations:
         if self.actions is not None:
             arrays["actions"] = self.actions
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
+        np.savez_compressed(buffer, allow_pickle=False, **arrays)
         return atomic_write(path, lambda f: f.write(buffer.getvalue()))
 
     @classmethod

@@ -52,6 +52,8 @@ class NCSN(nn.Module):
     ``state_dict`` holds everything needed to use a trained model.
     """
 
+    sigmas: torch.Tensor  # (L,) noise levels, largest first (a buffer)
+
     def __init__(self, in_dim: int, hidden: Sequence[int] = (512, 512), latent_dim: int = 128,
                  version: str = "v2"):
         super().__init__()

@@ -205,8 +205,8 @@ class _PursuitController:
         n = nxt.shape[1]
         self.nxt = nxt
         self.cols = np.arange(n)
-        self.lookahead = rng.integers(LOOKAHEAD[0], LOOKAHEAD[1] + 1, size=n)
-        self.damping = rng.uniform(*VEL_DAMPING, size=n)
+        self.lookahead: np.ndarray = rng.integers(LOOKAHEAD[0], LOOKAHEAD[1] + 1, size=(n,))
+        self.damping: np.ndarray = rng.uniform(*VEL_DAMPING, size=(n,))
         _, _, centres, snap, goal = _static_grid()
         self.points = centres.copy()
         self.points[goal] = GOAL  # the path's last point is the goal itself

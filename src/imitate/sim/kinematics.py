@@ -7,6 +7,8 @@ current qpos, never MjData.xpos (which mj_step leaves one integration behind). Q
 """
 from __future__ import annotations
 
+from typing import Any
+
 import mujoco
 import numpy as np
 
@@ -50,8 +52,8 @@ class TreeKinematics:
         n = qpos.shape[0]
         pos = np.empty((n, self.nbody, 3))
         quat = np.empty((n, self.nbody, 4))
-        lin = np.empty((n, self.nbody, 3)) if qvel is not None else None
-        ang = np.empty((n, self.nbody, 3)) if qvel is not None else None
+        lin: Any = np.empty((n, self.nbody, 3)) if qvel is not None else None
+        ang: Any = np.empty((n, self.nbody, 3)) if qvel is not None else None
         for b in range(self.nbody):  # fixed loop over 15 bodies, each op batched over N
             p = self.parent[b]
             if p < 0:

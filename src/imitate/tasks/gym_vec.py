@@ -135,6 +135,7 @@ class GymVecEnv:
             for i in np.flatnonzero(done):
                 final_obs[i] = info["final_obs"][i]
         prev = self._obs
+        assert prev is not None, "reset() before step()"
         next_obs = self._tensor(obs)
         final = self._tensor(final_obs)
         self._obs = next_obs

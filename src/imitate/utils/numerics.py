@@ -52,7 +52,7 @@ def check_grads(params: Iterable[torch.nn.Parameter], name: str, max_norm: float
         except RuntimeError:
             raise NonFiniteError(f"gradient of {name} is not finite") from None
         return float(norm)
-    norm = torch.nn.utils.get_total_norm([p.grad for p in params])
+    norm = torch.nn.utils.get_total_norm([p.grad for p in params if p.grad is not None])
     if not torch.isfinite(norm):
         raise NonFiniteError(f"gradient of {name} is not finite")
     return float(norm)

@@ -85,6 +85,7 @@ def euler_to_quat(angles: np.ndarray, order: str) -> np.ndarray:
         axis[AXES[ax]] = 1.0
         qk = quat_from_axis_angle(axis, angles[..., k])
         q = qk if q is None else quat_mul(q, qk)
+    assert q is not None  # the order string is non-empty
     return q
 
 

@@ -80,6 +80,7 @@ class Run:
             except OSError:
                 if not path.exists():
                     raise
+        raise AssertionError("unreachable: itertools.count() never ends")
 
     @classmethod
     def open(cls, path: str | Path) -> "Run":

@@ -12,6 +12,10 @@ class RunningMeanStd(nn.Module):
     ``frozen`` stops updates, e.g. when a trained energy model is used as a reward.
     """
 
+    mean: torch.Tensor
+    var: torch.Tensor
+    count: torch.Tensor
+
     def __init__(self, shape: int | tuple[int, ...], clip: float = 5.0, eps: float = 1e-8):
         super().__init__()
         shape = (shape,) if isinstance(shape, int) else tuple(shape)

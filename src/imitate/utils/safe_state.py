@@ -46,8 +46,8 @@ def _map(obj: Any, f) -> Any:
         new = {k: f(v) for k, v in obj.items()}
         return obj if all(new[k] is v for k, v in obj.items()) else new
     if isinstance(obj, (list, tuple)):
-        new = [f(v) for v in obj]
-        if all(a is b for a, b in zip(new, obj)):
+        items = [f(v) for v in obj]
+        if all(a is b for a, b in zip(items, obj)):
             return obj
-        return tuple(new) if isinstance(obj, tuple) else new
+        return tuple(items) if isinstance(obj, tuple) else items
     return obj

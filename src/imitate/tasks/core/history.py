@@ -47,4 +47,4 @@ class HistoryEnv:
 
 def with_history(env: VecEnv, k: int) -> VecEnv:
     """``env`` itself for one frame, else wrapped."""
-    return env if k == 1 else HistoryEnv(env, k)  # type: ignore[return-value]
+    return env if k == 1 else HistoryEnv(env, k)
