@@ -1,9 +1,11 @@
 """The algorithm registry: each algorithm's config class, how it trains a run, how it evaluates
 one, and which logged curves ``imitate plot`` draws.
 
-PPO-based methods differ only in their reward plug-in (DESIGN.md principle 2): they share
-``runner.train_policy`` and ``runner.evaluate_policy_run`` and pass a ``make_reward``.
-Registering a new algorithm is one entry here; a new task is one entry in ``tasks.py``.
+PPO-based methods differ only in their reward plug-in (DESIGN.md principle 2): they share the
+on-policy loop (``algos.on_policy.train_policy`` / ``evaluate_policy_run``) and pass a
+``make_reward``; offline methods (NEAR step 1, BC, IBC) share ``algos.offline``. Entries point at
+algos functions; nothing here or in algos calls the runner. Registering a new algorithm is one
+entry here; a new task is one entry in ``registry.py``.
 """
 from __future__ import annotations
 
@@ -25,6 +27,9 @@ class Algo:
     evaluate: Callable[..., dict]  # (run, task, cfg, episodes) -> metrics; writes plots
     curve_keys: tuple[str, ...] = ()  # progress.jsonl keys that `imitate plot` draws
     tasks: tuple[str, ...] = ()  # the tasks it runs on; empty: all
+    # (config field, algo): the field names a run of that algo; when a new run leaves it empty
+    # the runner trains one first (same seed, out_dir, device, progress) and fills it in
+    requires: tuple[str, str] | None = None
 
 
 # Style learners score pairs of demonstrated observations: tasks whose observations are their
@@ -38,14 +43,10 @@ def _policy_algo(name: str, make_reward_path: str) -> tuple[Callable, Callable]:
     """train/evaluate for a PPO method whose reward plug-in is built by ``module:function``."""
     def train(task, cfg, run, state):
         from importlib import import_module
-        from imitate import runner
+        from imitate.algos.on_policy import train_policy
         module, func = make_reward_path.split(":")
-        return runner.train_policy(task, name, cfg, run, state, getattr(import_module(module), func))
-
-    def evaluate(run, task, cfg, episodes):
-        from imitate import runner
-        return runner.evaluate_policy_run(run, task, cfg, episodes)
-    return train, evaluate
+        return train_policy(task, name, cfg, run, state, getattr(import_module(module), func))
+    return train, _lazy("imitate.algos.on_policy:evaluate_policy_run")
 
 
 def _energy_train(task, cfg, run, state):
@@ -75,19 +76,21 @@ def _deepmimic_evaluate(run, task, cfg, episodes, video: bool = False):
 
 ALGOS: dict[str, Algo] = {
     "ppo": Algo("ppo", "PPO on the task reward only (baseline)", TaskPPOConfig,
-                *_policy_algo("ppo", "imitate.rewards.base:make_task_reward"), curve_keys=POLICY_CURVES),
+                *_policy_algo("ppo", "imitate.algos.on_policy:make_task_reward"), curve_keys=POLICY_CURVES),
     "energy": Algo("energy", "NEAR step 1: NCSN energy model of expert transitions (denoising score matching)",
                    EnergyConfig, _energy_train, _energy_evaluate, curve_keys=("energy/dsm_loss",), tasks=STYLE_TASKS),
     "near": Algo("near", "NEAR step 2: PPO on the annealed energy reward (+ task reward); energy=RUN_DIR "
                  "or runs step 1 first", NEARConfig, *_policy_algo("near", "imitate.algos.near:make_near_reward"),
-                 curve_keys=POLICY_CURVES + ("near/sigma_level", "near/mean_energy", "reward/r_energy"), tasks=STYLE_TASKS),
+                 curve_keys=POLICY_CURVES + ("near/sigma_level", "near/mean_energy", "reward/r_energy"), tasks=STYLE_TASKS,
+                 requires=("energy", "energy")),
     "amp": Algo("amp", "AMP: PPO on an adversarial (discriminator) style reward (+ task reward)", AMPConfig,
                 _lazy("imitate.algos.amp:train_amp"), _lazy("imitate.algos.amp:evaluate_amp"),
                 curve_keys=POLICY_CURVES + ("amp/accuracy", "amp/d_expert", "amp/d_policy", "amp/gp", "reward/r_amp"),
                 tasks=STYLE_TASKS),
     "cem": Algo("cem", "CEM model-predictive control scored by a NEAR energy (no training); energy=RUN_DIR",
                 CEMConfig,
-                _lazy("imitate.algos.cem:train_cem"), _lazy("imitate.algos.cem:evaluate_cem"), tasks=STYLE_TASKS),
+                _lazy("imitate.algos.cem:train_cem"), _lazy("imitate.algos.cem:evaluate_cem"), tasks=STYLE_TASKS,
+                requires=("energy", "energy")),
     "ibc-dfo": Algo("ibc-dfo", "implicit BC: energy E(o,a) by InfoNCE on uniform negatives; actions by DFO",
                     IBCConfig, _lazy("imitate.algos.ibc:train_ibc_dfo"), _lazy("imitate.algos.ibc:evaluate_run"),
                     curve_keys=BC_CURVES + ("bc/true_action_top1",)),

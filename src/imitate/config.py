@@ -276,7 +276,7 @@ class AMPConfig(PPOConfig):
     disc_weight_decay: float = option(1e-4, "discriminator weight decay", ge=0)
     replay_size: int = option(100_000, "past policy pairs kept for the discriminator", ge=1)
     style_offset: float = option(0.0, "r_style = r_amp − style_offset; log 2 ≈ 0.693 centres it (docs/amp_cem.md)")
-    success_absorbing: bool = option(False, "on success terminations add w_style·r_style·γ/(1−γ) (docs/amp_cem.md)")
+    absorbing_success: bool = option(False, "on success terminations add w_style·r_style·γ/(1−γ) (docs/amp_cem.md)")
 
     def check(self) -> None:
         super().check()
@@ -407,11 +407,17 @@ def _check_type(key: str, value: Any, expected: Any) -> Any:
     return value
 
 
+# Keys that were renamed: the old name fails with one line naming the new one (not silently ignored).
+RENAMED_KEYS = {"success_absorbing": "absorbing_success"}  # AMP's, now the one rule of rewards/compose.py
+
+
 def apply_overrides(cfg: Any, overrides: dict[str, Any], context: str) -> Any:
     """Return a copy of ``cfg`` with overrides (strings are parsed; other values checked)."""
     types_ = field_types(type(cfg))
     changes = {}
     for key, value in overrides.items():
+        if key in RENAMED_KEYS and key not in types_:
+            raise ConfigError(f"{key!r} was renamed to {RENAMED_KEYS[key]!r} (in {context})")
         if key not in types_:
             raise ConfigError(f"unknown key {key!r} for {context}; valid keys: {', '.join(sorted(types_))}")
         try:
