@@ -11,6 +11,8 @@ from imitate.cli import main
 from imitate.tasks.core.vecenv import StepResult
 from imitate.models.discriminator import Discriminator, amp_reward
 from imitate.rewards.adversarial import AMPReward, ReplayBuffer, discriminator_loss
+from imitate.rewards.base import TaskReward
+from imitate.rewards.compose import ComposedReward
 
 TINY_AMP = ["num_envs=16", "rollout_steps=8", "total_steps=256", "minibatches=2", "epochs=1",
             "hidden=32,32", "eval_episodes=8", "checkpoint_every=1", "progress=false",
@@ -110,31 +112,39 @@ def _step(transition, reward, success):
                       success=success, transition=transition)
 
 
+def _amp(expert, style_offset=0.0, absorbing_success=False, **kwargs) -> ComposedReward:
+    """AMP's reward as ``algos.amp.make_amp_reward`` composes it: w_task 2, w_style 0.5, γ 0.9."""
+    style = AMPReward(expert, style_offset=style_offset, **kwargs)
+    return ComposedReward({"task": (2.0, TaskReward()), "style": (0.5, style)},
+                          absorbing_success=absorbing_success, gamma=0.9)
+
+
 def test_reward_weights_absorbing_bonus_and_state_roundtrip():
     expert = _toy(1024, 0.0, 0)
-    kwargs = dict(hidden=(32, 32), batch_size=64, updates=3, w_task=2.0, w_style=0.5, gamma=0.9, seed=0)
-    reward = AMPReward(expert, success_absorbing=True, **kwargs)
+    kwargs = dict(hidden=(32, 32), batch_size=64, updates=3, seed=0)
+    reward = _amp(expert, absorbing_success=True, **kwargs)
     reward.update(_toy(256, 2.0, 1))
     x = _toy(4, 1.0, 2)
     success = torch.tensor([True, False, False, True])
     task = success.float()
     r = reward(None, None, _step(x, task, success))
-    r_amp = reward.style_reward(x)
+    r_amp = reward.part("style").style_reward(x)
     bonus = 1.0 + success.float() * 0.9 / 0.1
     assert torch.allclose(r, 2.0 * task + 0.5 * r_amp * bonus)
     assert torch.equal(reward.last_terms["r_amp"], r_amp)
-    centred = AMPReward(expert, style_offset=math.log(2), **kwargs)
+    assert torch.equal(reward.last_terms["task"], task)
+    centred = _amp(expert, style_offset=math.log(2), **kwargs)
     centred.load_state_dict(copy.deepcopy(reward.state_dict()))
     r_c = centred(None, None, _step(x, task, success))
     assert torch.allclose(r_c, 2.0 * task + 0.5 * (r_amp - math.log(2)))
     # resume: a fresh module loading the state scores identically and continues identically
-    clone = AMPReward(expert, success_absorbing=True, **kwargs)
+    clone = _amp(expert, absorbing_success=True, **kwargs)
     clone.load_state_dict(copy.deepcopy(reward.state_dict()))  # as through torch.save/load
-    assert torch.allclose(clone.style_reward(x), r_amp)
+    assert torch.allclose(clone.part("style").style_reward(x), r_amp)
     policy = _toy(256, 2.0, 3)
     assert reward.update(policy) == clone.update(policy)
     with pytest.raises(ValueError):
-        AMPReward(expert, hidden=(16,)).load_state_dict(reward.state_dict())
+        AMPReward(expert, hidden=(16,)).load_state_dict(reward.part("style").state_dict())
 
 
 def test_cli_amp_run(tmp_path):

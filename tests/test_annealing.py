@@ -8,6 +8,8 @@ import torch
 
 from imitate.tasks.core.vecenv import StepResult
 from imitate.models.energy import NCSN, EnergyTrainer
+from imitate.rewards.base import TaskReward
+from imitate.rewards.compose import ComposedReward
 from imitate.rewards.energy import Annealer, EnergyReward
 
 
@@ -124,10 +126,15 @@ def tiny_model(seed: int = 0) -> NCSN:
     return model
 
 
+def near_reward(energy: EnergyReward, w_task: float, w_energy: float) -> ComposedReward:
+    """NEAR's reward as ``algos.near.make_near_reward`` composes it (without absorbing success)."""
+    return ComposedReward({"task": (w_task, TaskReward()), "energy": (w_energy, energy)})
+
+
 def test_reward_formula_with_provisional_then_window_offset():
     model = tiny_model()
     level = 45  # σ ≈ 0.02: energies of order tens, so tanh is far from 0
-    reward = EnergyReward(model, w_task=0.3, w_energy=0.7, fixed_level=level)
+    reward = near_reward(EnergyReward(model, fixed_level=level), w_task=0.3, w_energy=0.7)
     g = torch.Generator().manual_seed(1)
     x = torch.rand(64, 4, generator=g) * 512
     task = torch.rand(64, generator=g)
@@ -216,7 +223,7 @@ def test_trained_model_rewards_expert_like_transitions_more():
     trainer.fit_normalizer(demos)
     for _ in range(800):
         trainer.step(demos[torch.randint(len(demos), (128,), generator=g)], g)
-    reward = EnergyReward(trainer.ema_model(), w_task=0.0, w_energy=1.0, fixed_level=40)
+    reward = near_reward(EnergyReward(trainer.ema_model(), fixed_level=40), w_task=0.0, w_energy=1.0)
 
     s = on_path(500)
     expert = torch.cat([s, s + step], 1)
@@ -239,8 +246,8 @@ def test_normalised_reward_has_unit_scale_at_large_sigma():
     g = torch.Generator().manual_seed(7)
     x = torch.rand(512, 4, generator=g) * 512
     step = fake_step(x, torch.zeros(512))
-    plain = EnergyReward(model, w_task=0.0, w_energy=1.0, fixed_level=0)(None, None, step)
-    normed_reward = EnergyReward(model, w_task=0.0, w_energy=1.0, fixed_level=0, scale=1.0, normalise=True)
+    plain = EnergyReward(model, fixed_level=0)(None, None, step)
+    normed_reward = EnergyReward(model, fixed_level=0, scale=1.0, normalise=True)
     normed = normed_reward(None, None, step)
     assert plain.std() < 0.05
     assert 0.4 < normed.std() < 1.0

@@ -122,3 +122,23 @@ def test_demo_runs_the_whole_pipeline_at_tiny_settings(tmp_path, capsys):
     near_run = next((tmp_path / "maze" / "near").iterdir())
     assert (near_run / "plots" / "trajectories.png").is_file()
     assert (near_run / "plots" / "learning_curves.png").is_file()
+
+
+@pytest.mark.parametrize("algo", ["near", "cem"])
+def test_without_an_energy_run_the_runner_trains_step_1_first(algo, monkeypatch, capsys):
+    """No algorithm calls the runner: the runner itself trains the run ``Algo.requires`` names
+    when the command leaves it empty, with this run's seed/out_dir/device/progress."""
+    from types import SimpleNamespace
+
+    from imitate import runner
+    from imitate.registry import get_algo
+    calls = []
+    monkeypatch.setattr(runner, "train", lambda *args: calls.append(args) or SimpleNamespace(dir=Path("/step1")))
+    cfg = runner.resolve_config("maze", algo, {"seed": "3", "out_dir": "somewhere", "progress": "false"},
+                                check_inputs=False)
+    runner.train_required("maze", get_algo(algo), cfg)
+    assert calls == [("maze", "energy", {"seed": 3, "out_dir": "somewhere", "device": "cpu", "progress": False})]
+    assert cfg.energy == "/step1"
+    assert "no energy=RUN_DIR given: training the energy model first (NEAR step 1)" in capsys.readouterr().out
+    runner.train_required("maze", get_algo(algo), cfg)  # named now: nothing more is trained
+    assert len(calls) == 1

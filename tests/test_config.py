@@ -76,7 +76,7 @@ def test_nested_group_keys_ambiguity_and_renamed_keys():
     assert cfg.a.width == 5
     with pytest.raises(ConfigError, match="a.lr must be|lr must be greater than 0"):
         apply_overrides(Two(), {"a.lr": "-1"}, "test").validate()
-    with pytest.raises(ConfigError, match="'disc_lr' was renamed: use disc.lr"):
+    with pytest.raises(ConfigError, match="'disc_lr' was renamed to 'disc.lr'"):
         resolve_config("maze", "amp", {"disc_lr": "1e-3"}, check_inputs=False)
     amp = resolve_config("maze", "amp", {"disc.lr": "1e-3", "w_gp": "5"}, check_inputs=False)
     assert (amp.disc.lr, amp.disc.w_gp, amp.disc.hidden) == (1e-3, 5.0, (256, 256))  # preset kept

@@ -3,7 +3,8 @@ import torch
 
 from imitate.algos.ppo_config import TaskPPOConfig
 from imitate.tasks.core.vecenv import StepResult
-from imitate.rewards.base import TaskReward, make_task_reward
+from imitate.algos.on_policy import make_task_reward
+from imitate.rewards.base import TaskReward
 
 
 def _step(terminated, truncated, success, reward):
@@ -30,4 +31,4 @@ def test_bonus_logged_as_term_and_off_by_default():
     plain = make_task_reward(None, TaskPPOConfig(), None)
     assert plain(torch.zeros(2, 2), torch.zeros(2, 1), step).tolist() == [1.0, 0.0]
     assert "success_bonus" not in plain.last_terms
-    assert make_task_reward(None, TaskPPOConfig(success_bonus=3.0), None).success_bonus == 3.0
+    assert make_task_reward(None, TaskPPOConfig(success_bonus=3.0), None).part("task").success_bonus == 3.0

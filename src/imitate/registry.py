@@ -78,8 +78,15 @@ class AlgoEntry:
     curve_keys: tuple[str, ...] = ()  # progress.jsonl keys that `imitate plot` draws
     tasks: tuple[str, ...] = ()  # the tasks it runs on; empty: all
     needs_demos: bool = False  # reads a demonstration file (or makes one with the task's oracle)
-    needs_energy: bool = False  # needs a NEAR energy run (``energy=RUN``)
+    # (config field, algo): the field names a run of that algo; when a new run leaves it empty
+    # the runner trains one first (same seed, out_dir, device, progress) and fills it in
+    requires: tuple[str, str] | None = None
     video: bool = False  # ``imitate eval --video`` writes a video
+
+    @property
+    def needs_energy(self) -> bool:
+        """It is scored by a NEAR energy model (``energy=RUN``, trained first when empty)."""
+        return self.requires is not None and self.requires[1] == "energy"
 
     def config_class(self) -> type:
         return resolve(self.config)
@@ -129,12 +136,12 @@ TASKS: dict[str, TaskEntry] = {t.name: t for t in (
 STYLE_TASKS = ("maze", "pusht", "block-push")
 POLICY_CURVES = ("episode/success_rate", "episode/length", "episode/return", "policy/action_std")
 BC_CURVES = ("bc/loss",)  # behavioural cloning (ibc-*, mse, mdn)
-ON_POLICY = "imitate.runner:train_policy"
-POLICY_EVAL = "imitate.runner:evaluate_policy_run"
+ON_POLICY = "imitate.algos.on_policy:train_policy"
+POLICY_EVAL = "imitate.algos.on_policy:evaluate_policy_run"
 
 ALGOS: dict[str, AlgoEntry] = {a.name: a for a in (
     AlgoEntry("ppo", "PPO on the task reward only (baseline)", "imitate.algos.ppo_config:TaskPPOConfig",
-              ON_POLICY, POLICY_EVAL, reward="imitate.rewards.base:make_task_reward", curve_keys=POLICY_CURVES),
+              ON_POLICY, POLICY_EVAL, reward="imitate.algos.on_policy:make_task_reward", curve_keys=POLICY_CURVES),
     AlgoEntry("energy", "NEAR step 1: NCSN energy model of expert transitions (denoising score matching)",
               "imitate.algos.energy_config:EnergyConfig", "imitate.algos.energy:train_energy_run",
               "imitate.algos.energy:evaluate_energy_run", curve_keys=("energy/dsm_loss",), tasks=STYLE_TASKS,
@@ -143,14 +150,14 @@ ALGOS: dict[str, AlgoEntry] = {a.name: a for a in (
               "or runs step 1 first", "imitate.algos.near_config:NEARConfig", ON_POLICY, POLICY_EVAL,
               reward="imitate.algos.near:make_near_reward",
               curve_keys=POLICY_CURVES + ("near/sigma_level", "near/mean_energy", "reward/r_energy"),
-              tasks=STYLE_TASKS, needs_energy=True),
+              tasks=STYLE_TASKS, requires=("energy", "energy")),
     AlgoEntry("amp", "AMP: PPO on an adversarial (discriminator) style reward (+ task reward)",
               "imitate.algos.amp_config:AMPConfig", "imitate.algos.amp:train_amp", "imitate.algos.amp:evaluate_amp",
               curve_keys=POLICY_CURVES + ("amp/accuracy", "amp/d_expert", "amp/d_policy", "amp/gp", "reward/r_amp"),
               tasks=STYLE_TASKS, needs_demos=True),
     AlgoEntry("cem", "CEM model-predictive control scored by a NEAR energy (no training); energy=RUN_DIR",
               "imitate.algos.cem_config:CEMConfig", "imitate.algos.cem:train_cem", "imitate.algos.cem:evaluate_cem",
-              tasks=STYLE_TASKS, needs_energy=True),
+              tasks=STYLE_TASKS, requires=("energy", "energy")),
     AlgoEntry("ibc-dfo", "implicit BC: energy E(o,a) by InfoNCE on uniform negatives; actions by DFO",
               "imitate.algos.ibc_config:IBCConfig", "imitate.algos.ibc:train_ibc_dfo", "imitate.algos.ibc:evaluate_run",
               curve_keys=BC_CURVES + ("bc/true_action_top1",), needs_demos=True),

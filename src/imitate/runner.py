@@ -1,17 +1,16 @@
 """What each CLI subcommand does: resolve configs, create or reopen runs, train, evaluate, plot.
 
 Which algorithm trains and evaluates a run is looked up in ``registry.ALGOS``; this module is
-the run lifecycle they share. Inputs (demo files, energy runs, checkpoints) are checked before a run
-directory is created, and a new run that fails before its first checkpoint is removed, so bad
-input leaves nothing behind. A resume (``resume=RUN``) is exact and writes nothing until the
-checkpoint has been loaded into the freshly built model (see ``train``).
+the run lifecycle around them (the training loops are ``algos/on_policy.py`` and
+``algos/offline.py``; no algorithm calls back into it). Inputs (demo files, energy runs,
+checkpoints) are checked before a run directory is created, and a new run that fails before its
+first checkpoint is removed (``utils.run.guarded``), so bad input leaves nothing behind. A
+resume (``resume=RUN``) is exact and writes nothing until the checkpoint has been loaded into
+the freshly built model (see ``train``).
 """
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,8 @@ import torch
 
 from imitate.config import ConfigError, apply_overrides, preset
 from imitate.registry import AlgoEntry, TaskEntry, get_algo, get_task
-from imitate.utils.numerics import NonFiniteError
-from imitate.utils.run import Run, fits_checkpoint
-from imitate.utils.seeding import restore_rng, seed_everything
+from imitate.utils.run import Run
+from imitate.utils.seeding import seed_everything
 
 
 def default_config(task: TaskEntry, algo: AlgoEntry) -> Any:
@@ -54,25 +52,18 @@ def run_config(run: Run) -> Any:
     return cfg
 
 
-@contextmanager
-def guarded(run: Run):
-    """Remove a run this process created if it fails before writing any checkpoint (a resumed
-    run is never removed); a NaN/inf error is completed with which checkpoint is kept."""
-    try:
-        yield run
-    except NonFiniteError as exc:
-        if exc.kept is None:
-            exc.kept = run.kept_message()
-        _discard_if_new(run)
-        raise
-    except BaseException:
-        _discard_if_new(run)
-        raise
-
-
-def _discard_if_new(run: Run) -> None:
-    if run.created and not run.has_checkpoint():
-        run.discard()
+def train_required(task_name: str, algo: AlgoEntry, cfg: Any) -> None:
+    """The run ``algo.requires`` names, trained first when ``cfg`` leaves it empty (NEAR and CEM
+    without ``energy=RUN_DIR``: NEAR step 1), with this run's seed, out_dir, device and
+    progress; its directory is written into ``cfg`` so the run's config names what it used."""
+    if algo.requires is None or getattr(cfg, algo.requires[0]):
+        return
+    field, needed = algo.requires
+    step = get_algo(needed).description.split(":")[0]
+    print(f"no {field}=RUN_DIR given: training the {needed} model first ({step})", flush=True)
+    first = train(task_name, needed, {"seed": cfg.seed, "out_dir": cfg.out_dir, "device": cfg.device,
+                                      "progress": cfg.progress})
+    setattr(cfg, field, str(first.dir))
 
 
 def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:
@@ -97,72 +88,13 @@ def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:
     else:
         cfg = resolve_config(task_name, algo_name, overrides)
         run = None
+        train_required(task_name, algo, cfg)
     seed_everything(cfg.seed)
     result = algo.run_train(task, cfg, run, state)
     run, stats = result if isinstance(result, tuple) else (result, {})
     metrics = evaluate(run, quiet=True)
     run.write_metrics({**metrics, **stats})
     return run
-
-
-# -- PPO methods: one training loop, the reward plug-in is what differs ------------------------
-def train_policy(task: TaskEntry, algo_name: str, cfg: Any, run: Run | None, state: dict | None,
-                 make_reward: Callable[[TaskEntry, Any, Any], Any]) -> tuple[Run, dict]:
-    """PPO on ``task`` with the reward module ``make_reward(task, cfg, env)`` builds.
-
-    ``make_reward`` may fill config fields it resolves (NEAR's energy run), before the run's
-    config is saved."""
-    from imitate.algos.ppo import PPO
-    env = task.make_env(cfg.num_envs, seed=cfg.seed, device=cfg.device, cfg=cfg)
-    reward = make_reward(task, cfg, env)
-    ppo = PPO(env, cfg, reward)
-    if state is not None:
-        with fits_checkpoint():
-            ppo.load_state_dict(state["ppo"])
-    run = run or Run.create(task.name, algo_name, cfg)
-    run.begin(cfg, state)
-    started = time.time() - (state or {}).get("train_seconds", 0.0)
-    with guarded(run):
-        restore_rng(state)
-        logger = run.logger()
-        try:
-            ppo.train(log=logger.log, checkpoint=lambda s: run.save_checkpoint(
-                {"ppo": s, "train_seconds": time.time() - started},
-                iteration=s["iteration"], log_step=s["global_step"]))
-        finally:
-            logger.close()
-    return run, {"train_seconds": round(time.time() - started, 1), "env_steps": ppo.global_step}
-
-
-def evaluate_policy_run(run: Run, task: TaskEntry, cfg: Any, episodes: int) -> dict[str, Any]:
-    """Roll out a PPO run's policy deterministically; success, length, return, trajectory plot."""
-    from imitate.algos.ppo import load_policy
-    from imitate.eval.rollouts import evaluate_policy
-    model = load_policy(run, task, cfg)
-    env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
-    result = evaluate_policy(model, env, seed=cfg.seed + 10_000)
-    metrics = result.metrics()
-    if task.plot or task.metrics:
-        demos = demo_trajectories(run, cfg, task)
-        task.plot_trajectories(result.trajectories, demos, run.plots_dir / "trajectories.png",
-                               title=f"{run.algo} policy")
-        if demos:
-            metrics.update(task.trajectory_metrics(result.trajectories, demos))
-    return metrics
-
-
-def demo_trajectories(run: Run, cfg: Any, task: TaskEntry) -> list:
-    """Demonstrations to draw beside a policy: the run's own, its energy run's, else oracle."""
-    from imitate.algos.energy import DEMOS_FILE
-    from imitate.data.dataset import Demonstrations
-    candidates = [getattr(cfg, "demos", ""), run.dir / DEMOS_FILE]
-    if getattr(cfg, "energy", ""):
-        energy_cfg = Run.open(cfg.energy).config_dict()
-        candidates += [energy_cfg.get("demos", ""), Path(cfg.energy) / DEMOS_FILE]
-    for path in candidates:
-        if path and Path(path).is_file():
-            return Demonstrations.load(path, task=task.name).episodes()
-    return task.run_oracle(60, seed=cfg.seed, cfg=cfg).episodes() if task.has_oracle else []
 
 
 def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool = False,

@@ -1,8 +1,9 @@
 """AMP: PPO with an adversarial style reward (SPEC §3), as a reward plug-in (DESIGN principle 2).
 
-The expert pairs come from the same demonstrations NEAR's step 1 reads (``algos.energy.run_demos``:
+The expert pairs come from the same demonstrations NEAR's step 1 reads (``algos.demos.run_demos``:
 ``demos=PATH`` or oracle demos generated once into the run as ``demos.npz``), so AMP and NEAR
-see the same data. Training is ``runner.train_policy``; only ``make_reward`` is AMP's.
+see the same data. Training is the on-policy loop (``algos/on_policy.py``); only ``make_reward``
+is AMP's.
 """
 from __future__ import annotations
 
@@ -10,36 +11,39 @@ from typing import Any
 
 import torch
 
+from imitate.algos.demos import run_demos
+from imitate.algos.on_policy import evaluate_policy_run, train_policy
 from imitate.algos.amp_config import AMPConfig
 from imitate.rewards.adversarial import AMPReward
-from imitate.utils.run import CheckpointError, Run
+from imitate.rewards.base import TaskReward
+from imitate.rewards.compose import ComposedReward
+from imitate.utils.run import CheckpointError, Run, guarded
 
 
-def make_amp_reward(task, cfg: AMPConfig, env, expert: torch.Tensor) -> AMPReward:
-    """The AMP reward module for ``env``, its discriminator normalised on ``expert`` (M, 2·style)."""
+def make_amp_reward(task, cfg: AMPConfig, env, expert: torch.Tensor) -> ComposedReward:
+    """w_task·r_task + w_style·r_style, with the absorbing-success value (``rewards/compose.py``);
+    the discriminator is normalised on ``expert`` (M, 2·style)."""
     if expert.shape[1] != 2 * env.style_dim:
         raise CheckpointError(f"demonstrations give {expert.shape[1]} features per pair, task "
                               f"{task.name!r} transitions have {2 * env.style_dim}")
-    return AMPReward(expert, hidden=cfg.disc.hidden, lr=cfg.disc.lr, batch_size=cfg.disc.batch_size,
-                     updates=cfg.disc.updates, w_gp=cfg.disc.w_gp, logit_reg=cfg.disc.logit_reg,
-                     weight_decay=cfg.disc.weight_decay, replay_size=cfg.disc.replay_size,
-                     w_task=cfg.w_task, w_style=cfg.w_style, style_offset=cfg.style_offset,
-                     success_absorbing=cfg.success_absorbing,
-                     gamma=cfg.gamma, seed=cfg.seed, device=env.device)
+    style = AMPReward(expert, hidden=cfg.disc.hidden, lr=cfg.disc.lr, batch_size=cfg.disc.batch_size,
+                      updates=cfg.disc.updates, w_gp=cfg.disc.w_gp, logit_reg=cfg.disc.logit_reg,
+                      weight_decay=cfg.disc.weight_decay, replay_size=cfg.disc.replay_size,
+                      style_offset=cfg.style_offset, seed=cfg.seed, device=env.device)
+    return ComposedReward({"task": (cfg.w_task, TaskReward()), "style": (cfg.w_style, style)},
+                          absorbing_success=cfg.absorbing_success, gamma=cfg.gamma)
 
 
 def train_amp(task, cfg: AMPConfig, run: Run | None, state: dict | None) -> tuple[Run, dict]:
     """A new or resumed AMP run: demos are checked first, then stored in the run, then PPO."""
-    from imitate import runner
-    from imitate.algos.energy import run_demos
     from imitate.data.dataset import Demonstrations
     if cfg.demos:  # a bad file fails before a run directory exists
         Demonstrations.load(cfg.demos, task=task.name)
     run = run or Run.create(task.name, "amp", cfg)
-    with runner.guarded(run):
+    with guarded(run):
         expert = run_demos(task, cfg, run).transitions()  # (M, 2·style_dim)
-        return runner.train_policy(task, "amp", cfg, run, state,
-                                   lambda task_, cfg_, env: make_amp_reward(task_, cfg_, env, expert))
+        return train_policy(task, "amp", cfg, run, state,
+                            lambda task_, cfg_, env: make_amp_reward(task_, cfg_, env, expert))
 
 
 def load_discriminator(run: Run):
@@ -48,6 +52,7 @@ def load_discriminator(run: Run):
     state = run.load_checkpoint(run.task, "amp")
     try:
         reward = state["ppo"]["reward"]
+        reward = reward.get("style", reward)  # a checkpoint from before the composition: flat
         disc = Discriminator.from_config(reward["disc_config"])
         disc.load_state_dict(reward["disc"])
     except (KeyError, RuntimeError) as exc:
@@ -60,9 +65,7 @@ def load_discriminator(run: Run):
 def evaluate_amp(run: Run, task, cfg: AMPConfig, episodes: int) -> dict[str, Any]:
     """Policy evaluation (success, length, trajectories) plus, on the maze, the discriminator
     landscape and D on expert vs evaluation-policy pairs."""
-    from imitate import runner
-    from imitate.algos.energy import run_demos
-    metrics = runner.evaluate_policy_run(run, task, cfg, episodes)
+    metrics = evaluate_policy_run(run, task, cfg, episodes)
     disc = load_discriminator(run)
     expert = run_demos(task, cfg, run).transitions()
     with torch.no_grad():

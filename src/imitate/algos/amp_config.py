@@ -30,7 +30,7 @@ class AMPConfig(PPOConfig):
     disc: DiscConfig = field(default_factory=lambda: DiscConfig(), metadata={
         "help": "the discriminator (a group: disc.KEY=VALUE)"})
     style_offset: float = option(0.0, "r_style = r_amp − style_offset; log 2 ≈ 0.693 centres it (docs/amp_cem.md)")
-    success_absorbing: bool = option(False, "on success terminations add w_style·r_style·γ/(1−γ) (docs/amp_cem.md)")
+    absorbing_success: bool = option(False, "on success terminations add w_style·r_style·γ/(1−γ) (docs/amp_cem.md)")
 
     def check(self) -> None:
         super().check()

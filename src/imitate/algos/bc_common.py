@@ -1,5 +1,6 @@
 """What every behavioural-cloning method shares (IBC, MSE, MDN): normalisation, the policy
-interface, the training loop as a run, and evaluation by batched rollouts.
+interface, the method the offline loop trains (``algos/offline.py``), and evaluation by
+batched rollouts.
 
 A method is a ``BCPolicy`` subclass with two methods on normalised tensors:
 ``loss(obs_n, act_n, generator) -> (loss, stats)`` and ``act_normalized(obs_n, generator)``.
@@ -17,12 +18,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from imitate.algos.demos import run_demos
+from imitate.algos.offline import OfflineMethod, minibatches, train_run
 from imitate.algos.bc_config import BCConfig
 from imitate.data.history import stack_history
-from imitate.utils.numerics import at_iteration, backward_step
-from imitate.utils.progress import progress_bar
-from imitate.utils.run import CheckpointError, Run, fits_checkpoint
-from imitate.utils.seeding import restore_rng
+from imitate.utils.numerics import backward_step
+from imitate.utils.run import CheckpointError, Run
 
 ACTION_MARGIN = 0.05  # widen the action bounds by this fraction of the range on each side
 MIN_STD = 1e-6  # observation dimensions that never vary are left unscaled
@@ -98,22 +99,21 @@ class BCTrainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self._lr()
         self.policy.train()
-        with at_iteration(self.iteration + 1):
-            loss, stats = self.policy.loss(obs_n, act_n, generator)
-            backward_step(loss, self.optimizer, self.policy.parameters(), self.policy.loss_name)
+        loss, stats = self.policy.loss(obs_n, act_n, generator)
+        backward_step(loss, self.optimizer, self.policy.parameters(), self.policy.loss_name)
         self.iteration += 1
         return {"loss": loss.item(), **stats}
 
     def fit(self, obs_n: torch.Tensor, act_n: torch.Tensor, generator: torch.Generator,
             until: int | None = None, callback: Callable[[int, dict], None] | None = None) -> dict[str, float]:
-        """Minibatch steps on (M, O) / (M, A) normalised pairs until ``until`` (default cfg.iterations)."""
+        """Minibatch steps on (M, O) / (M, A) normalised pairs until ``until`` (default
+        cfg.iterations), without a run: the offline loop's minibatches (``algos/offline.py``)."""
         until = self.cfg.iterations if until is None else until
         stats: dict[str, float] = {}
-        while self.iteration < until:
-            idx = torch.randint(len(obs_n), (self.cfg.batch_size,), generator=generator, device=obs_n.device)
-            stats = self.step(obs_n[idx], act_n[idx], generator)
+        for iteration, stats in minibatches((obs_n, act_n), self.cfg.batch_size, generator, self.step,
+                                            self.iteration, until):
             if callback is not None:
-                callback(self.iteration, stats)
+                callback(iteration, stats)
         return stats
 
     def state_dict(self) -> dict[str, Any]:
@@ -150,65 +150,51 @@ def load_policy(run: Run, task, cfg: Any, build: BuildPolicy, env=None) -> BCPol
     return policy.to(env.device).eval()
 
 
-def train_bc_run(task, algo_name: str, cfg: BCConfig, run: Run | None, state: dict | None,
-                 build: BuildPolicy) -> tuple[Run, dict]:
-    """Behavioural cloning as a run: demos (given or oracle, saved into the run) → trained policy.
+class BCFit(OfflineMethod):
+    """A BC policy on (observation history, action) demo pairs for the offline loop
+    (``algos/offline.py``); its checkpoint part is the trainer (policy with its normaliser,
+    optimiser, iteration)."""
 
-    Checkpoints hold the policy (with its normaliser), optimiser, iteration and RNG state, so
-    ``resume=RUN_DIR`` continues exactly where the last checkpoint left off.
-    """
-    from imitate.algos.energy import run_demos
-    from imitate.inputs import check_demo_sizes
-    from imitate.runner import guarded
-    env = task.make_env(1, seed=cfg.seed, cfg=cfg)  # raw frames: what the demos hold
-    run = run or Run.create(task.name, algo_name, cfg)  # a given demo file was checked (inputs.py)
-    started = time.time() - (state or {}).get("train_seconds", 0.0)
-    with guarded(run):
+    prefix, shown = "bc", "loss"  # logged: bc/loss, bc/info_nce, bc/true_action_top1, bc/grad_penalty
+
+    def __init__(self, task, algo_name: str, cfg: BCConfig, run: Run, env, build: BuildPolicy):
+        from imitate.inputs import check_demo_sizes
         demos = run_demos(task, cfg, run)
         check_demo_sizes(demos, env.obs_dim, env.act_dim, cfg.demos or str(run.dir), task.name, need_actions=True)
-        device = torch.device(cfg.device)
-        obs = stack_history(torch.from_numpy(demos.obs).to(device), demos.episode_ends.tolist(), cfg.history)
-        actions = torch.from_numpy(demos.actions).to(device)
+        self.desc, self.device = algo_name, torch.device(cfg.device)
+        self.obs = stack_history(torch.from_numpy(demos.obs).to(self.device), demos.episode_ends.tolist(),
+                                 cfg.history)
+        self.actions = torch.from_numpy(demos.actions).to(self.device)
         torch.manual_seed(cfg.seed)  # weight init: runs with the same seed are repeatable
-        policy = build(cfg, env.obs_dim * cfg.history, env.act_dim).to(device)
-        trainer = BCTrainer(policy, cfg)
-        generator = torch.Generator(device=device).manual_seed(cfg.seed)
-        running: dict[str, float] = {}  # the logged moving averages, part of the checkpoint
-        if state is not None:
-            with fits_checkpoint():
-                trainer.load_state_dict(state["trainer"])
-                generator.set_state(state["generator"])
-            running.update(state.get("running", {}))
-        else:
-            policy.normalizer.fit(obs, actions)
-        run.begin(cfg, state)
-        restore_rng(state)
-        obs_n, act_n = policy.normalizer.obs(obs), policy.normalizer.action(actions)
+        self.policy = build(cfg, env.obs_dim * cfg.history, env.act_dim).to(self.device)
+        self.trainer = BCTrainer(self.policy, cfg)
 
-        def checkpoint() -> None:
-            run.save_checkpoint({"trainer": trainer.state_dict(), "generator": generator.get_state(),
-                                 "running": dict(running), "train_seconds": time.time() - started},
-                                iteration=trainer.iteration, log_step=trainer.iteration)
+    def start(self) -> None:
+        self.policy.normalizer.fit(self.obs, self.actions)
 
-        logger = run.logger()
-        bar = progress_bar(cfg.iterations, desc=algo_name, initial=trainer.iteration, enabled=cfg.progress)
+    def load_state_dict(self, state: dict) -> None:
+        self.trainer.load_state_dict(state["trainer"])
 
-        def callback(iteration: int, stats: dict[str, float]) -> None:
-            for k, v in stats.items():
-                running[k] = v if k not in running else 0.95 * running[k] + 0.05 * v
-            bar.update(1)
-            if iteration % 100 == 0 or iteration == cfg.iterations:
-                logger.log(iteration, {f"bc/{k}": v for k, v in running.items()})
-                bar.set_postfix(loss=f"{running['loss']:.4f}")
-            if iteration % cfg.checkpoint_every == 0 or iteration == cfg.iterations:
-                checkpoint()
-        try:
-            trainer.fit(obs_n, act_n, generator, callback=callback)
-        finally:
-            bar.close()
-            logger.close()
-    return run, {"train_seconds": round(time.time() - started, 1), "iterations": trainer.iteration,
-                 "final_loss": running.get("loss", float("nan")), "demo_pairs": int(len(obs))}
+    def state_dict(self) -> dict:
+        return {"trainer": self.trainer.state_dict()}
+
+    def data(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.policy.normalizer.obs(self.obs), self.policy.normalizer.action(self.actions)
+
+    def step(self, obs_n: torch.Tensor, act_n: torch.Tensor, generator: torch.Generator) -> dict[str, float]:
+        return self.trainer.step(obs_n, act_n, generator)
+
+    def summary(self, iteration: int, running: dict[str, float]) -> dict:
+        return {"iterations": self.trainer.iteration, "final_loss": running.get("loss", float("nan")),
+                "demo_pairs": int(len(self.obs))}
+
+
+def train_bc_run(task, algo_name: str, cfg: BCConfig, run: Run | None, state: dict | None,
+                 build: BuildPolicy) -> tuple[Run, dict]:
+    """Behavioural cloning as a run of the offline loop: demos (given or oracle, saved into the
+    run) → trained policy; ``resume=RUN_DIR`` continues exactly where the last checkpoint left off."""
+    env = task.make_env(1, seed=cfg.seed, cfg=cfg)  # raw frames: what the demos hold
+    return train_run(task, algo_name, cfg, run, state, lambda run_: BCFit(task, algo_name, cfg, run_, env, build))
 
 
 def rollout(policy: BCPolicy, env, seed: int):
@@ -225,13 +211,13 @@ def evaluate_bc_run(run: Run, task, cfg: Any, episodes: int, build: BuildPolicy)
     """Roll the policy out for one episode in each of ``episodes`` env copies; trajectory plot.
 
     Returns (metrics, policy, EvalResult) so a method can add its own plots."""
-    from imitate.runner import demo_trajectories
+    from imitate.algos.demos import demo_trajectories
     env = policy_env(task, episodes, cfg, seed=cfg.seed + 10_000, device=cfg.device)
     policy = load_policy(run, task, cfg, build, env)
     started = time.time()
     result = rollout(policy, env, seed=cfg.seed + 10_000)
     metrics = {**result.metrics(), "eval_seconds": round(time.time() - started, 1)}
-    if task.plot_trajectories is not None:
+    if task.plot:
         task.plot_trajectories(result.trajectories, demo_trajectories(run, cfg, task),
                                run.plots_dir / "trajectories.png", title=f"{run.algo} policy")
     return metrics, policy, result

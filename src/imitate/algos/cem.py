@@ -169,14 +169,11 @@ def _energy_model(task, cfg: CEMConfig):
 
 
 def train_cem(task, cfg: CEMConfig, run: Run | None, state: dict | None) -> tuple[Run, dict]:
-    """CEM learns nothing: check the energy run (training NEAR step 1 first when none is given),
-    create the run, record which energy model it plans with. Planning happens in evaluation."""
-    from imitate import runner
+    """CEM learns nothing: check the energy run (the runner trains NEAR step 1 first when the
+    command names none, ``Algo.requires``), create the run, record which energy model it plans
+    with. Planning happens in evaluation."""
     if not cfg.energy:
-        print("no energy=RUN_DIR given: training the energy model first (NEAR step 1)", flush=True)
-        step1 = runner.train(task.name, "energy", {"seed": cfg.seed, "out_dir": cfg.out_dir,
-                                                   "device": cfg.device, "progress": cfg.progress})
-        cfg.energy = str(step1.dir)
+        raise ConfigError("cem needs energy=RUN_DIR, a NEAR step-1 run")
     model = _energy_model(task, cfg)  # fails before the run directory exists
     run = run or Run.create(task.name, "cem", cfg)
     run.begin(cfg, state)
@@ -186,11 +183,11 @@ def train_cem(task, cfg: CEMConfig, run: Run | None, state: dict | None) -> tupl
 
 def evaluate_cem(run: Run, task, cfg: CEMConfig, episodes: int) -> dict[str, Any]:
     """Plan ``episodes`` episodes from the evaluation seed; metrics and the trajectory plot."""
-    from imitate import runner
+    from imitate.algos.demos import demo_trajectories
     model = _energy_model(task, cfg)
     result = run_cem_episodes(task, cfg, model, episodes, seed=cfg.seed + 10_000)
     trajs = result.pop("trajectories")
-    if task.plot_trajectories is not None:
-        task.plot_trajectories(trajs, runner.demo_trajectories(run, cfg, task),
+    if task.plot:
+        task.plot_trajectories(trajs, demo_trajectories(run, cfg, task),
                                run.plots_dir / "trajectories.png", title="CEM planner (NEAR energy)")
     return result

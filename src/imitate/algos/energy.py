@@ -1,83 +1,50 @@
 """NEAR step 1 as a run: demonstrations → NCSN energy model (denoising score matching)."""
 from __future__ import annotations
 
-import time
-
 import torch
 
-from imitate.config import ConfigError
-
+from imitate.algos.demos import run_demos
+from imitate.algos.offline import OfflineMethod, train_run
 from imitate.algos.energy_config import EnergyConfig
-from imitate.data.dataset import Demonstrations
 from imitate.models.energy import NCSN, EnergyTrainer, batched_energy
-from imitate.utils.numerics import at_iteration
-from imitate.utils.progress import progress_bar
-from imitate.utils.run import CheckpointError, Run, fits_checkpoint, load_checkpoint
-from imitate.utils.seeding import restore_rng
-
-DEMOS_FILE = "demos.npz"
+from imitate.utils.run import CheckpointError, Run, load_checkpoint
 
 
-def run_demos(task, cfg: EnergyConfig, run: Run) -> Demonstrations:
-    """The run's demonstrations: the given file, or oracle demos generated once into the run."""
-    if cfg.demos:
-        from imitate.inputs import load_demos_for
-        return load_demos_for(task, cfg)
-    path = run.dir / DEMOS_FILE
-    if path.is_file():
-        return Demonstrations.load(path, task=task.name)
-    if not task.has_oracle:
-        raise ConfigError(f"task {task.name!r} has no oracle: give demos=PATH")
-    demos = task.run_oracle(cfg.demo_episodes, seed=cfg.seed, progress=cfg.progress, cfg=cfg)
-    demos.save(path)
-    return demos
+class EnergyFit(OfflineMethod):
+    """DSM on expert transition pairs (M, 2·style_dim) for the offline loop (``algos/offline.py``).
 
+    Its checkpoint part is the trainer plus the EMA model and its config: what NEAR, CEM and
+    evaluation load from a finished step-1 run (``load_energy_model``)."""
 
-def train_energy(task, cfg: EnergyConfig, run: Run, state: dict | None) -> dict[str, float]:
-    """DSM iterations until ``cfg.iterations``; a checkpoint holds the trainer, the data-sampling
-    generator, the iteration and the logged running loss, so a resume continues exactly."""
-    demos = run_demos(task, cfg, run)
-    data = demos.transitions()  # (M, 2 * obs_dim)
-    torch.manual_seed(cfg.seed)  # weight init: the same seed, the same model
-    model = NCSN(data.shape[1], cfg.hidden, version=cfg.version)
-    trainer = EnergyTrainer(model, lr=cfg.lr, ema_decay=cfg.ema_decay)
-    generator = torch.Generator().manual_seed(cfg.seed)
-    iteration, running = 0, None
-    if state is not None:
-        with fits_checkpoint():
-            trainer.load_state_dict(state["trainer"])
-            generator.set_state(state["generator"])
-        iteration, running = state["iteration"], state.get("running")
-    else:
-        trainer.fit_normalizer(data)
-    run.begin(cfg, state)
-    restore_rng(state)
+    desc, prefix, shown, average = "energy (DSM)", "energy", "dsm_loss", (0.98, 0.02)
 
-    def checkpoint() -> None:
-        ema = trainer.ema_model()
-        run.save_checkpoint({"trainer": trainer.state_dict(), "generator": generator.get_state(),
-                             "iteration": iteration, "running": running, "model_config": dict(ema.config),
-                             "ema_model": ema.state_dict()}, iteration=iteration, log_step=iteration)
+    def __init__(self, task, cfg: EnergyConfig, run: Run):
+        self.transitions = run_demos(task, cfg, run).transitions()  # (M, 2 * obs_dim)
+        torch.manual_seed(cfg.seed)  # weight init: the same seed, the same model
+        model = NCSN(self.transitions.shape[1], cfg.hidden, version=cfg.version)
+        self.trainer = EnergyTrainer(model, lr=cfg.lr, ema_decay=cfg.ema_decay)
 
-    logger = run.logger()
-    bar = progress_bar(cfg.iterations, desc="energy (DSM)", initial=iteration, enabled=cfg.progress)
-    try:
-        while iteration < cfg.iterations:
-            idx = torch.randint(len(data), (cfg.batch_size,), generator=generator)
-            with at_iteration(iteration + 1):
-                loss = trainer.step(data[idx], generator)
-            running = loss if running is None else 0.98 * running + 0.02 * loss
-            iteration += 1
-            bar.update(1)
-            if iteration % 100 == 0:
-                logger.log(iteration, {"energy/dsm_loss": running})
-                bar.set_postfix(loss=f"{running:.3f}")
-            if iteration % cfg.checkpoint_every == 0 or iteration == cfg.iterations:
-                checkpoint()
-    finally:
-        bar.close()
-        logger.close()
-    return {"dsm_loss": float(running) if running is not None else float("nan"), "iterations": iteration}
+    def start(self) -> None:
+        self.trainer.fit_normalizer(self.transitions)
+
+    def load_state_dict(self, state: dict) -> None:
+        self.trainer.load_state_dict(state["trainer"])
+        if isinstance(state.get("running"), float):  # a checkpoint from before the shared loop
+            state["running"] = {"dsm_loss": state["running"]}
+
+    def state_dict(self) -> dict:
+        ema = self.trainer.ema_model()
+        return {"trainer": self.trainer.state_dict(), "model_config": dict(ema.config),
+                "ema_model": ema.state_dict()}
+
+    def data(self) -> tuple[torch.Tensor]:
+        return (self.transitions,)
+
+    def step(self, batch: torch.Tensor, generator: torch.Generator) -> dict[str, float]:
+        return {"dsm_loss": self.trainer.step(batch, generator)}
+
+    def summary(self, iteration: int, running: dict[str, float]) -> dict:
+        return {"dsm_loss": float(running.get("dsm_loss", float("nan"))), "iterations": iteration}
 
 
 def load_energy_model(run_dir, task_name: str, expect_in_dim: int) -> NCSN:
@@ -119,13 +86,8 @@ def energy_metrics(model: NCSN, data: torch.Tensor, seed: int = 0) -> dict[str, 
 
 
 def train_energy_run(task, cfg: EnergyConfig, run: Run | None, state: dict | None) -> tuple[Run, dict]:
-    """Step 1 as a run: the demo file is checked before the run directory is created."""
-    from imitate.runner import guarded
-    run = run or Run.create(task.name, "energy", cfg)  # a given demo file was checked (inputs.py)
-    started = time.time() - (state or {}).get("train_seconds", 0.0)
-    with guarded(run):
-        stats = train_energy(task, cfg, run, state)
-    return run, {"train_seconds": round(time.time() - started, 1), **stats}
+    """Step 1 as a run of the offline loop (a given demo file was checked, ``inputs.py``)."""
+    return train_run(task, "energy", cfg, run, state, lambda run_: EnergyFit(task, cfg, run_))
 
 
 def evaluate_energy_run(run: Run, task, cfg: EnergyConfig, episodes: int | None = None) -> dict[str, float]:

@@ -2,21 +2,21 @@
 from __future__ import annotations
 
 from imitate.algos.near_config import NEARConfig
+from imitate.config import ConfigError
+from imitate.rewards.base import TaskReward
+from imitate.rewards.compose import ComposedReward
 from imitate.rewards.energy import EnergyReward
 
 
-def make_near_reward(task, cfg: NEARConfig, env) -> EnergyReward:
-    """The energy reward; with no ``energy=RUN_DIR`` step 1 is trained first and recorded in
-    ``cfg.energy`` so the run's config names the model it used."""
-    from imitate import runner
+def make_near_reward(task, cfg: NEARConfig, env) -> ComposedReward:
+    """w_task·r_task + w_energy·r_energy, with the absorbing-success value (``rewards/compose.py``),
+    on the energy model of the step-1 run ``cfg.energy`` (the runner trains one first when the
+    command names none, ``Algo.requires``)."""
     from imitate.algos.energy import load_energy_model
     if not cfg.energy:
-        print("no energy=RUN_DIR given: training the energy model first (NEAR step 1)", flush=True)
-        step1 = runner.train(task.name, "energy", {"seed": cfg.seed, "out_dir": cfg.out_dir,
-                                                   "device": cfg.device, "progress": cfg.progress})
-        cfg.energy = str(step1.dir)
+        raise ConfigError("near needs energy=RUN_DIR, a NEAR step-1 run")
     model = load_energy_model(cfg.energy, task.name, 2 * env.style_dim)
-    return EnergyReward(model.to(env.device), w_task=cfg.w_task, w_energy=cfg.w_energy,
-                        fixed_level=None if cfg.fixed_level < 0 else cfg.fixed_level,
-                        scale=cfg.energy_scale, normalise=cfg.normalise_energy,
-                        absorbing_value=cfg.gamma / (1 - cfg.gamma) if cfg.absorbing_success and cfg.gamma < 1 else 0.0)
+    energy = EnergyReward(model.to(env.device), fixed_level=None if cfg.fixed_level < 0 else cfg.fixed_level,
+                          scale=cfg.energy_scale, normalise=cfg.normalise_energy)
+    return ComposedReward({"task": (cfg.w_task, TaskReward()), "energy": (cfg.w_energy, energy)},
+                          absorbing_success=cfg.absorbing_success, gamma=cfg.gamma)

@@ -21,7 +21,8 @@ import torch
 from imitate.algos.ppo_config import PPOConfig
 from imitate.tasks.core.vecenv import VecEnv
 from imitate.models.actor_critic import ActorCritic
-from imitate.rewards.base import RewardModule, TaskReward
+from imitate.rewards.base import RewardModule
+from imitate.rewards.compose import task_reward
 from imitate.utils.numerics import at_iteration, backward_step
 from imitate.utils.progress import progress_bar
 
@@ -50,7 +51,7 @@ class EpisodeStats:
 class PPO:
     def __init__(self, env: VecEnv, cfg: PPOConfig, reward: RewardModule | None = None):
         self.env, self.cfg = env, cfg
-        self.reward = reward if reward is not None else TaskReward(getattr(cfg, "success_bonus", 0.0))
+        self.reward = reward if reward is not None else task_reward(getattr(cfg, "success_bonus", 0.0))
         self.device = env.device
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
         torch.manual_seed(cfg.seed)  # network initialisation

@@ -21,6 +21,7 @@ from imitate.config.fields import ConfigError, bounds_text
 RENAMED: dict[str, str] = {
     "disc_hidden": "disc.hidden", "disc_lr": "disc.lr", "disc_batch_size": "disc.batch_size",
     "disc_updates": "disc.updates", "disc_weight_decay": "disc.weight_decay",
+    "success_absorbing": "absorbing_success",  # AMP's; now the one rule of rewards/compose.py
 }  # (w_gp, logit_reg, replay_size moved into disc too; their short form still resolves)
 
 
@@ -106,7 +107,7 @@ def resolve_key(key: str, paths: dict[str, Any], context: str) -> str:
     if key in paths:
         return key
     if key in RENAMED:
-        raise ConfigError(f"key {key!r} was renamed: use {RENAMED[key]}=... ({context})")
+        raise ConfigError(f"{key!r} was renamed to {RENAMED[key]!r} (in {context})")
     matches = [p for p in paths if p.rsplit(".", 1)[-1] == key]
     if len(matches) == 1:
         return matches[0]

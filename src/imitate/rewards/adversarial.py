@@ -9,7 +9,9 @@ Loss per discriminator step (expert pairs labelled 1, policy pairs 0):
 
 Policy pairs are half from the current rollout and half from a replay buffer of past rollouts,
 so the discriminator does not forget what older policies did (and the policy cannot win by
-cycling back to it). The reward is r = w_task·r_task + w_style·(−log(max(1 − sigmoid(D), 1e-4))).
+cycling back to it). The style term is r_style = −log(max(1 − sigmoid(D), 1e-4)) − style_offset;
+AMP's reward w_task·r_task + w_style·r_style (+ the absorbing-success value) is composed in
+``rewards/compose.py``.
 """
 from __future__ import annotations
 
@@ -95,7 +97,8 @@ def discriminator_loss(disc: Discriminator, expert_raw: torch.Tensor, policy_raw
 
 
 class AMPReward:
-    """AMP as a ``RewardModule``: scores transitions by the discriminator and trains it per rollout.
+    """AMP's style term (a ``RewardModule`` part of the composed reward): scores transitions by
+    the discriminator and trains it per rollout.
 
     ``expert`` (M, D) are the raw expert pairs; they fit the normaliser when the reward is made
     (a checkpoint restores it with the rest). ``updates`` discriminator steps per rollout, each
@@ -105,8 +108,7 @@ class AMPReward:
     def __init__(self, expert: torch.Tensor, hidden=(1024, 512), lr: float = 1e-4,
                  batch_size: int = 512, updates: int = 10, w_gp: float = 10.0,
                  logit_reg: float = 0.05, weight_decay: float = 1e-4,
-                 replay_size: int = 100_000, w_task: float = 0.0, w_style: float = 1.0,
-                 style_offset: float = 0.0, success_absorbing: bool = False, gamma: float = 0.99,
+                 replay_size: int = 100_000, style_offset: float = 0.0,
                  seed: int = 0, device: str | torch.device = "cpu"):
         if expert.ndim != 2 or len(expert) == 0:
             raise ValueError(f"AMP needs expert pairs of shape (M, D), got {tuple(expert.shape)}")
@@ -122,9 +124,7 @@ class AMPReward:
         self.generator = torch.Generator(device=self.device).manual_seed(seed + 11)
         self.batch_size, self.updates = batch_size, updates
         self.w_gp, self.logit_reg, self.weight_decay = w_gp, logit_reg, weight_decay
-        self.w_task, self.w_style = w_task, w_style
         self.style_offset = style_offset
-        self.success_absorbing, self.gamma = success_absorbing, gamma
         self.last_terms: dict[str, torch.Tensor] = {}
 
     @torch.no_grad()
@@ -134,25 +134,24 @@ class AMPReward:
         return amp_reward(self.disc.logits(transitions.to(self.device)))
 
     def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
-        """w_task·r_task + w_style·(r_amp − style_offset) for one batched env step; (N,).
+        """r_style = r_amp − style_offset for one batched env step; (N,).
 
         r_amp ≥ 0 on every step, so in a task that *ends* on success it pays the policy to
         linger rather than finish (the survival bias of GAIL-type rewards, Kostrikov et al.
         2019). Two remedies, both off by default (the plain SPEC formula):
         ``style_offset`` (log 2 = the reward of an undecided discriminator) centres the reward,
         so pairs the discriminator thinks are the policy's cost reward and finishing is not
-        penalised; ``success_absorbing`` pays, on success terminations, r_style·γ/(1−γ), the
-        value of staying forever in an absorbing state that scores like the final pair.
-        Failures and time limits never get that bonus.
+        penalised; the composition's ``absorbing_success`` pays, on success terminations,
+        w_style·r_style·γ/(1−γ) (``absorbing_value``).
         """
         r_amp = self.style_reward(step.transition)
-        task = step.reward.to(r_amp.dtype)
-        style = r_amp - self.style_offset
-        if self.success_absorbing and self.gamma < 1:
-            finished = (step.success & step.terminated).to(r_amp.dtype)
-            style = style * (1.0 + finished * self.gamma / (1.0 - self.gamma))
-        self.last_terms = {"task": step.reward, "r_amp": r_amp}
-        return self.w_task * task + self.w_style * style
+        self.last_terms = {"r_amp": r_amp}
+        return r_amp - self.style_offset
+
+    def absorbing_value(self, r_style: torch.Tensor) -> torch.Tensor:
+        """What the term pays per step in the absorbing state after a success: a state that
+        scores like the final pair (DAC-style)."""
+        return r_style
 
     def _rows(self, source: torch.Tensor, n: int) -> torch.Tensor:
         idx = torch.randint(len(source), (n,), generator=self.generator, device=self.generator.device)

@@ -2,7 +2,8 @@
 
 PPO knows nothing about NEAR, AMP or tracking: after each env step it hands the reward module
 the step and gets back one reward per env; after each rollout it calls ``update`` so the module
-can learn (AMP's discriminator) or adapt (NEAR's annealing).
+can learn (AMP's discriminator) or adapt (NEAR's annealing). A method's reward is a weighted sum
+of such modules (``rewards/compose.py``), itself one.
 """
 from __future__ import annotations
 
@@ -26,9 +27,11 @@ class RewardModule(Protocol):
 
 
 class TaskReward:
-    """The env's own reward: plain PPO. ``success_bonus`` (TaskPPOConfig) is added on transitions
-    that end the episode by success (terminated & success), the PPO counterpart of NEAR's
-    absorbing-success value (docs/near.md); it is logged as the term ``success_bonus``."""
+    """The env's own reward, the task part of every composed reward (``rewards/compose.py``).
+
+    ``success_bonus`` (TaskPPOConfig) is added on transitions that end the episode by success
+    (terminated & success), the PPO counterpart of NEAR's absorbing-success value (docs/near.md);
+    it is logged as the term ``success_bonus``."""
 
     def __init__(self, success_bonus: float = 0.0) -> None:
         self.success_bonus = float(success_bonus)
@@ -50,8 +53,3 @@ class TaskReward:
 
     def load_state_dict(self, state: dict) -> None:
         pass
-
-
-def make_task_reward(task, cfg, env) -> TaskReward:
-    """Reward factory of plain PPO (see ``algorithms.py``)."""
-    return TaskReward(getattr(cfg, "success_bonus", 0.0))

@@ -1,7 +1,9 @@
-"""NEAR's reward: a frozen energy model scored on (s_t, s_t+1), with adaptive noise annealing.
+"""NEAR's learned term: a frozen energy model scored on (s_t, s_t+1), with adaptive noise annealing.
 
-r = w_task·r_task + w_energy·tanh((E(x, σ_c) − m)/scale), where σ_c is the annealer's current
-noise level and m a moving average of recent rollouts' mean energy (SPEC §1).
+r_energy = tanh((E(x, σ_c) − m)/scale), where σ_c is the annealer's current noise level and m a
+moving average of recent rollouts' mean energy (SPEC §1). NEAR's reward
+w_task·r_task + w_energy·r_energy (+ the absorbing-success value) is composed in
+``rewards/compose.py``.
 """
 from __future__ import annotations
 
@@ -90,7 +92,7 @@ class Annealer:
 
 
 class EnergyReward:
-    """NEAR's reward plug-in (``RewardModule``): energy of the transition pair plus task reward.
+    """NEAR's energy term (a ``RewardModule`` part of the composed reward): r_energy of the pair.
 
     The offset m is the mean of the last ``offset_window`` rollouts' mean energies at the
     current level. Before any rollout at a level has been recorded, m is the mean energy of the
@@ -101,18 +103,14 @@ class EnergyReward:
     comparable. The model is frozen in place (eval mode, no parameter grads, normaliser frozen).
     """
 
-    def __init__(self, model: NCSN, w_task: float = 0.5, w_energy: float = 0.5,
-                 fixed_level: int | None = None, offset_window: int = 3, scale: float = 10.0,
-                 rel_improvement: float = 0.02, normalise: bool = False, absorbing_value: float = 0.0):
+    def __init__(self, model: NCSN, fixed_level: int | None = None, offset_window: int = 3, scale: float = 10.0,
+                 rel_improvement: float = 0.02, normalise: bool = False):
         self.model = model
         model.eval()
         model.requires_grad_(False)
         model.normalizer.frozen = True
-        self.w_task = w_task
-        self.w_energy = w_energy
         self.scale = scale
         self.normalise = normalise
-        self.absorbing_value = absorbing_value
         self.spread_history: deque[float] = deque(maxlen=offset_window)
         self.provisional_spread: float | None = None
         self.annealer = Annealer(model.num_levels, fixed_level, rel_improvement=rel_improvement)
@@ -146,21 +144,20 @@ class EnergyReward:
         return self.scale * max(std or 1.0, 1e-8)
 
     def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
-        """Reward (N,) for one batched env step, from its transition pairs (N, 2*style_dim)."""
+        """r_energy (N,) for one batched env step, from its transition pairs (N, 2*style_dim)."""
         with torch.no_grad():
             energy = self.model.energy(step.transition, self.level)  # (N,)
         if self.offset is None:
             self.provisional_offset = energy.mean().item()
             self.provisional_spread = energy.std().item() if len(energy) > 1 else 1.0
         r_energy = torch.tanh((energy - self.offset) / self.spread)  # (N,)
-        task = step.reward.to(energy.dtype)
-        total = self.w_task * task + self.w_energy * r_energy
-        if self.absorbing_value:
-            # A success ends in an absorbing state worth the best energy reward forever after,
-            # so ending well is never worse than loitering on positive rewards (survival bias).
-            total = total + self.w_energy * self.absorbing_value * (step.terminated & step.success).to(total.dtype)
-        self.last_terms = {"task": step.reward, "energy": energy, "r_energy": r_energy}
-        return total
+        self.last_terms = {"energy": energy, "r_energy": r_energy}
+        return r_energy
+
+    def absorbing_value(self, r_energy: torch.Tensor) -> float:
+        """What the term pays per step in the absorbing state after a success: the best energy
+        reward, 1 (tanh's supremum), so ending well is never worse than loitering."""
+        return 1.0
 
     def update(self, transitions: torch.Tensor) -> dict[str, float]:
         """After a rollout (M, F): update offset and annealer; returns scalars to log.

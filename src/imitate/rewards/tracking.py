@@ -22,6 +22,7 @@ import torch
 
 from imitate.tasks.core.vecenv import StepResult
 from imitate.rewards.base import TaskReward
+from imitate.rewards.compose import ComposedReward
 from imitate.envs.humanoid.observations import quat_angle, wrap_angle
 
 State = dict[str, torch.Tensor]
@@ -118,6 +119,6 @@ class TrackingReward(TaskReward):
         return step.reward
 
 
-def make_tracking_reward(task, cfg, env) -> TrackingReward:
-    """Reward factory of the `deepmimic` algorithm (see algorithms.py)."""
-    return TrackingReward()
+def make_tracking_reward(task, cfg, env) -> ComposedReward:
+    """Reward factory of the `deepmimic` algorithm (see algorithms.py): the tracking term alone."""
+    return ComposedReward({"tracking": (1.0, TrackingReward())})

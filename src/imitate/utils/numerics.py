@@ -1,7 +1,7 @@
 """One check for non-finite losses and gradients, shared by every trainer (PPO, DSM, AMP, BC).
 
 A NaN or inf stops the run with one line naming the quantity and the iteration; the run layer
-(``runner.guarded``) adds which checkpoint is kept. The checkpoint writer refuses non-finite
+(``utils.run.guarded``) adds which checkpoint is kept. The checkpoint writer refuses non-finite
 tensors (``utils.run``), so a NaN never reaches the last good checkpoint.
 """
 from __future__ import annotations

@@ -173,6 +173,29 @@ class Run:
 
 
 @contextmanager
+def guarded(run: Run):
+    """Remove a run this process created if it fails before writing any checkpoint (a resumed
+    run is never removed), so bad input leaves nothing behind; a NaN/inf error is completed
+    with which checkpoint is kept. Every training loop runs inside it."""
+    try:
+        yield run
+    except NonFiniteError as exc:
+        if exc.kept is None:
+            exc.kept = run.kept_message()
+        discard_if_new(run)
+        raise
+    except BaseException:
+        discard_if_new(run)
+        raise
+
+
+def discard_if_new(run: Run) -> None:
+    """Remove ``run`` if this process created it and it has no checkpoint yet."""
+    if run.created and not run.has_checkpoint():
+        run.discard()
+
+
+@contextmanager
 def fits_checkpoint():
     """Turn a state-dict mismatch (changed ``hidden=``, another task's sizes) into one line."""
     try:

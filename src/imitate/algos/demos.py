@@ -1,0 +1,43 @@
+"""A run's demonstrations: the ones it trains on, and the ones drawn beside its policy.
+
+NEAR step 1, AMP and behavioural cloning read the same data (``run_demos``): ``demos=PATH``,
+or oracle demos generated once into the run as ``demos.npz``, so a resume or an evaluation
+sees the very episodes training saw.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from imitate.config import ConfigError
+from imitate.data.dataset import Demonstrations
+from imitate.utils.run import Run
+
+DEMOS_FILE = "demos.npz"
+
+
+def run_demos(task, cfg: Any, run: Run) -> Demonstrations:
+    """The run's demonstrations: the given file, or oracle demos generated once into the run."""
+    if cfg.demos:
+        from imitate.inputs import load_demos_for
+        return load_demos_for(task, cfg)
+    path = run.dir / DEMOS_FILE
+    if path.is_file():
+        return Demonstrations.load(path, task=task.name)
+    if not task.has_oracle:
+        raise ConfigError(f"task {task.name!r} has no oracle: give demos=PATH")
+    demos = task.run_oracle(cfg.demo_episodes, seed=cfg.seed, progress=cfg.progress, cfg=cfg)
+    demos.save(path)
+    return demos
+
+
+def demo_trajectories(run: Run, cfg: Any, task) -> list:
+    """Demonstrations to draw beside a policy: the run's own, its energy run's, else oracle."""
+    candidates = [getattr(cfg, "demos", ""), run.dir / DEMOS_FILE]
+    if getattr(cfg, "energy", ""):
+        energy_cfg = Run.open(cfg.energy).config_dict()
+        candidates += [energy_cfg.get("demos", ""), Path(cfg.energy) / DEMOS_FILE]
+    for path in candidates:
+        if path and Path(path).is_file():
+            return Demonstrations.load(path, task=task.name).episodes()
+    return task.run_oracle(60, seed=cfg.seed, cfg=cfg).episodes() if task.has_oracle else []
