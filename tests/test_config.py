@@ -69,7 +69,7 @@ def test_ncsn_level_counts_match_the_model():
 
 def _all_config_classes():
     import imitate.config as c
-    from imitate.envs.humanoid.options import CartwheelOptions, TrackingOptions
+    from imitate.tasks.humanoid.options import CartwheelOptions, TrackingOptions
     from imitate.registry import ParticleOptions
     return [c.PPOConfig, c.TaskPPOConfig, c.EnergyConfig, c.NEARConfig, c.BCConfig, c.IBCConfig, c.IBCLangevinConfig,
             c.AMPConfig, c.CEMConfig, ParticleOptions, TrackingOptions, CartwheelOptions]

@@ -112,11 +112,11 @@ def _pusht_plot(policy_trajs, demo_trajs, path, **kwargs):
 
 
 def _humanoid_tracking_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
-    from imitate.envs.humanoid.tracking import make_tracking_env
+    from imitate.tasks.humanoid.tracking import make_tracking_env
     return make_tracking_env(num_envs, seed=seed, device=device, cfg=cfg)
 
 
-from imitate.envs.humanoid.options import CartwheelOptions, TrackingOptions  # noqa: E402 (torch-free)
+from imitate.tasks.humanoid.options import CartwheelOptions, TrackingOptions  # noqa: E402 (torch-free)
 
 
 TASKS: dict[str, Task] = {
