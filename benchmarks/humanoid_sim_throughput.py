@@ -1,7 +1,7 @@
 """Humanoid simulation throughput on this machine.
 
 - raw: `mj_step` of our model in a single MjData loop (physics steps/s, PD hold of a standing pose);
-- batched: `HumanoidSim(N).step` (30 Hz control = 4 physics steps at 120 Hz) with both backends
+- batched: `MujocoSim(model, N).step` (30 Hz control = 4 physics steps at 120 Hz) with both backends
   (mujoco.rollout; thread pool over MjData), at several N and thread counts, and the threads
   backend plus the batched body-kinematics read (`body_pos()`, velocities, ground contact),
   in env control steps/s (x4 for physics steps/s);
@@ -26,7 +26,8 @@ import mujoco
 import numpy as np
 
 from imitate.data.motion import humanoid_model as hm
-from imitate.envs.humanoid.sim import HumanoidSim
+from imitate.sim.mujoco_c import MujocoSim
+from imitate.tasks.humanoid.tracking import ground_contact
 from _meta import finish, record
 
 
@@ -50,16 +51,16 @@ def raw_rate(steps: int) -> float:
 
 
 def batched_rate(n: int, nthread: int, steps: int, read_kinematics: bool, backend: str = "threads") -> float:
-    sim = HumanoidSim(n, nthread=nthread, backend=backend)
+    sim = MujocoSim(hm.load_model(), n, substeps=hm.SUBSTEPS, nthread=nthread, backend=backend)
     rng = np.random.default_rng(0)
-    sim.set_state(standing(n), np.zeros((n, 34)))
+    sim.set_joints(standing(n), np.zeros((n, 34)))
     ctrl = rng.uniform(-0.05, 0.05, size=(steps + 1, n, 28))
     sim.step(ctrl[0])  # warm-up
     t = time.perf_counter()
     for k in range(steps):
         sim.step(ctrl[k + 1])
         if read_kinematics:
-            sim.body_pos(), sim.body_lin_vel(), sim.ground_contact()
+            sim.body_pos(), sim.body_lin_vel(), ground_contact(sim)
     el = time.perf_counter() - t
     sim.close()
     return n * steps / el

@@ -2,7 +2,7 @@
 
 Measures on this machine:
   1. (with --envs) raw physics rate of our MJCF: a plain `mj_step` loop on one MjData (1 thread),
-     and `HumanoidSim.step` (mujoco.rollout over N envs, zero PD targets) in physics steps/s; the
+     and `MujocoSim.step` (mujoco.rollout over N envs, zero PD targets) in physics steps/s; the
      tracking env step rate at each N and its ratio to the raw rate in control steps (physics / 4
      substeps); the full PPO loop (rollout + reward + GAE + 5 epochs of updates) in samples/s;
   2. (with --total-steps > 0) `imitate train humanoid-walk deepmimic total_steps=N` as a
@@ -49,8 +49,9 @@ def raw_mj_step(seconds: float = 3.0) -> float:
 
 
 def sim_rate(n: int, calls: int = 20) -> float:
-    from imitate.envs.humanoid.sim import HumanoidSim
-    sim = HumanoidSim(n)
+    from imitate.data.motion import humanoid_model as hm
+    from imitate.sim.mujoco_c import MujocoSim
+    sim = MujocoSim(hm.load_model(), n, substeps=hm.SUBSTEPS)
     ctrl = np.zeros((n, sim.nu))
     sim.step(ctrl)
     t0 = time.perf_counter()
@@ -62,7 +63,7 @@ def sim_rate(n: int, calls: int = 20) -> float:
 
 
 def env_rate(n: int, calls: int = 20) -> float:
-    from imitate.envs.humanoid.tracking import HumanoidTrackingEnv
+    from imitate.tasks.humanoid.tracking import HumanoidTrackingEnv
     env = HumanoidTrackingEnv(n, seed=0)
     env.reset(seed=0)
     gen = torch.Generator().manual_seed(0)

@@ -1,11 +1,23 @@
-"""The MuJoCo humanoid: conversion against pybullet's own humanoid, batched FK, batched sim."""
+"""The MuJoCo humanoid: conversion against pybullet's own humanoid, batched FK, batched sim (MujocoSim)."""
 import mujoco
 import numpy as np
 import pytest
 
-from imitate.data.motion.clip import convert, find_clip, parse_frames
 from imitate.data.motion import humanoid_model as hm
-from imitate.envs.humanoid.sim import HumanoidSim, Kinematics
+from imitate.data.motion.clip import convert, find_clip, parse_frames
+from imitate.sim.kinematics import TreeKinematics
+from imitate.sim.mujoco_c import BACKENDS, MujocoSim
+from imitate.tasks.humanoid.tracking import ground_contact
+
+
+def humanoid_sim(n, backend="rollout"):
+    """n humanoids at the task's control rate (30 Hz, 4 physics steps)."""
+    return MujocoSim(hm.load_model(), n, substeps=hm.SUBSTEPS, backend=backend)
+
+
+def joints(sim):
+    """Copies of qpos (N, 35) and qvel (N, 34)."""
+    return sim.qpos.copy(), sim.qvel.copy()
 
 
 def test_model_facts():
@@ -96,7 +108,7 @@ def test_batched_kinematics_equals_mujoco():
     m = hm.load_model()
     d = mujoco.MjData(m)
     qpos, qvel = _random_states(6)
-    pos, quat, lin, ang = Kinematics(m).forward(qpos, qvel)
+    pos, quat, lin, ang = TreeKinematics(m).forward(qpos, qvel)
     v = np.zeros(6)
     for i in range(len(qpos)):
         d.qpos[:], d.qvel[:] = qpos[i], qvel[i]
@@ -110,14 +122,14 @@ def test_batched_kinematics_equals_mujoco():
 
 
 def test_set_get_state_round_trip_exact():
-    sim = HumanoidSim(5)
+    sim = humanoid_sim(5)
     qpos, qvel = _random_states(5, seed=1)
-    sim.set_state(qpos, qvel)
-    got_q, got_v = sim.get_state()
+    sim.set_joints(qpos, qvel, normalise_root=True)
+    got_q, got_v = joints(sim)
     np.testing.assert_array_equal(got_q, qpos)
     np.testing.assert_array_equal(got_v, qvel)
-    sim.set_state(qpos[:2] * 0 + qpos[4], qvel[:2] * 0, env_ids=np.array([1, 3]))  # subset
-    got_q, got_v = sim.get_state()
+    sim.set_joints(qpos[:2] * 0 + qpos[4], qvel[:2] * 0, env_ids=np.array([1, 3]), normalise_root=True)  # subset
+    got_q, got_v = joints(sim)
     np.testing.assert_array_equal(got_q[[1, 3]], np.stack([qpos[4]] * 2))
     np.testing.assert_array_equal(got_q[[0, 2, 4]], qpos[[0, 2, 4]])
     assert np.all(got_v[[1, 3]] == 0)
@@ -130,62 +142,62 @@ def _standing_qpos(n):
     return qpos
 
 
-@pytest.mark.parametrize("backend", HumanoidSim.BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_batched_step_equals_single_env_step(backend):
     n = 40  # >= 32: the thread pool is used
     rng = np.random.default_rng(2)
     qpos = _standing_qpos(n)
     qpos[:, 7:] = rng.uniform(-0.3, 0.3, size=(n, 28))
     ctrl = rng.uniform(-0.5, 0.5, size=(3, n, 28))
-    sim = HumanoidSim(n, backend=backend)
+    sim = humanoid_sim(n, backend=backend)
     assert sim.nthread >= 1
-    sim.set_state(qpos, np.zeros((n, 34)))
+    sim.set_joints(qpos, np.zeros((n, 34)))
     for c in ctrl:
         sim.step(c)
-    batched = sim.get_state()
+    batched = joints(sim)
     other = "threads" if backend == "rollout" else "rollout"
     for i in (0, 17, 39):
         for b in (backend, other):
-            one = HumanoidSim(1, backend=b)
-            one.set_state(qpos[i:i + 1], np.zeros((1, 34)))
+            one = humanoid_sim(1, backend=b)
+            one.set_joints(qpos[i:i + 1], np.zeros((1, 34)))
             for c in ctrl:
                 one.step(c[i:i + 1])
             if b == backend:  # same code path: bit-exact
-                np.testing.assert_array_equal(one.get_state()[0][0], batched[0][i])
-                np.testing.assert_array_equal(one.get_state()[1][0], batched[1][i])
+                np.testing.assert_array_equal(one.qpos[0], batched[0][i])
+                np.testing.assert_array_equal(one.qvel[0], batched[1][i])
             else:  # the other backend: equal to rounding
-                np.testing.assert_allclose(one.get_state()[0][0], batched[0][i], atol=1e-9)
-                np.testing.assert_allclose(one.get_state()[1][0], batched[1][i], atol=1e-7)
+                np.testing.assert_allclose(one.qpos[0], batched[0][i], atol=1e-9)
+                np.testing.assert_allclose(one.qvel[0], batched[1][i], atol=1e-7)
     # and it moved: the controls did something
     assert np.abs(batched[0][:, 7:] - qpos[:, 7:]).max() > 0.05
 
 
 def test_pd_hold_standing_is_stable():
-    sim = HumanoidSim(2)
+    sim = humanoid_sim(2)
     qpos = _standing_qpos(2)
     walk = convert(find_clip("humanoid3d_walk").read_text(), "walk")
     qpos[1] = walk.qpos()[0]  # first walk frame: mid-stride, cannot balance forever
-    sim.set_state(qpos, np.zeros((2, 34)))
+    sim.set_joints(qpos, np.zeros((2, 34)), normalise_root=True)
     target = qpos[:, 7:]
     heights, errs = [], []
     for _ in range(int(2.0 * hm.CONTROL_HZ)):
         assert not sim.step(target).any()
-        q, _ = sim.get_state()
+        q = sim.qpos.copy()
         assert np.isfinite(q).all()
         heights.append(q[:, 2])
         errs.append(np.abs(q[:, 7:] - target).max(axis=1))
     heights, errs = np.array(heights), np.array(errs)
     assert heights[:, 0].min() > 0.85 and errs[:, 0].max() < 0.05  # stands still for 2 s
     feet = sim.lowest_points()[0, hm.body_ids(hm.FEET)]
-    assert np.all(np.abs(feet) < 0.01) and not sim.ground_contact()[0]
+    assert np.all(np.abs(feet) < 0.01) and not ground_contact(sim)[0]
     one_s = hm.CONTROL_HZ
     assert heights[:one_s, 1].min() > 0.6 and errs[:one_s, 1].max() < 0.2  # walk pose holds 1 s
 
 
 def test_ground_contact_detects_lying_body():
-    sim = HumanoidSim(2)
+    sim = humanoid_sim(2)
     qpos = _standing_qpos(2)
     qpos[1, 2] = 0.1
     qpos[1, 3:7] = [np.cos(np.pi / 4), 0, np.sin(np.pi / 4), 0]  # lying on its front/back
-    sim.set_state(qpos, np.zeros((2, 34)))
-    assert sim.ground_contact().tolist() == [False, True]
+    sim.set_joints(qpos, np.zeros((2, 34)), normalise_root=True)
+    assert ground_contact(sim).tolist() == [False, True]

@@ -7,24 +7,25 @@ import numpy as np
 import pytest
 import torch
 
-from imitate.utils import rotations as rot
-from imitate.envs.humanoid.options import CartwheelOptions, TrackingOptions
-from imitate.envs.humanoid.tracking import HumanoidTrackingEnv
 from imitate.rewards.tracking import TERM_NAMES, tracking_reward, tracking_terms
+from imitate.tasks.core.env import ALL
+from imitate.tasks.humanoid.options import CartwheelOptions, TrackingOptions
+from imitate.tasks.humanoid.tracking import HumanoidTrackingEnv, motion, reference, state_dict
+from imitate.utils import rotations as rot
 
 ALL_ON = {t: (1.0, 0.0) for t in TERM_NAMES}  # every term on, σ = 1
 
 
 @pytest.fixture(scope="module")
 def walk_env():
-    env = HumanoidTrackingEnv(8, seed=0, cfg=TrackingOptions(sigma_base_ang_velocity=1.0, sigma_joint_vel=1.0))
+    env = HumanoidTrackingEnv(8, seed=0, options=TrackingOptions(sigma_base_ang_velocity=1.0, sigma_joint_vel=1.0))
     yield env
     env.close()
 
 
 @pytest.fixture(scope="module")
 def cart_env():
-    env = HumanoidTrackingEnv(4, seed=1, cfg=CartwheelOptions())
+    env = HumanoidTrackingEnv(4, seed=1, options=CartwheelOptions())
     yield env
     env.close()
 
@@ -41,8 +42,13 @@ def _offset(qpos, qvel, yaw, shift):
     return qpos, qvel
 
 
+def _qpos_qvel(env):
+    """Copies of the simulated qpos (N, 35) and qvel (N, 34)."""
+    return env.sim.qpos.copy(), env.sim.qvel.copy()
+
+
 def _frames(env, upside_down: bool):
-    clip = env.lib.clips[0]
+    clip = motion(env).lib.clips[0]
     qpos, qvel = clip.qpos(), clip.qvel()
     up_z = rot.quat_rotate(clip.root_quat, np.broadcast_to([0.0, 0, 1], (len(qpos), 3)))[:, 2]
     idx = np.argsort(up_z)[:4] if upside_down else np.arange(0, len(qpos), max(1, len(qpos) // 4))[:4]
@@ -75,7 +81,7 @@ def test_every_term_is_one_at_reference_and_falls_away(which, walk_env, cart_env
     qpos, qvel, up_z = _frames(env, upside_down=which != "walk")
     if which != "walk":
         assert up_z.max() < -0.5  # these cartwheel frames really are upside down
-    ref = env._state(qpos, qvel)
+    ref = state_dict(env, qpos, qvel)
     act = torch.zeros(len(qpos), 28)
     at_ref = tracking_terms(ref, ref, act, act, ALL_ON)
     assert set(at_ref) == set(TERM_NAMES)
@@ -88,12 +94,12 @@ def test_every_term_is_one_at_reference_and_falls_away(which, walk_env, cart_env
             if name == "action_rate":
                 r = tracking_terms(ref, ref, act + size, act, ALL_ON)[name]
             else:
-                cur = env._state(*_perturb(qpos, qvel, name, size))
+                cur = state_dict(env, *_perturb(qpos, qvel, name, size))
                 r = tracking_terms(cur, ref, act, act, ALL_ON)[name]
             assert (r < previous - 1e-6).all(), (name, size, r, previous)
             previous = r
     # the orientation error is the geodesic angle even upside down: a 0.5 rad turn reads 0.5 rad
-    cur = env._state(*_perturb(qpos, qvel, "base_orientation", 0.5))
+    cur = state_dict(env, *_perturb(qpos, qvel, "base_orientation", 0.5))
     r = tracking_terms(cur, ref, act, act, {"base_orientation": (1.0, 0.0)})["base_orientation"]
     assert torch.allclose(r, torch.full_like(r, np.exp(-0.25)), atol=1e-4)
 
@@ -105,10 +111,10 @@ def test_terms_invariant_to_yaw_and_origin_applied_to_both(walk_env, cart_env):
         pq[:, :3] += 0.07
         pv += 0.1
         act = torch.zeros(len(qpos), 28)
-        base = tracking_terms(env._state(pq, pv), env._state(qpos, qvel), act, act, ALL_ON)
+        base = tracking_terms(state_dict(env, pq, pv), state_dict(env, qpos, qvel), act, act, ALL_ON)
         for yaw, shift in ((2.5, (3.0, -4.0)), (-1.2, (-10.0, 0.5))):
-            cur = env._state(*_offset(pq, pv, yaw, shift))
-            ref = env._state(*_offset(qpos, qvel, yaw, shift))
+            cur = state_dict(env, *_offset(pq, pv, yaw, shift))
+            ref = state_dict(env, *_offset(qpos, qvel, yaw, shift))
             moved = tracking_terms(cur, ref, act, act, ALL_ON)
             for name in base:
                 assert base[name].min() < 0.999 or name == "action_rate"
@@ -117,8 +123,8 @@ def test_terms_invariant_to_yaw_and_origin_applied_to_both(walk_env, cart_env):
 
 def test_tolerance_zeroes_small_errors(walk_env):
     qpos, qvel, _ = _frames(walk_env, upside_down=False)
-    ref = walk_env._state(qpos, qvel)
-    cur = walk_env._state(*_perturb(qpos, qvel, "base_height", 0.04))
+    ref = state_dict(walk_env, qpos, qvel)
+    cur = state_dict(walk_env, *_perturb(qpos, qvel, "base_height", 0.04))
     act = torch.zeros(len(qpos), 28)
     loose = tracking_terms(cur, ref, act, act, {"base_height": (0.01, 0.05)})["base_height"]
     tight = tracking_terms(cur, ref, act, act, {"base_height": (0.01, 0.0)})["base_height"]
@@ -126,20 +132,21 @@ def test_tolerance_zeroes_small_errors(walk_env):
 
 
 def test_rsi_puts_sim_exactly_in_reference_state():
-    env = HumanoidTrackingEnv(16, seed=3, cfg=TrackingOptions(reset_origin_range_m=5.0))
+    env = HumanoidTrackingEnv(16, seed=3, options=TrackingOptions(reset_origin_range_m=5.0))
     env.reset(seed=3)
-    qpos, qvel = env.sim.get_state()
-    ref_qpos, ref_qvel, _ = env.reference(env.time_s)
+    qpos, qvel = _qpos_qvel(env)
+    buf = env.buffers
+    ref_qpos, ref_qvel, _ = reference(env, motion(env), buf["time_s"])
     np.testing.assert_allclose(qpos, ref_qpos, atol=1e-9)
     np.testing.assert_allclose(qvel, ref_qvel, atol=1e-9)
     # the clip's own pose at those times: same height and joints, only yaw/origin moved
-    ms = env.lib.state(env.clip_ids, env.time_s, with_bodies=False)
+    ms = motion(env).lib.state(buf["clip_ids"], buf["time_s"], with_bodies=False)
     np.testing.assert_allclose(qpos[:, 7:], ms.joint_pos, atol=1e-12)
     np.testing.assert_allclose(qpos[:, 2], ms.root_pos[:, 2], atol=1e-12)
-    assert np.ptp(env.time_s) > 0.3 and np.ptp(env.yaw) > 1.0 and np.ptp(env.origin) > 1.0  # random phase/frame
+    assert np.ptp(buf["time_s"]) > 0.3 and np.ptp(buf["yaw"]) > 1.0 and np.ptp(buf["origin"]) > 1.0  # random phase/frame
     # and the body positions match the reference clip's (moved into the episode frame)
-    cur = env._state(qpos, qvel)
-    ref = env._state(ref_qpos, ref_qvel)
+    cur = state_dict(env, qpos, qvel)
+    ref = state_dict(env, ref_qpos, ref_qvel)
     assert float((cur["ee_pos"] - ref["ee_pos"]).abs().max()) < 1e-5
     # one step with zero residual action stays close: the first reward is high
     step = env.step(torch.zeros(16, 28))
@@ -148,18 +155,18 @@ def test_rsi_puts_sim_exactly_in_reference_state():
 
 
 def test_fall_terminates():
-    env = HumanoidTrackingEnv(4, seed=0, cfg=TrackingOptions(rsi=False))
+    env = HumanoidTrackingEnv(4, seed=0, options=TrackingOptions(rsi=False))
     env.reset(seed=0)
-    qpos, qvel = env.sim.get_state()
+    qpos, qvel = _qpos_qvel(env)
     qpos[:2, 2] = 0.15  # envs 0, 1: root on the ground
     qpos[:2, 3:7] = rot.quat_from_axis_angle(np.array([0.0, 1.0, 0.0]), np.full(2, np.pi / 2))  # lying
-    env.sim.set_state(qpos, qvel)
+    env.sim.set_joints(qpos, qvel, normalise_root=True)
     step = env.step(torch.zeros(4, 28))
     assert step.terminated[:2].all() and step.extras["fell"][:2].all()
     assert not step.terminated[2:].any()
     assert not step.success[:2].any()
     # a policy that does nothing useful (absolute zero targets) falls within a few seconds
-    env2 = HumanoidTrackingEnv(8, seed=1, cfg=TrackingOptions(action_mode="default"))
+    env2 = HumanoidTrackingEnv(8, seed=1, options=TrackingOptions(action_mode="default"))
     env2.reset(seed=1)
     fell = torch.zeros(8, dtype=torch.bool)
     for _ in range(90):
@@ -171,42 +178,73 @@ def test_fall_terminates():
 
 
 def test_non_looping_clip_end_ends_the_episode():
-    env = HumanoidTrackingEnv(3, seed=0, cfg=TrackingOptions(loop="none", rsi=False))
-    assert not env.loop
-    assert env.max_episode_steps == int(np.ceil(env.duration_s / env.dt_s - 1e-9))
+    env = HumanoidTrackingEnv(3, seed=0, options=TrackingOptions(loop="none", rsi=False))
+    clip, dt_s = motion(env), env.sim.dt_s
+    assert not clip.loop
+    assert env.max_episode_steps == int(np.ceil(clip.duration_s / dt_s - 1e-9))
     env.reset(seed=0)
-    env.time_s[:] = env.duration_s - 2 * env.dt_s + 1e-4  # two control steps before the end
-    qpos, qvel, _ = env.reference(env.time_s)
-    env.sim.set_state(qpos, qvel)
+    env.buffers["time_s"][:] = clip.duration_s - 2 * dt_s + 1e-4  # two control steps before the end
+    qpos, qvel, _ = reference(env, clip, env.buffers["time_s"])
+    env.sim.set_joints(qpos, qvel, normalise_root=True)
     first = env.step(torch.zeros(3, 28))
     assert not first.done.any()
     last = env.step(torch.zeros(3, 28))
     assert last.terminated.all() and last.success.all() and not last.truncated.any()
-    assert np.allclose(env.steps, 0)  # auto-reset
+    assert np.allclose(env.steps.numpy(), 0)  # auto-reset
     # a looping clip never ends at its end: only the time limit truncates it
-    loop_env = HumanoidTrackingEnv(2, seed=0, cfg=TrackingOptions(rsi=False))
-    assert loop_env.loop and loop_env.max_episode_steps == 300
+    loop_env = HumanoidTrackingEnv(2, seed=0, options=TrackingOptions(rsi=False))
+    assert motion(loop_env).loop and loop_env.max_episode_steps == 300
     loop_env.close()
     env.close()
 
 
 def test_observation_layout_and_yaw_invariance():
-    a = HumanoidTrackingEnv(4, seed=5, cfg=TrackingOptions(reset_yaw_range=0.0))
-    b = HumanoidTrackingEnv(4, seed=5, cfg=TrackingOptions(reset_yaw_range=0.0, reset_origin_range_m=0.0))
+    a = HumanoidTrackingEnv(4, seed=5, options=TrackingOptions(reset_yaw_range=0.0))
+    b = HumanoidTrackingEnv(4, seed=5, options=TrackingOptions(reset_yaw_range=0.0, reset_origin_range_m=0.0))
     oa = a.reset(seed=5)
     assert oa.shape == (4, a.obs_dim) == (4, 102)
     b.reset(seed=5)
-    qpos, qvel = b.sim.get_state()
-    b.yaw[:] += 1.3
-    b.origin[:] += 2.0
+    qpos, qvel = _qpos_qvel(b)
+    b.buffers["yaw"][:] += 1.3
+    b.buffers["origin"][:] += 2.0
     qpos, qvel = _offset(qpos, qvel, 1.3, (2.0, 2.0))
-    b.sim.set_state(qpos, qvel)
-    b._refresh(np.arange(4))
-    assert torch.allclose(b._obs, oa, atol=1e-4)  # the policy sees the same numbers
-    np.testing.assert_allclose(oa[:, 94].numpy(), a.sim.get_state()[0][:, 2], atol=1e-6)  # base height
+    b.sim.set_joints(qpos, qvel, normalise_root=True)
+    b.scratch = {}  # forget what the reset read
+    ob = b._read_group(b.spec.observations["policy"], ALL)  # read the moved state afresh
+    assert torch.allclose(ob, oa, atol=1e-4)  # the policy sees the same numbers
+    np.testing.assert_allclose(oa[:, 94].numpy(), a.sim.qpos[:, 2], atol=1e-6)  # base height
     step = a.step(torch.full((4, 28), 0.3))
     assert torch.allclose(step.obs[~step.done][:, 66:94], torch.full((int((~step.done).sum()), 28), 0.3))
     assert step.transition.shape == (4, 2 * 105)
+    a.close()
+    b.close()
+
+
+def test_saved_state_steps_exactly_as_the_original():
+    """Resume: physics, episode frames, reference clocks, actions and both RNGs round-trip through
+    get_state/set_state (and torch.save) into an env built with another seed, across resets."""
+    import io
+    cfg = CartwheelOptions(loop="none", max_root_error_m=0.5)
+    a = HumanoidTrackingEnv(6, seed=1, options=cfg)
+    a.reset(seed=1)
+    gen = torch.Generator().manual_seed(0)
+    actions = [(torch.rand(6, 28, generator=gen) * 2 - 1) * 0.9 for _ in range(45)]
+    for x in actions[:20]:
+        a.step(x)
+    saved = io.BytesIO()
+    torch.save(a.get_state(), saved)
+    saved.seek(0)
+    b = HumanoidTrackingEnv(6, seed=99, options=cfg)
+    b.set_state(torch.load(saved, weights_only=False))
+    resets = 0
+    for x in actions[20:]:
+        sa, sb = a.step(x), b.step(x)
+        resets += int(sa.done.sum())
+        for field in ("obs", "reward", "terminated", "truncated", "final_obs", "success", "transition"):
+            assert torch.equal(getattr(sa, field), getattr(sb, field)), field
+        assert sa.extras.keys() == sb.extras.keys()
+        assert all(torch.equal(sa.extras[k], sb.extras[k]) for k in sa.extras)
+    assert resets > 0  # the restored RNG drew the same reset states
     a.close()
     b.close()
 

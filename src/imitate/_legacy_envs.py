@@ -16,11 +16,6 @@ def BlockPushEnv(num_envs, seed=0, device="cpu", options=None):  # noqa: N802
     return P(num_envs, seed=seed, device=device)
 
 
-def HumanoidTrackingEnv(num_envs, seed=0, device="cpu", options=None):  # noqa: N802
-    from imitate.envs.humanoid.tracking import make_tracking_env
-    return make_tracking_env(num_envs, seed=seed, device=device, cfg=options)
-
-
 def particle_oracle(num_episodes, seed=0, progress=False, cfg=None):
     from imitate.oracles.particle import particle_oracle as o
     return o(num_episodes, seed=seed, progress=progress, n_dim=cfg.n_dim, goal_order=cfg.goal_order)

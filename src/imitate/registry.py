@@ -103,7 +103,7 @@ class AlgoEntry:
 
 
 def _task(name: str, description: str, family: str, factory: str, **kw: Any) -> TaskEntry:
-    if family != "maze":  # TEMPORARY until the ports land
+    if family not in ("maze", "humanoid.tracking"):  # TEMPORARY until the ports land
         return TaskEntry(name, description, f"imitate._legacy_envs:{factory}", **kw)
     return TaskEntry(name, description, f"imitate.tasks.{family}:{factory}", **kw)
 
@@ -125,10 +125,10 @@ TASKS: dict[str, TaskEntry] = {t.name: t for t in (
           metrics="imitate.eval.metrics:pusht_metrics", default_episodes=200),
     _task("humanoid-walk", "DeepMimic tracking of humanoid3d_walk with a MuJoCo humanoid (SPEC §2); "
           "option clip=NAME", "humanoid.tracking", "HumanoidTrackingEnv",
-          options="imitate.envs.humanoid.options:TrackingOptions"),
+          options="imitate.tasks.humanoid.options:TrackingOptions"),
     _task("humanoid-cartwheel", "DeepMimic tracking of humanoid3d_cartwheel (hands may touch the ground; "
           "SPEC §2); option clip=NAME", "humanoid.tracking", "HumanoidTrackingEnv",
-          options="imitate.envs.humanoid.options:CartwheelOptions"),
+          options="imitate.tasks.humanoid.options:CartwheelOptions"),
 )}
 
 # Style learners score pairs of demonstrated observations: tasks whose observations are their

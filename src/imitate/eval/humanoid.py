@@ -38,7 +38,7 @@ def rollout_tracking(model, env, seed: int, record: bool = False) -> dict[str, A
     ret = torch.zeros(n)
     success = torch.zeros(n, dtype=torch.bool)
     sums: dict[str, torch.Tensor] = {}
-    rec: dict[str, list] = {"obs": [obs[0].tolist()], "qpos": [env.qpos()[0].tolist()], "action": [],
+    rec: dict[str, list] = {"obs": [obs[0].tolist()], "qpos": [env.sim.qpos[0].tolist()], "action": [],
                             "reward": [], "done": [], "terms": [], "errors": []}
     for _ in range(env.max_episode_steps):
         action = model.act(obs, deterministic=True)
@@ -48,7 +48,7 @@ def rollout_tracking(model, env, seed: int, record: bool = False) -> dict[str, A
         ret += step.reward * w
         success |= step.success & active
         for key, value in step.extras.items():
-            if key.startswith(("reward/", "error/")):
+            if key.startswith(("reward/", "error/")) and key != "reward/tracking":  # the product: step.reward
                 sums[key] = sums.get(key, torch.zeros(n)) + value.float() * w
         sums["reward/tracking"] = sums.get("reward/tracking", torch.zeros(n)) + step.reward * w
         if record and bool(active[0]):
@@ -56,10 +56,11 @@ def rollout_tracking(model, env, seed: int, record: bool = False) -> dict[str, A
             rec["action"].append(action[0].clamp(-1, 1).tolist())
             rec["reward"].append(float(step.reward[0]))
             rec["done"].append(bool(step.done[0]))
-            rec["terms"].append({k[7:]: float(v[0]) for k, v in step.extras.items() if k.startswith("reward/")})
+            rec["terms"].append({k[7:]: float(v[0]) for k, v in step.extras.items()
+                                 if k.startswith("reward/") and k != "reward/tracking"})
             rec["errors"].append({k[6:]: float(v[0]) for k, v in step.extras.items() if k.startswith("error/")})
             if not bool(step.done[0]):
-                rec["qpos"].append(env.qpos()[0].tolist())
+                rec["qpos"].append(env.sim.qpos[0].tolist())
         active &= ~step.done
         obs = step.obs
         if not active.any():

@@ -23,7 +23,7 @@ import torch
 from imitate.tasks.core.vecenv import StepResult
 from imitate.rewards.base import TaskReward
 from imitate.rewards.compose import ComposedReward
-from imitate.envs.humanoid.observations import quat_angle, wrap_angle
+from imitate.utils.rotations import quat_angle, wrap_angle
 
 State = dict[str, torch.Tensor]
 

@@ -66,7 +66,7 @@ class TreeKinematics:
                 pos[:, b] = pos[:, p] + rot.quat_rotate(quat[:, p], np.broadcast_to(self.body_pos[b], (n, 3)))
                 q = rot.quat_mul(quat[:, p], np.broadcast_to(self.body_quat[b], (n, 4)))
                 if qvel is not None:
-                    lin[:, b] = lin[:, p] + np.cross(ang[:, p], pos[:, b] - pos[:, p])
+                    lin[:, b] = lin[:, p] + rot.cross(ang[:, p], pos[:, b] - pos[:, p])
                     w = ang[:, p].copy()
             for adr, axis, dof in self.hinges[b]:
                 if qvel is not None:

@@ -64,7 +64,7 @@ class MujocoSim:
         self._out = np.empty((num_envs, substeps, self.nstate))
         self._sensors = np.empty((num_envs, substeps, model.nsensordata))
         self._kin: TreeKinematics | None = None
-        self._cache: tuple | None = None
+        self._cache: dict[str, tuple] = {}  # "pose": FK of qpos, "full": with velocities; per state
 
     def close(self) -> None:
         if self._rollout is not None:
@@ -99,7 +99,7 @@ class MujocoSim:
         if qvel is not None:
             self.state[idx, self._qvel] = np.asarray(qvel, dtype=np.float64).reshape(len(idx), self.nv)
         self.unstable[idx] = False
-        self._cache = None
+        self._cache = {}
 
     def get_state(self) -> dict[str, np.ndarray]:
         return {"state": self.state.copy(), "unstable": self.unstable.copy()}
@@ -110,7 +110,7 @@ class MujocoSim:
         self.state = np.array(saved["state"], dtype=np.float64, copy=True)
         unstable = saved.get("unstable")
         self.unstable = np.zeros(self.num_envs, bool) if unstable is None else np.array(unstable, bool, copy=True)
-        self._cache = None
+        self._cache = {}
 
     # -- stepping ------------------------------------------------------------------------------
     def step(self, ctrl: np.ndarray, substeps: int | None = None) -> np.ndarray:
@@ -136,7 +136,7 @@ class MujocoSim:
                 list(self._pool.map(lambda job: self._step_chunk(*job), jobs))
         bad = ~np.isclose(self.state[:, 0], t_expected) | ~np.isfinite(self.state).all(axis=1)
         self.unstable |= bad
-        self._cache = None
+        self._cache = {}
         return bad
 
     def _step_chunk(self, data: mujoco.MjData, chunk: slice, ctrl: np.ndarray, nstep: int) -> None:
@@ -157,17 +157,25 @@ class MujocoSim:
         return self._kin
 
     def _kinematics(self) -> tuple:
-        if self._cache is None:
-            self._cache = self.kin.forward(self.qpos, self.qvel)
-        return self._cache
+        if "full" not in self._cache:
+            self._cache["full"] = self.kin.forward(self.qpos, self.qvel)
+        return self._cache["full"]
+
+    def _pose(self) -> tuple:
+        """Body positions and orientations; velocities are only computed when asked for."""
+        if "full" in self._cache:
+            return self._cache["full"][:2]
+        if "pose" not in self._cache:
+            self._cache["pose"] = self.kin.forward(self.qpos)[:2]
+        return self._cache["pose"]
 
     def body_pos(self) -> np.ndarray:
         """(N, B, 3) world position of each body origin (world body excluded)."""
-        return self._kinematics()[0]
+        return self._pose()[0]
 
     def body_quat(self) -> np.ndarray:
         """(N, B, 4) world orientation (w, x, y, z) of each body."""
-        return self._kinematics()[1]
+        return self._pose()[1]
 
     def body_lin_vel(self) -> np.ndarray:
         """(N, B, 3) world linear velocity of each body origin."""
@@ -179,7 +187,7 @@ class MujocoSim:
 
     def lowest_points(self) -> np.ndarray:
         """(N, B) height (m) of each body's lowest collision point above the plane z = 0."""
-        pos, quat = self._kinematics()[:2]
+        pos, quat = self._pose()
         return self.kin.lowest_points(pos, quat)
 
     def contacts(self, tol_m: float = 0.01) -> np.ndarray:

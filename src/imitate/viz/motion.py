@@ -64,8 +64,8 @@ def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from imitate.data.motion import humanoid_model as hm
-    from imitate.envs.humanoid.sim import Kinematics
-    kin = Kinematics(hm.load_model())
+    from imitate.sim.kinematics import TreeKinematics
+    kin = TreeKinematics(hm.load_model())
     pos = kin.forward(np.asarray(qpos, dtype=np.float64))[0]  # (T, 15, 3)
     edges = [(b, p) for b, p in enumerate(kin.parent) if p >= 0]
     dpi = 50

@@ -12,6 +12,11 @@ One step, in this order (after mjlab's manager-based env):
 
 Randomness comes from ``env.generator`` (torch) and ``env.rng`` (numpy), both seeded from the
 run seed and saved with the state, so a saved env steps exactly as the original would.
+
+``env.scratch`` is a per-step memo for results several terms share (a reference pose read by the
+action, the reward and the observations): emptied when a step or a reset begins, never saved, so
+everything in it must be recomputable from the saved state. Within one step, or one reset, every
+term sees the same ``ids``.
 """
 from __future__ import annotations
 
@@ -67,6 +72,8 @@ class TaskEnv:
         self.buffers = {k: _make_buffer(b, num_envs, self.device) for k, b in spec.buffers.items()}
         self.commands = {k: torch.zeros(num_envs, c.dim, device=self.device) for k, c in spec.commands.items()}
         self.action = torch.zeros(num_envs, self.act_dim, device=self.device)  # the last action applied
+        self.prev_action = self.action  # during a step: the action of the step before (action-rate terms)
+        self.scratch: dict[str, Any] = {}
         self.fired: dict[str, torch.Tensor] = {}  # this step's terminations, by name
         self.terminated = self.truncated = self.success = torch.zeros(num_envs, dtype=torch.bool,
                                                                       device=self.device)
@@ -103,6 +110,7 @@ class TaskEnv:
 
     # -- reset ---------------------------------------------------------------------------------
     def _reset_ids(self, ids: Ids) -> None:
+        self.scratch = {}
         self.steps[ids] = 0
         self.action[ids] = 0.0
         for event in self.spec.events.values():
@@ -125,7 +133,8 @@ class TaskEnv:
     def step(self, action: torch.Tensor) -> StepResult:
         if action.shape != (self.num_envs, self.act_dim):
             raise ValueError(f"action must be ({self.num_envs}, {self.act_dim}), got {tuple(action.shape)}")
-        self.action = action.to(self.device, torch.float32).clamp(-1.0, 1.0)
+        self.scratch = {}
+        self.prev_action, self.action = self.action, action.to(self.device, torch.float32).clamp(-1.0, 1.0)
         spec = self.spec
         self.sim.step(spec.action.func(self, self.action, **spec.action.params))
         self.steps += 1

@@ -7,7 +7,7 @@ joint and end-effector errors are norms over all joints / all four end effectors
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from imitate.config import Checked, ConfigError, option
 
@@ -77,11 +77,3 @@ class CartwheelOptions(TrackingOptions):
     clip: str = option("humanoid3d_cartwheel", "the reference clip: any clip of `imitate motion list`, or a .txt path")
     contact_bodies: str = option("right_ankle,left_ankle,right_wrist,left_wrist",
                                  "bodies allowed to touch the ground; any other touching is a fall")
-
-
-def options_from(cfg) -> TrackingOptions:
-    """The tracking options out of any run config (missing fields take TrackingOptions defaults)."""
-    if isinstance(cfg, TrackingOptions):
-        return cfg
-    base = TrackingOptions()
-    return TrackingOptions(**{f.name: getattr(cfg, f.name, getattr(base, f.name)) for f in fields(TrackingOptions)})

@@ -6,7 +6,8 @@ the root orientation is given relative to that heading, so a policy sees the sam
 whichever way the character faces in the world. The reference's yaw and position, which the
 rewards do care about, enter only through the optional target block (`target_features`).
 
-Tracking observation layout (`tracking_obs`, 97 numbers + 5 with the target block):
+Tracking observation layout (the policy group's terms in tracking.py, 97 numbers + 5 with the
+target block):
   0:3    root linear velocity, heading frame (m/s)
   3:6    root angular velocity, heading frame (rad/s)
   6:34   joint angles minus the default pose (rad), `model.JOINT_NAMES` order
@@ -63,20 +64,6 @@ def heading_yaw(q: torch.Tensor) -> torch.Tensor:
     return torch.atan2(fwd[..., 1], fwd[..., 0])
 
 
-def quat_angle(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Geodesic angle (...) in [0, π] between unit quaternions a and b: the angle of a⁻¹ ⊗ b.
-
-    atan2 form (not acos of the dot) so it is accurate near 0 and has no singularity anywhere,
-    upside down included; q and -q give the same angle."""
-    d = quat_mul(quat_conj(a), b)
-    return 2.0 * torch.atan2(d[..., 1:].norm(dim=-1), d[..., 0].abs())
-
-
-def wrap_angle(x: torch.Tensor) -> torch.Tensor:
-    """Angles to (-π, π]."""
-    return torch.atan2(torch.sin(x), torch.cos(x))
-
-
 def _axis_quat(axis: str, angle: torch.Tensor) -> torch.Tensor:
     half = 0.5 * angle
     parts = [torch.cos(half)] + [torch.sin(half) if a == axis else torch.zeros_like(half) for a in "xyz"]
@@ -100,9 +87,39 @@ def tangent_normal(q: torch.Tensor) -> torch.Tensor:
 
 
 # -- observations ------------------------------------------------------------------------------
+# Each function reads a state dict (tracking.py's ``state_dict``: root_pos, root_quat, lin_vel,
+# ang_vel world frame, joint_pos, joint_vel, body_pos) of the envs being observed; the heading
+# frame is computed once per dict and kept in it.
 TRACKING_OBS_DIM = 97
 TARGET_OBS_DIM = 5
 STYLE_OBS_DIM = 105
+State = dict[str, torch.Tensor]
+
+
+def heading_yaw_of(s: State) -> torch.Tensor:
+    """(N,) heading yaw (rad) of the root, memoised in ``s``."""
+    if "heading_yaw" not in s:
+        s["heading_yaw"] = heading_yaw(s["root_quat"])
+    return s["heading_yaw"]
+
+
+def heading_inverse(s: State) -> torch.Tensor:
+    """(N, 4) q_h⁻¹: turns world vectors into the root's heading frame; memoised in ``s``."""
+    if "heading_inv" not in s:
+        s["heading_inv"] = quat_conj(yaw_quat(heading_yaw_of(s)))
+    return s["heading_inv"]
+
+
+def root_vel_heading(s: State) -> torch.Tensor:
+    """(N, 6) root linear (m/s) then angular (rad/s) velocity in the heading frame."""
+    qh_inv = heading_inverse(s)
+    return torch.cat([quat_rotate(qh_inv, s["lin_vel"]), quat_rotate(qh_inv, s["ang_vel"])], dim=-1)
+
+
+def root_rot_heading(s: State) -> torch.Tensor:
+    """(N, 4) root orientation relative to its heading, q_h⁻¹ ⊗ q, sign fixed so w ≥ 0."""
+    rel = quat_mul(heading_inverse(s), s["root_quat"])
+    return torch.where(rel[:, :1] < 0, -rel, rel)
 
 
 def phase_features(phase: torch.Tensor, loop: bool) -> torch.Tensor:
@@ -111,25 +128,11 @@ def phase_features(phase: torch.Tensor, loop: bool) -> torch.Tensor:
     return torch.stack([torch.sin(angle), torch.cos(angle)], dim=-1)
 
 
-def tracking_obs(root_pos: torch.Tensor, root_quat: torch.Tensor, lin_vel: torch.Tensor,
-                 ang_vel: torch.Tensor, joint_pos: torch.Tensor, joint_vel: torch.Tensor,
-                 default_pose: torch.Tensor, prev_action: torch.Tensor, phase: torch.Tensor,
-                 loop: bool) -> torch.Tensor:
-    """(N, 97) tracking observation (layout in the module docstring). Velocities world frame in."""
-    qh_inv = quat_conj(yaw_quat(heading_yaw(root_quat)))  # (N, 4)
-    rel = quat_mul(qh_inv, root_quat)
-    rel = torch.where(rel[:, :1] < 0, -rel, rel)
-    return torch.cat([quat_rotate(qh_inv, lin_vel), quat_rotate(qh_inv, ang_vel),
-                      joint_pos - default_pose, joint_vel, rel, prev_action,
-                      root_pos[:, 2:3], phase_features(phase, loop)], dim=-1)
-
-
-def target_features(root_pos: torch.Tensor, root_quat: torch.Tensor, ref_root_pos: torch.Tensor,
-                    ref_root_quat: torch.Tensor) -> torch.Tensor:
-    """(N, 5): where the reference root is (our heading frame) and how its heading differs."""
-    yaw = heading_yaw(root_quat)
-    d = quat_rotate(quat_conj(yaw_quat(yaw)), ref_root_pos - root_pos)
-    dyaw = heading_yaw(ref_root_quat) - yaw
+def target_features(s: State, ref_root_pos: torch.Tensor, ref_root_quat: torch.Tensor) -> torch.Tensor:
+    """(N, 5): where the reference root is (our heading frame, m) and how its heading differs
+    (sin, cos)."""
+    d = quat_rotate(heading_inverse(s), ref_root_pos - s["root_pos"])
+    dyaw = heading_yaw(ref_root_quat) - heading_yaw_of(s)
     return torch.cat([d, torch.sin(dyaw)[:, None], torch.cos(dyaw)[:, None]], dim=-1)
 
 
@@ -138,19 +141,18 @@ _ONE_DOF = [g for g in hm.JOINT_GROUPS if g not in hm.EULER_ORDERS]
 _EE_IDX = [hm.BODY_NAMES.index(n) for n in hm.END_EFFECTORS]
 
 
-def style_obs(root_pos: torch.Tensor, root_quat: torch.Tensor, lin_vel: torch.Tensor,
-              ang_vel: torch.Tensor, joint_pos: torch.Tensor, joint_vel: torch.Tensor,
-              body_pos: torch.Tensor) -> torch.Tensor:
+def style_obs(s: State) -> torch.Tensor:
     """(N, 105) style observation of SPEC §4 (NEAR/AMP): root height (1), root rotation
     tangent+normal in the heading frame (6), root linear and angular velocity in the heading frame
     (3+3), 3-DoF joints as tangent+normal (8×6) and 1-DoF angles (4), joint velocities (28),
-    hands and feet relative to the root in the heading frame (4×3). body_pos (N, 15, 3) world."""
-    qh_inv = quat_conj(yaw_quat(heading_yaw(root_quat)))
+    hands and feet relative to the root in the heading frame (4×3)."""
+    root_pos, root_quat, joint_pos = s["root_pos"], s["root_quat"], s["joint_pos"]
+    qh_inv = heading_inverse(s)
     joints = [tangent_normal(euler_to_quat(joint_pos[:, hm.JOINT_SLICES[g]], hm.EULER_ORDERS[g]))
               for g in _THREE_DOF]
     ones = [joint_pos[:, hm.JOINT_SLICES[g]] for g in _ONE_DOF]
-    ee = body_pos[:, _EE_IDX] - root_pos[:, None]  # (N, 4, 3)
+    ee = s["body_pos"][:, _EE_IDX] - root_pos[:, None]  # (N, 4, 3)
     ee = quat_rotate(qh_inv[:, None].expand(-1, len(_EE_IDX), -1), ee).reshape(len(root_pos), -1)
     return torch.cat([root_pos[:, 2:3], tangent_normal(quat_mul(qh_inv, root_quat)),
-                      quat_rotate(qh_inv, lin_vel), quat_rotate(qh_inv, ang_vel),
-                      *joints, *ones, joint_vel, ee], dim=-1)
+                      quat_rotate(qh_inv, s["lin_vel"]), quat_rotate(qh_inv, s["ang_vel"]),
+                      *joints, *ones, s["joint_vel"], ee], dim=-1)

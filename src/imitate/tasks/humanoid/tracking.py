@@ -1,0 +1,358 @@
+"""DeepMimic-style motion tracking, declared as a term table: N humanoids follow one reference clip
+(SPEC §2), run by ``TaskEnv``.
+
+One control step (30 Hz), in TaskEnv's order: the action term reads the reference at the end of
+the step and turns the action into PD targets -> MuJoCo (4 physics steps at 120 Hz) -> the
+reference clock advances -> falls, clip end, time limit -> the multiplicative tracking reward
+against the reference at the new time -> observations -> auto-reset of finished envs (reference
+state initialisation).
+
+Frames. Every episode has its own frame: at reset the reference (clip time t0, root at p0, in the
+clip's world) is turned by a yaw offset ψ about p0 and moved to an origin o. The same transform is
+applied to the reference at every later time of the episode, so the character is compared with
+the reference *as if the clip had started where and how the episode started*; rewards then compare
+like with like and do not depend on ψ or o (tests/test_tracking.py checks this). ψ, p0, o, the
+clip id and the reference time are per-env numpy buffers (``env.buffers``).
+
+Actions (28, in [-1, 1]): `action_mode=reference` (default): PD target = reference joint angles at
+the next control time + action_scale·a, i.e. the policy learns corrections around the clip (this
+is what makes CPU-sized training budgets work); `action_mode=default`: PD target = default pose
+(all hinges 0) + action_scale·a, DeepMimic's absolute targets (our hinges have no limits in the
+MJCF, so a scale replaces "joint ranges").
+
+Termination: a fall (a body not in `contact_bodies` touches the ground, the root is below
+`min_base_height_m`, or MuJoCo diverged; a failure) or, for one-shot clips, the end of the clip
+(a success); looping clips are cut by the time limit (truncated, bootstrapped by PPO, a success).
+
+Terms of one step share the simulated and the reference state through ``env.scratch`` (computed
+once per step, or once per reset for the envs being reset).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import torch
+
+from imitate.data.motion import MotionLibrary, load_clip
+from imitate.data.motion import humanoid_model as hm
+from imitate.rewards.tracking import tracking_errors, tracking_reward, tracking_terms
+from imitate.sim.mujoco_c import MujocoSim
+from imitate.tasks.core.common import last_action, time_limit
+from imitate.tasks.core.env import ALL, TaskEnv, np_ids
+from imitate.tasks.core.terms import ActionTerm, Buffer, Event, ObsGroup, ObsTerm, RewardTerm, TaskSpec, Termination
+from imitate.tasks.humanoid import observations as ob
+from imitate.tasks.humanoid.options import TrackingOptions
+from imitate.utils import rotations as rot
+
+EE_IDS = hm.body_ids(hm.END_EFFECTORS)  # hands and feet, body index order of the state dicts
+CONTACT_TOL_M = 0.01  # a body this close to the floor touches it
+ERROR_NAMES = ("root_pos_m", "joint_rad", "end_effector_m", "root_rot_rad")  # rewards.tracking_errors
+_Z = np.array([0.0, 0.0, 1.0])
+State = dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Motion:
+    """The reference clip of a tracking task and how it plays (looped or once)."""
+
+    lib: MotionLibrary
+    loop: bool
+    duration_s: float
+
+    @classmethod
+    def from_options(cls, opts: TrackingOptions) -> Motion:
+        lib = MotionLibrary([load_clip(opts.clip)])
+        loop = bool(lib.loop[0]) if opts.loop == "auto" else opts.loop == "wrap"
+        return cls(lib, loop, float(lib.durations[0]))
+
+    def episode_steps(self, opts: TrackingOptions, dt_s: float) -> int:
+        """Time limit in control steps: `episode_seconds`, and no longer than a one-shot clip."""
+        seconds = opts.episode_seconds if self.loop else min(opts.episode_seconds, self.duration_s)
+        return max(1, math.ceil(seconds / dt_s - 1e-9))
+
+
+def motion(env: TaskEnv) -> Motion:
+    """The reference motion a tracking env was built with (its action term's)."""
+    return env.spec.action.params["motion"]
+
+
+def _count(env: TaskEnv, ids) -> int:
+    return env.num_envs if isinstance(ids, slice) else len(ids)
+
+
+def ground_contact(sim: MujocoSim, allowed: tuple[str, ...] = hm.FEET, tol_m: float = CONTACT_TOL_M) -> np.ndarray:
+    """(N,) bool: a body not in ``allowed`` is within ``tol_m`` of the floor (geometric, exact for
+    the current state)."""
+    others = np.array([name not in allowed for name in hm.BODY_NAMES])
+    return sim.contacts(tol_m)[:, others].any(axis=1)
+
+
+# -- reference in the episode frame ----------------------------------------------------------
+def to_episode_frame(env: TaskEnv, ms, ids=ALL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reference state ``ms`` (a MotionState of envs ``ids``) moved into each episode's frame:
+    (qpos (M, 35), qvel (M, 34), phase (M,)). qvel's angular part is local (MuJoCo), so it is
+    unchanged."""
+    i = np_ids(ids)
+    yaw, pivot, origin = env.buffers["yaw"][i], env.buffers["pivot"][i], env.buffers["origin"][i]
+    c, s = np.cos(yaw), np.sin(yaw)
+    qpos, qvel = ms.qpos(), ms.qvel()
+    x, y = qpos[:, 0] - pivot[:, 0], qpos[:, 1] - pivot[:, 1]
+    qpos[:, 0] = c * x - s * y + origin[:, 0]
+    qpos[:, 1] = s * x + c * y + origin[:, 1]
+    qpos[:, 3:7] = rot.quat_mul(rot.quat_from_axis_angle(_Z, yaw), qpos[:, 3:7])
+    vx, vy = qvel[:, 0].copy(), qvel[:, 1].copy()
+    qvel[:, 0], qvel[:, 1] = c * vx - s * vy, s * vx + c * vy
+    return qpos, qvel, ms.phase
+
+
+def reference(env: TaskEnv, motion: Motion, times_s: np.ndarray, ids=ALL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reference (qpos, qvel, phase) of envs ``ids`` at clip times ``times_s``, in their
+    episode frames."""
+    ms = motion.lib.state(env.buffers["clip_ids"][np_ids(ids)], times_s, with_bodies=False)
+    return to_episode_frame(env, ms, ids)
+
+
+def state_dict(env: TaskEnv, qpos: np.ndarray, qvel: np.ndarray, body_pos: np.ndarray | None = None) -> State:
+    """Torch float32 state dict of the reward terms and observations from qpos (M, 35) and qvel
+    (M, 34) (``rewards/tracking.py`` lists the keys); body positions by FK unless given."""
+    if body_pos is None:
+        body_pos = env.sim.kin.forward(qpos)[0]
+    quat = rot.quat_normalize(qpos[:, 3:7])
+    t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=env.device)  # noqa: E731
+    return {"root_pos": t(qpos[:, :3]), "root_quat": t(quat), "lin_vel": t(qvel[:, :3]),
+            "ang_vel": t(rot.quat_rotate(quat, qvel[:, 3:6])), "joint_pos": t(qpos[:, 7:]),
+            "joint_vel": t(qvel[:, 6:]), "ee_pos": t(body_pos[:, EE_IDS]), "body_pos": t(body_pos)}
+
+
+def _current(env: TaskEnv, ids) -> State:
+    """The simulated state of envs ``ids`` (once per step or reset: ``env.scratch``); at a reset
+    only the reset envs are read."""
+    cur = env.scratch.get("current")
+    if cur is None:
+        sim = env.sim
+        if isinstance(ids, slice):
+            cur = state_dict(env, sim.qpos, sim.qvel, sim.body_pos())
+        else:
+            i = np_ids(ids)
+            cur = state_dict(env, sim.qpos[i], sim.qvel[i])
+        env.scratch["current"] = cur
+    return cur
+
+
+def _reference_now(env: TaskEnv, ids) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reference (qpos, qvel, phase) of envs ``ids`` at their current time: read once per
+    step by the action term, once per reset by the ``reference_state`` event (else here)."""
+    ref = env.scratch.get("reference")
+    if ref is None:
+        ref = env.scratch["reference"] = reference(env, motion(env), env.buffers["time_s"][np_ids(ids)], ids)
+    return ref
+
+
+def _reference_state(env: TaskEnv) -> State:
+    """State dict of the reference now, all envs (FK of the reference pose)."""
+    ref = env.scratch.get("reference_state")
+    if ref is None:
+        qpos, qvel, _ = _reference_now(env, ALL)
+        ref = env.scratch["reference_state"] = state_dict(env, qpos, qvel)
+    return ref
+
+
+# -- engine and action -----------------------------------------------------------------------
+def _sim(num_envs: int, device: torch.device, options: object, model) -> MujocoSim:
+    return MujocoSim(model, num_envs, substeps=hm.SUBSTEPS)
+
+
+def pd_targets(env: TaskEnv, action: torch.Tensor, motion: Motion, mode: str, scale_rad: float) -> np.ndarray:
+    """(N, 28) PD targets (rad): the reference pose at the end of this step (``mode="reference"``)
+    or the default pose (all hinges 0), plus ``scale_rad`` · action. The reference read here is
+    the one the rest of the step compares with (``env.scratch``)."""
+    ref = env.scratch["reference"] = reference(env, motion, env.buffers["time_s"] + env.sim.dt_s)
+    base = ref[0][:, 7:] if mode == "reference" else np.zeros((env.num_envs, hm.NUM_DOF))
+    return base + scale_rad * action.cpu().double().numpy()
+
+
+def advance_time(env: TaskEnv, ids) -> None:
+    """Step event: the reference clock moves on by one control period."""
+    env.buffers["time_s"] += env.sim.dt_s
+
+
+# -- resets (in this order: start time, frame, state) ----------------------------------------
+def start_time(env: TaskEnv, ids, motion: Motion, rsi: bool) -> None:
+    """Reference state initialisation: each episode starts at a uniform random clip time (so that
+    at least one step remains in a one-shot clip), or at 0 without RSI."""
+    m = _count(env, ids)
+    span = motion.duration_s if motion.loop else max(motion.duration_s - env.sim.dt_s, 0.0)
+    env.buffers["time_s"][np_ids(ids)] = env.rng.random(m) * span if rsi else np.zeros(m)
+
+
+def random_frame(env: TaskEnv, ids, yaw_range_rad: float, origin_range_m: float) -> None:
+    """A fresh episode frame: yaw offset U(-r, r) rad and origin U(-r, r)² m."""
+    m, i = _count(env, ids), np_ids(ids)
+    env.buffers["yaw"][i] = env.rng.uniform(-1.0, 1.0, m) * yaw_range_rad
+    env.buffers["origin"][i] = env.rng.uniform(-1.0, 1.0, (m, 2)) * origin_range_m
+
+
+def reference_state(env: TaskEnv, ids, motion: Motion) -> None:
+    """Put envs ``ids`` exactly in the reference state at their start time, in the episode frame
+    pivoting about the reference root there."""
+    i = np_ids(ids)
+    ms = motion.lib.state(env.buffers["clip_ids"][i], env.buffers["time_s"][i], with_bodies=False)
+    env.buffers["pivot"][i] = ms.root_pos[:, :2]
+    ref = env.scratch["reference"] = to_episode_frame(env, ms, ids)
+    env.sim.set_joints(ref[0], ref[1], env_ids=None if isinstance(i, slice) else i, normalise_root=True)
+
+
+# -- terminations ----------------------------------------------------------------------------
+def fell(env: TaskEnv, min_base_height_m: float, contact_bodies: tuple[str, ...],
+         max_root_error_m: float) -> np.ndarray:
+    """(N,) bool: MuJoCo diverged, the root is below ``min_base_height_m``, a body other than
+    ``contact_bodies`` touches the ground or (``max_root_error_m`` > 0) the root is that far from
+    the reference."""
+    sim = env.sim
+    qpos = sim.qpos
+    out = sim.unstable | (qpos[:, 2] < min_base_height_m) | ground_contact(sim, contact_bodies)
+    if max_root_error_m > 0:
+        ref_qpos = _reference_now(env, ALL)[0]
+        out |= np.linalg.norm(qpos[:, :3] - ref_qpos[:, :3], axis=1) > max_root_error_m
+    return out
+
+
+def clip_end(env: TaskEnv, motion: Motion) -> np.ndarray:
+    """(N,) bool: a one-shot clip has been played to its end (never for looping clips)."""
+    if motion.loop:
+        return np.zeros(env.num_envs, dtype=bool)
+    return env.buffers["time_s"] >= motion.duration_s - 1e-6
+
+
+# -- reward and its logged parts -------------------------------------------------------------
+def tracking(env: TaskEnv, params: dict[str, tuple[float, float]]) -> torch.Tensor:
+    """(N,) DeepMimic's multiplicative tracking reward: the product of the terms with σ > 0 in
+    ``params`` {term: (σ, tol)} (1 when there are none); the terms are kept for ``extras``."""
+    terms = tracking_terms(_current(env, ALL), _reference_state(env), env.action, env.prev_action, params)
+    env.scratch["terms"] = terms
+    reward = tracking_reward(terms)
+    return torch.ones(env.num_envs, device=env.device) if reward is None else reward
+
+
+def _term(env: TaskEnv, name: str) -> torch.Tensor:
+    return env.scratch["terms"][name]
+
+
+def _error(env: TaskEnv, name: str) -> torch.Tensor:
+    errors = env.scratch.get("errors")
+    if errors is None:
+        errors = env.scratch["errors"] = tracking_errors(_current(env, ALL), _reference_state(env))
+    return errors[name]
+
+
+def _phase(env: TaskEnv, motion: Motion) -> torch.Tensor:
+    """(N,) clip phase in [0, 1] of the state just reached (held at 1 after a one-shot clip ends)."""
+    t = env.buffers["time_s"]
+    phase = (motion.lib.phase(env.buffers["clip_ids"], np.minimum(t, motion.duration_s)) if motion.loop
+             else np.minimum(t / motion.duration_s, 1.0))
+    return torch.as_tensor(phase, dtype=torch.float32, device=env.device)
+
+
+def _fell(env: TaskEnv) -> torch.Tensor:
+    return env.fired["fell"]
+
+
+# -- observations (layout: observations.py) --------------------------------------------------
+def root_vel_heading(env: TaskEnv, ids) -> torch.Tensor:
+    return ob.root_vel_heading(_current(env, ids))
+
+
+def joint_pos(env: TaskEnv, ids) -> torch.Tensor:
+    """Joint angles (rad), i.e. relative to the default pose (all hinges 0)."""
+    return _current(env, ids)["joint_pos"]
+
+
+def joint_vel(env: TaskEnv, ids) -> torch.Tensor:
+    return _current(env, ids)["joint_vel"]
+
+
+def root_rot_heading(env: TaskEnv, ids) -> torch.Tensor:
+    return ob.root_rot_heading(_current(env, ids))
+
+
+def root_height_m(env: TaskEnv, ids) -> torch.Tensor:
+    return _current(env, ids)["root_pos"][:, 2:3]
+
+
+def phase(env: TaskEnv, ids, motion: Motion) -> torch.Tensor:
+    """(M, 2) phase of the clip as a point on a circle (looping) or half circle (one-shot)."""
+    i = np_ids(ids)
+    t = env.buffers["time_s"][i]
+    if motion.loop:
+        phi = torch.as_tensor(motion.lib.phase(env.buffers["clip_ids"][i], t), dtype=torch.float32,
+                              device=env.device)
+    else:
+        phi = (torch.as_tensor(t, dtype=torch.float32, device=env.device) / motion.duration_s).clamp(0.0, 1.0)
+    return ob.phase_features(phi, motion.loop)
+
+
+def target(env: TaskEnv, ids) -> torch.Tensor:
+    """(M, 5) where the reference root is now, relative to ours (observations.target_features)."""
+    ref = torch.as_tensor(_reference_now(env, ids)[0], dtype=torch.float32, device=env.device)
+    return ob.target_features(_current(env, ids), ref[:, :3], ref[:, 3:7])
+
+
+def style(env: TaskEnv, ids) -> torch.Tensor:
+    return ob.style_obs(_current(env, ids))
+
+
+# -- the task --------------------------------------------------------------------------------
+def tracking_spec(opts: TrackingOptions) -> TaskSpec:
+    """The term table of tracking ``opts.clip`` (the options decide which terms exist: the target
+    block, the reward terms with σ > 0)."""
+    clip = Motion.from_options(opts)
+    model = hm.load_model()
+    dt_s = model.opt.timestep * hm.SUBSTEPS  # = MujocoSim.dt_s
+    contact_ok = tuple(b.strip() for b in opts.contact_bodies.split(",") if b.strip())
+    params = opts.reward_params()
+    policy = {"root_vel": ObsTerm(root_vel_heading), "joint_pos": ObsTerm(joint_pos),
+              "joint_vel": ObsTerm(joint_vel), "root_rot": ObsTerm(root_rot_heading),
+              "last_action": ObsTerm(last_action), "root_height": ObsTerm(root_height_m),
+              "phase": ObsTerm(phase, {"motion": clip})}
+    if opts.obs_target:
+        policy["target"] = ObsTerm(target)
+    extras = {f"reward/{name}": partial(_term, name=name) for name, (sigma, _) in params.items() if sigma > 0}
+    extras.update({f"error/{name}": partial(_error, name=name) for name in ERROR_NAMES})
+    extras.update(phase=partial(_phase, motion=clip), fell=_fell)
+    return TaskSpec(
+        name="humanoid-tracking",
+        make_sim=partial(_sim, model=model),
+        action=ActionTerm(pd_targets, dim=hm.NUM_DOF, params={"motion": clip, "mode": opts.action_mode,
+                                                               "scale_rad": opts.action_scale}),
+        observations={"policy": ObsGroup(policy), "style": ObsGroup({"style": ObsTerm(style)})},
+        rewards={"tracking": RewardTerm(tracking, params={"params": params})},
+        terminations={
+            "fell": Termination(fell, outcome="failure", params={
+                "min_base_height_m": opts.min_base_height_m, "contact_bodies": contact_ok,
+                "max_root_error_m": opts.max_root_error_m}),
+            "clip_end": Termination(clip_end, outcome="success", params={"motion": clip}),
+            "time_limit": Termination(time_limit, time_out=True, outcome="success")},
+        events={"start_time": Event(start_time, params={"motion": clip, "rsi": opts.rsi}),
+                "frame": Event(random_frame, params={"yaw_range_rad": opts.reset_yaw_range,
+                                                     "origin_range_m": opts.reset_origin_range_m}),
+                "reference_state": Event(reference_state, params={"motion": clip}),
+                "advance_time": Event(advance_time, mode="step")},
+        buffers={"clip_ids": Buffer(dtype="np.int64"),
+                 "time_s": Buffer(dtype="np.float64"),  # reference (clip) time of the current state
+                 "yaw": Buffer(dtype="np.float64"),  # episode frame: yaw offset (rad) ...
+                 "pivot": Buffer((2,), "np.float64"),  # ... about the reference root at reset (clip world, m) ...
+                 "origin": Buffer((2,), "np.float64")},  # ... which lands here (sim world, m)
+        extras=extras,
+        max_episode_steps=clip.episode_steps(opts, dt_s),
+    )
+
+
+def HumanoidTrackingEnv(num_envs: int, seed: int = 0, device: str | torch.device = "cpu",  # noqa: N802
+                        options: TrackingOptions | None = None) -> TaskEnv:
+    """``num_envs`` humanoids tracking the clip of ``options`` (defaults when None)."""
+    opts = options if options is not None else TrackingOptions()
+    opts.validate()
+    return TaskEnv(tracking_spec(opts), num_envs, seed=seed, device=device, options=opts)
