@@ -47,7 +47,7 @@ def _maze_metrics(policy_trajs, demo_trajs) -> dict:
 
 
 def _particle_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
-    from imitate.envs.particle import ParticleEnv
+    from imitate.tasks.particle import ParticleEnv
     return ParticleEnv(num_envs, seed=seed, device=device, n_dim=getattr(cfg, "n_dim", 2),
                        goal_order=getattr(cfg, "goal_order", "fixed"))
 
@@ -72,7 +72,7 @@ class ParticleOptions(Checked):
 
 
 def _block_push_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
-    from imitate.envs.block_push import BlockPushEnv
+    from imitate.tasks.block_push import BlockPushEnv
     return BlockPushEnv(num_envs, seed=seed, device=device)
 
 
@@ -87,7 +87,7 @@ def _block_push_plot(policy_trajs, demo_trajs, path, **kwargs):
 
 
 def _pusht_env(num_envs: int, seed: int = 0, device: str = "cpu", cfg: Any = None):
-    from imitate.envs.pusht import PushTEnv
+    from imitate.tasks.pusht import PushTEnv
     return PushTEnv(num_envs, seed=seed, device=device)
 
 
@@ -100,7 +100,7 @@ def _pusht_metrics(policy_trajs, demo_trajs) -> dict:
     """Final coverage of the goal T per episode (success needs > 0.95), averaged."""
     import numpy as np
     import torch
-    from imitate.envs.pusht import coverage, obs_angle
+    from imitate.tasks.pusht import coverage, obs_angle
     final = torch.as_tensor(np.stack([t[-1] for t in policy_trajs]), dtype=torch.float32)
     pose = torch.stack([final[:, 2], final[:, 3], obs_angle(final)], dim=1)
     return {"final_coverage": float(coverage(pose).mean())}

@@ -24,19 +24,24 @@ of the target, orientation ignored (as IBC's BlockPush). Success ends the episod
 cut at ``MAX_EPISODE_STEPS`` (100 control steps = 10 s).
 
 Warm-starting of the constraint solver is disabled, so the next state depends only on
-(qpos, qvel, ctrl): ``get_state``/``set_state`` are exact and both stepping backends (a loop
-of ``mj_step`` over per-env ``MjData``, or ``mujoco.rollout``, the default) give bit-identical
-results.
+(qpos, qvel, ctrl): ``get_state``/``set_state`` are exact and both ``MujocoSim`` backends
+(``rollout``, the default, or ``threads``, a pool over a few ``MjData``) give bit-identical results.
+The set-point and the target are float64 buffers (the set-point is the actuator control).
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import mujoco
 import numpy as np
 import torch
 
-from imitate.tasks.core.vecenv import StepResult
+from imitate.sim.mujoco_c import MujocoSim
+from imitate.tasks.core.common import time_limit
+from imitate.tasks.core.env import TaskEnv, np_ids
+from imitate.tasks.core.terms import (ActionTerm, Buffer, Event, ObsGroup, ObsTerm, RewardTerm, TaskSpec,
+                                      Termination)
 
 BLOCK_HALF_M = 0.02  # half side of the cube
 PUSHER_RADIUS_M = 0.0125
@@ -109,6 +114,10 @@ def load_model() -> mujoco.MjModel:
     return _MODEL
 
 
+WS_LO = np.array([WORKSPACE[0][0], WORKSPACE[1][0]])  # set-point bounds, metres
+WS_HI = np.array([WORKSPACE[0][1], WORKSPACE[1][1]])
+
+
 def _uniform(gen: torch.Generator, n: int, region) -> np.ndarray:
     """(n, 2) points uniform in region ((x0, x1), (y0, y1))."""
     u = torch.rand(n, 2, generator=gen, dtype=torch.float64).numpy()
@@ -117,165 +126,104 @@ def _uniform(gen: torch.Generator, n: int, region) -> np.ndarray:
     return lo + (hi - lo) * u
 
 
-class BlockPushEnv:
+def block_target_dist(env: TaskEnv) -> np.ndarray:
+    """(N,) distance (m) of each block centre to its target."""
+    return np.linalg.norm(env.sim.qpos[:, 2:4] - env.buffers["target"], axis=1)
+
+
+def place(env: TaskEnv, i: int, pusher=None, block=None, yaw=None, target=None) -> None:
+    """Put env i's pusher (and its set-point), block or target at given positions (metres,
+    radians), at rest; its observations are read again (tests and oracle checks)."""
+    qpos, qvel = env.sim.qpos[i].copy(), env.sim.qvel[i].copy()
+    if pusher is not None:
+        qpos[0:2] = pusher
+        env.buffers["setpoint"][i] = pusher
+        qvel[0:2] = 0.0
+    if block is not None:
+        qpos[2:5] = (block[0], block[1], _REST_Z)
+        qvel[2:6] = 0.0
+    if yaw is not None:
+        qpos[5] = yaw
+    if target is not None:
+        env.buffers["target"][i] = target
+    env.sim.set_joints(qpos[None], qvel[None], env_ids=[i])
+    env.refresh(torch.tensor([i], device=env.device))
+
+
+# -- terms ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SimOptions:
+    """How the MuJoCo copies are stepped (see ``MujocoSim``): ``backend`` rollout or threads,
+    ``nthread`` workers (None: up to 2)."""
+    backend: str = "rollout"
+    nthread: int | None = None
+
+
+def _sim(num_envs: int, device: torch.device, options: object) -> MujocoSim:
+    return MujocoSim(load_model(), num_envs, SUBSTEPS, nthread=getattr(options, "nthread", None),
+                     backend=getattr(options, "backend", "rollout"))
+
+
+def _move_setpoint(env: TaskEnv, action: torch.Tensor) -> np.ndarray:
+    """Delta set-point: set-point += MAX_DELTA_M · action, clipped to the workspace; it is the control."""
+    a = action.detach().to("cpu", torch.float64).numpy()
+    env.buffers["setpoint"] = np.clip(env.buffers["setpoint"] + MAX_DELTA_M * a, WS_LO, WS_HI)
+    return env.buffers["setpoint"]
+
+
+def observation(env: TaskEnv, ids) -> np.ndarray:
+    """(M, 10): pusher x, y | set-point x, y | block x, y | sin yaw, cos yaw | target x, y."""
+    i = np_ids(ids)
+    q = env.sim.qpos[i]
+    return np.concatenate([q[:, 0:2], env.buffers["setpoint"][i], q[:, 2:4], np.sin(q[:, 5:6]),
+                           np.cos(q[:, 5:6]), env.buffers["target"][i]], axis=1)
+
+
+def _start(env: TaskEnv, ids) -> None:
+    """Block, pusher (redrawn while too near the block), yaw and target, in this draw order."""
+    idx = np.arange(env.num_envs) if isinstance(ids, slice) else ids.cpu().numpy()
+    n, gen = len(idx), env.generator
+    block = _uniform(gen, n, BLOCK_REGION)
+    pusher = _uniform(gen, n, PUSHER_REGION)
+    for _ in range(100):  # rejection sampling: redraw pushers that start too near the block
+        near = np.linalg.norm(pusher - block, axis=1) < PUSHER_START_GAP_M
+        if not near.any():
+            break
+        pusher[near] = _uniform(gen, int(near.sum()), PUSHER_REGION)
+    yaw = (torch.rand(n, generator=gen, dtype=torch.float64).numpy() - 0.5) * 2 * math.pi
+    target = _uniform(gen, n, TARGET_REGION)
+    env.sim.set_joints(np.concatenate([pusher, block, np.full((n, 1), _REST_Z), yaw[:, None]], axis=1), env_ids=idx)
+    env.buffers["setpoint"][idx] = pusher
+    env.buffers["target"][idx] = target
+
+
+def on_target(env: TaskEnv) -> np.ndarray:
+    """(N,) bool: the block centre is within SUCCESS_DIST_M of the target."""
+    return block_target_dist(env) < SUCCESS_DIST_M
+
+
+def _success_reward(env: TaskEnv) -> torch.Tensor:
+    return env.fired["success"].float()
+
+
+BLOCK_PUSH = TaskSpec(
+    name="block-push",
+    make_sim=_sim,
+    action=ActionTerm(_move_setpoint, dim=2),
+    observations={"policy": ObsGroup({"state": ObsTerm(observation)}),
+                  "style": ObsGroup({"state": ObsTerm(observation)})},
+    rewards={"success": RewardTerm(_success_reward)},  # sparse: 1 on success
+    terminations={"success": Termination(on_target, outcome="success"),
+                  "time_limit": Termination(time_limit, time_out=True)},
+    events={"start": Event(_start)},
+    buffers={"setpoint": Buffer((2,), "np.float64"),  # the pusher's actuator set-point, metres
+             "target": Buffer((2,), "np.float64")},  # where the block should go, metres
+    extras={"block_target_dist": lambda env: block_target_dist(env).astype(np.float32)},
+    max_episode_steps=MAX_EPISODE_STEPS,
+)
+
+
+def BlockPushEnv(num_envs: int, seed: int = 0, device: str | torch.device = "cpu",  # noqa: N802
+                 backend: str = "rollout", nthread: int | None = None) -> TaskEnv:
     """``num_envs`` block-pushing tables stepped together (see module docstring)."""
-
-    obs_dim = 10
-    act_dim = 2
-    style_dim = 10
-    max_episode_steps = MAX_EPISODE_STEPS
-
-    def __init__(self, num_envs: int, seed: int = 0, device: str | torch.device = "cpu",
-                 backend: str = "rollout", nthread: int = 0):
-        """backend "rollout" (default, measured ≥ "loop" at 64-256 envs; see
-        benchmarks/block_push_throughput.py) steps all envs in one ``mujoco.rollout`` call with
-        ``nthread`` worker threads (0: in the calling thread); "loop" calls ``mj_step`` per env."""
-        if num_envs < 1:
-            raise ValueError(f"num_envs must be at least 1, got {num_envs}")
-        if backend not in ("loop", "rollout"):
-            raise ValueError(f"backend must be 'loop' or 'rollout', got {backend!r}")
-        self.num_envs = num_envs
-        self.device = torch.device(device)
-        self.backend = backend
-        self.generator = torch.Generator().manual_seed(seed)
-        self.model = load_model()
-        m = self.model
-        self.nq, self.nv = m.nq, m.nv
-        self.qpos = np.zeros((num_envs, m.nq))  # (N, 6) pusher x, y, block x, y, z, yaw
-        self.qvel = np.zeros((num_envs, m.nv))  # (N, 6)
-        self.setpoint = np.zeros((num_envs, 2))  # (N, 2) actuator ctrl, metres
-        self.target = np.zeros((num_envs, 2))  # (N, 2)
-        self.steps = np.zeros(num_envs, dtype=np.int64)
-        self.ws_lo = np.array([WORKSPACE[0][0], WORKSPACE[1][0]])
-        self.ws_hi = np.array([WORKSPACE[0][1], WORKSPACE[1][1]])
-        if backend == "loop":
-            self.datas = [mujoco.MjData(m) for _ in range(num_envs)]
-        else:
-            from mujoco import rollout
-            self._rollout = rollout.Rollout(nthread=nthread)
-            self.datas = [mujoco.MjData(m) for _ in range(max(1, nthread))]
-            self._spec = int(mujoco.mjtState.mjSTATE_FULLPHYSICS)
-            self._nstate = mujoco.mj_stateSize(m, self._spec)
-            self._state_out = np.zeros((num_envs, SUBSTEPS, self._nstate))
-
-    # -- physics -------------------------------------------------------------------------
-    def _physics_step(self) -> None:
-        """Advance every env one control step with ctrl = set-point."""
-        if self.backend == "loop":
-            for i, d in enumerate(self.datas):
-                d.qpos[:] = self.qpos[i]
-                d.qvel[:] = self.qvel[i]
-                d.ctrl[:] = self.setpoint[i]
-                mujoco.mj_step(self.model, d, SUBSTEPS)
-                self.qpos[i] = d.qpos
-                self.qvel[i] = d.qvel
-        else:
-            n, nq, nv = self.num_envs, self.nq, self.nv
-            state0 = np.zeros((n, self._nstate))
-            state0[:, 1:1 + nq] = self.qpos
-            state0[:, 1 + nq:1 + nq + nv] = self.qvel
-            ctrl = self.setpoint[:, None, :]  # (N, 1, nu), tiled over substeps
-            self._rollout.rollout(self.model, self.datas, state0, ctrl, nstep=SUBSTEPS,
-                                  state=self._state_out, skip_checks=False)
-            last = self._state_out[:, -1]
-            self.qpos[:] = last[:, 1:1 + nq]
-            self.qvel[:] = last[:, 1 + nq:1 + nq + nv]
-
-    def close(self) -> None:
-        if self.backend == "rollout":
-            self._rollout.close()
-
-    # -- episode logic ---------------------------------------------------------------------
-    def _reset_where(self, mask: np.ndarray) -> None:
-        idx = np.flatnonzero(mask)
-        n = len(idx)
-        if n == 0:
-            return
-        block = _uniform(self.generator, n, BLOCK_REGION)
-        pusher = _uniform(self.generator, n, PUSHER_REGION)
-        for _ in range(100):  # rejection sampling: redraw pushers that start too near the block
-            near = np.linalg.norm(pusher - block, axis=1) < PUSHER_START_GAP_M
-            if not near.any():
-                break
-            pusher[near] = _uniform(self.generator, int(near.sum()), PUSHER_REGION)
-        yaw = (torch.rand(n, generator=self.generator, dtype=torch.float64).numpy() - 0.5) * 2 * math.pi
-        target = _uniform(self.generator, n, TARGET_REGION)
-        self.qpos[idx] = np.concatenate([pusher, block, np.full((n, 1), _REST_Z), yaw[:, None]], axis=1)
-        self.qvel[idx] = 0.0
-        self.setpoint[idx] = pusher
-        self.target[idx] = target
-        self.steps[idx] = 0
-
-    def _obs(self) -> np.ndarray:
-        q = self.qpos
-        return np.concatenate([q[:, 0:2], self.setpoint, q[:, 2:4], np.sin(q[:, 5:6]),
-                               np.cos(q[:, 5:6]), self.target], axis=1)  # (N, 10)
-
-    def _tensor(self, x: np.ndarray, dtype=torch.float32) -> torch.Tensor:
-        return torch.as_tensor(x, dtype=dtype).to(self.device)
-
-    def block_target_dist(self) -> np.ndarray:
-        return np.linalg.norm(self.qpos[:, 2:4] - self.target, axis=1)
-
-    def reset(self, seed: int | None = None) -> torch.Tensor:
-        if seed is not None:
-            self.generator.manual_seed(seed)
-        self._reset_where(np.ones(self.num_envs, dtype=bool))
-        return self._tensor(self._obs())
-
-    def step(self, action: torch.Tensor) -> StepResult:
-        if tuple(action.shape) != (self.num_envs, self.act_dim):
-            raise ValueError(f"action must be ({self.num_envs}, {self.act_dim}), got {tuple(action.shape)}")
-        a = action.detach().to("cpu", torch.float64).clamp(-1.0, 1.0).numpy()
-        prev = self._obs()
-        self.setpoint = np.clip(self.setpoint + MAX_DELTA_M * a, self.ws_lo, self.ws_hi)
-        self._physics_step()
-        self.steps += 1
-        final = self._obs()
-        dist = self.block_target_dist()
-        success = dist < SUCCESS_DIST_M
-        truncated = (self.steps >= MAX_EPISODE_STEPS) & ~success
-        done = success | truncated
-        final_t = self._tensor(final)
-        result = StepResult(
-            obs=final_t, reward=self._tensor(success), terminated=self._tensor(success, torch.bool),
-            truncated=self._tensor(truncated, torch.bool), final_obs=final_t,
-            success=self._tensor(success, torch.bool),
-            transition=self._tensor(np.concatenate([prev, final], axis=1)),
-            extras={"block_target_dist": self._tensor(dist)})
-        if done.any():
-            self._reset_where(done)
-            result.obs = self._tensor(self._obs())
-        return result
-
-    # -- exact save/restore (planners, tests) ----------------------------------------------
-    def get_state(self) -> dict:
-        return {"qpos": self.qpos.copy(), "qvel": self.qvel.copy(), "setpoint": self.setpoint.copy(),
-                "target": self.target.copy(), "steps": self.steps.copy(),
-                "rng": self.generator.get_state()}
-
-    def set_state(self, state: dict) -> None:
-        self.qpos[:] = state["qpos"]
-        self.qvel[:] = state["qvel"]
-        self.setpoint[:] = state["setpoint"]
-        self.target[:] = state["target"]
-        self.steps[:] = state["steps"]
-        self.generator.set_state(state["rng"])
-
-    # Helpers for tests and oracles: place things directly (metres, radians).
-    def place(self, i: int, pusher=None, block=None, yaw=None, target=None) -> None:
-        """Put env i's pusher (and its set-point), block or target at given positions, at rest."""
-        if pusher is not None:
-            self.qpos[i, 0:2] = pusher
-            self.setpoint[i] = pusher
-            self.qvel[i, 0:2] = 0.0
-        if block is not None:
-            self.qpos[i, 2:5] = (block[0], block[1], _REST_Z)
-            self.qvel[i, 2:6] = 0.0
-        if yaw is not None:
-            self.qpos[i, 5] = yaw
-        if target is not None:
-            self.target[i] = target
-
-    def observe(self) -> torch.Tensor:
-        return self._tensor(self._obs())
+    return TaskEnv(BLOCK_PUSH, num_envs, seed=seed, device=device, options=SimOptions(backend, nthread))

@@ -14,113 +14,133 @@ at some time, and is within 0.05 of goal 2 at the end. The reward is 1 then, els
 demonstrator visits the two goals in a random order, so the demonstrated action at the start is
 bimodal. Success then asks for both goals reached and the agent at either of them at the end
 (IBC left this case unhandled in its success check).
+
+Declared as a term table (``particle_spec``): the goals are commands; a step event keeps the
+distance to each goal now and the closest approach this episode in buffers; the dimension is part
+of the declaration.
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 
-from imitate.tasks.core.vecenv import StepResult
+from imitate.sim.pointmass import PointMassSim
+from imitate.tasks.core.common import time_limit
+from imitate.tasks.core.env import TaskEnv
+from imitate.tasks.core.terms import (ActionTerm, Buffer, Command, Event, ObsGroup, ObsTerm, RewardTerm,
+                                      TaskSpec, Termination)
 
 KP, KV = 10.0, 5.0  # PD gains
 SUBSTEPS, SUBSTEP_S = 10, 0.005  # 200 Hz physics, 20 Hz control
 MAX_EPISODE_STEPS = 50
 GOAL_DISTANCE = 0.05  # success threshold
 GOAL_ORDERS = ("fixed", "either")
-_STATE_KEYS = ("pos", "vel", "goal1", "goal2", "min_dist1", "min_dist2", "steps")
+GOALS = ("goal1", "goal2")
 
 
-class ParticleEnv:
-    """``num_envs`` particles stepped together (auto-reset after 50 steps)."""
+def action_to_target(action: torch.Tensor) -> torch.Tensor:
+    """Action in [-1, 1]^N → set-point in [0, 1]^N."""
+    return (action.clamp(-1.0, 1.0) + 1.0) / 2.0
 
-    max_episode_steps = MAX_EPISODE_STEPS
 
-    def __init__(self, num_envs: int, seed: int = 0, device: str | torch.device = "cpu", n_dim: int = 2,
-                 goal_order: str = "fixed"):
-        if num_envs < 1:
-            raise ValueError(f"num_envs must be at least 1, got {num_envs}")
-        if n_dim < 1:
-            raise ValueError(f"n_dim must be at least 1, got {n_dim}")
-        if goal_order not in GOAL_ORDERS:
-            raise ValueError(f"goal_order must be one of {', '.join(GOAL_ORDERS)}, got {goal_order!r}")
-        self.num_envs, self.n_dim, self.goal_order = num_envs, n_dim, goal_order
-        self.obs_dim, self.act_dim, self.style_dim = 4 * n_dim, n_dim, n_dim
-        self.device = torch.device(device)
-        self.generator = torch.Generator(device=self.device).manual_seed(seed)
-        z = lambda: torch.zeros(num_envs, n_dim, device=self.device)  # noqa: E731
-        self.pos, self.vel, self.goal1, self.goal2 = z(), z(), z(), z()
-        self.min_dist1 = torch.full((num_envs,), float("inf"), device=self.device)
-        self.min_dist2 = torch.full((num_envs,), float("inf"), device=self.device)
-        self.steps = torch.zeros(num_envs, dtype=torch.long, device=self.device)
+def target_to_action(target: torch.Tensor) -> torch.Tensor:
+    return target * 2.0 - 1.0
 
-    def _uniform(self, n: int) -> torch.Tensor:
-        return torch.rand(n, self.n_dim, generator=self.generator, device=self.device)
 
-    def _reset_where(self, mask: torch.Tensor) -> None:
-        n = int(mask.sum())
-        if n == 0:
-            return
-        self.pos[mask] = self._uniform(n)
-        self.vel[mask] = 0.0
-        self.goal1[mask] = self._uniform(n)
-        self.goal2[mask] = self._uniform(n)
-        self.min_dist1[mask] = float("inf")
-        self.min_dist2[mask] = float("inf")
-        self.steps[mask] = 0
+# -- terms ---------------------------------------------------------------------------------------
+def _sim(num_envs: int, device: torch.device, options: object, *, n_dim: int) -> PointMassSim:
+    return PointMassSim(num_envs, n_dim, kp=KP, kd=KV, substeps=SUBSTEPS, substep_s=SUBSTEP_S,
+                        integrator="explicit", device=device)
 
-    def observe(self) -> torch.Tensor:
-        """(N, 4 n_dim): position, velocity, goal 1, goal 2."""
-        return torch.cat([self.pos, self.vel, self.goal1, self.goal2], dim=-1)
 
-    def reset(self, seed: int | None = None) -> torch.Tensor:
-        if seed is not None:
-            self.generator.manual_seed(seed)
-        self._reset_where(torch.ones(self.num_envs, dtype=torch.bool, device=self.device))
-        return self.observe()
+def _target(env: TaskEnv, action: torch.Tensor) -> torch.Tensor:
+    return action_to_target(action)
 
-    @staticmethod
-    def action_to_target(action: torch.Tensor) -> torch.Tensor:
-        """Action in [-1, 1]^N → set-point in [0, 1]^N."""
-        return (action.clamp(-1.0, 1.0) + 1.0) / 2.0
 
-    @staticmethod
-    def target_to_action(target: torch.Tensor) -> torch.Tensor:
-        return target * 2.0 - 1.0
+def position(env: TaskEnv, ids) -> torch.Tensor:
+    """(M, n_dim) agent position: the first observation block and the style feature."""
+    return env.sim.pos[ids]
 
-    def step(self, action: torch.Tensor) -> StepResult:
-        if action.shape != (self.num_envs, self.act_dim):
-            raise ValueError(f"action must be ({self.num_envs}, {self.act_dim}), got {tuple(action.shape)}")
-        target = self.action_to_target(action.to(self.device, torch.float32))
-        prev = self.pos.clone()
-        for _ in range(SUBSTEPS):
-            acc = KP * (target - self.pos) - KV * self.vel
-            self.pos = self.pos + self.vel * SUBSTEP_S  # explicit Euler, as in IBC
-            self.vel = self.vel + acc * SUBSTEP_S
-        self.steps += 1
-        dist1 = (self.pos - self.goal1).norm(dim=-1)
-        dist2 = (self.pos - self.goal2).norm(dim=-1)
-        self.min_dist1 = torch.minimum(self.min_dist1, dist1)
-        self.min_dist2 = torch.minimum(self.min_dist2, dist2)
-        truncated = self.steps >= self.max_episode_steps
-        both = (self.min_dist1 < GOAL_DISTANCE) & (self.min_dist2 < GOAL_DISTANCE)
-        at_end = dist2 < GOAL_DISTANCE
-        if self.goal_order == "either":
-            at_end |= dist1 < GOAL_DISTANCE
-        success = truncated & both & at_end
-        final = self.observe()
-        result = StepResult(
-            obs=final, reward=success.float(), terminated=torch.zeros_like(truncated), truncated=truncated,
-            final_obs=final, success=success, transition=torch.cat([prev, self.pos], dim=-1),
-            extras={"dist_goal1": dist1, "dist_goal2": dist2, "reached_goal1": self.min_dist1 < GOAL_DISTANCE})
-        if truncated.any():
-            self._reset_where(truncated)
-            result.obs = self.observe()
-        return result
 
-    # Exact save/restore of the simulator state.
-    def get_state(self) -> dict[str, torch.Tensor]:
-        return {k: getattr(self, k).clone() for k in _STATE_KEYS} | {"rng": self.generator.get_state()}
+def velocity(env: TaskEnv, ids) -> torch.Tensor:
+    return env.sim.vel[ids]
 
-    def set_state(self, state: dict[str, torch.Tensor]) -> None:
-        for k in _STATE_KEYS:
-            getattr(self, k).copy_(state[k])
-        self.generator.set_state(state["rng"])
+
+def goal(env: TaskEnv, ids, name: str) -> torch.Tensor:
+    return env.commands[name][ids]
+
+
+def _count(env: TaskEnv, ids) -> int:
+    return env.num_envs if isinstance(ids, slice) else len(ids)
+
+
+def _start(env: TaskEnv, ids) -> None:
+    """Agent uniform in the unit cube, at rest; no goal approached yet."""
+    env.sim.set_bodies(ids, torch.rand(_count(env, ids), env.sim.dim, generator=env.generator, device=env.device))
+    for name in GOALS:
+        env.buffers[f"min_dist_{name}"][ids] = float("inf")
+
+
+def _uniform_goal(env: TaskEnv, ids) -> torch.Tensor:
+    return torch.rand(_count(env, ids), env.sim.dim, generator=env.generator, device=env.device)
+
+
+def _measure_distances(env: TaskEnv, ids) -> None:
+    """After the physics: the distance to each goal now and the closest approach so far."""
+    for name in GOALS:
+        dist = (env.sim.pos - env.commands[name]).norm(dim=-1)
+        env.buffers[f"dist_{name}"] = dist
+        env.buffers[f"min_dist_{name}"] = torch.minimum(env.buffers[f"min_dist_{name}"], dist)
+
+
+def visited_both_and_at_goal(env: TaskEnv, either: bool) -> torch.Tensor:
+    """(N,) bool, at the time limit only: both goals came within GOAL_DISTANCE and the agent is at
+    goal 2 (``either``: at either goal) now."""
+    both = (env.buffers["min_dist_goal1"] < GOAL_DISTANCE) & (env.buffers["min_dist_goal2"] < GOAL_DISTANCE)
+    at_end = env.buffers["dist_goal2"] < GOAL_DISTANCE
+    if either:
+        at_end |= env.buffers["dist_goal1"] < GOAL_DISTANCE
+    return time_limit(env) & both & at_end
+
+
+def _success_reward(env: TaskEnv) -> torch.Tensor:
+    return env.fired["success"].float()
+
+
+@functools.cache
+def particle_spec(n_dim: int = 2, goal_order: str = "fixed") -> TaskSpec:
+    """The particle task in ``n_dim`` dimensions with the given goal order."""
+    if n_dim < 1:
+        raise ValueError(f"n_dim must be at least 1, got {n_dim}")
+    if goal_order not in GOAL_ORDERS:
+        raise ValueError(f"goal_order must be one of {', '.join(GOAL_ORDERS)}, got {goal_order!r}")
+    return TaskSpec(
+        name="particle",
+        make_sim=functools.partial(_sim, n_dim=n_dim),
+        action=ActionTerm(_target, dim=n_dim),
+        observations={"policy": ObsGroup({"position": ObsTerm(position), "velocity": ObsTerm(velocity),
+                                          **{g: ObsTerm(goal, params={"name": g}) for g in GOALS}}),
+                      "style": ObsGroup({"position": ObsTerm(position)})},
+        rewards={"success": RewardTerm(_success_reward)},  # sparse: 1 on success at the last step
+        terminations={"time_limit": Termination(time_limit, time_out=True),
+                      "success": Termination(visited_both_and_at_goal, time_out=True, outcome="success",
+                                             params={"either": goal_order == "either"})},
+        events={"start": Event(_start), "distances": Event(_measure_distances, mode="step")},
+        commands={g: Command(_uniform_goal, dim=n_dim) for g in GOALS},  # drawn after the start, goal 1 first
+        buffers={**{f"dist_{g}": Buffer() for g in GOALS},  # after the last step
+                 **{f"min_dist_{g}": Buffer(fill=float("inf")) for g in GOALS}},  # closest approach this episode
+        extras={"dist_goal1": lambda env: env.buffers["dist_goal1"],
+                "dist_goal2": lambda env: env.buffers["dist_goal2"],
+                "reached_goal1": lambda env: env.buffers["min_dist_goal1"] < GOAL_DISTANCE},
+        max_episode_steps=MAX_EPISODE_STEPS,
+    )
+
+
+PARTICLE = particle_spec()
+
+
+def ParticleEnv(num_envs: int, seed: int = 0, device: str | torch.device = "cpu", n_dim: int = 2,  # noqa: N802
+                goal_order: str = "fixed") -> TaskEnv:
+    """``num_envs`` particles stepped together (auto-reset after 50 steps); style feature = position."""
+    return TaskEnv(particle_spec(n_dim, goal_order), num_envs, seed=seed, device=device)

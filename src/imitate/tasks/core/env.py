@@ -101,6 +101,13 @@ class TaskEnv:
         """(N, history · d) current features of ``group``, oldest frame first."""
         return self._frames[group].reshape(self.num_envs, -1).clone()
 
+    def refresh(self, ids: Ids = ALL) -> torch.Tensor:
+        """Read the observations of envs ``ids`` again after their state was edited from outside
+        (a test or an oracle placing bodies); their history restarts from the new frame.
+        Returns (N, obs_dim)."""
+        self._observe(ids, fresh=True)
+        return self.observation()
+
     # -- reset ---------------------------------------------------------------------------------
     def _reset_ids(self, ids: Ids) -> None:
         self.steps[ids] = 0
