@@ -17,6 +17,8 @@ import sys
 import time
 
 import torch
+from _meta import finish
+from _meta import record as record_meta
 
 from imitate.algos.bc import MSEPolicy
 from imitate.algos.bc_common import BCTrainer
@@ -24,8 +26,7 @@ from imitate.algos.ibc import ImplicitPolicy
 from imitate.algos.bc_config import BCConfig
 from imitate.algos.ibc_config import IBCConfig
 from imitate.oracles.particle import particle_oracle
-from imitate.envs.particle import ParticleEnv
-from _meta import finish, record as record_meta
+from imitate.tasks.particle import ParticleEnv, target_to_action
 
 FIRST_PRESETS = dict(width=128, blocks=1, batch_size=128, lr=1e-3, counter_examples=32, dfo_samples=256,
                      iterations=1500)
@@ -54,7 +55,7 @@ def build_policy(algo: str, kw: dict):
 def demo_precision(policy, obs, act, generator) -> dict:
     """Set-point errors on 1000 demo states away from goal 1, and goal agreement near goal 1."""
     d1 = (obs[:, :2] - obs[:, 4:6]).norm(dim=-1)
-    labelled_goal2 = (act - ParticleEnv.target_to_action(obs[:, 6:8])).norm(dim=-1) < 1e-6
+    labelled_goal2 = (act - target_to_action(obs[:, 6:8])).norm(dim=-1) < 1e-6
     idx = torch.randperm(len(obs), generator=torch.Generator().manual_seed(1))[:1000]
     with torch.no_grad():
         predicted = policy.act(obs[idx], generator=generator)
@@ -66,8 +67,8 @@ def demo_precision(policy, obs, act, generator) -> dict:
     near = (d1 < 0.02).nonzero()[:, 0][:400]
     with torch.no_grad():
         predicted = policy.act(obs[near], generator=generator)
-    to_goal2 = (predicted - ParticleEnv.target_to_action(obs[near, 6:8])).norm(dim=-1)
-    to_goal1 = (predicted - ParticleEnv.target_to_action(obs[near, 4:6])).norm(dim=-1)
+    to_goal2 = (predicted - target_to_action(obs[near, 6:8])).norm(dim=-1)
+    to_goal1 = (predicted - target_to_action(obs[near, 4:6])).norm(dim=-1)
     out["near_g1_acc"] = round(((to_goal2 < to_goal1) == labelled_goal2[near]).float().mean().item(), 3)
     return out
 

@@ -1,6 +1,6 @@
 """Push-T env throughput: env-steps/s at several batch sizes, split into physics and the rest.
 
-"physics" is the ``mujoco.rollout`` call alone (10 MuJoCo steps of every copy, one C call);
+"physics" is the simulator step alone (10 MuJoCo steps of every copy, one batched C call);
 "env step" adds the action mapping, coverage on 2048 points per copy, reward, auto-reset and
 the torch observation/transition tensors; "expert step" adds the scripted expert's controller.
 Prints one JSON object and writes benchmarks/results/pusht_throughput.json;
@@ -20,7 +20,7 @@ from _meta import finish, record
 from _timing import rate
 
 from imitate.oracles.pusht import PushTExpert
-from imitate.envs.pusht import PushTEnv
+from imitate.tasks.pusht import PushTEnv, action_to_target, target_to_action
 
 
 def main() -> None:
@@ -37,15 +37,15 @@ def main() -> None:
         env.reset()
         g = torch.Generator().manual_seed(0)
         actions = torch.rand(n, 2, generator=g) * 2 - 1
-        targets = PushTEnv.action_to_target(actions.double()).numpy()
+        targets = action_to_target(actions.double()).numpy()
         expert = PushTExpert(n, np.random.default_rng(0))
 
         def physics():
-            env.state = env.simulate(env.state, targets)
+            env.sim.step(targets)
 
         def expert_step():
-            target = expert(env.qpos.copy())
-            env.step(PushTEnv.target_to_action(torch.from_numpy(target)).float())
+            target = expert(env.sim.qpos.copy())
+            env.step(target_to_action(torch.from_numpy(target)).float())
 
         rows.append({"num_envs": n,
                      "physics_steps_per_s": round(rate(physics, args.steps, n)),

@@ -7,8 +7,8 @@ import torch
 from imitate.cli import main
 from imitate.data.dataset import Demonstrations
 from imitate.oracles.block_push import PushController, _run_batch, block_push_oracle
+from imitate.tasks.block_push import MAX_DELTA_M, SUCCESS_DIST_M, BlockPushEnv, place
 from imitate.tasks.core.vecenv import VecEnv
-from imitate.envs.block_push import MAX_DELTA_M, SUCCESS_DIST_M, BlockPushEnv
 
 
 def _zeros(env):
@@ -28,36 +28,49 @@ def test_protocol_and_shapes():
 def test_pusher_tracks_setpoint():
     env = BlockPushEnv(1, seed=0)
     env.reset()
-    env.place(0, pusher=[-0.2, -0.3], block=[0.2, 0.2])
+    place(env, 0, pusher=[-0.2, -0.3], block=[0.2, 0.2])
     action = torch.tensor([[0.3, 0.2]])
     for _ in range(5):
         env.step(action)
     expected = np.array([-0.2, -0.3]) + 5 * MAX_DELTA_M * np.array([0.3, 0.2])
-    assert np.allclose(env.setpoint[0], expected, atol=1e-9)
-    assert np.linalg.norm(env.qpos[0, :2] - env.setpoint[0]) < 0.01  # lags < 1 cm at 0.36 m/s
+    assert np.allclose(env.buffers["setpoint"][0], expected, atol=1e-9)
+    assert np.linalg.norm(env.sim.qpos[0, :2] - env.buffers["setpoint"][0]) < 0.01  # lags < 1 cm at 0.36 m/s
     for _ in range(3):
         env.step(_zeros(env))
-    assert np.linalg.norm(env.qpos[0, :2] - env.setpoint[0]) < 5e-4  # settles on it
+    assert np.linalg.norm(env.sim.qpos[0, :2] - env.buffers["setpoint"][0]) < 5e-4  # settles on it
+
+
+def test_placing_refreshes_the_observation():
+    """place() edits the state from outside: the observation (and the next transition's first
+    half) shows the placed pusher, set-point, block and target at once."""
+    env = BlockPushEnv(2, seed=0)
+    env.reset()
+    place(env, 1, pusher=[0.1, -0.2], block=[0.05, 0.0], yaw=0.5, target=[0.0, 0.15])
+    obs = env.observation()
+    expected = [0.1, -0.2, 0.1, -0.2, 0.05, 0.0, np.sin(0.5), np.cos(0.5), 0.0, 0.15]
+    assert np.allclose(obs[1].numpy(), expected, atol=1e-6)
+    r = env.step(_zeros(env))
+    assert torch.equal(r.transition[:, :10], obs)
 
 
 def test_block_still_without_contact_and_moves_when_pushed():
     env = BlockPushEnv(2, seed=0)
     env.reset()
-    env.place(0, pusher=[-0.25, -0.3], block=[0.1, 0.0], yaw=0.4, target=[0.0, 0.3])
-    env.place(1, pusher=[0.0, -0.1], block=[0.0, -0.05], yaw=0.0, target=[0.0, 0.3])
-    start = env.qpos.copy()
+    place(env, 0, pusher=[-0.25, -0.3], block=[0.1, 0.0], yaw=0.4, target=[0.0, 0.3])
+    place(env, 1, pusher=[0.0, -0.1], block=[0.0, -0.05], yaw=0.0, target=[0.0, 0.3])
+    start = env.sim.qpos.copy()
     for _ in range(10):  # env 0: pusher sweeps along the bottom, far from the block; env 1 pushes +y
         env.step(torch.tensor([[0.3, 0.0], [0.0, 0.2]]))
-    still = env.qpos[0, [2, 3, 5]] - start[0, [2, 3, 5]]
+    still = env.sim.qpos[0, [2, 3, 5]] - start[0, [2, 3, 5]]
     assert np.abs(still).max() < 1e-6
-    moved = env.qpos[1, 2:4] - start[1, 2:4]
+    moved = env.sim.qpos[1, 2:4] - start[1, 2:4]
     assert moved[1] > 0.1 and abs(moved[0]) < 0.01  # pushed straight ahead by ≈ 0.2 m minus the gap
 
 
 def test_state_restore_is_exact_and_backends_agree():
     gen = torch.Generator().manual_seed(1)
     actions = [torch.rand(8, 2, generator=gen) * 2 - 1 for _ in range(60)]
-    env = BlockPushEnv(8, seed=3, backend="loop")
+    env = BlockPushEnv(8, seed=3, backend="threads")
     env.reset()
     for a in actions[:20]:
         env.step(a)
@@ -71,7 +84,7 @@ def test_state_restore_is_exact_and_backends_agree():
     for a in actions[:20]:
         other.step(a)
     third = [other.step(a).obs for a in actions[20:]]
-    other.set_state(state)  # a state taken from the loop backend restores exactly here too
+    other.set_state(state)  # a state taken from the threads backend restores exactly here too
     fourth = [other.step(a).obs for a in actions[20:]]
     other.close()
     assert all(torch.equal(x, y) and torch.equal(x, z) for x, y, z in zip(first, third, fourth))
@@ -81,7 +94,7 @@ def test_state_restore_is_exact_and_backends_agree():
 def test_success_at_threshold(offset, expected):
     env = BlockPushEnv(1, seed=0)
     env.reset()
-    env.place(0, pusher=[-0.25, -0.3], block=[0.05, 0.1], target=[0.05 + offset * 0.6, 0.1 + offset * 0.8])
+    place(env, 0, pusher=[-0.25, -0.3], block=[0.05, 0.1], target=[0.05 + offset * 0.6, 0.1 + offset * 0.8])
     r = env.step(_zeros(env))
     assert abs(r.extras["block_target_dist"][0].item() - offset) < 1e-5
     assert bool(r.success[0]) == expected and bool(r.terminated[0]) == expected
@@ -93,18 +106,18 @@ def test_oracle_goes_around_without_touching_block():
     """A pusher starting between block and target must get behind it before the block moves."""
     env = BlockPushEnv(2, seed=0)
     env.reset()
-    env.place(0, pusher=[0.0, 0.05], block=[0.0, -0.05], yaw=0.3, target=[0.0, 0.15])
-    env.place(1, pusher=[0.08, -0.04], block=[0.0, -0.05], yaw=0.0, target=[-0.05, 0.15])
+    place(env, 0, pusher=[0.0, 0.05], block=[0.0, -0.05], yaw=0.3, target=[0.0, 0.15])
+    place(env, 1, pusher=[0.08, -0.04], block=[0.0, -0.05], yaw=0.0, target=[-0.05, 0.15])
     ctrl = PushController(2, np.random.default_rng(0))
-    start = env.qpos[:, [2, 3, 5]].copy()
-    obs = env.observe().numpy().astype(np.float64)
+    start = env.sim.qpos[:, [2, 3, 5]].copy()
+    obs = env.observation().numpy().astype(np.float64)
     first_push = np.full(2, -1)
     at_push = np.zeros((2, 3))  # block x, y, yaw when each env starts pushing
     for t in range(40):
         action = ctrl(obs)
         new = (first_push < 0) & ctrl.pushing
         first_push[new] = t
-        at_push[new] = env.qpos[new][:, [2, 3, 5]]
+        at_push[new] = env.sim.qpos[new][:, [2, 3, 5]]
         if (first_push >= 0).all():
             break
         obs = env.step(torch.from_numpy(action.astype(np.float32))).obs.numpy().astype(np.float64)
@@ -126,7 +139,7 @@ def test_oracle_actions_replay_exactly():
     float32-rounded start states would drift; only exact actions and states replay)."""
     obs, acts, info = _run_batch(12, np.random.default_rng(5))
     env = BlockPushEnv(12, seed=info["env_seed"])
-    first = env.reset().numpy()
+    first = env.reset(seed=info["env_seed"]).numpy()
     kept = info["kept"]
     for o, i in zip(obs, kept):
         assert np.array_equal(o[0].astype(np.float32), first[i])

@@ -1,12 +1,13 @@
 """The envs reproduce, step for step, what the pre-refactor envs returned for the same seeds and
-actions (fixtures recorded by tests/fixtures/make_golden.py at commit 3fca76b)."""
+actions, and the oracles the same demonstrations (fixtures recorded by tests/fixtures/make_golden.py
+at commit 3fca76b)."""
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from tests.fixtures.make_golden import CASES, FIELDS, task_env
+from tests.fixtures.make_golden import CASES, FIELDS, ORACLES, oracle_demos, task_env
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 
@@ -25,3 +26,10 @@ def test_env_matches_recorded_steps(name, num_envs, steps):
                 assert (got == want).all(), f"{name} step {t} {field} differs"
             else:
                 np.testing.assert_allclose(got, want, rtol=0, atol=1e-5, err_msg=f"{name} step {t} {field}")
+
+
+@pytest.mark.parametrize("name,episodes", ORACLES, ids=[c[0] for c in ORACLES])
+def test_oracle_makes_the_recorded_demonstrations(name, episodes):
+    data = np.load(GOLDEN / f"oracle-{name}.npz")
+    for key, value in oracle_demos(name, episodes).items():
+        assert np.array_equal(value, data[key]), f"{name} oracle: {key} differs"

@@ -43,12 +43,11 @@ def test_steps_seeding_and_episode_end(env_id):
 
 def test_pusht_success_is_a_termination():
     import imitate.tasks.gym_register  # noqa: F401
-    from imitate.envs.pusht import GOAL_POSE
+    from imitate.tasks.pusht import GOAL_POSE, place
     env = gym.make("imitate/PushT-v0")
     env.reset(seed=0)
     inner = env.unwrapped._env
-    inner.state[0, inner._qpos] = [40.0, 40.0, *GOAL_POSE]
-    inner.state[0, inner._qvel] = 0.0
+    place(inner, 0, (40.0, 40.0), GOAL_POSE)
     _, reward, terminated, truncated, info = env.step(np.array([40 / 256 - 1, 40 / 256 - 1], np.float32))
     assert terminated and not truncated and info["is_success"] and reward == pytest.approx(1.0)
     assert info["coverage"] > 0.95

@@ -7,7 +7,7 @@ import torch
 from imitate.cli import main
 from imitate.data.history import stack_history
 from imitate.tasks.core.history import HistoryEnv
-from imitate.envs.particle import ParticleEnv
+from imitate.tasks.particle import ParticleEnv
 
 
 def test_stack_history_tiles_each_episode_start_and_orders_oldest_first():

@@ -6,14 +6,15 @@ import torch
 from imitate.cli import main
 from imitate.data.dataset import Demonstrations
 from imitate.oracles.particle import oracle_actions, particle_oracle
-from imitate.envs.particle import KP, KV, MAX_EPISODE_STEPS, SUBSTEP_S, SUBSTEPS, ParticleEnv
+from imitate.tasks.particle import (KP, KV, MAX_EPISODE_STEPS, SUBSTEP_S, SUBSTEPS, ParticleEnv,
+                                    target_to_action)
 
 
 def test_pd_law_matches_explicit_euler_by_hand():
     env = ParticleEnv(3, seed=1, n_dim=2)
     env.reset()
-    env.vel[:] = torch.tensor([[0.3, -0.2], [0.0, 0.0], [-1.0, 0.5]])
-    p, v = env.pos.double().numpy().copy(), env.vel.double().numpy().copy()
+    env.sim.vel[:] = torch.tensor([[0.3, -0.2], [0.0, 0.0], [-1.0, 0.5]])
+    p, v = env.sim.pos.double().numpy().copy(), env.sim.vel.double().numpy().copy()
     action = torch.tensor([[0.5, -0.5], [1.0, 1.0], [-1.0, 0.2]])
     target = (action.double().numpy() + 1) / 2
     for _ in range(SUBSTEPS):  # pos with the old velocity, then velocity
@@ -29,16 +30,16 @@ def test_holding_a_set_point_settles_there():
     env.reset()
     target = torch.rand(64, 3, generator=torch.Generator().manual_seed(2))
     for _ in range(45):  # 2.25 s: the PD envelope exp(-kv t / 2) has shrunk to 0.4%
-        env.step(ParticleEnv.target_to_action(target))
-    assert (env.pos - target).norm(dim=-1).max() < 1e-2  # starts ≤ √3 away
-    assert env.vel.norm(dim=-1).max() < 0.05
+        env.step(target_to_action(target))
+    assert (env.sim.pos - target).norm(dim=-1).max() < 1e-2  # starts ≤ √3 away
+    assert env.sim.vel.norm(dim=-1).max() < 0.05
 
 
 def test_observation_layout_and_auto_reset():
     env = ParticleEnv(5, seed=0, n_dim=4)
     obs = env.reset()
     assert obs.shape == (5, 16) and env.act_dim == 4
-    assert torch.equal(obs[:, 8:12], env.goal1) and torch.equal(obs[:, 12:], env.goal2)
+    assert torch.equal(obs[:, 8:12], env.commands["goal1"]) and torch.equal(obs[:, 12:], env.commands["goal2"])
     assert (obs[:, 4:8] == 0).all() and ((obs >= -1e-9) & (obs <= 1)).all()
     for t in range(MAX_EPISODE_STEPS):
         result = env.step(torch.zeros(5, 4))
@@ -56,8 +57,8 @@ def test_success_needs_goal_one_visited_and_goal_two_at_the_end():
             obs = result.obs
         return result.success.float().mean().item()
 
-    only_goal2 = lambda obs, s: (ParticleEnv.target_to_action(obs[:, 6:8]), s)  # noqa: E731
-    only_goal1 = lambda obs, s: (ParticleEnv.target_to_action(obs[:, 4:6]), s)  # noqa: E731
+    only_goal2 = lambda obs, s: (target_to_action(obs[:, 6:8]), s)  # noqa: E731
+    only_goal1 = lambda obs, s: (target_to_action(obs[:, 4:6]), s)  # noqa: E731
     oracle = lambda obs, s: oracle_actions(obs, s, 2)  # noqa: E731
     # Skipping goal 1 succeeds only when goal 1 happens to lie on the way (a few percent).
     assert run(only_goal2) < 0.15

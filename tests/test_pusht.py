@@ -8,13 +8,8 @@ import torch
 from imitate.data.dataset import Demonstrations
 from imitate.oracles.pusht import expert_success_rate, pusht_oracle
 from imitate.tasks.core.vecenv import VecEnv
-from imitate.envs.pusht import (GOAL_POSE, MAX_EPISODE_STEPS, PUSHER_RADIUS, T_AREA, PushTEnv,
-                                coverage, inside_t, obs_angle, to_local)
-
-
-def _place(env: PushTEnv, i: int, pusher, block) -> None:
-    env.state[i, env._qpos] = [*pusher, *block]
-    env.state[i, env._qvel] = 0.0
+from imitate.tasks.pusht import (GOAL_POSE, MAX_EPISODE_STEPS, PUSHER_RADIUS, T_AREA, PushTEnv, coverage,
+                                 inside_t, obs_angle, place, target_to_action, to_local)
 
 
 def test_protocol_and_shapes():
@@ -25,7 +20,7 @@ def test_protocol_and_shapes():
     r = env.step(torch.zeros(256, 2))
     assert r.transition.shape == (256, 12)
     assert r.reward.shape == r.success.shape == (256,)
-    theta = torch.from_numpy(np.arctan2(np.sin(env.qpos[:, 4]), np.cos(env.qpos[:, 4]))).float()
+    theta = torch.from_numpy(np.arctan2(np.sin(env.sim.qpos[:, 4]), np.cos(env.sim.qpos[:, 4]))).float()
     assert torch.allclose(obs_angle(r.obs), theta, atol=1e-5)
 
 
@@ -48,9 +43,9 @@ def test_coverage_at_goal_and_far():
 
 def test_success_terminates_with_full_reward():
     env = PushTEnv(2, seed=0)
-    _place(env, 0, (40.0, 40.0), GOAL_POSE)
-    _place(env, 1, (40.0, 40.0), (100.0, 400.0, 0.0))
-    still = env.target_to_action(torch.tensor([[40.0, 40.0], [40.0, 40.0]]))
+    place(env, 0, (40.0, 40.0), GOAL_POSE)
+    place(env, 1, (40.0, 40.0), (100.0, 400.0, 0.0))
+    still = target_to_action(torch.tensor([[40.0, 40.0], [40.0, 40.0]]))
     r = env.step(still)
     assert r.success.tolist() == [True, False] and r.terminated.tolist() == [True, False]
     assert r.reward[0].item() == pytest.approx(1.0) and r.reward[1].item() == pytest.approx(0.0)
@@ -75,12 +70,12 @@ def test_state_save_restore_is_exact():
 
 def test_pusher_tracks_pd_target():
     env = PushTEnv(1, seed=0)
-    _place(env, 0, (100.0, 100.0), (400.0, 400.0, 0.0))
+    place(env, 0, (100.0, 100.0), (400.0, 400.0, 0.0))
     target = torch.tensor([[250.0, 180.0]])
     errs = []
     for _ in range(10):
-        env.step(env.target_to_action(target))
-        errs.append(float(np.linalg.norm(env.qpos[0, :2] - target[0].numpy())))
+        env.step(target_to_action(target))
+        errs.append(float(np.linalg.norm(env.sim.qpos[0, :2] - target[0].numpy())))
     # Critically damped (kp 100, kv 20): after 0.1 s the error is (1 + 10·0.1)e^-1 ≈ 74% of 170.
     assert errs[0] == pytest.approx(np.hypot(150, 80) * 2 * math.exp(-1), rel=0.05)
     assert errs[-1] < 0.5 and all(b <= a + 1e-6 for a, b in zip(errs, errs[1:]))
@@ -88,22 +83,22 @@ def test_pusher_tracks_pd_target():
 
 def test_block_moves_when_pushed_and_not_through_pusher():
     env = PushTEnv(2, seed=0)
-    _place(env, 0, (256.0, 150.0), (256.0, 256.0, 0.0))  # under the bar's middle: straight push
-    _place(env, 1, (306.0, 150.0), (256.0, 256.0, 0.0))  # under the bar's right end: turns CCW
+    place(env, 0, (256.0, 150.0), (256.0, 256.0, 0.0))  # under the bar's middle: straight push
+    place(env, 1, (306.0, 150.0), (256.0, 256.0, 0.0))  # under the bar's right end: turns CCW
     for k in range(12):
         target = torch.tensor([[256.0, 160.0 + 15 * k], [306.0, 160.0 + 15 * k]])
-        env.step(env.target_to_action(target))
-        pose = torch.from_numpy(env.qpos[:, 2:5].copy())
-        local = to_local(torch.from_numpy(env.qpos[:, None, :2].copy()), pose)
+        env.step(target_to_action(target))
+        pose = torch.from_numpy(env.sim.qpos[:, 2:5].copy())
+        local = to_local(torch.from_numpy(env.sim.qpos[:, None, :2].copy()), pose)
         # The pusher centre never gets within its radius (minus a little contact softness) of the T.
         assert not inside_t(local, pad=PUSHER_RADIUS - 2.0).any()
-    q = env.qpos
+    q = env.sim.qpos
     assert q[0, 3] - 256.0 > 60.0 and abs(q[0, 2] - 256.0) < 1.0 and abs(q[0, 4]) < 0.02
     assert q[1, 4] > 0.3  # pushed off-centre: rotates counter-clockwise
     # Released, the block stops (floor drag).
     for _ in range(5):
-        env.step(env.target_to_action(torch.tensor([[30.0, 30.0], [30.0, 30.0]])))
-    assert np.abs(env.qvel[:, 2:4]).max() < 1.0
+        env.step(target_to_action(torch.tensor([[30.0, 30.0], [30.0, 30.0]])))
+    assert np.abs(env.sim.qvel[:, 2:4]).max() < 1.0
 
 
 def test_expert_success_rate():
@@ -135,7 +130,7 @@ def test_state_tiles_for_planning():
     env.step(torch.zeros(2, 2))
     plan = PushTEnv(6, seed=1)
     plan.set_state(tile_state(env.get_state(), 2, 3))
-    assert np.array_equal(plan.state[:3], np.repeat(env.state[:1], 3, axis=0))
+    assert np.array_equal(plan.sim.state[:3], np.repeat(env.sim.state[:1], 3, axis=0))
     a = torch.rand(2, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1
     real = env.step(a)
     sim = plan.step(a.repeat_interleave(3, dim=0))

@@ -103,8 +103,6 @@ class AlgoEntry:
 
 
 def _task(name: str, description: str, family: str, factory: str, **kw: Any) -> TaskEntry:
-    if family not in ("maze", "humanoid.tracking"):  # TEMPORARY until the ports land
-        return TaskEntry(name, description, f"imitate._legacy_envs:{factory}", **kw)
     return TaskEntry(name, description, f"imitate.tasks.{family}:{factory}", **kw)
 
 
@@ -118,7 +116,7 @@ TASKS: dict[str, TaskEntry] = {t.name: t for t in (
     _task("particle", "IBC's N-D particle: visit goal 1, then goal 2 (SPEC §5); options n_dim=N, "
           "goal_order=fixed|either", "particle", "ParticleEnv",
           options="imitate.tasks.particle_options:ParticleOptions",
-          oracle="imitate._legacy_envs:particle_oracle", plot="imitate.viz.particle:plot_particle_trajectories",
+          oracle="imitate.oracles.particle:particle_oracle", plot="imitate.viz.particle:plot_particle_trajectories",
           default_episodes=2000),
     _task("pusht", "Diffusion Policy's Push-T in MuJoCo: push the T block onto the goal T (SPEC §1)", "pusht",
           "PushTEnv", oracle="imitate.oracles.pusht:pusht_oracle", plot="imitate.viz.pusht:plot_pusht_trajectories",

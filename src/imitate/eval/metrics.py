@@ -31,7 +31,7 @@ def maze_metrics(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray]) -
 
 def pusht_metrics(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray]) -> dict[str, float]:
     """Final coverage of the goal T per episode (success needs > 0.95), averaged."""
-    from imitate.envs.pusht import coverage, obs_angle
+    from imitate.tasks.pusht import coverage, obs_angle
     final = torch.as_tensor(np.stack([t[-1] for t in policy_trajs]), dtype=torch.float32)
     pose = torch.stack([final[:, 2], final[:, 3], obs_angle(final)], dim=1)
     return {"final_coverage": float(coverage(pose).mean())}

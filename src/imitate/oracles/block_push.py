@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 
 from imitate.data.dataset import Demonstrations
-from imitate.envs.block_push import (BLOCK_HALF_M, MAX_DELTA_M, MAX_EPISODE_STEPS, OBS_NAMES,
-                                     PUSHER_RADIUS_M, BlockPushEnv)
 from imitate.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
+from imitate.tasks.block_push import (BLOCK_HALF_M, MAX_DELTA_M, MAX_EPISODE_STEPS, OBS_NAMES,
+                                      PUSHER_RADIUS_M, BlockPushEnv)
 
 CLEAR_M = BLOCK_HALF_M * math.sqrt(2) + PUSHER_RADIUS_M + 0.012  # keep-out radius R
 ENTER_LAT_M = 0.008  # start pushing when this close to the line
@@ -101,7 +101,8 @@ def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list
     env_seed = int(rng.integers(2 ** 31))
     env = BlockPushEnv(n, seed=env_seed)
     ctrl = PushController(n, rng)
-    obs, acts, kept = run_first_episodes(env, lambda o: ctrl(o), MAX_EPISODE_STEPS)  # actions as consumed
+    # Actions as consumed; the episodes start from reset(seed=env_seed), so a test can replay them.
+    obs, acts, kept = run_first_episodes(env, lambda o: ctrl(o), MAX_EPISODE_STEPS, seed=env_seed)
     return obs, acts, {"env_seed": env_seed, "kept": kept.tolist()}
 
 

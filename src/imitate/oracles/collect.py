@@ -14,14 +14,15 @@ ACTIONS_NOTE = ("actions[t] is the action sent after obs[t]; the last action of 
                 "repeated once so that actions has the same length as obs")
 
 
-def run_first_episodes(env, act: Callable[[np.ndarray], np.ndarray], max_steps: int,
+def run_first_episodes(env, act: Callable[[np.ndarray], np.ndarray], max_steps: int, seed: int | None = None,
                        ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """Step every env copy until its first episode ends; ``act(obs (n, d)) -> actions (n, a)``.
+    The episodes start from ``env.reset(seed=seed)`` (None: the env's generators as they are).
 
     Returns obs (T_i + 1, d) and actions (T_i + 1, a) of each successful episode (last action
     repeated), and the indices of those episodes in the batch."""
     n = env.num_envs
-    obs = env.reset().numpy().astype(np.float64)
+    obs = env.reset(seed=seed).numpy().astype(np.float64)
     traj, acts = [obs.copy()], []
     end = np.full(n, -1)  # step at which each copy's first episode ended
     success = np.zeros(n, dtype=bool)

@@ -238,12 +238,13 @@ def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list
     costs = random_costs(n, rng)
     _, nxt = geodesic_fields(costs)
     ctrl = _PursuitController(nxt, rng)
-    env = MazeEnv(n, seed=int(rng.integers(2 ** 31)))
+    env_seed = int(rng.integers(2 ** 31))
+    env = MazeEnv(n, seed=env_seed)
 
     def act(obs: np.ndarray) -> np.ndarray:
         target = ctrl.target(obs, env.sim.vel.numpy().astype(np.float64))
         return np.clip(target_to_action(torch.from_numpy(target)).numpy(), -1.0, 1.0)
-    return run_first_episodes(env, act, MAX_EPISODE_STEPS)
+    return run_first_episodes(env, act, MAX_EPISODE_STEPS, seed=env_seed)
 
 
 def maze_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None) -> Demonstrations:

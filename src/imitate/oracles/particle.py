@@ -16,7 +16,8 @@ import numpy as np
 import torch
 
 from imitate.data.dataset import Demonstrations
-from imitate.envs.particle import MAX_EPISODE_STEPS, ParticleEnv
+from imitate.tasks.particle import MAX_EPISODE_STEPS, ParticleEnv, target_to_action
+from imitate.tasks.particle_options import ParticleOptions
 from imitate.utils.progress import progress_bar
 
 SWITCH_DISTANCE = 0.01
@@ -34,12 +35,15 @@ def oracle_actions(obs: torch.Tensor, switched: torch.Tensor, n_dim: int,
         goal1, goal2 = torch.where(reverse[:, None], goal2, goal1), torch.where(reverse[:, None], goal1, goal2)
     switched = switched | ((pos - goal1).norm(dim=-1) < SWITCH_DISTANCE)
     target = torch.where(switched[:, None], goal2, goal1)
-    return ParticleEnv.target_to_action(target), switched
+    return target_to_action(target), switched
 
 
 def particle_oracle(num_episodes: int, seed: int = 0, progress: bool = False, n_dim: int = 2,
-                    goal_order: str = "fixed") -> Demonstrations:
-    """``num_episodes`` oracle episodes: obs (51, 4 n_dim) each, actions in [-1, 1] (set-points)."""
+                    goal_order: str = "fixed", cfg: ParticleOptions | None = None) -> Demonstrations:
+    """``num_episodes`` oracle episodes: obs (51, 4 n_dim) each, actions in [-1, 1] (set-points).
+    ``cfg`` (the task options, as the registry passes them) takes precedence over the keywords."""
+    if cfg is not None:
+        n_dim, goal_order = cfg.n_dim, cfg.goal_order
     if num_episodes < 1:
         raise ValueError(f"num_episodes must be at least 1, got {num_episodes}")
     rng = np.random.default_rng(seed)
@@ -49,8 +53,9 @@ def particle_oracle(num_episodes: int, seed: int = 0, progress: bool = False, n_
     with progress_bar(num_episodes, f"particle oracle ({n_dim}-D)", unit="ep", enabled=progress) as bar:
         while len(obs_out) < num_episodes:
             n = min(BATCH, num_episodes - len(obs_out))
-            env = ParticleEnv(n, seed=int(rng.integers(2 ** 31)), n_dim=n_dim, goal_order=goal_order)
-            obs = env.reset()
+            env_seed = int(rng.integers(2 ** 31))
+            env = ParticleEnv(n, seed=env_seed, n_dim=n_dim, goal_order=goal_order)
+            obs = env.reset(seed=env_seed)
             switched = torch.zeros(n, dtype=torch.bool)
             reverse = torch.from_numpy(rng.random(n) < 0.5) if goal_order == "either" else None
             traj, acts = [obs], []

@@ -29,9 +29,9 @@ import numpy as np
 import torch
 
 from imitate.data.dataset import Demonstrations
-from imitate.envs.pusht import (BLOCK_RHO, GOAL_POSE, MAX_EPISODE_STEPS, OBS_NAMES, PUSHER_RADIUS,
-                                T_RECTS, WORKSPACE, PushTEnv, inside_t, to_local)
 from imitate.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
+from imitate.tasks.pusht import (BLOCK_RHO, GOAL_POSE, MAX_EPISODE_STEPS, OBS_NAMES, PUSHER_RADIUS, T_RECTS,
+                                 WORKSPACE, PushTEnv, inside_t, target_to_action, to_local)
 
 CONTACT_SPACING = 5.0  # distance between candidate contacts on the outline
 PUSH_GAIN = (0.8, 1.4)  # per-episode range of the push-length gain
@@ -168,8 +168,8 @@ def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list
     expert = PushTExpert(n, rng)
 
     def act(obs: np.ndarray) -> np.ndarray:
-        target = expert(env.qpos.copy())  # privileged state
-        return np.clip(PushTEnv.target_to_action(torch.from_numpy(target)).numpy(), -1.0, 1.0)
+        target = expert(env.sim.qpos.copy())  # privileged state
+        return np.clip(target_to_action(torch.from_numpy(target)).numpy(), -1.0, 1.0)
     return run_first_episodes(env, act, MAX_EPISODE_STEPS)
 
 

@@ -67,7 +67,7 @@ class PushTGymEnv(ImitateGymEnv):
     """Push-T: obs (pusher x, y, block x, y, sin θ, cos θ), reward clip(coverage / 0.95, 0, 1)."""
 
     def __init__(self):
-        from imitate.envs.pusht import WORKSPACE, PushTEnv
+        from imitate.tasks.pusht import WORKSPACE, PushTEnv
         super().__init__(lambda n, s: PushTEnv(n, seed=s),
                          np.array([0.0, 0.0, 0.0, 0.0, -1.0, -1.0]),
                          np.array([WORKSPACE] * 4 + [1.0, 1.0]))
@@ -75,7 +75,7 @@ class PushTGymEnv(ImitateGymEnv):
 
 def _register() -> None:
     from imitate.tasks.maze import MAX_EPISODE_STEPS as MAZE_STEPS
-    from imitate.envs.pusht import MAX_EPISODE_STEPS as PUSHT_STEPS
+    from imitate.tasks.pusht import MAX_EPISODE_STEPS as PUSHT_STEPS
     for env_id, cls, steps in (("imitate/Maze-v0", "MazeGymEnv", MAZE_STEPS),
                                ("imitate/PushT-v0", "PushTGymEnv", PUSHT_STEPS)):
         if env_id not in gym.registry:

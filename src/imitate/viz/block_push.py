@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from imitate.utils.io import atomic_savefig  # noqa: E402
-from imitate.envs.block_push import BLOCK_HALF_M, SUCCESS_DIST_M, WORKSPACE  # noqa: E402
+from imitate.tasks.block_push import BLOCK_HALF_M, SUCCESS_DIST_M, WORKSPACE  # noqa: E402
 
 
 def _draw_episode(ax, traj: np.ndarray, color: str, alpha: float) -> None:

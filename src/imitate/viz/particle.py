@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from imitate.utils.io import atomic_savefig  # noqa: E402
-from imitate.envs.particle import GOAL_DISTANCE, ParticleEnv  # noqa: E402
+from imitate.tasks.particle import GOAL_DISTANCE, action_to_target  # noqa: E402
 
 
 def _split(traj: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -71,13 +71,13 @@ def plot_energy_landscape(policy, obs: torch.Tensor | list[torch.Tensor], path: 
     gen = torch.Generator(device=observations[0].device).manual_seed(0)
     for ax, o in zip(axes[0], observations):
         xs, ys, e = policy.energy_grid(o, resolution)
-        sx, sy = ParticleEnv.action_to_target(xs).cpu().numpy(), ParticleEnv.action_to_target(ys).cpu().numpy()
+        sx, sy = action_to_target(xs).cpu().numpy(), action_to_target(ys).cpu().numpy()
         mesh = ax.pcolormesh(sx, sy, e.cpu().numpy(), shading="auto", cmap="viridis")
         fig.colorbar(mesh, ax=ax, label="energy (higher = preferred)")
         on = o.cpu().numpy()
         pos, vel, g1, g2 = on[0:2], on[2:4], on[4:6], on[6:8]
         with torch.no_grad():
-            chosen = ParticleEnv.action_to_target(policy.act(o[None], generator=gen))[0].cpu().numpy()
+            chosen = action_to_target(policy.act(o[None], generator=gen))[0].cpu().numpy()
         ax.plot(*g1, "o", mfc="none", mec="lime", ms=12, mew=2, label="goal 1")
         ax.plot(*g2, "s", mfc="none", mec="cyan", ms=12, mew=2, label="goal 2")
         ax.plot(*pos, "w^", ms=8, label="agent")

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from imitate.utils.io import atomic_savefig  # noqa: E402
-from imitate.envs.pusht import GOAL_POSE, T_RECTS, WORKSPACE  # noqa: E402
+from imitate.tasks.pusht import GOAL_POSE, T_RECTS, WORKSPACE  # noqa: E402
 
 
 def t_outline(x: float, y: float, theta: float) -> np.ndarray:

@@ -78,7 +78,7 @@ class TaskEnv:
         self.terminated = self.truncated = self.success = torch.zeros(num_envs, dtype=torch.bool,
                                                                       device=self.device)
         self._frames: dict[str, torch.Tensor] = {}  # group -> (N, history, d)
-        self._reset_ids(ALL)
+        self._reset_ids(ALL)  # sizes the observation groups; reset(seed=...) starts afresh
         self.obs_dim = self._frames["policy"][0].numel()
         self.style_dim = self._frames["style"][0].numel() if "style" in self._frames else 0
         self.group_dims = {g: f[0].numel() for g, f in self._frames.items()}
@@ -107,6 +107,13 @@ class TaskEnv:
     def observation(self, group: str = "policy") -> torch.Tensor:
         """(N, history · d) current features of ``group``, oldest frame first."""
         return self._frames[group].reshape(self.num_envs, -1).clone()
+
+    def refresh(self, ids: Ids = ALL) -> torch.Tensor:
+        """Read the observations of envs ``ids`` again after their state was edited from outside
+        (a test or an oracle placing bodies); their history restarts from the new frame.
+        Returns (N, obs_dim)."""
+        self._observe(ids, fresh=True)
+        return self.observation()
 
     # -- reset ---------------------------------------------------------------------------------
     def _reset_ids(self, ids: Ids) -> None:

@@ -7,11 +7,11 @@ T at (256, 256, π/4); an episode succeeds (and terminates) when the block cover
 the goal T, and is cut at 150 steps.
 
 Physics: one small MJCF model (pusher with two slide joints and position actuators, block with
-slide x / slide y / hinge z, four walls, no gravity). The batch is *not* a set of MjData objects:
-the state of every copy is one row of an (N, nstate) numpy array of MuJoCo's full physics state,
-and a step is one ``mujoco.rollout.rollout`` call that advances all N rows 10 physics steps in C.
-The solver warm start is never carried between calls, so the next state is a pure function of
-(state row, action): ``get_state``/``set_state`` are exact and runs are deterministic.
+slide x / slide y / hinge z, four walls, no gravity), run by ``MujocoSim``: the state of every
+copy is one row of an (N, nstate) array of MuJoCo's full physics state, advanced 10 physics steps
+per control step in one batched C call. The solver warm start is never carried between calls, so
+the next state is a pure function of (state row, action): ``get_state``/``set_state`` are exact
+and runs are deterministic.
 Floor friction is modelled as isotropic viscous drag on the block's three joints (translation
 c, rotation c·ρ²: the ellipsoidal limit surface of quasi-static pushing), strong enough that the
 block stops within ~0.2 s of the pusher letting go. (Per-joint dry friction, ``frictionloss``,
@@ -33,11 +33,14 @@ from __future__ import annotations
 import math
 
 import mujoco
-import mujoco.rollout
 import numpy as np
 import torch
 
-from imitate.tasks.core.vecenv import StepResult
+from imitate.sim.mujoco_c import MujocoSim
+from imitate.tasks.core.common import time_limit
+from imitate.tasks.core.env import TaskEnv, np_ids
+from imitate.tasks.core.terms import (ActionTerm, Buffer, Event, ObsGroup, ObsTerm, RewardTerm, TaskSpec,
+                                      Termination)
 
 WORKSPACE = 512.0
 PUSHER_RADIUS = 15.0
@@ -162,8 +165,12 @@ def _raster() -> torch.Tensor:
 
 def inside_t(local: torch.Tensor, pad: float = 0.0) -> torch.Tensor:
     """Which body-frame points (..., 2) lie inside the T (grown by ``pad`` on every side)."""
-    x, y = local[..., 0], local[..., 1]
-    inside = torch.zeros(local.shape[:-1], dtype=torch.bool, device=local.device)
+    return _inside_t_xy(local[..., 0], local[..., 1], pad)
+
+
+def _inside_t_xy(x: torch.Tensor, y: torch.Tensor, pad: float = 0.0) -> torch.Tensor:
+    """``inside_t`` of body-frame coordinates given apart (no stacked (..., 2) copy)."""
+    inside = torch.zeros(x.shape, dtype=torch.bool, device=x.device)
     for x0, y0, x1, y1 in T_RECTS:
         inside |= (x >= x0 - pad) & (x <= x1 + pad) & (y >= y0 - pad) & (y <= y1 + pad)
     return inside
@@ -204,7 +211,7 @@ def coverage(pose: torch.Tensor, goal: torch.Tensor | None = None) -> torch.Tens
     p = _raster().to(pose.device, torch.float32)
     x = c * p[:, 0] - s * p[:, 1] + tx  # (N, P)
     y = s * p[:, 0] + c * p[:, 1] + ty
-    inside = inside_t(torch.stack([x, y], dim=-1))
+    inside = _inside_t_xy(x, y)
     return inside.sum(-1).to(torch.float64) / p.shape[0]
 
 
@@ -213,140 +220,98 @@ def obs_angle(obs: torch.Tensor) -> torch.Tensor:
     return torch.atan2(obs[..., 4], obs[..., 5])
 
 
-class PushTEnv:
-    """``num_envs`` Push-T copies stepped together (VecEnv protocol); style feature = the obs."""
+def action_to_target(action: torch.Tensor) -> torch.Tensor:
+    """Action in [-1, 1]² → absolute pusher target in workspace units."""
+    return (action.clamp(-1.0, 1.0) + 1.0) * (WORKSPACE / 2)
 
-    obs_dim = 6
-    act_dim = 2
-    style_dim = 6
-    max_episode_steps = MAX_EPISODE_STEPS
 
-    def __init__(self, num_envs: int, seed: int = 0, device: str | torch.device = "cpu"):
-        if num_envs < 1:
-            raise ValueError(f"num_envs must be at least 1, got {num_envs}")
-        self.num_envs = num_envs
-        self.device = torch.device(device)
-        self.model = pusht_model()
-        self._data = mujoco.MjData(self.model)
-        self._spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
-        self.nstate = mujoco.mj_stateSize(self.model, self._spec)
-        mujoco.mj_forward(self.model, self._data)
-        base = np.empty(self.nstate)
-        mujoco.mj_getState(self.model, self._data, base, self._spec)
-        # Indices of qpos and qvel inside a full-physics state row: [time, qpos, qvel, act, ...].
-        self._qpos = slice(1, 1 + self.model.nq)
-        self._qvel = slice(1 + self.model.nq, 1 + self.model.nq + self.model.nv)
-        self.state = np.tile(base, (num_envs, 1))  # (N, nstate) float64
-        self.steps = np.zeros(num_envs, dtype=np.int64)
-        self.rng = np.random.default_rng(seed)
-        self._out = np.empty((num_envs, SUBSTEPS, self.nstate))
-        self._reset_where(np.ones(num_envs, dtype=bool))
+def target_to_action(target: torch.Tensor) -> torch.Tensor:
+    return target / (WORKSPACE / 2) - 1.0
 
-    # -- state views -------------------------------------------------------------------------
-    @property
-    def qpos(self) -> np.ndarray:
-        """(N, 5): pusher x, y, block x, y, θ (θ unwrapped)."""
-        return self.state[:, self._qpos]
 
-    @property
-    def qvel(self) -> np.ndarray:
-        """(N, 5): their velocities."""
-        return self.state[:, self._qvel]
+def block_pose(env: TaskEnv) -> torch.Tensor:
+    """(N, 3) block x, y, θ (θ unwrapped) as float64 torch."""
+    return torch.from_numpy(env.sim.qpos[:, 2:5].copy())
 
-    def block_pose(self) -> torch.Tensor:
-        """(N, 3) block x, y, θ as float64 torch."""
-        return torch.from_numpy(self.qpos[:, 2:5].copy())
 
-    def _obs(self) -> torch.Tensor:
-        q = self.qpos
-        obs = np.concatenate([q[:, :4], np.sin(q[:, 4:5]), np.cos(q[:, 4:5])], axis=1)
-        return torch.as_tensor(obs, dtype=torch.float32, device=self.device)
+def sample_starts(rng: np.random.Generator, n: int) -> np.ndarray:
+    """(n, 5) start qpos: pusher clear of the block, block not already near the goal (rejection
+    sampling, batched over the envs still to draw)."""
+    out = np.empty((n, 5))
+    todo = np.arange(n)
+    while len(todo):
+        k = len(todo)
+        q = np.concatenate([rng.uniform(*PUSHER_START, size=(k, 2)),
+                            rng.uniform(*BLOCK_START, size=(k, 2)),
+                            rng.uniform(-math.pi, math.pi, size=(k, 1))], axis=1)
+        pose = torch.from_numpy(q[:, 2:5])
+        local = to_local(torch.from_numpy(q[None, :, :2]).transpose(0, 1), pose)
+        clear = ~inside_t(local, pad=PUSHER_RADIUS + START_CLEARANCE)[:, 0]
+        ok = (clear & (coverage(pose) < START_MAX_COVERAGE)).numpy()
+        out[todo[ok]] = q[ok]
+        todo = todo[~ok]
+    return out
 
-    # -- reset ---------------------------------------------------------------------------------
-    def sample_starts(self, n: int) -> np.ndarray:
-        """(n, 5) start qpos: pusher clear of the block, block not already near the goal."""
-        out = np.empty((n, 5))
-        todo = np.arange(n)
-        while len(todo):
-            k = len(todo)
-            q = np.concatenate([self.rng.uniform(*PUSHER_START, size=(k, 2)),
-                                self.rng.uniform(*BLOCK_START, size=(k, 2)),
-                                self.rng.uniform(-math.pi, math.pi, size=(k, 1))], axis=1)
-            pose = torch.from_numpy(q[:, 2:5])
-            local = to_local(torch.from_numpy(q[None, :, :2]).transpose(0, 1), pose)
-            clear = ~inside_t(local, pad=PUSHER_RADIUS + START_CLEARANCE)[:, 0]
-            ok = (clear & (coverage(pose) < START_MAX_COVERAGE)).numpy()
-            out[todo[ok]] = q[ok]
-            todo = todo[~ok]
-        return out
 
-    def _reset_where(self, mask: np.ndarray) -> None:
-        idx = np.flatnonzero(mask)
-        if len(idx) == 0:
-            return
-        self.state[idx] = 0.0
-        self.state[idx, self._qpos] = self.sample_starts(len(idx))
-        self.state[idx, 1 + self.model.nq + self.model.nv:1 + self.model.nq + self.model.nv + self.model.na] = 0.0
-        self.steps[idx] = 0
+def place(env: TaskEnv, i: int, pusher, block) -> None:
+    """Put env i's pusher at (x, y) and its block at (x, y, θ), both at rest (tests, gym checks);
+    its observations are read again."""
+    env.sim.set_joints(np.array([[*pusher, *block]]), env_ids=[i])
+    env.refresh(torch.tensor([i], device=env.device))
 
-    def reset(self, seed: int | None = None) -> torch.Tensor:
-        if seed is not None:
-            self.rng = np.random.default_rng(seed)
-        self._reset_where(np.ones(self.num_envs, dtype=bool))
-        return self._obs()
 
-    # -- actions ---------------------------------------------------------------------------------
-    @staticmethod
-    def action_to_target(action: torch.Tensor) -> torch.Tensor:
-        """Action in [-1, 1]² → absolute pusher target in workspace units."""
-        return (action.clamp(-1.0, 1.0) + 1.0) * (WORKSPACE / 2)
+# -- terms ---------------------------------------------------------------------------------------
+def _sim(num_envs: int, device: torch.device, options: object) -> MujocoSim:
+    """``options`` may set the engine's ``backend`` and ``nthread`` (see ``MujocoSim``)."""
+    return MujocoSim(pusht_model(), num_envs, SUBSTEPS, nthread=getattr(options, "nthread", None),
+                     backend=getattr(options, "backend", "rollout"))
 
-    @staticmethod
-    def target_to_action(target: torch.Tensor) -> torch.Tensor:
-        return target / (WORKSPACE / 2) - 1.0
 
-    def simulate(self, state: np.ndarray, target: np.ndarray) -> np.ndarray:
-        """Advance states (N, nstate) one control step towards pusher targets (N, 2); returns new."""
-        control = np.repeat(target[:, None, :], SUBSTEPS, axis=1)
-        out = self._out if len(state) == self.num_envs else None
-        out = mujoco.rollout.rollout(self.model, self._data, state, control, nstep=SUBSTEPS,
-                                     state=out)[0]
-        return out[:, -1].copy()
+def _target(env: TaskEnv, action: torch.Tensor) -> np.ndarray:
+    return action_to_target(action.detach().to("cpu", torch.float64)).numpy()
 
-    def step(self, action: torch.Tensor) -> StepResult:
-        if action.shape != (self.num_envs, self.act_dim):
-            raise ValueError(f"action must be ({self.num_envs}, {self.act_dim}), got {tuple(action.shape)}")
-        target = self.action_to_target(action.detach().to("cpu", torch.float64)).numpy()
-        prev = self._obs()
-        self.state = self.simulate(self.state, target)
-        self.steps += 1
-        cov = coverage(self.block_pose())
-        success = cov > SUCCESS_COVERAGE
-        reward = (cov / SUCCESS_COVERAGE).clamp(0.0, 1.0)
-        final = self._obs()
-        truncated = torch.from_numpy(self.steps >= self.max_episode_steps) & ~success
-        dev = self.device
-        result = StepResult(
-            obs=final, reward=reward.to(dev, torch.float32), terminated=success.to(dev),
-            truncated=truncated.to(dev), final_obs=final, success=success.to(dev),
-            transition=torch.cat([prev, final], dim=-1),
-            extras={"coverage": cov.to(dev, torch.float32)})
-        done = (success | truncated).numpy()
-        if done.any():
-            self._reset_where(done)
-            result.obs = self._obs()
-        return result
 
-    # -- exact save/restore (planners such as CEM) ----------------------------------------------
-    def get_state(self) -> dict:
-        """Per-env entries are (N, ...) torch tensors (so planners can tile them); ``rng`` is global."""
-        return {"state": torch.from_numpy(self.state.copy()), "steps": torch.from_numpy(self.steps.copy()),
-                "rng": self.rng.bit_generator.state}
+def pusher_and_block(env: TaskEnv, ids) -> np.ndarray:
+    """(M, 6) pusher x, y, block x, y, sin θ, cos θ: the observation and the style feature."""
+    q = env.sim.qpos[np_ids(ids)]
+    return np.concatenate([q[:, :4], np.sin(q[:, 4:5]), np.cos(q[:, 4:5])], axis=1)
 
-    def set_state(self, state: dict) -> None:
-        sim = np.array(torch.as_tensor(state["state"]).cpu().numpy(), dtype=np.float64, copy=True)
-        if sim.shape != (self.num_envs, self.nstate):
-            raise ValueError(f"state must be ({self.num_envs}, {self.nstate}), got {tuple(sim.shape)}")
-        self.state = sim
-        self.steps = np.array(torch.as_tensor(state["steps"]).cpu().numpy(), dtype=np.int64, copy=True)
-        self.rng.bit_generator.state = state["rng"]
+
+def _start(env: TaskEnv, ids) -> None:
+    idx = np.arange(env.num_envs) if isinstance(ids, slice) else ids.cpu().numpy()
+    env.sim.set_joints(sample_starts(env.rng, len(idx)), env_ids=idx)
+
+
+def _measure_coverage(env: TaskEnv, ids) -> None:
+    """After the physics: this step's coverage of the goal T, read by reward, success and extras."""
+    env.buffers["coverage"] = coverage(block_pose(env)).to(env.device)
+
+
+def _shaped_reward(env: TaskEnv) -> torch.Tensor:
+    return (env.buffers["coverage"] / SUCCESS_COVERAGE).clamp(0.0, 1.0)
+
+
+def solved(env: TaskEnv) -> torch.Tensor:
+    """(N,) bool: the block covers more than SUCCESS_COVERAGE of the goal T."""
+    return env.buffers["coverage"] > SUCCESS_COVERAGE
+
+
+PUSHT = TaskSpec(
+    name="pusht",
+    make_sim=_sim,
+    action=ActionTerm(_target, dim=2),
+    observations={"policy": ObsGroup({"state": ObsTerm(pusher_and_block)}),
+                  "style": ObsGroup({"state": ObsTerm(pusher_and_block)})},
+    rewards={"coverage": RewardTerm(_shaped_reward)},  # clip(coverage / 0.95, 0, 1), every step
+    terminations={"solved": Termination(solved, outcome="success"),
+                  "time_limit": Termination(time_limit, time_out=True)},
+    events={"start": Event(_start), "coverage": Event(_measure_coverage, mode="step")},
+    buffers={"coverage": Buffer(dtype="float64")},  # of the goal T by the block, after the last step
+    extras={"coverage": lambda env: env.buffers["coverage"].float()},
+    max_episode_steps=MAX_EPISODE_STEPS,
+)
+
+
+def PushTEnv(num_envs: int, seed: int = 0, device: str | torch.device = "cpu", options: object = None) -> TaskEnv:  # noqa: N802
+    """``num_envs`` Push-T copies stepped together; observation and style feature are the 6-d state."""
+    return TaskEnv(PUSHT, num_envs, seed=seed, device=device, options=options)
