@@ -15,8 +15,7 @@ import torch
 from _meta import finish, record
 from _timing import rate
 
-from imitate.tasks import maze
-from imitate.tasks.maze import MazeEnv, action_to_target, push_out_of_walls
+from imitate.tasks.maze import MazeEnv, action_to_target
 
 
 def main() -> None:
@@ -36,13 +35,8 @@ def main() -> None:
         g = torch.Generator().manual_seed(0)
         actions = torch.rand(n, 2, generator=g) * 2 - 1
 
-        def physics():
-            target = action_to_target(actions)
-            for _ in range(maze.SUBSTEPS):
-                acc = maze.GAIN * (maze.KP * (target - env.sim.pos) - maze.KD * env.sim.vel)
-                env.sim.vel += acc * maze.SUBSTEP_S
-                env.sim.pos += env.sim.vel * maze.SUBSTEP_S
-                push_out_of_walls(env.sim.pos, env.sim.vel, env.walls)
+        def physics():  # the engine alone: PD sub-steps and wall push-out (sim/pointmass.py)
+            env.sim.step(action_to_target(actions))
 
         raw = rate(physics, args.steps, n)
         full = rate(lambda: env.step(actions), args.steps, n)

@@ -36,9 +36,8 @@ SUBSTEPS, SUBSTEP_S = 100, 0.003
 MAX_EPISODE_STEPS = 650
 
 
-def push_out_of_walls(pos: torch.Tensor, vel: torch.Tensor, walls: torch.Tensor) -> torch.Tensor:
-    """In place: move discs at pos (N, 2) out of walls (R, 4) and zero velocity into them;
-    returns (N,) bool, the discs that touched a wall or the border."""
+def push_out_of_walls(pos: torch.Tensor, vel: torch.Tensor, walls: torch.Tensor) -> None:
+    """In place: move discs at pos (N, 2) out of walls (R, 4) and zero velocity into them."""
     lo, hi = walls[:, :2], walls[:, 2:]  # (R, 2)
     closest = torch.maximum(torch.minimum(pos[:, None, :], hi), lo)  # (N, R, 2)
     offset = pos[:, None, :] - closest
@@ -54,7 +53,14 @@ def push_out_of_walls(pos: torch.Tensor, vel: torch.Tensor, walls: torch.Tensor)
     hit = inside != pos
     vel[hit] = 0.0
     pos.copy_(inside)
-    return overlap.any(dim=1).squeeze(-1) | hit.any(dim=-1)
+
+
+def touching_walls(pos: torch.Tensor, walls: torch.Tensor, tol: float = 1e-3) -> torch.Tensor:
+    """(N,) bool: discs at pos (N, 2) within ``tol`` of a wall or the arena border."""
+    closest = torch.maximum(torch.minimum(pos[:, None, :], walls[:, 2:]), walls[:, :2])  # (N, R, 2)
+    near_wall = ((pos[:, None, :] - closest).norm(dim=-1) <= AGENT_RADIUS + tol).any(dim=1)
+    near_border = ((pos <= AGENT_RADIUS + tol) | (pos >= ARENA_SIZE - AGENT_RADIUS - tol)).any(dim=-1)
+    return near_wall | near_border
 
 
 
@@ -73,11 +79,12 @@ def _sim(num_envs: int, device: torch.device, options: object) -> PointMassSim:
     walls = torch.tensor(COLLISION_WALLS, device=device)
     return PointMassSim(num_envs, 2, kp=KP, kd=KD, gain=GAIN, substeps=SUBSTEPS, substep_s=SUBSTEP_S,
                         integrator="semi_implicit", collide=lambda p, v: push_out_of_walls(p, v, walls),
+                        touching=lambda p: touching_walls(p, walls),
                         device=device)
 
 
 def _target(env: TaskEnv, action: torch.Tensor) -> torch.Tensor:
-    return action_to_target(action)
+    return (action + 1.0) * (ARENA_SIZE / 2)  # action_to_target; TaskEnv has clamped it already
 
 
 def position(env: TaskEnv, ids) -> torch.Tensor:

@@ -20,6 +20,7 @@ term sees the same ``ids``.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,8 @@ ALL: slice = slice(None)
 
 
 def _as_tensor(x: Any, device: torch.device, dtype: torch.dtype | None = None) -> torch.Tensor:
+    if isinstance(x, torch.Tensor) and (dtype is None or x.dtype == dtype) and x.device == device:
+        return x  # the common case, without as_tensor's overhead
     return torch.as_tensor(np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x, device=device,
                            dtype=dtype)
 
@@ -78,6 +81,13 @@ class TaskEnv:
         self.terminated = self.truncated = self.success = torch.zeros(num_envs, dtype=torch.bool,
                                                                       device=self.device)
         self._frames: dict[str, torch.Tensor] = {}  # group -> (N, history, d)
+        self._never = torch.zeros(num_envs, dtype=torch.bool, device=self.device)  # shared; read-only
+        terms = spec.terminations
+        self._termination_kinds = {
+            "terminate": tuple(n for n, t in terms.items() if not t.time_out),
+            "time_out": tuple(n for n, t in terms.items() if t.time_out),
+            "success": tuple(n for n, t in terms.items() if t.outcome == "success"),
+            "failure": tuple(n for n, t in terms.items() if t.outcome == "failure")}
         self._reset_ids(ALL)  # sizes the observation groups; reset(seed=...) starts afresh
         self.obs_dim = self._frames["policy"][0].numel()
         self.style_dim = self._frames["style"][0].numel() if "style" in self._frames else 0
@@ -87,26 +97,32 @@ class TaskEnv:
     def _read_group(self, group: ObsGroup, ids: Ids) -> torch.Tensor:
         parts = [_as_tensor(t.func(self, ids, **t.params), self.device, torch.float32)
                  for t in group.terms.values()]
-        frame = torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0]
-        return frame[:, list(group.mask)] if group.mask is not None else frame
+        if group.mask is not None:
+            return (torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0])[:, list(group.mask)]
+        # a fresh tensor, never a view of the simulator's state, which changes in place
+        return torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0].clone()
 
     def _observe(self, ids: Ids, fresh: bool) -> None:
         """Read every group for envs ``ids``: push a new frame, or (``fresh``, after a reset)
-        fill the whole history with it."""
+        fill the whole history with it. Frames are never changed in place once handed out (a
+        reset writes into a copy), so ``observation`` can return views."""
         for name, group in self.spec.observations.items():
             frame = self._read_group(group, ids)  # (M, d)
             if name not in self._frames:
                 self._frames[name] = frame[:, None].repeat(1, group.history, 1)
             elif fresh:
-                self._frames[name][ids] = frame[:, None].expand(-1, group.history, -1)
+                frames = self._frames[name].clone()
+                frames[ids] = frame[:, None].expand(-1, group.history, -1)
+                self._frames[name] = frames
             elif group.history == 1:
-                self._frames[name] = frame[:, None].clone()
+                self._frames[name] = frame[:, None]
             else:
                 self._frames[name] = torch.cat([self._frames[name][:, 1:], frame[:, None]], dim=1)
 
     def observation(self, group: str = "policy") -> torch.Tensor:
-        """(N, history · d) current features of ``group``, oldest frame first."""
-        return self._frames[group].reshape(self.num_envs, -1).clone()
+        """(N, history · d) current features of ``group``, oldest frame first (a view of a tensor
+        the env never changes again)."""
+        return self._frames[group].reshape(self.num_envs, -1)
 
     def refresh(self, ids: Ids = ALL) -> torch.Tensor:
         """Read the observations of envs ``ids`` again after their state was edited from outside
@@ -149,12 +165,15 @@ class TaskEnv:
             if event.mode == "step":
                 event.func(self, ALL, **event.params)
         self._terminate()
-        terms = {k: r.weight * _as_tensor(r.func(self, **r.params), self.device, torch.float32)
-                 for k, r in spec.rewards.items()}
-        reward = torch.zeros(self.num_envs, device=self.device)
-        for value in terms.values():
+        terms = {}
+        for k, r in spec.rewards.items():
+            value = _as_tensor(r.func(self, **r.params), self.device, torch.float32)
+            terms[k] = value if r.weight == 1.0 else r.weight * value
+        values = list(terms.values())
+        reward = values[0] if values else torch.zeros(self.num_envs, device=self.device)
+        for value in values[1:]:
             reward = reward + value
-        style_before = self.observation("style") if "style" in self._frames else None
+        style_before = self.observation("style") if "style" in self._frames else None  # not changed below
         self._observe(ALL, fresh=False)
         final_obs = self.observation()
         if style_before is None:
@@ -165,29 +184,32 @@ class TaskEnv:
         extras.update({k: _as_tensor(f(self), self.device) for k, f in spec.extras.items()})
         result = StepResult(obs=final_obs, reward=reward, terminated=self.terminated, truncated=self.truncated,
                             final_obs=final_obs, success=self.success, transition=transition, extras=extras)
-        done = result.done
+        done = self.truncated if self.terminated is self._never else result.done
         if done.any():
             self._reset_ids(done.nonzero().squeeze(-1))
             result.obs = self.observation()
         return result
 
     def _terminate(self) -> None:
-        zero = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
-        terminated, time_out, success, failure = zero, zero, zero, zero
+        """Fire the terminations in order (a later one may read ``env.fired`` of an earlier one)."""
         self.fired = {}
         for name, term in self.spec.terminations.items():
-            hit = _as_tensor(term.func(self, **term.params), self.device, torch.bool)
-            self.fired[name] = hit
-            if term.time_out:
-                time_out = time_out | hit
-            else:
-                terminated = terminated | hit
-            if term.outcome == "success":
-                success = success | hit
-            elif term.outcome == "failure":
-                failure = failure | hit
-        self.terminated, self.truncated = terminated, time_out & ~terminated
-        self.success = success & ~failure
+            self.fired[name] = _as_tensor(term.func(self, **term.params), self.device, torch.bool)
+        kinds = self._termination_kinds
+
+        def any_of(names: tuple[str, ...]) -> torch.Tensor | None:
+            return functools.reduce(torch.logical_or, [self.fired[n] for n in names]) if names else None
+        terminated, time_out = any_of(kinds["terminate"]), any_of(kinds["time_out"])
+        success, failure = any_of(kinds["success"]), any_of(kinds["failure"])
+        assert time_out is not None  # TaskSpec requires a time-out termination
+        if terminated is None:
+            self.terminated, self.truncated = self._never, time_out
+        else:
+            self.terminated, self.truncated = terminated, time_out & ~terminated
+        if success is None:
+            self.success = self._never
+        else:
+            self.success = success if failure is None else success & ~failure
 
     # -- exact save / restore ------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
