@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-slow bench clean
+.PHONY: setup demo test lint test-slow bench clean
 
 setup: $(VENV)/.installed
 
@@ -20,6 +20,13 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# Lint, format, types and the layer contract (docs/architecture.md); .ci/run runs it before the tests.
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test-slow: setup
 	$(BIN)/python -m pytest -q -m slow

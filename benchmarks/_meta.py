@@ -1,7 +1,8 @@
 """Provenance of a benchmark result, shared by every script in benchmarks/ (run from the repo root).
 
 ``record()`` at the start of a run captures the commit (``git rev-parse HEAD``, whether the
-work tree had uncommitted changes and which tracked files they touch), the exact command (``sys.argv``), CPU count, the load average,
+work tree had uncommitted changes and which tracked files they touch), the exact command
+(``sys.argv``), CPU count, the load average,
 python/torch versions and the start time; ``finish(meta)`` adds the load average at the end and the
 wall time. Every result JSON carries the finished dict under ``"meta"``:
 
@@ -9,6 +10,7 @@ wall time. Every result JSON carries the finished dict under ``"meta"``:
     ...  # the benchmark
     result = {"meta": finish(meta), ...}
 """
+
 from __future__ import annotations
 
 import os
@@ -39,18 +41,25 @@ def record() -> dict:
     """What to know about this run before it starts (see the module docstring)."""
     try:
         import torch
+
         torch_version = torch.__version__
     except ImportError:
         torch_version = None
     changed = [line[3:] for line in _git("status", "--porcelain", "--untracked-files=no").splitlines()]
-    return {"commit": _git("rev-parse", "HEAD") or None,
-            "dirty": bool(changed), "dirty_files": changed,
-            "command": [Path(sys.executable).name, *sys.argv],
-            "cpu_count": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "torch": torch_version,
-            "imitate_threads": os.environ.get("IMITATE_THREADS"),
-            "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "load_avg_start": _load(), "_t0": time.time()}
+    return {
+        "commit": _git("rev-parse", "HEAD") or None,
+        "dirty": bool(changed),
+        "dirty_files": changed,
+        "command": [Path(sys.executable).name, *sys.argv],
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch_version,
+        "imitate_threads": os.environ.get("IMITATE_THREADS"),
+        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "load_avg_start": _load(),
+        "_t0": time.time(),
+    }
 
 
 def finish(meta: dict) -> dict:

@@ -1,4 +1,5 @@
 """Timing helper shared by the throughput benchmarks (scripts run from the repo root)."""
+
 from __future__ import annotations
 
 import time

@@ -13,6 +13,7 @@ Also measures the scripted oracle (successful episodes/s). Prints one JSON objec
 benchmarks/results/block_push_throughput.json; rerun with
 `python benchmarks/block_push_throughput.py`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,8 @@ from pathlib import Path
 import mujoco
 import numpy as np
 import torch
-from _meta import finish, record
 
+from _meta import finish, record
 from imitate.oracles.block_push import block_push_oracle
 from imitate.tasks.block_push import SUBSTEPS, BlockPushEnv, load_model
 from imitate.utils.io import atomic_write_json
@@ -88,14 +89,22 @@ def main() -> None:
     demos = block_push_oracle(args.oracle_episodes, seed=0)
     oracle_s = time.perf_counter() - start
     result = {
-        "benchmark": "block_push_throughput", "meta": finish(meta), "cpu": platform.processor() or platform.machine(),
-        "cpu_count_visible": len(os.sched_getaffinity(0)), "repeats_best_of": REPEATS,
-        "substeps_per_env_step": SUBSTEPS, "raw_mj_steps_per_s": round(raw),
-        "raw_env_steps_per_s_bound": round(raw / SUBSTEPS), "results": rows,
-        "oracle": {"episodes": args.oracle_episodes, "seconds": round(oracle_s, 2),
-                   "episodes_per_s": round(args.oracle_episodes / oracle_s, 1),
-                   "launch_success_rate": demos.metadata["launch_success_rate"],
-                   "mean_episode_steps": float(np.mean(np.diff(demos.episode_ends, prepend=0)) - 1)},
+        "benchmark": "block_push_throughput",
+        "meta": finish(meta),
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count_visible": len(os.sched_getaffinity(0)),
+        "repeats_best_of": REPEATS,
+        "substeps_per_env_step": SUBSTEPS,
+        "raw_mj_steps_per_s": round(raw),
+        "raw_env_steps_per_s_bound": round(raw / SUBSTEPS),
+        "results": rows,
+        "oracle": {
+            "episodes": args.oracle_episodes,
+            "seconds": round(oracle_s, 2),
+            "episodes_per_s": round(args.oracle_episodes / oracle_s, 1),
+            "launch_success_rate": demos.metadata["launch_success_rate"],
+            "mean_episode_steps": float(np.mean(np.diff(demos.episode_ends, prepend=0)) - 1),
+        },
     }
     print(json.dumps(result))
     atomic_write_json(Path(args.out), result)

@@ -8,6 +8,7 @@ Each writes `<out>/<task>/compare/<stamp>/` (results.md, results.json, plots/cur
 and prints results.json as one JSON object. With --resume, finished runs are kept, so on a
 complete comparison this only rebuilds the table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,11 +23,22 @@ COMPARISONS = {
     "pusht": ["pusht", "ppo,near,amp", "seeds=3", "total_steps=500000", "out_dir=benchmarks/results/pusht_compare"],
     # Reduced IBC budget (docs/ibc.md): 300 demos, 3000 steps, a 128 x 1 net; Langevin settings as the
     # particle preset (5 MCMC steps for negatives, temperature 0.1, 64 chains x 30 steps at inference).
-    "block-push": ["block-push", "ibc-dfo,ibc-langevin,mse,mdn", "seeds=3", "iterations=3000",
-                   "demo_episodes=300", "width=128", "blocks=1", "ibc-dfo.counter_examples=32",
-                   "ibc-langevin.counter_examples=32", "ibc-langevin.langevin_train_steps=5",
-                   "ibc-langevin.temperature=0.1", "ibc-langevin.langevin_samples=64",
-                   "ibc-langevin.langevin_steps=30", "out_dir=benchmarks/results/block_push_compare"],
+    "block-push": [
+        "block-push",
+        "ibc-dfo,ibc-langevin,mse,mdn",
+        "seeds=3",
+        "iterations=3000",
+        "demo_episodes=300",
+        "width=128",
+        "blocks=1",
+        "ibc-dfo.counter_examples=32",
+        "ibc-langevin.counter_examples=32",
+        "ibc-langevin.langevin_train_steps=5",
+        "ibc-langevin.temperature=0.1",
+        "ibc-langevin.langevin_samples=64",
+        "ibc-langevin.langevin_steps=30",
+        "out_dir=benchmarks/results/block_push_compare",
+    ],
 }
 
 
@@ -45,8 +57,10 @@ def main() -> None:
         sys.exit(f"imitate compare {' '.join(argv)} failed: {proc.stderr.strip()[-500:]}")
     base = next(line.split()[1] for line in proc.stdout.splitlines() if line.startswith("comparison: "))
     path = Path(base, "results.json")
-    result = {"meta": {**finish(meta), "imitate_command": ["imitate", "compare", *argv]},
-              **json.loads(path.read_text())}
+    result = {
+        "meta": {**finish(meta), "imitate_command": ["imitate", "compare", *argv]},
+        **json.loads(path.read_text()),
+    }
     path.write_text(json.dumps(result, indent=2))
     print(json.dumps(result))
 

@@ -12,6 +12,7 @@
 Prints one JSON object and writes benchmarks/results/humanoid_sim_throughput.json.
 Rerun: `python benchmarks/humanoid_sim_throughput.py [--sizes 64,256,512] [--steps 10]`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,10 +26,10 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
+from _meta import finish, record
 from imitate.data.motion import humanoid_model as hm
 from imitate.sim.mujoco_c import MujocoSim
 from imitate.tasks.humanoid.tracking import ground_contact
-from _meta import finish, record
 
 
 def standing(n: int) -> np.ndarray:
@@ -72,7 +73,7 @@ def thread_pool_rate(n: int, nthread: int, steps: int) -> float:
     for d in datas:
         d.qpos[:] = standing(1)[0]
         mujoco.mj_forward(m, d)
-    chunks = [datas[i * n // nthread:(i + 1) * n // nthread] for i in range(nthread)]
+    chunks = [datas[i * n // nthread : (i + 1) * n // nthread] for i in range(nthread)]
 
     def work(chunk):
         for d in chunk:
@@ -95,15 +96,17 @@ def pybullet_rate(steps: int) -> dict:
         import types
 
         import pybullet_data
+
         if "gym" not in sys.modules:  # pybullet_envs/__init__ registers gym envs; we only need its
-            try:                      # internal env, so a no-op `gym.envs.registration` suffices
+            try:  # internal env, so a no-op `gym.envs.registration` suffices
                 import gym  # noqa: F401
             except ImportError:
                 gym = types.ModuleType("gym")
                 gym.envs = types.ModuleType("gym.envs")
                 gym.envs.registration = types.ModuleType("gym.envs.registration")
-                gym.envs.registration.__dict__.update(register=lambda *a, **k: None, make=None, spec=None,
-                                                      registry=types.SimpleNamespace(env_specs={}))
+                gym.envs.registration.__dict__.update(
+                    register=lambda *a, **k: None, make=None, spec=None, registry=types.SimpleNamespace(env_specs={})
+                )
                 sys.modules.update({"gym": gym, "gym.envs": gym.envs, "gym.envs.registration": gym.envs.registration})
         from pybullet_envs.deep_mimic.env.pybullet_deep_mimic_env import PyBulletDeepMimicEnv
         from pybullet_utils.arg_parser import ArgParser
@@ -133,8 +136,13 @@ def pybullet_rate(steps: int) -> dict:
     for _ in range(steps):
         control_step()
     el = time.perf_counter() - t
-    return {"control_steps_per_s": steps / el, "physics_steps_per_s": 8 * steps / el,
-            "physics_hz": 240, "control_hz": 30, "resets": resets}
+    return {
+        "control_steps_per_s": steps / el,
+        "physics_steps_per_s": 8 * steps / el,
+        "physics_hz": 240,
+        "control_hz": 30,
+        "resets": resets,
+    }
 
 
 def main() -> None:
@@ -155,17 +163,26 @@ def main() -> None:
             thr = batched_rate(n, nth, args.steps, read_kinematics=False, backend="threads")
             full = batched_rate(n, nth, args.steps, read_kinematics=True, backend="threads")
             pool = thread_pool_rate(n, nth, args.steps)
-            rows.append({"num_envs": n, "threads": nth,
-                         "sim_rollout_env_steps_per_s": round(roll, 1),
-                         "sim_threads_env_steps_per_s": round(thr, 1),
-                         "sim_threads_plus_kinematics_env_steps_per_s": round(full, 1),
-                         "bare_threadpool_env_steps_per_s": round(pool, 1),
-                         "sim_threads_physics_vs_raw": round(thr * hm.SUBSTEPS / raw, 3)})
+            rows.append(
+                {
+                    "num_envs": n,
+                    "threads": nth,
+                    "sim_rollout_env_steps_per_s": round(roll, 1),
+                    "sim_threads_env_steps_per_s": round(thr, 1),
+                    "sim_threads_plus_kinematics_env_steps_per_s": round(full, 1),
+                    "bare_threadpool_env_steps_per_s": round(pool, 1),
+                    "sim_threads_physics_vs_raw": round(thr * hm.SUBSTEPS / raw, 3),
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
     result = {
         "meta": finish(meta),
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "load_avg_1min": os.getloadavg()[0], "mujoco": mujoco.__version__},
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "load_avg_1min": os.getloadavg()[0],
+            "mujoco": mujoco.__version__,
+        },
         "model": {"physics_hz": hm.PHYSICS_HZ, "control_hz": hm.CONTROL_HZ, "substeps": hm.SUBSTEPS},
         "raw_mj_step_per_s": round(raw, 1),
         "raw_env_steps_per_s_equivalent": round(raw / hm.SUBSTEPS, 1),
@@ -175,6 +192,7 @@ def main() -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     from imitate.utils.io import atomic_write_json
+
     atomic_write_json(out, result)
     print(json.dumps(result, indent=1))
 

@@ -14,8 +14,10 @@ Measures on this machine:
 Prints JSON and writes --out (commit, command, load average and wall time under "meta").
 
   python benchmarks/humanoid_tracking.py --total-steps 8192000
-  python benchmarks/humanoid_tracking.py --envs 64,128,256,512 --total-steps 0 --out benchmarks/results/humanoid_throughput.json
+  python benchmarks/humanoid_tracking.py --envs 64,128,256,512 --total-steps 0 \
+      --out benchmarks/results/humanoid_throughput.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +36,9 @@ from _meta import finish, record  # noqa: E402  (benchmarks/ is on sys.path when
 
 def raw_mj_step(seconds: float = 3.0) -> float:
     import mujoco
+
     from imitate.data.motion import humanoid_model as hm
+
     m = hm.load_model()
     d = mujoco.MjData(m)
     mujoco.mj_resetData(m, d)
@@ -51,6 +55,7 @@ def raw_mj_step(seconds: float = 3.0) -> float:
 def sim_rate(n: int, calls: int = 20) -> float:
     from imitate.data.motion import humanoid_model as hm
     from imitate.sim.mujoco_c import MujocoSim
+
     sim = MujocoSim(hm.load_model(), n, substeps=hm.SUBSTEPS)
     ctrl = np.zeros((n, sim.nu))
     sim.step(ctrl)
@@ -64,6 +69,7 @@ def sim_rate(n: int, calls: int = 20) -> float:
 
 def env_rate(n: int, calls: int = 20) -> float:
     from imitate.tasks.humanoid.tracking import HumanoidTrackingEnv
+
     env = HumanoidTrackingEnv(n, seed=0)
     env.reset(seed=0)
     gen = torch.Generator().manual_seed(0)
@@ -83,6 +89,7 @@ def ppo_rate(n: int, iterations: int = 2) -> float:
     from imitate.registry import get_task
     from imitate.rewards.tracking import TrackingReward
     from imitate.runner import resolve_config
+
     cfg = resolve_config("humanoid-walk", "deepmimic", {"progress": False}, check_inputs=False)
     cfg = apply_overrides(cfg, {"num_envs": n, "total_steps": n * cfg.rollout_steps * iterations}, "bench")
     env = get_task("humanoid-walk").make_env(n, seed=0, cfg=cfg)
@@ -118,9 +125,10 @@ def zero_action(run_dir: str) -> dict:
     """The run's evaluation (same envs, seeds and episode count as `imitate eval RUN`) with the
     zero action instead of the policy: what replaying the clip through the PD controllers scores."""
     from imitate.eval.humanoid import rollout_tracking
-    from imitate.runner import run_config
     from imitate.registry import get_task
+    from imitate.runner import run_config
     from imitate.utils.run import Run
+
     run = Run.open(run_dir)
     task, cfg = get_task(run.task), run_config(run)
     env = task.make_env(cfg.eval_episodes, seed=cfg.seed + 10_000, cfg=cfg)
@@ -129,35 +137,70 @@ def zero_action(run_dir: str) -> dict:
     return metrics
 
 
-KEYS = ("reward_tracking", "episode_length", "success_rate", "tracking_error_root_pos_m",
-        "tracking_error_joint_rad", "tracking_error_end_effector_m", "tracking_error_root_rot_rad")
+KEYS = (
+    "reward_tracking",
+    "episode_length",
+    "success_rate",
+    "tracking_error_root_pos_m",
+    "tracking_error_joint_rad",
+    "tracking_error_end_effector_m",
+    "tracking_error_root_rot_rad",
+)
 
 
 def train_walk(total_steps: int, seed: int, out_dir: str, overrides: list[str]) -> dict:
     """`imitate train humanoid-walk deepmimic` (preset config + overrides), then `imitate eval RUN`
     (deterministic policy, the preset's 32 episodes), and the zero action on the same envs."""
-    train_cmd, train_metrics, stdout = cli("train", "humanoid-walk", "deepmimic", f"total_steps={total_steps}",
-                                           f"seed={seed}", f"out_dir={out_dir}", "progress=false", *overrides)
+    train_cmd, train_metrics, stdout = cli(
+        "train",
+        "humanoid-walk",
+        "deepmimic",
+        f"total_steps={total_steps}",
+        f"seed={seed}",
+        f"out_dir={out_dir}",
+        "progress=false",
+        *overrides,
+    )
     run_dir = next(line[5:] for line in stdout.splitlines() if line.startswith("run: "))
     eval_cmd, metrics, _ = cli("eval", run_dir)
     from imitate.runner import run_config
     from imitate.utils.run import Run
+
     run = Run.open(run_dir)
     cfg = run_config(run)
-    curve = [{"samples": r["step"], "reward_tracking": r.get("reward/tracking"),
-              "episode_length": r.get("episode/length")} for r in run.read_progress()]
+    curve = [
+        {"samples": r["step"], "reward_tracking": r.get("reward/tracking"), "episode_length": r.get("episode/length")}
+        for r in run.read_progress()
+    ]
     zero = zero_action(run_dir)
-    return {"run": run_dir, "train_command": train_cmd, "eval_command": eval_cmd,
-            "config": {k: getattr(cfg, k) for k in ("total_steps", "num_envs", "rollout_steps", "lr", "gamma",
-                                                   "hidden", "init_log_std", "action_mode", "action_scale",
-                                                   "eval_episodes")},
-            "train_seconds": train_metrics.get("train_seconds"), "env_steps": train_metrics.get("env_steps"),
-            "samples_per_s": round(train_metrics["env_steps"] / train_metrics["train_seconds"], 1),
-            "eval": {k: metrics[k] for k in KEYS if k in metrics},
-            "zero_action_eval": {k: zero[k] for k in KEYS if k in zero},
-            "training_first_reward_tracking": curve[0]["reward_tracking"] if curve else None,
-            "training_last_reward_tracking": curve[-1]["reward_tracking"] if curve else None,
-            "curve": curve}
+    return {
+        "run": run_dir,
+        "train_command": train_cmd,
+        "eval_command": eval_cmd,
+        "config": {
+            k: getattr(cfg, k)
+            for k in (
+                "total_steps",
+                "num_envs",
+                "rollout_steps",
+                "lr",
+                "gamma",
+                "hidden",
+                "init_log_std",
+                "action_mode",
+                "action_scale",
+                "eval_episodes",
+            )
+        },
+        "train_seconds": train_metrics.get("train_seconds"),
+        "env_steps": train_metrics.get("env_steps"),
+        "samples_per_s": round(train_metrics["env_steps"] / train_metrics["train_seconds"], 1),
+        "eval": {k: metrics[k] for k in KEYS if k in metrics},
+        "zero_action_eval": {k: zero[k] for k in KEYS if k in zero},
+        "training_first_reward_tracking": curve[0]["reward_tracking"] if curve else None,
+        "training_last_reward_tracking": curve[-1]["reward_tracking"] if curve else None,
+        "curve": curve,
+    }
 
 
 def main() -> None:
@@ -171,6 +214,7 @@ def main() -> None:
     args = parser.parse_args()
     meta = record()
     from imitate.runner import set_threads
+
     set_threads()
     result: dict = {"torch_threads": torch.get_num_threads()}
     if args.envs:
@@ -180,10 +224,17 @@ def main() -> None:
             sim = sim_rate(n)
             env = env_rate(n)
             ppo = ppo_rate(n)
-            rows.append({"num_envs": n, "sim_physics_steps_per_s": round(sim, 1),
-                         "sim_control_steps_per_s": round(sim / 4, 1), "env_steps_per_s": round(env, 1),
-                         "ppo_samples_per_s": round(ppo, 1), "env_vs_raw": round(env / (sim / 4), 3),
-                         "ppo_vs_raw": round(ppo / (sim / 4), 3)})
+            rows.append(
+                {
+                    "num_envs": n,
+                    "sim_physics_steps_per_s": round(sim, 1),
+                    "sim_control_steps_per_s": round(sim / 4, 1),
+                    "env_steps_per_s": round(env, 1),
+                    "ppo_samples_per_s": round(ppo, 1),
+                    "env_vs_raw": round(env / (sim / 4), 3),
+                    "ppo_vs_raw": round(ppo / (sim / 4), 3),
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
         result["throughput"] = rows
     if args.total_steps > 0:

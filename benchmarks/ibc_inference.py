@@ -12,7 +12,8 @@ variant, and sorts the failures of the 2-D particle into kinds:
 Runs with goal_order=either (either goal may come first) relabel each episode so that "goal 1" is
 the goal it reached first; never_g1 then means it reached no goal at all.
 
-    python benchmarks/ibc_inference.py RUN_DIR [RUN_DIR...] --variants '[{}, {"dfo_select": "sample"}, {"dfo_samples": 1024}]'
+    python benchmarks/ibc_inference.py RUN_DIR [RUN_DIR...] \
+        --variants '[{}, {"dfo_select": "sample"}, {"dfo_samples": 1024}]'
 
 Each row also has start_choice: on the first observations of 500 episodes whose goals are more
 than 0.3 apart, the share of set-points within 0.05 of a goal (a committed choice) and within 0.05
@@ -23,6 +24,7 @@ With --demos FILE (2-D particle demonstrations), each IBC run also reports how o
 ranks the demonstrated goal above the other goal, E(o, demo goal) > E(o, other goal), on the
 demonstration states, by region: start states, within 0.02 of goal 1, at rest at goal 2, mid-flight.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,24 +36,26 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from _meta import finish, record
 
 
-def failure_kinds(trajectories: list[np.ndarray], successes: np.ndarray, radius: float = 0.05,
-                  either_order: bool = False) -> dict[str, int]:
+def failure_kinds(
+    trajectories: list[np.ndarray], successes: np.ndarray, radius: float = 0.05, either_order: bool = False
+) -> dict[str, int]:
     kinds: dict[str, int] = {}
     for traj, ok in zip(trajectories, successes):
         if ok:
             continue
         n = traj.shape[1] // 4
-        pos, goal1, goal2 = traj[:, :n], traj[:, 2 * n:3 * n], traj[:, 3 * n:]
+        pos, goal1, goal2 = traj[:, :n], traj[:, 2 * n : 3 * n], traj[:, 3 * n :]
         d1, d2 = np.linalg.norm(pos - goal1, axis=1), np.linalg.norm(pos - goal2, axis=1)
         reached1, reached2 = d1 < radius, d2 < radius
         if either_order and reached2.any() and (not reached1.any() or np.argmax(reached2) < np.argmax(reached1)):
             d1, d2 = d2, d1  # goal 2 was reached first: it is this episode's first goal
         if d1.min() >= radius:
             kind = "never_g1"
-        elif (d2[int(np.argmax(d1 < radius)):] < radius).any():
+        elif (d2[int(np.argmax(d1 < radius)) :] < radius).any():
             kind = "left_g2"  # the env's test failed, so it is not at goal 2 at the end
         elif d1[-1] < radius:
             kind = "stuck_at_g1"
@@ -73,34 +77,43 @@ def demo_ranking(policy, demos_path: str) -> dict[str, float]:
         energy = policy.energy(policy.normalizer.obs(obs), candidates)
     right = ((energy[:, 1] > energy[:, 0]) == labelled_goal2).float()
     speed, d1, d2 = vel.norm(dim=1), (pos - goal1).norm(dim=1), (pos - goal2).norm(dim=1)
-    regions = {"all": torch.ones_like(speed, dtype=torch.bool), "start": speed == 0, "near_goal1": d1 < 0.02,
-               "at_rest_at_goal2": (d2 < 0.02) & (speed < 0.05), "mid_flight": (d1 > 0.05) & (d2 > 0.05)}
+    regions = {
+        "all": torch.ones_like(speed, dtype=torch.bool),
+        "start": speed == 0,
+        "near_goal1": d1 < 0.02,
+        "at_rest_at_goal2": (d2 < 0.02) & (speed < 0.05),
+        "mid_flight": (d1 > 0.05) & (d2 > 0.05),
+    }
     return {name: round(right[mask].mean().item(), 4) for name, mask in regions.items()}
 
 
 def start_choice(policy, task, cfg, episodes: int = 500) -> dict[str, float]:
     """Where the policy aims at the start of an episode: at a goal, or between the two?"""
     from imitate.algos.bc_common import policy_env
+
     env = policy_env(task, episodes, cfg, seed=cfg.seed + 20_000)
     seen = env.reset()
     n = env.n_dim
     with torch.no_grad():
         target = env.action_to_target(policy.act(seen))
-    obs = seen[:, -4 * n:]  # the newest frame (the whole observation without history)
-    goal1, goal2 = obs[:, 2 * n:3 * n], obs[:, 3 * n:]
+    obs = seen[:, -4 * n :]  # the newest frame (the whole observation without history)
+    goal1, goal2 = obs[:, 2 * n : 3 * n], obs[:, 3 * n :]
     to_goal = torch.minimum((target - goal1).norm(dim=1), (target - goal2).norm(dim=1))
     to_middle = (target - (goal1 + goal2) / 2).norm(dim=1)
     apart = (goal1 - goal2).norm(dim=1) > 0.3
-    return {"at_a_goal": round((to_goal[apart] < 0.05).float().mean().item(), 3),
-            "at_the_midpoint": round((to_middle[apart] < 0.05).float().mean().item(), 3)}
+    return {
+        "at_a_goal": round((to_goal[apart] < 0.05).float().mean().item(), 3),
+        "at_the_midpoint": round((to_middle[apart] < 0.05).float().mean().item(), 3),
+    }
 
 
 def evaluate_variant(run_dir: str, variant: dict, episodes: int, demos: str | None = None) -> dict | None:
     from imitate.algos import bc, ibc
     from imitate.algos.bc_common import load_policy, policy_env, rollout
-    from imitate.runner import run_config
     from imitate.registry import get_task
+    from imitate.runner import run_config
     from imitate.utils.run import Run
+
     run = Run.open(run_dir)
     task = get_task(run.task)
     base = run_config(run)
@@ -115,10 +128,19 @@ def evaluate_variant(run_dir: str, variant: dict, episodes: int, demos: str | No
     policy = load_policy(run, task, cfg, build, env)
     started = time.time()
     result = rollout(policy, env, seed=cfg.seed + 10_000)
-    row = {"run": run_dir, "algo": run.algo, "variant": variant, "episodes": episodes,
-           "success_rate": round(float(result.success_rate), 3), "eval_seconds": round(time.time() - started, 1),
-           "failures": failure_kinds([np.asarray(t) for t in result.trajectories], result.successes,
-                                     either_order=getattr(cfg, "goal_order", "fixed") == "either")}
+    row = {
+        "run": run_dir,
+        "algo": run.algo,
+        "variant": variant,
+        "episodes": episodes,
+        "success_rate": round(float(result.success_rate), 3),
+        "eval_seconds": round(time.time() - started, 1),
+        "failures": failure_kinds(
+            [np.asarray(t) for t in result.trajectories],
+            result.successes,
+            either_order=getattr(cfg, "goal_order", "fixed") == "either",
+        ),
+    }
     row["start_choice"] = start_choice(policy, task, cfg)
     if demos and hasattr(policy, "energy"):
         row["demo_ranking"] = demo_ranking(policy, demos)
@@ -149,6 +171,7 @@ def main() -> None:
                 print(json.dumps(row), flush=True)
     if args.out:
         from imitate.utils.io import atomic_write_json
+
         atomic_write_json(args.out, {"meta": finish(meta), "rows": rows})
 
 

@@ -12,6 +12,7 @@ stated in the output: gradient steps per run, threads, and measured train/eval s
 
 Prints one JSON object and writes benchmarks/results/ibc_particle.json (+ .md table).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,12 @@ PUBLISHED_2D = {"ibc": 0.96, "mse": 0.05}  # SPEC §5 (IBC paper, particle 2-D)
 def imitate(*args: str) -> dict:
     """One `imitate train particle ...`; returns its metrics plus the run directory."""
     env = {**os.environ, "IMITATE_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "imitate.cli", "train", "particle", *args, "progress=false"],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "imitate.cli", "train", "particle", *args, "progress=false"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"imitate train particle {' '.join(args)} failed: {proc.stderr.strip()[-500:]}")
     run_dir = next(line[5:] for line in proc.stdout.splitlines() if line.startswith("run: "))
@@ -45,18 +50,49 @@ def imitate(*args: str) -> dict:
 def make_demos(n_dim: int, goal_order: str, out: Path) -> Path:
     path = out / (f"demos_{n_dim}d.npz" if goal_order == "fixed" else f"demos_{n_dim}d_{goal_order}.npz")
     if not path.is_file():
-        subprocess.run([sys.executable, "-m", "imitate.cli", "data", "particle", f"n_dim={n_dim}",
-                        f"goal_order={goal_order}", "--episodes", "2000", "--out", str(path), "--no-progress"],
-                       check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "imitate.cli",
+                "data",
+                "particle",
+                f"n_dim={n_dim}",
+                f"goal_order={goal_order}",
+                "--episodes",
+                "2000",
+                "--out",
+                str(path),
+                "--no-progress",
+            ],
+            check=True,
+        )
     return path
 
 
 def one(algo: str, n_dim: int, seed: int, demos: Path, args) -> dict:
-    m = imitate(algo, f"n_dim={n_dim}", f"goal_order={args.goal_order}", f"seed={seed}", f"demos={demos}",
-                f"iterations={args.iterations}", f"eval_episodes={args.episodes}", f"out_dir={args.out / 'runs'}", *args.extra)
-    row = {"algo": algo, "n_dim": n_dim, "seed": seed, "success_rate": m["success_rate"],
-           "train_seconds": m["train_seconds"], "eval_seconds": m["eval_seconds"],
-           "iterations": m["iterations"], "final_loss": m["final_loss"], "run": m["run"]}
+    m = imitate(
+        algo,
+        f"n_dim={n_dim}",
+        f"goal_order={args.goal_order}",
+        f"seed={seed}",
+        f"demos={demos}",
+        f"iterations={args.iterations}",
+        f"eval_episodes={args.episodes}",
+        f"out_dir={args.out / 'runs'}",
+        *args.extra,
+    )
+    row = {
+        "algo": algo,
+        "n_dim": n_dim,
+        "seed": seed,
+        "success_rate": m["success_rate"],
+        "train_seconds": m["train_seconds"],
+        "eval_seconds": m["eval_seconds"],
+        "iterations": m["iterations"],
+        "final_loss": m["final_loss"],
+        "run": m["run"],
+    }
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
 
@@ -70,27 +106,40 @@ def summarise(rows: list[dict]) -> dict:
         table[dim] = {}
         for algo, rs in algos.items():
             s = [r["success_rate"] for r in rs]
-            table[dim][algo] = {"success_mean": round(statistics.mean(s), 3),
-                                "success_std": round(statistics.pstdev(s), 3), "seeds": len(s),
-                                "train_seconds_mean": round(statistics.mean(r["train_seconds"] for r in rs), 1),
-                                "eval_seconds_mean": round(statistics.mean(r["eval_seconds"] for r in rs), 1)}
+            table[dim][algo] = {
+                "success_mean": round(statistics.mean(s), 3),
+                "success_std": round(statistics.pstdev(s), 3),
+                "seeds": len(s),
+                "train_seconds_mean": round(statistics.mean(r["train_seconds"] for r in rs), 1),
+                "eval_seconds_mean": round(statistics.mean(r["eval_seconds"] for r in rs), 1),
+            }
     return table
 
 
 def markdown(table: dict, budget: dict) -> str:
     algos = [a for a in ALGOS if any(a in t for t in table.values())]
-    lines = [f"Particle (goal order: {budget['goal_order']}), success rate "
-             f"(mean ± std over seeds, {budget['eval_episodes']} episodes each); "
-             f"{budget['iterations']} gradient steps per run, {budget['threads']} CPU thread.", "",
-             "| N | " + " | ".join(algos) + " |", "|---|" + "---|" * len(algos)]
+    lines = [
+        f"Particle (goal order: {budget['goal_order']}), success rate "
+        f"(mean ± std over seeds, {budget['eval_episodes']} episodes each); "
+        f"{budget['iterations']} gradient steps per run, {budget['threads']} CPU thread.",
+        "",
+        "| N | " + " | ".join(algos) + " |",
+        "|---|" + "---|" * len(algos),
+    ]
     for dim in sorted(table, key=lambda d: int(d[:-1])):
-        cells = [f"{table[dim][a]['success_mean']:.2f} ± {table[dim][a]['success_std']:.2f}"
-                 if a in table[dim] else "–" for a in algos]
+        cells = [
+            f"{table[dim][a]['success_mean']:.2f} ± {table[dim][a]['success_std']:.2f}" if a in table[dim] else "–"
+            for a in algos
+        ]
         lines.append(f"| {dim[:-1]} | " + " | ".join(cells) + " |")
     lines += ["", "Mean train / eval seconds per run:", ""]
     for dim in sorted(table, key=lambda d: int(d[:-1])):
-        lines.append(f"- {dim}: " + ", ".join(f"{a} {v['train_seconds_mean']:.0f} / {v['eval_seconds_mean']:.0f} s"
-                                             for a, v in table[dim].items()))
+        lines.append(
+            f"- {dim}: "
+            + ", ".join(
+                f"{a} {v['train_seconds_mean']:.0f} / {v['eval_seconds_mean']:.0f} s" for a, v in table[dim].items()
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -106,8 +155,12 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="1 seed, 1500 steps, N = 2 (all) and 8 (ibc-dfo, mse)")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/ibc_particle"))
     p.add_argument("--name", default="", help="result file name (default ibc_particle, or ibc_particle_quick)")
-    p.add_argument("--goal-order", choices=("fixed", "either"), default="fixed",
-                   help="either: IBC's multimodal oracle (random goal order per episode)")
+    p.add_argument(
+        "--goal-order",
+        choices=("fixed", "either"),
+        default="fixed",
+        help="either: IBC's multimodal oracle (random goal order per episode)",
+    )
     p.add_argument("extra", nargs="*", help="extra key=value overrides for every run")
     args = p.parse_args()
     meta = record()
@@ -122,13 +175,28 @@ def main() -> None:
     started = time.time()
     with ThreadPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(lambda j: one(j[0], j[1], j[2], demos[j[1]], args), jobs))
-    budget = {"iterations": args.iterations, "eval_episodes": args.episodes, "threads": 1, "parallel_runs": args.jobs,
-              "demo_episodes": 2000, "goal_order": args.goal_order, "wall_seconds": round(time.time() - started, 1),
-              "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-              "preset": "src/imitate/configs/particle.yaml", "extra": args.extra}
+    budget = {
+        "iterations": args.iterations,
+        "eval_episodes": args.episodes,
+        "threads": 1,
+        "parallel_runs": args.jobs,
+        "demo_episodes": 2000,
+        "goal_order": args.goal_order,
+        "wall_seconds": round(time.time() - started, 1),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "preset": "src/imitate/configs/particle.yaml",
+        "extra": args.extra,
+    }
     table = summarise(rows)
-    result = {"benchmark": "ibc_particle", "meta": finish(meta), "budget": budget, "table": table, "published_2d": PUBLISHED_2D,
-              "rows": rows}
+    result = {
+        "benchmark": "ibc_particle",
+        "meta": finish(meta),
+        "budget": budget,
+        "table": table,
+        "published_2d": PUBLISHED_2D,
+        "rows": rows,
+    }
     name = args.name or ("ibc_particle_quick" if args.quick else "ibc_particle")
     name += "" if args.goal_order == "fixed" or args.name else f"_{args.goal_order}"
     (args.out / f"{name}.md").write_text(markdown(table, budget))

@@ -10,6 +10,7 @@ Defaults are the first presets (width 128, 1 block, batch 128, 32 negatives, 256
     python benchmarks/ibc_particle_diagnose.py tag=b512k8_4k batch_size=512 counter_examples=8 iterations=4000
     python benchmarks/ibc_particle_diagnose.py algo=mse tag=mse batch_size=512 iterations=4000
 """
+
 from __future__ import annotations
 
 import json
@@ -17,19 +18,20 @@ import sys
 import time
 
 import torch
+
 from _meta import finish
 from _meta import record as record_meta
-
 from imitate.algos.bc import MSEPolicy
 from imitate.algos.bc_common import BCTrainer
-from imitate.algos.ibc import ImplicitPolicy
 from imitate.algos.bc_config import BCConfig
+from imitate.algos.ibc import ImplicitPolicy
 from imitate.algos.ibc_config import IBCConfig
 from imitate.oracles.particle import particle_oracle
 from imitate.tasks.particle import ParticleEnv, target_to_action
 
-FIRST_PRESETS = dict(width=128, blocks=1, batch_size=128, lr=1e-3, counter_examples=32, dfo_samples=256,
-                     iterations=1500)
+FIRST_PRESETS = dict(
+    width=128, blocks=1, batch_size=128, lr=1e-3, counter_examples=32, dfo_samples=256, iterations=1500
+)
 
 
 def parse_overrides(argv: list[str]) -> tuple[str, str, dict]:
@@ -61,9 +63,11 @@ def demo_precision(policy, obs, act, generator) -> dict:
         predicted = policy.act(obs[idx], generator=generator)
     err = (predicted - act[idx]).norm(dim=-1) / 2  # set-point units
     far = d1[idx] > 0.05
-    out = {"sp_err_med_far_phase1": round(err[far & ~labelled_goal2[idx]].median().item(), 4),
-           "sp_err_med_far_phase2": round(err[far & labelled_goal2[idx]].median().item(), 4),
-           "sp_err_p90_far": round(err[far].quantile(0.9).item(), 4)}
+    out = {
+        "sp_err_med_far_phase1": round(err[far & ~labelled_goal2[idx]].median().item(), 4),
+        "sp_err_med_far_phase2": round(err[far & labelled_goal2[idx]].median().item(), 4),
+        "sp_err_p90_far": round(err[far].quantile(0.9).item(), 4),
+    }
     near = (d1 < 0.02).nonzero()[:, 0][:400]
     with torch.no_grad():
         predicted = policy.act(obs[near], generator=generator)
@@ -85,10 +89,13 @@ def rollout(policy, episodes: int = 100) -> dict:
         min_d1, within_01 = torch.minimum(min_d1, d1), within_01 | (d1 < 0.01)
         obs = result.obs
     success, failed = result.success, ~result.success
-    return {"success": success.float().mean().item(), "reached_g1_05": (min_d1 < 0.05).float().mean().item(),
-            "reached_g1_01": within_01.float().mean().item(),
-            "fail_final_d2_med": round(result.extras["dist_goal2"][failed].median().item(), 3) if failed.any() else None,
-            "fail_min_d1_med": round(min_d1[failed].median().item(), 4) if failed.any() else None}
+    return {
+        "success": success.float().mean().item(),
+        "reached_g1_05": (min_d1 < 0.05).float().mean().item(),
+        "reached_g1_01": within_01.float().mean().item(),
+        "fail_final_d2_med": round(result.extras["dist_goal2"][failed].median().item(), 3) if failed.any() else None,
+        "fail_min_d1_med": round(min_d1[failed].median().item(), 4) if failed.any() else None,
+    }
 
 
 def main() -> None:

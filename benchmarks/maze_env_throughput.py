@@ -4,6 +4,7 @@
 "env step" adds actions, success/time-limit checks, auto-reset and the transition features.
 Prints one JSON object; rerun with `python benchmarks/maze_env_throughput.py`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,9 +13,9 @@ import platform
 from pathlib import Path
 
 import torch
+
 from _meta import finish, record
 from _timing import rate
-
 from imitate.tasks.maze import MazeEnv, action_to_target
 
 
@@ -40,10 +41,21 @@ def main() -> None:
 
         raw = rate(physics, args.steps, n)
         full = rate(lambda: env.step(actions), args.steps, n)
-        rows.append({"num_envs": n, "raw_physics_steps_per_s": round(raw), "env_steps_per_s": round(full),
-                     "env_over_raw": round(full / raw, 3)})
-    result = {"benchmark": "maze_env_throughput", "meta": finish(meta), "threads": args.threads,
-              "cpu": platform.processor() or platform.machine(), "results": rows}
+        rows.append(
+            {
+                "num_envs": n,
+                "raw_physics_steps_per_s": round(raw),
+                "env_steps_per_s": round(full),
+                "env_over_raw": round(full / raw, 3),
+            }
+        )
+    result = {
+        "benchmark": "maze_env_throughput",
+        "meta": finish(meta),
+        "threads": args.threads,
+        "cpu": platform.processor() or platform.machine(),
+        "results": rows,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result))

@@ -12,6 +12,7 @@ machine has two cores). Prints one JSON object and writes a markdown table.
     python benchmarks/near_maze.py --seeds 0,1,2 --algos near,ppo --out benchmarks/results/near_maze
     python benchmarks/near_maze.py --algos amp,cem --out benchmarks/results/maze_amp_cem
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,9 @@ from _meta import finish, record  # noqa: E402  (benchmarks/ is on sys.path when
 def imitate(*args: str) -> dict:
     """Run one `imitate train` and return its metrics plus the run directory."""
     env = {**os.environ, "IMITATE_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "imitate.cli", "train", *args, "progress=false"],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "imitate.cli", "train", *args, "progress=false"], capture_output=True, text=True, env=env
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"imitate train {' '.join(args)} failed: {proc.stderr.strip()[-500:]}")
     run_dir = next(line[5:] for line in proc.stdout.splitlines() if line.startswith("run: "))
@@ -39,10 +41,18 @@ def imitate(*args: str) -> dict:
 
 
 def row(algo: str, seed: int, metrics: dict, start: float, **extra) -> dict:
-    return {"seed": seed, "algo": algo, "success_rate": metrics["success_rate"],
-            "episode_length": metrics["episode_length"], "demo_distance": metrics.get("demo_distance", float("nan")),
-            "policy_seconds": metrics.get("train_seconds", 0.0), "total_seconds": round(time.time() - start, 1),
-            "env_steps": metrics.get("env_steps", 0), "run": metrics["run"], **extra}
+    return {
+        "seed": seed,
+        "algo": algo,
+        "success_rate": metrics["success_rate"],
+        "episode_length": metrics["episode_length"],
+        "demo_distance": metrics.get("demo_distance", float("nan")),
+        "policy_seconds": metrics.get("train_seconds", 0.0),
+        "total_seconds": round(time.time() - start, 1),
+        "env_steps": metrics.get("env_steps", 0),
+        "run": metrics["run"],
+        **extra,
+    }
 
 
 def energy_seed(seed: int, out_dir: str) -> dict:
@@ -60,6 +70,7 @@ def baseline(algo: str):
     def run(seed: int, out_dir: str, extra: list[str]) -> dict:
         start = time.time()
         return row(algo, seed, imitate("maze", algo, f"seed={seed}", f"out_dir={out_dir}", *extra), start)
+
     return run
 
 
@@ -68,8 +79,13 @@ def cem_seed(seed: int, out_dir: str, extra: list[str]) -> dict:
     start = time.time()
     found = sorted(Path(out_dir, "maze", "energy").glob(f"*-{seed}"))
     energy_run = str(found[-1]) if found else energy_seed(seed, out_dir)["run"]
-    return row("cem", seed, imitate("maze", "cem", f"energy={energy_run}", f"seed={seed}", f"out_dir={out_dir}"),
-               start, energy_run=energy_run)
+    return row(
+        "cem",
+        seed,
+        imitate("maze", "cem", f"energy={energy_run}", f"seed={seed}", f"out_dir={out_dir}"),
+        start,
+        energy_run=energy_run,
+    )
 
 
 def near_success_bonus() -> float:
@@ -80,6 +96,7 @@ def near_success_bonus() -> float:
     advantages and values, so what matters is the bonus relative to the task reward: we give PPO
     (w_energy/w_task)·γ/(1−γ), read from NEAR's resolved maze config (99 with the defaults)."""
     from imitate.runner import resolve_config
+
     near = resolve_config("maze", "near", {})
     ppo = resolve_config("maze", "ppo", {})
     if ppo.gamma != near.gamma:
@@ -93,13 +110,24 @@ def ppo_bonus_seed(seed: int, out_dir: str, extra: list[str]) -> dict:
     """PPO on the task reward plus NEAR's success value (see near_success_bonus)."""
     start = time.time()
     bonus = near_success_bonus()
-    metrics = imitate("maze", "ppo", f"success_bonus={bonus!r}", f"seed={seed}",
-                      f"out_dir={Path(out_dir, RUN_DIRS['ppo-bonus'][0])}", *extra)
+    metrics = imitate(
+        "maze",
+        "ppo",
+        f"success_bonus={bonus!r}",
+        f"seed={seed}",
+        f"out_dir={Path(out_dir, RUN_DIRS['ppo-bonus'][0])}",
+        *extra,
+    )
     return row("ppo-bonus", seed, metrics, start, success_bonus=bonus)
 
 
-RUNNERS = {"near": near_seed, "ppo": baseline("ppo"), "ppo-bonus": ppo_bonus_seed, "amp": baseline("amp"),
-           "cem": cem_seed}
+RUNNERS = {
+    "near": near_seed,
+    "ppo": baseline("ppo"),
+    "ppo-bonus": ppo_bonus_seed,
+    "amp": baseline("amp"),
+    "cem": cem_seed,
+}
 # Rows whose runs are not under out_dir/maze/<algo>: (subdirectory of out_dir, the algo they train).
 RUN_DIRS = {"ppo-bonus": ("ppo-bonus", "ppo")}
 
@@ -109,16 +137,18 @@ def summarise(rows: list[dict], algo: str) -> dict:
     out = {}
     for key in ("success_rate", "episode_length", "demo_distance", "total_seconds"):
         values = [r[key] for r in mine if r[key] == r[key]]  # CEM has no demo distance (NaN)
-        out[key] = ({"mean": statistics.mean(values), "std": statistics.pstdev(values)} if values
-                    else {"mean": float("nan"), "std": float("nan")})
+        out[key] = (
+            {"mean": statistics.mean(values), "std": statistics.pstdev(values)}
+            if values
+            else {"mean": float("nan"), "std": float("nan")}
+        )
     return out
 
 
 def collected(algo: str, seed: int, out_dir: str) -> dict:
     """A row from a finished run already on disk (``--collect``), without training again."""
     sub, trained = RUN_DIRS.get(algo, ("", algo))
-    found = [d for d in sorted(Path(out_dir, sub, "maze", trained).glob(f"*-{seed}"))
-             if (d / "metrics.json").is_file()]
+    found = [d for d in sorted(Path(out_dir, sub, "maze", trained).glob(f"*-{seed}")) if (d / "metrics.json").is_file()]
     if not found:
         raise RuntimeError(f"--collect: no finished {algo} run for seed {seed} under {out_dir}")
     metrics = {**json.loads((found[-1] / "metrics.json").read_text()), "run": str(found[-1])}
@@ -131,11 +161,17 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--out", default="benchmarks/results/near_maze")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--algos", default="near,ppo",
-                        help="comma list of near, ppo, ppo-bonus, amp, cem (cem runs last); ppo-bonus: "
-                             "ppo with success_bonus = NEAR's success value (see near_success_bonus)")
-    parser.add_argument("--collect", action="store_true",
-                        help="do not train: rebuild the table from finished runs under --out (wall time = train/plan seconds)")
+    parser.add_argument(
+        "--algos",
+        default="near,ppo",
+        help="comma list of near, ppo, ppo-bonus, amp, cem (cem runs last); ppo-bonus: "
+        "ppo with success_bonus = NEAR's success value (see near_success_bonus)",
+    )
+    parser.add_argument(
+        "--collect",
+        action="store_true",
+        help="do not train: rebuild the table from finished runs under --out (wall time = train/plan seconds)",
+    )
     parser.add_argument("overrides", nargs="*", help="key=value for both policy runs (e.g. total_steps=500000)")
     args = parser.parse_args()
     meta = record()
@@ -169,26 +205,40 @@ def main() -> None:
     # One entry per invocation that wrote rows here; each row names the commit it ran at (rows
     # without one predate this record).
     invocations.append({**finish(meta), "algos": args.algos.split(","), "collect": args.collect})
-    result = {"benchmark": "near_maze", "meta": invocations, "seeds": sorted({r["seed"] for r in rows}), "overrides": args.overrides,
-              **{a: summarise(rows, a) for a in algos}, "runs": rows}
+    result = {
+        "benchmark": "near_maze",
+        "meta": invocations,
+        "seeds": sorted({r["seed"] for r in rows}),
+        "overrides": args.overrides,
+        **{a: summarise(rows, a) for a in algos},
+        "runs": rows,
+    }
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result, indent=2))
-    lines = ["| algo | seed | success rate | episode length | demo distance | wall time (s) |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| algo | seed | success rate | episode length | demo distance | wall time (s) |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['algo']} | {r['seed']} | {r['success_rate']:.2f} | {r['episode_length']:.1f} | "
-                     f"{r['demo_distance']:.1f} | {r['total_seconds']:.0f} |")
+        lines.append(
+            f"| {r['algo']} | {r['seed']} | {r['success_rate']:.2f} | {r['episode_length']:.1f} | "
+            f"{r['demo_distance']:.1f} | {r['total_seconds']:.0f} |"
+        )
     for algo in algos:
         s = result[algo]
-        lines.append(f"| **{algo}** | mean ± std | {s['success_rate']['mean']:.2f} ± {s['success_rate']['std']:.2f} | "
-                     f"{s['episode_length']['mean']:.1f} ± {s['episode_length']['std']:.1f} | "
-                     f"{s['demo_distance']['mean']:.1f} ± {s['demo_distance']['std']:.1f} | "
-                     f"{s['total_seconds']['mean']:.0f} ± {s['total_seconds']['std']:.0f} |")
+        lines.append(
+            f"| **{algo}** | mean ± std | {s['success_rate']['mean']:.2f} ± {s['success_rate']['std']:.2f} | "
+            f"{s['episode_length']['mean']:.1f} ± {s['episode_length']['std']:.1f} | "
+            f"{s['demo_distance']['mean']:.1f} ± {s['demo_distance']['std']:.1f} | "
+            f"{s['total_seconds']['mean']:.0f} ± {s['total_seconds']['std']:.0f} |"
+        )
     lines.append("")
-    lines.append("Policy runs: same env-step budget (preset total_steps); cem has no policy and plans "
-                 "with its seed's energy model; ppo-bonus is ppo with success_bonus = NEAR's success value "
-                 "(benchmarks/near_maze.py near_success_bonus). Wall times are per run; commits, commands and "
-                 "load averages are under \"meta\" in results.json.")
+    lines.append(
+        "Policy runs: same env-step budget (preset total_steps); cem has no policy and plans "
+        "with its seed's energy model; ppo-bonus is ppo with success_bonus = NEAR's success value "
+        "(benchmarks/near_maze.py near_success_bonus). Wall times are per run; commits, commands and "
+        'load averages are under "meta" in results.json.'
+    )
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print(json.dumps(result))
 

@@ -7,6 +7,7 @@ that introduced the term-table envs requires every ratio ≥ 0.95.
 
     python benchmarks/no_regression.py --before 3fca76b
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,13 @@ from pathlib import Path
 from _meta import ROOT, finish, record
 
 # (task, num_envs, steps): batch sizes the trainers use on this CPU, steps for ~1-3 s each.
-CASES = (("maze", 256, 60), ("particle", 2048, 100), ("pusht", 256, 60), ("block-push", 256, 30),
-         ("humanoid-walk", 64, 40))
+CASES = (
+    ("maze", 256, 60),
+    ("particle", 2048, 100),
+    ("pusht", 256, 60),
+    ("block-push", 256, 30),
+    ("humanoid-walk", 64, 40),
+)
 
 PROBE = r"""
 import sys, time, torch
@@ -46,8 +52,14 @@ print(steps * n / (time.perf_counter() - t0))
 
 def probe(tree: Path, name: str, n: int, steps: int) -> float:
     env = {"PYTHONPATH": str(tree / "src"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-c", PROBE, name, str(n), str(steps)], env=env, cwd=tree,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, name, str(n), str(steps)],
+        env=env,
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -71,14 +83,23 @@ def main() -> None:
                     rates["before"].append(probe(old, name, n, steps))
                     rates["after"].append(probe(ROOT, name, n, steps))
                 before, after = statistics.median(rates["before"]), statistics.median(rates["after"])
-                rows[name] = {"num_envs": n, "steps": steps, "before_steps_per_s": round(before, 1),
-                              "after_steps_per_s": round(after, 1), "ratio": round(after / before, 3),
-                              "rounds": {k: [round(r, 1) for r in v] for k, v in rates.items()}}
+                rows[name] = {
+                    "num_envs": n,
+                    "steps": steps,
+                    "before_steps_per_s": round(before, 1),
+                    "after_steps_per_s": round(after, 1),
+                    "ratio": round(after / before, 3),
+                    "rounds": {k: [round(r, 1) for r in v] for k, v in rates.items()},
+                }
                 print(f"{name:14s} before {before:10.0f}  after {after:10.0f}  ratio {after / before:.3f}", flush=True)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=False)
-    result = {"meta": finish(meta), "before_commit": args.before, "tasks": rows,
-              "all_at_least_0.95": all(r["ratio"] >= 0.95 for r in rows.values())}
+    result = {
+        "meta": finish(meta),
+        "before_commit": args.before,
+        "tasks": rows,
+        "all_at_least_0.95": all(r["ratio"] >= 0.95 for r in rows.values()),
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v["ratio"] for k, v in rows.items()}))

@@ -6,6 +6,7 @@ one JSON object and also writes benchmarks/results/particle_oracle_timing.json.
 
     python benchmarks/particle_oracle_timing.py
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from imitate.oracles.particle import particle_oracle
 from _meta import finish, record
+from imitate.oracles.particle import particle_oracle
 
 EPISODES = 2000
 
@@ -33,17 +34,32 @@ def main() -> None:
         for n_dim in (2, 4, 8, 16):
             started = time.perf_counter()
             demos = particle_oracle(EPISODES, seed=0, n_dim=n_dim, goal_order=goal_order)
-            rows.append({"n_dim": n_dim, "goal_order": goal_order, "episodes": EPISODES,
-                         "seconds": round(time.perf_counter() - started, 3),
-                         "oracle_success_rate": demos.metadata["oracle_success_rate"]})
+            rows.append(
+                {
+                    "n_dim": n_dim,
+                    "goal_order": goal_order,
+                    "episodes": EPISODES,
+                    "seconds": round(time.perf_counter() - started, 3),
+                    "oracle_success_rate": demos.metadata["oracle_success_rate"],
+                }
+            )
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "imitate.cli", "data", "particle", "--out", f"{tmp}/p.npz",
-                        "--no-progress"], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "imitate.cli", "data", "particle", "--out", f"{tmp}/p.npz", "--no-progress"],
+            check=True,
+            capture_output=True,
+        )
         command_seconds = round(time.perf_counter() - started, 2)
-    result = {"benchmark": "particle_oracle_timing", "meta": finish(meta), "threads": 1, "cpu": platform.processor() or platform.machine(),
-              "rows": rows, "command": "imitate data particle (2000 episodes, N = 2)",
-              "command_seconds": command_seconds}
+    result = {
+        "benchmark": "particle_oracle_timing",
+        "meta": finish(meta),
+        "threads": 1,
+        "cpu": platform.processor() or platform.machine(),
+        "rows": rows,
+        "command": "imitate data particle (2000 episodes, N = 2)",
+        "command_seconds": command_seconds,
+    }
     text = json.dumps(result, indent=2)
     Path("benchmarks/results").mkdir(parents=True, exist_ok=True)
     Path("benchmarks/results/particle_oracle_timing.json").write_text(text + "\n")

@@ -33,6 +33,7 @@ Run ``python benchmarks/ppo_vs_sb3.py`` (Pendulum, a few minutes of CPU),
 smoke run. Prints one JSON object and writes ``results.md``, ``results.json`` and
 ``learning_curve.png`` to ``--out``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,11 +74,22 @@ HYPERPARAMETERS: dict[str, Any] = {
 # The PPO paper's MuJoCo settings (Schulman et al. 2017, table 3): one env, 2048 steps per update,
 # 10 epochs of 32 minibatches of 64, Adam 3e-4, gamma 0.99, lambda 0.95, clip 0.2; (64, 64) tanh
 # networks and log-std starting at 0 (both libraries' MuJoCo defaults); no entropy bonus.
-MUJOCO: dict[str, Any] = {**HYPERPARAMETERS, "n_envs": 1, "n_steps": 2048, "minibatch_size": 64, "epochs": 10,
-                          "lr": 3e-4, "gamma": 0.99, "gae_lambda": 0.95, "init_log_std": 0.0}
+MUJOCO: dict[str, Any] = {
+    **HYPERPARAMETERS,
+    "n_envs": 1,
+    "n_steps": 2048,
+    "minibatch_size": 64,
+    "epochs": 10,
+    "lr": 3e-4,
+    "gamma": 0.99,
+    "gae_lambda": 0.95,
+    "init_log_std": 0.0,
+}
 # env id -> (hyperparameters, default env steps per run)
-TASKS: dict[str, tuple[dict[str, Any], int]] = {"Pendulum-v1": (HYPERPARAMETERS, 200_000),
-                                                "HalfCheetah-v5": (MUJOCO, 300_000)}
+TASKS: dict[str, tuple[dict[str, Any], int]] = {
+    "Pendulum-v1": (HYPERPARAMETERS, 200_000),
+    "HalfCheetah-v5": (MUJOCO, 300_000),
+}
 QUICK = {**HYPERPARAMETERS, "n_envs": 2, "n_steps": 64, "minibatch_size": 64, "epochs": 2}
 # Our two rows: "matched" turns our value normalisation off, as SB3 has none (the headline);
 # "default" keeps our default (value normalisation on).
@@ -117,13 +129,29 @@ def run_ours(env_id: str, seed: int, hp: dict[str, Any], steps: int, eval_episod
     from imitate.tasks.gym_vec import GymVecEnv
 
     batch = hp["n_envs"] * hp["n_steps"]
-    cfg = PPOConfig(seed=seed, progress=False, num_envs=hp["n_envs"], rollout_steps=hp["n_steps"],
-                    total_steps=steps, lr=hp["lr"], gamma=hp["gamma"], gae_lambda=hp["gae_lambda"],
-                    epochs=hp["epochs"], minibatches=batch // hp["minibatch_size"], clip_ratio=hp["clip"],
-                    value_clip=0.0, ent_coef=hp["ent_coef"], vf_coef=2 * hp["vf_coef_sb3"],
-                    max_grad_norm=hp["max_grad_norm"], hidden=tuple(hp["hidden"]),
-                    activation=hp["activation"], init_log_std=hp["init_log_std"],
-                    norm_obs=hp["norm_obs"], norm_value=value_norm, anneal_lr=False)
+    cfg = PPOConfig(
+        seed=seed,
+        progress=False,
+        num_envs=hp["n_envs"],
+        rollout_steps=hp["n_steps"],
+        total_steps=steps,
+        lr=hp["lr"],
+        gamma=hp["gamma"],
+        gae_lambda=hp["gae_lambda"],
+        epochs=hp["epochs"],
+        minibatches=batch // hp["minibatch_size"],
+        clip_ratio=hp["clip"],
+        value_clip=0.0,
+        ent_coef=hp["ent_coef"],
+        vf_coef=2 * hp["vf_coef_sb3"],
+        max_grad_norm=hp["max_grad_norm"],
+        hidden=tuple(hp["hidden"]),
+        activation=hp["activation"],
+        init_log_std=hp["init_log_std"],
+        norm_obs=hp["norm_obs"],
+        norm_value=value_norm,
+        anneal_lr=False,
+    )
     cfg.validate()
     env = GymVecEnv(env_id, hp["n_envs"], seed=seed)
     ppo = PPO(env, cfg)
@@ -138,8 +166,14 @@ def run_ours(env_id: str, seed: int, hp: dict[str, Any], steps: int, eval_episod
     wall = time.perf_counter() - start
     env.close()
     final = evaluate(env_id, lambda obs: ppo.model.act(obs, deterministic=True), eval_episodes, 10_000 + seed)
-    return {"seed": seed, "final_return": final, "wall_s": wall, "env_steps": ppo.global_step,
-            "steps_per_s": ppo.global_step / wall, "curve": curve}
+    return {
+        "seed": seed,
+        "final_return": final,
+        "wall_s": wall,
+        "env_steps": ppo.global_step,
+        "steps_per_s": ppo.global_step / wall,
+        "curve": curve,
+    }
 
 
 # -- stable-baselines3 -------------------------------------------------------------------------------
@@ -154,20 +188,37 @@ def run_sb3(env_id: str, seed: int, hp: dict[str, Any], steps: int, eval_episode
         def thunk():
             env = Monitor(gym.wrappers.RescaleAction(gym.make(env_id), -1.0, 1.0))
             return env
+
         return thunk
 
     venv = DummyVecEnv([make(i) for i in range(hp["n_envs"])])
     venv.seed(seed)  # copy i gets seed + i, as in GymVecEnv
     venv = VecNormalize(venv, norm_obs=hp["norm_obs"], norm_reward=False, clip_obs=10.0, gamma=hp["gamma"])
     activation = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU, "silu": torch.nn.SiLU}
-    model = SB3PPO("MlpPolicy", venv, learning_rate=hp["lr"], n_steps=hp["n_steps"],
-                   batch_size=hp["minibatch_size"], n_epochs=hp["epochs"], gamma=hp["gamma"],
-                   gae_lambda=hp["gae_lambda"], clip_range=hp["clip"], clip_range_vf=None,
-                   normalize_advantage=True, ent_coef=hp["ent_coef"], vf_coef=hp["vf_coef_sb3"],
-                   max_grad_norm=hp["max_grad_norm"], seed=seed, device="cpu", verbose=0,
-                   policy_kwargs={"net_arch": {"pi": list(hp["hidden"]), "vf": list(hp["hidden"])},
-                                  "activation_fn": activation[hp["activation"]],
-                                  "log_std_init": hp["init_log_std"]})
+    model = SB3PPO(
+        "MlpPolicy",
+        venv,
+        learning_rate=hp["lr"],
+        n_steps=hp["n_steps"],
+        batch_size=hp["minibatch_size"],
+        n_epochs=hp["epochs"],
+        gamma=hp["gamma"],
+        gae_lambda=hp["gae_lambda"],
+        clip_range=hp["clip"],
+        clip_range_vf=None,
+        normalize_advantage=True,
+        ent_coef=hp["ent_coef"],
+        vf_coef=hp["vf_coef_sb3"],
+        max_grad_norm=hp["max_grad_norm"],
+        seed=seed,
+        device="cpu",
+        verbose=0,
+        policy_kwargs={
+            "net_arch": {"pi": list(hp["hidden"]), "vf": list(hp["hidden"])},
+            "activation_fn": activation[hp["activation"]],
+            "log_std_init": hp["init_log_std"],
+        },
+    )
     curve: list[tuple[int, float]] = []
 
     class Curve(BaseCallback):
@@ -192,50 +243,85 @@ def run_sb3(env_id: str, seed: int, hp: dict[str, Any], steps: int, eval_episode
         return torch.as_tensor(action, dtype=torch.float32).clamp(-1.0, 1.0)
 
     final = evaluate(env_id, act, eval_episodes, 10_000 + seed)
-    return {"seed": seed, "final_return": final, "wall_s": wall, "env_steps": int(model.num_timesteps),
-            "steps_per_s": model.num_timesteps / wall, "curve": curve}
+    return {
+        "seed": seed,
+        "final_return": final,
+        "wall_s": wall,
+        "env_steps": int(model.num_timesteps),
+        "steps_per_s": model.num_timesteps / wall,
+        "curve": curve,
+    }
 
 
 # -- report ------------------------------------------------------------------------------------------
 def summarise(runs: list[dict]) -> dict:
     finals = [r["final_return"] for r in runs]
     m, s = mean_std(finals)
-    return {"per_seed": {str(r["seed"]): round(r["final_return"], 2) for r in runs},
-            "mean": round(m, 2), "std": round(s, 2),
-            "wall_s": {str(r["seed"]): round(r["wall_s"], 1) for r in runs},
-            "wall_s_mean": round(statistics.fmean(r["wall_s"] for r in runs), 1),
-            "steps_per_s_mean": round(statistics.fmean(r["steps_per_s"] for r in runs), 1)}
+    return {
+        "per_seed": {str(r["seed"]): round(r["final_return"], 2) for r in runs},
+        "mean": round(m, 2),
+        "std": round(s, 2),
+        "wall_s": {str(r["seed"]): round(r["wall_s"], 1) for r in runs},
+        "wall_s_mean": round(statistics.fmean(r["wall_s"] for r in runs), 1),
+        "steps_per_s_mean": round(statistics.fmean(r["steps_per_s"] for r in runs), 1),
+    }
 
 
 def write_markdown(path: Path, result: dict, seeds: list[int]) -> None:
     names = list(result["rows"])
     rows = result["rows"]
-    lines = [f"# PPO: imitate vs stable-baselines3 on {result['env_id']}", "",
-             f"{result['steps']} env steps per run; final score = mean return of the deterministic "
-             f"policy over {result['eval_episodes']} episodes (higher is better). imitate-matched: our "
-             "value normalisation off (SB3 has none); imitate-default: on (our default).", "",
-             "| seed | " + " | ".join(f"{n} return" for n in names) + " | "
-             + " | ".join(f"{n} wall (s)" for n in names) + " |",
-             "|---:|" + "---:|" * (2 * len(names))]
+    lines = [
+        f"# PPO: imitate vs stable-baselines3 on {result['env_id']}",
+        "",
+        f"{result['steps']} env steps per run; final score = mean return of the deterministic "
+        f"policy over {result['eval_episodes']} episodes (higher is better). imitate-matched: our "
+        "value normalisation off (SB3 has none); imitate-default: on (our default).",
+        "",
+        "| seed | "
+        + " | ".join(f"{n} return" for n in names)
+        + " | "
+        + " | ".join(f"{n} wall (s)" for n in names)
+        + " |",
+        "|---:|" + "---:|" * (2 * len(names)),
+    ]
     for seed in seeds:
         k = str(seed)
-        lines.append(f"| {seed} | " + " | ".join(f"{rows[n]['per_seed'][k]:.1f}" for n in names) + " | "
-                     + " | ".join(f"{rows[n]['wall_s'][k]:.1f}" for n in names) + " |")
-    lines.append("| **mean ± std** | " + " | ".join(f"**{rows[n]['mean']:.1f} ± {rows[n]['std']:.1f}**" for n in names)
-                 + " | " + " | ".join(f"{rows[n]['wall_s_mean']:.1f}" for n in names) + " |")
+        lines.append(
+            f"| {seed} | "
+            + " | ".join(f"{rows[n]['per_seed'][k]:.1f}" for n in names)
+            + " | "
+            + " | ".join(f"{rows[n]['wall_s'][k]:.1f}" for n in names)
+            + " |"
+        )
+    lines.append(
+        "| **mean ± std** | "
+        + " | ".join(f"**{rows[n]['mean']:.1f} ± {rows[n]['std']:.1f}**" for n in names)
+        + " | "
+        + " | ".join(f"{rows[n]['wall_s_mean']:.1f}" for n in names)
+        + " |"
+    )
     meta = result["meta"]
-    lines += ["", "Training throughput (env steps/s, incl. updates): "
-              + ", ".join(f"{n} {rows[n]['steps_per_s_mean']:.0f}" for n in names) + ".", "",
-              f"Random policy (uniform actions): {result['random_return']:.1f}.", "",
-              "Hyperparameters (all): " + ", ".join(f"{k}={v}" for k, v in result["hyperparameters"].items()),
-              "", f"Command: `{' '.join(meta['command'])}` at commit {meta['commit']}"
-              f"{' (dirty)' if meta['dirty'] else ''}; {meta['cpu_count']} CPUs, load average "
-              f"{meta['load_avg_start']} at the start, {meta['load_avg_end']} at the end; {meta['wall_s']:.0f} s.", ""]
+    lines += [
+        "",
+        "Training throughput (env steps/s, incl. updates): "
+        + ", ".join(f"{n} {rows[n]['steps_per_s_mean']:.0f}" for n in names)
+        + ".",
+        "",
+        f"Random policy (uniform actions): {result['random_return']:.1f}.",
+        "",
+        "Hyperparameters (all): " + ", ".join(f"{k}={v}" for k, v in result["hyperparameters"].items()),
+        "",
+        f"Command: `{' '.join(meta['command'])}` at commit {meta['commit']}"
+        f"{' (dirty)' if meta['dirty'] else ''}; {meta['cpu_count']} CPUs, load average "
+        f"{meta['load_avg_start']} at the start, {meta['load_avg_end']} at the end; {meta['wall_s']:.0f} s.",
+        "",
+    ]
     path.write_text("\n".join(lines))
 
 
 def plot_curves(path: Path, env_id: str, results: dict[str, list[dict]]) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -264,14 +350,25 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="Pendulum-v1", choices=sorted(TASKS), help="the gymnasium task")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=None,
-                        help="env steps per run (default: Pendulum 200k, HalfCheetah 300k; quick: 2048)")
-    parser.add_argument("--out", default=None, help="output directory (default benchmarks/results/ppo_vs_sb3/ "
-                        "for Pendulum, benchmarks/results/ppo_vs_sb3_<env>/ otherwise)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="env steps per run (default: Pendulum 200k, HalfCheetah 300k; quick: 2048)",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="output directory (default benchmarks/results/ppo_vs_sb3/ "
+        "for Pendulum, benchmarks/results/ppo_vs_sb3_<env>/ otherwise)",
+    )
     parser.add_argument("--eval-episodes", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="tiny settings for a smoke run")
-    parser.add_argument("--ours", default="matched,default",
-                        help="our rows: matched (value normalisation off, as SB3) and/or default (on)")
+    parser.add_argument(
+        "--ours",
+        default="matched,default",
+        help="our rows: matched (value normalisation off, as SB3) and/or default (on)",
+    )
     args = parser.parse_args(argv)
     try:
         import stable_baselines3  # noqa: F401
@@ -290,24 +387,38 @@ def main(argv: list[str] | None = None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
 
     from imitate.tasks.gym_vec import GymVecEnv
+
     act_dim = GymVecEnv(args.env, 1).act_dim
     gen = torch.Generator().manual_seed(0)
-    random_return = evaluate(args.env, lambda obs: torch.rand(obs.shape[0], act_dim, generator=gen) * 2 - 1,
-                             eval_episodes, 10_000)
+    random_return = evaluate(
+        args.env, lambda obs: torch.rand(obs.shape[0], act_dim, generator=gen) * 2 - 1, eval_episodes, 10_000
+    )
     runs: dict[str, list[dict]] = {"sb3": [], **{f"imitate-{k}": [] for k in ours}}
     for seed in args.seeds:
         runs["sb3"].append(run_sb3(args.env, seed, hp, steps, eval_episodes))
         for k in ours:
             runs[f"imitate-{k}"].append(run_ours(args.env, seed, hp, steps, eval_episodes, value_norm=OURS[k]))
-        print(f"seed {seed}: " + ", ".join(f"{name} {r[-1]['final_return']:.1f} ({r[-1]['wall_s']:.0f}s)"
-                                           for name, r in runs.items()), flush=True)
-    result = {"env_id": args.env, "steps": steps, "eval_episodes": eval_episodes, "seeds": args.seeds,
-              "hyperparameters": {k: list(v) if isinstance(v, tuple) else v for k, v in hp.items()},
-              "value_norm": {f"imitate-{k}": OURS[k] for k in ours}, "random_return": round(random_return, 2),
-              "rows": {name: summarise(r) for name, r in runs.items()}}
+        print(
+            f"seed {seed}: "
+            + ", ".join(f"{name} {r[-1]['final_return']:.1f} ({r[-1]['wall_s']:.0f}s)" for name, r in runs.items()),
+            flush=True,
+        )
+    result = {
+        "env_id": args.env,
+        "steps": steps,
+        "eval_episodes": eval_episodes,
+        "seeds": args.seeds,
+        "hyperparameters": {k: list(v) if isinstance(v, tuple) else v for k, v in hp.items()},
+        "value_norm": {f"imitate-{k}": OURS[k] for k in ours},
+        "random_return": round(random_return, 2),
+        "rows": {name: summarise(r) for name, r in runs.items()},
+    }
     result = {"meta": finish(meta), **result}
-    (out / "results.json").write_text(json.dumps({**result, "curves": {
-        k: {str(r["seed"]): r["curve"] for r in v} for k, v in runs.items()}}, indent=1))
+    (out / "results.json").write_text(
+        json.dumps(
+            {**result, "curves": {k: {str(r["seed"]): r["curve"] for r in v} for k, v in runs.items()}}, indent=1
+        )
+    )
     write_markdown(out / "results.md", result, args.seeds)
     plot_curves(out / "learning_curve.png", args.env, runs)
     print(json.dumps(result))

@@ -6,6 +6,7 @@ the torch observation/transition tensors; "expert step" adds the scripted expert
 Prints one JSON object and writes benchmarks/results/pusht_throughput.json;
 rerun with `python benchmarks/pusht_throughput.py`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,9 +17,9 @@ from pathlib import Path
 import mujoco
 import numpy as np
 import torch
+
 from _meta import finish, record
 from _timing import rate
-
 from imitate.oracles.pusht import PushTExpert
 from imitate.tasks.pusht import PushTEnv, action_to_target, target_to_action
 
@@ -47,13 +48,25 @@ def main() -> None:
             target = expert(env.sim.qpos.copy())
             env.step(target_to_action(torch.from_numpy(target)).float())
 
-        rows.append({"num_envs": n,
-                     "physics_steps_per_s": round(rate(physics, args.steps, n)),
-                     "env_steps_per_s": round(rate(lambda: env.step(actions), args.steps, n)),
-                     "expert_env_steps_per_s": round(rate(expert_step, args.steps, n))})
-    result = {"benchmark": "pusht_throughput", "meta": finish(meta), "threads": args.threads, "mujoco": mujoco.__version__,
-              "torch": torch.__version__, "machine": platform.processor() or platform.machine(),
-              "physics_hz": 100, "control_hz": 10, "results": rows}
+        rows.append(
+            {
+                "num_envs": n,
+                "physics_steps_per_s": round(rate(physics, args.steps, n)),
+                "env_steps_per_s": round(rate(lambda: env.step(actions), args.steps, n)),
+                "expert_env_steps_per_s": round(rate(expert_step, args.steps, n)),
+            }
+        )
+    result = {
+        "benchmark": "pusht_throughput",
+        "meta": finish(meta),
+        "threads": args.threads,
+        "mujoco": mujoco.__version__,
+        "torch": torch.__version__,
+        "machine": platform.processor() or platform.machine(),
+        "physics_hz": 100,
+        "control_hz": 10,
+        "results": rows,
+    }
     out = Path(__file__).parent / "results" / "pusht_throughput.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")

@@ -1,4 +1,5 @@
 """AMP: discriminator, gradient penalty, reward, replay buffer, plug-in state, and the CLI run."""
+
 import copy
 import json
 import math
@@ -8,16 +9,28 @@ import pytest
 import torch
 
 from imitate.cli import main
-from imitate.tasks.core.vecenv import StepResult
 from imitate.models.discriminator import Discriminator, amp_reward
 from imitate.rewards.adversarial import AMPReward, ReplayBuffer, discriminator_loss
 from imitate.rewards.base import TaskReward
 from imitate.rewards.compose import ComposedReward
+from imitate.tasks.core.vecenv import StepResult
 
-TINY_AMP = ["num_envs=16", "rollout_steps=8", "total_steps=256", "minibatches=2", "epochs=1",
-            "hidden=32,32", "eval_episodes=8", "checkpoint_every=1", "progress=false",
-            "demo_episodes=8", "disc.hidden=32,32", "disc.batch_size=64", "disc.updates=2",
-            "replay_size=500"]
+TINY_AMP = [
+    "num_envs=16",
+    "rollout_steps=8",
+    "total_steps=256",
+    "minibatches=2",
+    "epochs=1",
+    "hidden=32,32",
+    "eval_episodes=8",
+    "checkpoint_every=1",
+    "progress=false",
+    "demo_episodes=8",
+    "disc.hidden=32,32",
+    "disc.batch_size=64",
+    "disc.updates=2",
+    "replay_size=500",
+]
 
 
 def _toy(n: int, shift: float, seed: int) -> torch.Tensor:
@@ -36,8 +49,12 @@ def test_discriminator_separates_expert_from_policy():
         stats = reward.update(policy)
     fresh_e, fresh_p = _toy(2000, 0.0, 10), _toy(2000, 2.0, 11)
     with torch.no_grad():
-        acc = 0.5 * ((reward.disc.logits(fresh_e) > 0).float().mean()
-                     + (reward.disc.logits(fresh_p) < 0).float().mean()).item()
+        acc = (
+            0.5
+            * (
+                (reward.disc.logits(fresh_e) > 0).float().mean() + (reward.disc.logits(fresh_p) < 0).float().mean()
+            ).item()
+        )
     assert acc > 0.9, acc
     assert stats["amp/accuracy"] > 0.9 and stats["amp/d_expert"] > stats["amp/d_policy"]
     assert before < stats["amp/accuracy"]
@@ -107,16 +124,23 @@ def test_replay_buffer_wraps():
 
 def _step(transition, reward, success):
     n = len(transition)
-    return StepResult(obs=transition[:, 2:], reward=reward, terminated=success,
-                      truncated=torch.zeros(n, dtype=torch.bool), final_obs=transition[:, 2:],
-                      success=success, transition=transition)
+    return StepResult(
+        obs=transition[:, 2:],
+        reward=reward,
+        terminated=success,
+        truncated=torch.zeros(n, dtype=torch.bool),
+        final_obs=transition[:, 2:],
+        success=success,
+        transition=transition,
+    )
 
 
 def _amp(expert, style_offset=0.0, absorbing_success=False, **kwargs) -> ComposedReward:
     """AMP's reward as ``algos.amp.make_amp_reward`` composes it: w_task 2, w_style 0.5, γ 0.9."""
     style = AMPReward(expert, style_offset=style_offset, **kwargs)
-    return ComposedReward({"task": (2.0, TaskReward()), "style": (0.5, style)},
-                          absorbing_success=absorbing_success, gamma=0.9)
+    return ComposedReward(
+        {"task": (2.0, TaskReward()), "style": (0.5, style)}, absorbing_success=absorbing_success, gamma=0.9
+    )
 
 
 def test_reward_weights_absorbing_bonus_and_state_roundtrip():

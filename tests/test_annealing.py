@@ -1,4 +1,5 @@
 """NEAR's adaptive noise annealing and energy reward (SPEC §1)."""
+
 from __future__ import annotations
 
 import math
@@ -6,11 +7,11 @@ import math
 import pytest
 import torch
 
-from imitate.tasks.core.vecenv import StepResult
 from imitate.models.energy import NCSN, EnergyTrainer
 from imitate.rewards.base import TaskReward
 from imitate.rewards.compose import ComposedReward
 from imitate.rewards.energy import Annealer, EnergyReward
+from imitate.tasks.core.vecenv import StepResult
 
 
 def feed(annealer: Annealer, values: list[float]) -> list[int]:
@@ -28,6 +29,7 @@ def naive_rule_fires(baseline: float, average: float) -> bool:
 
 
 # --- Annealer -------------------------------------------------------------------------------
+
 
 def test_advances_after_two_percent_rise():
     a = Annealer(5)
@@ -108,21 +110,22 @@ def test_annealer_state_round_trip():
 
 # --- EnergyReward ---------------------------------------------------------------------------
 
+
 def fake_step(transition: torch.Tensor, task: torch.Tensor) -> StepResult:
     """A StepResult carrying only what the energy reward reads: transitions and task reward."""
     n = transition.shape[0]
     false = torch.zeros(n, dtype=torch.bool)
     obs = transition[:, 2:]
-    return StepResult(obs=obs, reward=task, terminated=false, truncated=false, final_obs=obs,
-                      success=false, transition=transition)
+    return StepResult(
+        obs=obs, reward=task, terminated=false, truncated=false, final_obs=obs, success=false, transition=transition
+    )
 
 
 def tiny_model(seed: int = 0) -> NCSN:
     """A small random NCSN over 4-D maze pairs with a normaliser fitted to arena-scale data."""
     torch.manual_seed(seed)
     model = NCSN(4, hidden=(16,), latent_dim=8)
-    model.normalizer.update(torch.rand(1000, 4, generator=torch.Generator().manual_seed(seed))
-                            * 512)
+    model.normalizer.update(torch.rand(1000, 4, generator=torch.Generator().manual_seed(seed)) * 512)
     return model
 
 
@@ -148,8 +151,7 @@ def test_reward_formula_with_provisional_then_window_offset():
     assert torch.equal(reward.last_terms["task"], task)
     # A second batch within the same rollout keeps the same offset.
     total2 = reward(x[:8, :2], None, fake_step(x[:8], task[:8]))
-    assert torch.allclose(total2, 0.3 * task[:8] + 0.7 * torch.tanh((e[:8] - m0) / 10.0),
-                          atol=1e-5)
+    assert torch.allclose(total2, 0.3 * task[:8] + 0.7 * torch.tanh((e[:8] - m0) / 10.0), atol=1e-5)
 
     rollout_means = []
     for i in range(4):

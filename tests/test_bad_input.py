@@ -4,6 +4,7 @@ bad CLI values, across tasks and algorithms.
 Every case must end with exactly one ``imitate: error: ...`` line on stderr, exit code 2, no
 traceback, no run directory left behind, and the runs and files it was pointed at unchanged.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,17 @@ import torch
 
 from imitate.cli import main
 
-TINY_PPO = ["num_envs=8", "rollout_steps=8", "total_steps=64", "minibatches=2", "epochs=1",
-            "hidden=16,16", "eval_episodes=4", "checkpoint_every=1", "progress=false"]
+TINY_PPO = [
+    "num_envs=8",
+    "rollout_steps=8",
+    "total_steps=64",
+    "minibatches=2",
+    "epochs=1",
+    "hidden=16,16",
+    "eval_episodes=4",
+    "checkpoint_every=1",
+    "progress=false",
+]
 TINY_ENERGY = ["iterations=20", "demo_episodes=8", "hidden=16,16", "checkpoint_every=10", "progress=false"]
 
 
@@ -123,8 +133,11 @@ CASES: list[tuple[str, Callable, str]] = [
     ("hidden_zero", _train("train", "maze", "ppo", "hidden=0,64"), "hidden must be at least 1"),
     ("hidden_empty", _train("train", "maze", "ppo", "hidden="), "hidden must not be empty"),
     ("activation_unknown", _train("train", "maze", "ppo", "activation=gelu"), "activation must be one of"),
-    ("minibatch_split", _train("train", "maze", "ppo", "num_envs=3", "rollout_steps=3", "minibatches=2"),
-     "must divide into minibatches"),
+    (
+        "minibatch_split",
+        _train("train", "maze", "ppo", "num_envs=3", "rollout_steps=3", "minibatches=2"),
+        "must divide into minibatches",
+    ),
     ("unknown_key", _train("train", "maze", "ppo", "nope=1"), "unknown key 'nope'"),
     ("no_equals", _train("train", "maze", "ppo", "num_envs"), "expected key=value"),
     ("key_twice", _train("train", "maze", "ppo", "lr=1", "lr=2"), "given twice"),
@@ -138,21 +151,56 @@ CASES: list[tuple[str, Callable, str]] = [
     ("unknown_algo", _train("train", "maze", "nosuchalgo"), "unknown algo 'nosuchalgo'"),
     ("algo_not_for_task", _train("train", "maze", "deepmimic"), "does not run on task 'maze'"),
     ("near_fixed_level", _train("train", "maze", "near", "fixed_level=99"), "fixed_level must be in [-1, 50)"),
-    ("near_energy_scale_zero", _train("train", "maze", "near", "energy_scale=0"), "energy_scale must be greater than 0"),
+    (
+        "near_energy_scale_zero",
+        _train("train", "maze", "near", "energy_scale=0"),
+        "energy_scale must be greater than 0",
+    ),
     ("near_no_weight", _train("train", "maze", "near", "w_task=0", "w_energy=0"), "w_task + w_energy must be positive"),
     ("near_energy_missing", _train("train", "maze", "near", "energy=/nonexistent/run"), "run directory not found"),
     ("near_energy_is_ppo_run", lambda w, t: ["train", "maze", "near", f"energy={w['ppo_run']}"], "not an energy run"),
-    ("near_energy_other_task", lambda w, t: ["train", "pusht", "near", f"energy={w['energy_run']}"],
-     "trained on task 'maze', not 'pusht'"),
-    ("near_energy_wrong_features",
-     lambda w, t: ["train", "maze", "near", "energy=" + str(_edit_checkpoint(_run_copy(w, t, "energy_run"), lambda s: {
-         **s, "model_config": {**s["model_config"], "in_dim": 6}}))], "energy model takes 6 features"),
-    ("near_energy_corrupt_checkpoint", lambda w, t: [
-        "train", "maze", "near", "energy=" + str(_corrupt_checkpoint(_run_copy(w, t, "energy_run")))],
-     "unreadable checkpoint"),
-    ("near_v1_level", lambda w, t: ["train", "maze", "near", "fixed_level=20", "energy=" + str(_edit_checkpoint(
-        _run_copy(w, t, "energy_run"), lambda s: {**s, "model_config": {**s["model_config"], "version": "v1"}}))],
-     "NCSN v1 energy has levels 0..9"),
+    (
+        "near_energy_other_task",
+        lambda w, t: ["train", "pusht", "near", f"energy={w['energy_run']}"],
+        "trained on task 'maze', not 'pusht'",
+    ),
+    (
+        "near_energy_wrong_features",
+        lambda w, t: [
+            "train",
+            "maze",
+            "near",
+            "energy="
+            + str(
+                _edit_checkpoint(
+                    _run_copy(w, t, "energy_run"), lambda s: {**s, "model_config": {**s["model_config"], "in_dim": 6}}
+                )
+            ),
+        ],
+        "energy model takes 6 features",
+    ),
+    (
+        "near_energy_corrupt_checkpoint",
+        lambda w, t: ["train", "maze", "near", "energy=" + str(_corrupt_checkpoint(_run_copy(w, t, "energy_run")))],
+        "unreadable checkpoint",
+    ),
+    (
+        "near_v1_level",
+        lambda w, t: [
+            "train",
+            "maze",
+            "near",
+            "fixed_level=20",
+            "energy="
+            + str(
+                _edit_checkpoint(
+                    _run_copy(w, t, "energy_run"),
+                    lambda s: {**s, "model_config": {**s["model_config"], "version": "v1"}},
+                )
+            ),
+        ],
+        "NCSN v1 energy has levels 0..9",
+    ),
     ("cem_level", _train("train", "maze", "cem", "level=60"), "level must be in [-1, 50)"),
     ("cem_elite", _train("train", "maze", "cem", "samples=4", "elite_frac=0.1"), "elite_frac must keep"),
     ("energy_version", _train("train", "maze", "energy", "version=v3"), "version must be one of v2, v1"),
@@ -160,8 +208,11 @@ CASES: list[tuple[str, Callable, str]] = [
     ("particle_n_dim", _train("train", "particle", "mse", "n_dim=0"), "n_dim must be in [1, 64]"),
     ("particle_goal_order", _train("train", "particle", "mse", "goal_order=random"), "goal_order must be one of"),
     ("ibc_dfo_select", _train("train", "particle", "ibc-dfo", "dfo_select=best"), "dfo_select must be one of"),
-    ("ibc_counter_examples_huge", _train("train", "particle", "ibc-dfo", "counter_examples=100000000"),
-     "needs an estimated"),
+    (
+        "ibc_counter_examples_huge",
+        _train("train", "particle", "ibc-dfo", "counter_examples=100000000"),
+        "needs an estimated",
+    ),
     ("ibc_temperature", _train("train", "particle", "ibc-langevin", "temperature=0"), "temperature must be greater"),
     ("mdn_components", _train("train", "particle", "mdn", "mdn_components=0"), "mdn_components must be at least 1"),
     ("bc_history", _train("train", "particle", "mse", "history=0"), "history must be in [1, 64]"),
@@ -171,13 +222,22 @@ CASES: list[tuple[str, Callable, str]] = [
     ("amp_not_on_humanoid", _train("train", "humanoid-walk", "amp"), "algo 'amp' does not run on task"),
     ("humanoid_clip", _train("train", "humanoid-walk", "deepmimic", "clip=nope"), "unknown motion clip 'nope'"),
     ("humanoid_contact", _train("train", "humanoid-walk", "deepmimic", "contact_bodies=tail"), "unknown bodies"),
-    ("humanoid_action_mode", _train("train", "humanoid-cartwheel", "deepmimic", "action_mode=absolute"),
-     "action_mode must be one of"),
-    ("humanoid_sigma", _train("train", "humanoid-walk", "deepmimic", "sigma_joint_pos=-1"),
-     "sigma_joint_pos must be at least 0"),
+    (
+        "humanoid_action_mode",
+        _train("train", "humanoid-cartwheel", "deepmimic", "action_mode=absolute"),
+        "action_mode must be one of",
+    ),
+    (
+        "humanoid_sigma",
+        _train("train", "humanoid-walk", "deepmimic", "sigma_joint_pos=-1"),
+        "sigma_joint_pos must be at least 0",
+    ),
     ("resume_missing", _train("train", "maze", "ppo", "resume=/nonexistent/run"), "run directory not found"),
-    ("resume_other_algo", lambda w, t: ["train", "maze", "ppo", f"resume={w['energy_run']}"],
-     "is a maze/energy run, not maze/ppo"),
+    (
+        "resume_other_algo",
+        lambda w, t: ["train", "maze", "ppo", f"resume={w['energy_run']}"],
+        "is a maze/energy run, not maze/ppo",
+    ),
     ("config_listing_bad_value", _train("config", "maze", "ppo", "lr=abc"), "lr expects float"),
     ("compare_unknown_algo", _train("compare", "maze", "ppo,nope"), "unknown algo 'nope'"),
     ("compare_zero_seeds", _train("compare", "maze", "ppo", "seeds=0"), "seeds and jobs must be at least 1"),
@@ -190,84 +250,186 @@ CASES: list[tuple[str, Callable, str]] = [
     ("demos_missing", _demos(lambda w, t: t / "missing.npz"), "demonstration file not found"),
     ("demos_garbage", _demos(lambda w, t: _raw_file(t, b"\x00garbage")), "not a readable demonstration file"),
     ("demos_empty", _demos(lambda w, t: _raw_file(t, b"")), "not a readable demonstration file"),
-    ("demos_truncated", _demos(lambda w, t: _raw_file(t, _valid_npz_bytes(w)[: len(_valid_npz_bytes(w)) // 2])),
-     "not a readable demonstration file"),
+    (
+        "demos_truncated",
+        _demos(lambda w, t: _raw_file(t, _valid_npz_bytes(w)[: len(_valid_npz_bytes(w)) // 2])),
+        "not a readable demonstration file",
+    ),
     ("demos_directory", _demos(lambda w, t: t), "demonstration file not found"),
     ("demos_missing_obs", _demos(lambda w, t: _demos_variant(w, t, obs=None)), "missing array 'obs'"),
-    ("demos_wrong_key", _demos(lambda w, t: _demos_variant(w, t, observations=lambda a: a["obs"], obs=None)),
-     "missing array 'obs'"),
-    ("demos_obs_3d", _demos(lambda w, t: _demos_variant(w, t, obs=lambda a: a["obs"][:, :, None])),
-     "'obs' must be a non-empty (T, obs_dim) array"),
-    ("demos_obs_size", _demos(lambda w, t: _demos_variant(w, t, obs=lambda a: np.repeat(a["obs"], 2, axis=1))),
-     "observations have 4 numbers, task 'maze' observes 2"),
-    ("demos_obs_nan", _demos(lambda w, t: _demos_variant(w, t, obs=lambda a: np.where(
-        np.arange(len(a["obs"]))[:, None] == 3, np.nan, a["obs"]).astype(np.float32))), "'obs' contains NaN or inf"),
-    ("demos_obs_int", _demos(lambda w, t: _demos_variant(w, t, obs=lambda a: a["obs"].astype(np.int64))),
-     "'obs' must be float"),
-    ("demos_obs_strings", _demos(lambda w, t: _demos_variant(w, t, obs=lambda a: a["obs"].astype(str))),
-     "'obs' must be float"),
+    (
+        "demos_wrong_key",
+        _demos(lambda w, t: _demos_variant(w, t, observations=lambda a: a["obs"], obs=None)),
+        "missing array 'obs'",
+    ),
+    (
+        "demos_obs_3d",
+        _demos(lambda w, t: _demos_variant(w, t, obs=lambda a: a["obs"][:, :, None])),
+        "'obs' must be a non-empty (T, obs_dim) array",
+    ),
+    (
+        "demos_obs_size",
+        _demos(lambda w, t: _demos_variant(w, t, obs=lambda a: np.repeat(a["obs"], 2, axis=1))),
+        "observations have 4 numbers, task 'maze' observes 2",
+    ),
+    (
+        "demos_obs_nan",
+        _demos(
+            lambda w, t: _demos_variant(
+                w,
+                t,
+                obs=lambda a: np.where(np.arange(len(a["obs"]))[:, None] == 3, np.nan, a["obs"]).astype(np.float32),
+            )
+        ),
+        "'obs' contains NaN or inf",
+    ),
+    (
+        "demos_obs_int",
+        _demos(lambda w, t: _demos_variant(w, t, obs=lambda a: a["obs"].astype(np.int64))),
+        "'obs' must be float",
+    ),
+    (
+        "demos_obs_strings",
+        _demos(lambda w, t: _demos_variant(w, t, obs=lambda a: a["obs"].astype(str))),
+        "'obs' must be float",
+    ),
     ("demos_object_array", _demos(lambda w, t: _pickled_demos(w, t)), "not a readable demonstration file"),
-    ("demos_ends_decreasing", _demos(lambda w, t: _demos_variant(w, t, episode_ends=lambda a: a["episode_ends"][::-1])),
-     "'episode_ends' must increase"),
-    ("demos_ends_short", _demos(lambda w, t: _demos_variant(w, t, episode_ends=lambda a: a["episode_ends"] - 1)),
-     "'episode_ends' must increase by ≥ 2 per episode and end at"),
-    ("demos_ends_empty", _demos(lambda w, t: _demos_variant(w, t, episode_ends=np.zeros(0, np.int64))),
-     "'episode_ends' must be a non-empty 1-D array"),
-    ("demos_metadata_garbage", _demos(lambda w, t: _demos_variant(w, t, metadata=np.array("{not json"))),
-     "'metadata' is not valid JSON"),
-    ("demos_metadata_list", _demos(lambda w, t: _demos_variant(w, t, metadata=np.array("[1, 2]"))),
-     "'metadata' must be a JSON object"),
-    ("demos_format", _demos(lambda w, t: _demos_variant(w, t, metadata=_metadata(w, format="other/9"))),
-     "format 'other/9'"),
+    (
+        "demos_ends_decreasing",
+        _demos(lambda w, t: _demos_variant(w, t, episode_ends=lambda a: a["episode_ends"][::-1])),
+        "'episode_ends' must increase",
+    ),
+    (
+        "demos_ends_short",
+        _demos(lambda w, t: _demos_variant(w, t, episode_ends=lambda a: a["episode_ends"] - 1)),
+        "'episode_ends' must increase by ≥ 2 per episode and end at",
+    ),
+    (
+        "demos_ends_empty",
+        _demos(lambda w, t: _demos_variant(w, t, episode_ends=np.zeros(0, np.int64))),
+        "'episode_ends' must be a non-empty 1-D array",
+    ),
+    (
+        "demos_metadata_garbage",
+        _demos(lambda w, t: _demos_variant(w, t, metadata=np.array("{not json"))),
+        "'metadata' is not valid JSON",
+    ),
+    (
+        "demos_metadata_list",
+        _demos(lambda w, t: _demos_variant(w, t, metadata=np.array("[1, 2]"))),
+        "'metadata' must be a JSON object",
+    ),
+    (
+        "demos_format",
+        _demos(lambda w, t: _demos_variant(w, t, metadata=_metadata(w, format="other/9"))),
+        "format 'other/9'",
+    ),
     ("demos_other_task", _demos(lambda w, t: w["particle_demos"]), "demonstrations are for task 'particle'"),
-    ("bc_goal_order_mismatch", lambda w, t: ["train", "particle", "mse", f"demos={w['particle_demos']}",
-                                             "goal_order=either"], "made with goal_order=fixed"),
-    ("bc_no_actions", _bc_demos(lambda w, t: _demos_variant(w, t, "particle_demos", actions=None)),
-     "behavioural cloning needs actions"),
-    ("bc_actions_size", _bc_demos(lambda w, t: _demos_variant(w, t, "particle_demos", actions=lambda a: a["actions"][:, :1])),
-     "actions have 1 numbers, task 'particle' acts with 2"),
-    ("bc_actions_inf", _bc_demos(lambda w, t: _demos_variant(w, t, "particle_demos", actions=lambda a: np.full_like(
-        a["actions"], np.inf))), "'actions' contains NaN or inf"),
-    ("bc_actions_strings", _bc_demos(lambda w, t: _demos_variant(w, t, "particle_demos", actions=lambda a: np.full(
-        a["actions"].shape, "left"))), "'actions' must be numeric", ),
-    ("bc_actions_rows", _bc_demos(lambda w, t: _demos_variant(w, t, "particle_demos", actions=lambda a: a["actions"][:-1]),
-                                  "ibc-dfo"), "'actions' must be (T="),
-    ("amp_demos_obs_size", lambda w, t: ["train", "maze", "amp", "demos=" + str(_demos_variant(
-        w, t, obs=lambda a: a["obs"][:, :1]))], "observations have 1 numbers"),
+    (
+        "bc_goal_order_mismatch",
+        lambda w, t: ["train", "particle", "mse", f"demos={w['particle_demos']}", "goal_order=either"],
+        "made with goal_order=fixed",
+    ),
+    (
+        "bc_no_actions",
+        _bc_demos(lambda w, t: _demos_variant(w, t, "particle_demos", actions=None)),
+        "behavioural cloning needs actions",
+    ),
+    (
+        "bc_actions_size",
+        _bc_demos(lambda w, t: _demos_variant(w, t, "particle_demos", actions=lambda a: a["actions"][:, :1])),
+        "actions have 1 numbers, task 'particle' acts with 2",
+    ),
+    (
+        "bc_actions_inf",
+        _bc_demos(
+            lambda w, t: _demos_variant(w, t, "particle_demos", actions=lambda a: np.full_like(a["actions"], np.inf))
+        ),
+        "'actions' contains NaN or inf",
+    ),
+    (
+        "bc_actions_strings",
+        _bc_demos(
+            lambda w, t: _demos_variant(w, t, "particle_demos", actions=lambda a: np.full(a["actions"].shape, "left"))
+        ),
+        "'actions' must be numeric",
+    ),
+    (
+        "bc_actions_rows",
+        _bc_demos(lambda w, t: _demos_variant(w, t, "particle_demos", actions=lambda a: a["actions"][:-1]), "ibc-dfo"),
+        "'actions' must be (T=",
+    ),
+    (
+        "amp_demos_obs_size",
+        lambda w, t: ["train", "maze", "amp", "demos=" + str(_demos_variant(w, t, obs=lambda a: a["obs"][:, :1]))],
+        "observations have 1 numbers",
+    ),
     # -- run directories -----------------------------------------------------------------------
     ("eval_missing", _eval(lambda w, t: t / "nowhere"), "run directory not found"),
     ("eval_not_a_run", _eval(lambda w, t: t), "no config.yaml"),
     ("eval_a_file", _eval(lambda w, t: w["maze_demos"]), "run directory not found"),
     ("eval_config_garbage", _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: "{{: [")), "not valid YAML"),
-    ("eval_config_list", _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: "- 1\n- 2\n")),
-     "expected a mapping"),
+    (
+        "eval_config_list",
+        _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: "- 1\n- 2\n")),
+        "expected a mapping",
+    ),
     ("eval_config_empty", _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: "")), "lacks task/algo"),
     ("eval_config_binary", _eval(lambda w, t: _raw_config(_run_copy(w, t), b"\xff\xfe\x00bad")), "not valid YAML"),
-    ("eval_config_unknown_key", _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: s + "bogus: 1\n")),
-     "unknown key 'bogus'"),
-    ("eval_config_wrong_type", _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: s.replace(
-        "num_envs: 8", "num_envs: many"))), "num_envs expects int"),
-    ("eval_config_out_of_bounds", _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: s.replace(
-        "gamma: 0.99", "gamma: 7"))), "gamma must be in (0, 1]"),
-    ("eval_config_unknown_task", _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: s.replace(
-        "task: maze", "task: moon"))), "unknown task 'moon'"),
+    (
+        "eval_config_unknown_key",
+        _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: s + "bogus: 1\n")),
+        "unknown key 'bogus'",
+    ),
+    (
+        "eval_config_wrong_type",
+        _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: s.replace("num_envs: 8", "num_envs: many"))),
+        "num_envs expects int",
+    ),
+    (
+        "eval_config_out_of_bounds",
+        _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: s.replace("gamma: 0.99", "gamma: 7"))),
+        "gamma must be in (0, 1]",
+    ),
+    (
+        "eval_config_unknown_task",
+        _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: s.replace("task: maze", "task: moon"))),
+        "unknown task 'moon'",
+    ),
     ("eval_no_checkpoint", _eval(lambda w, t: _no_checkpoint(_run_copy(w, t))), "no checkpoint at"),
     ("eval_corrupt_checkpoint", _eval(lambda w, t: _corrupt_checkpoint(_run_copy(w, t))), "unreadable checkpoint"),
     ("eval_truncated_checkpoint", _eval(lambda w, t: _truncate_checkpoint(_run_copy(w, t))), "unreadable checkpoint"),
-    ("eval_checkpoint_other_task", _eval(lambda w, t: _edit_checkpoint(_run_copy(w, t), lambda s: {**s, "task": "pusht"})),
-     "checkpoint is for task 'pusht', not 'maze'"),
-    ("eval_checkpoint_not_dict", _eval(lambda w, t: _edit_checkpoint(_run_copy(w, t), lambda s: [1, 2])),
-     "not an imitate checkpoint"),
-    ("eval_checkpoint_wrong_net", _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: s.replace(
-        "- 16\n- 16", "- 32\n- 32"))), "policy does not fit task"),
+    (
+        "eval_checkpoint_other_task",
+        _eval(lambda w, t: _edit_checkpoint(_run_copy(w, t), lambda s: {**s, "task": "pusht"})),
+        "checkpoint is for task 'pusht', not 'maze'",
+    ),
+    (
+        "eval_checkpoint_not_dict",
+        _eval(lambda w, t: _edit_checkpoint(_run_copy(w, t), lambda s: [1, 2])),
+        "not an imitate checkpoint",
+    ),
+    (
+        "eval_checkpoint_wrong_net",
+        _eval(lambda w, t: _edit_config(_run_copy(w, t), lambda s: s.replace("- 16\n- 16", "- 32\n- 32"))),
+        "policy does not fit task",
+    ),
     ("eval_zero_episodes", _eval(lambda w, t: w["ppo_run"], "--episodes", "0"), "--episodes must be at least 1"),
     ("eval_huge_episodes", _eval(lambda w, t: w["ppo_run"], "--episodes", "10000000000"), "needs an estimated"),
     ("eval_video_unsupported", _eval(lambda w, t: w["ppo_run"], "--video"), "--video is not supported"),
     ("plot_missing", lambda w, t: ["plot", str(t / "nowhere")], "run directory not found"),
     ("plot_not_a_run", lambda w, t: ["plot", str(t)], "no config.yaml"),
     # -- data, motion and output paths ---------------------------------------------------------
-    ("data_unwritable_out", _train("data", "maze", "--episodes", "2", "--no-progress", "--out", "/proc/imitate/maze.npz"), "/proc/"),
-    ("data_out_is_directory", lambda w, t: ["data", "maze", "--episodes", "2", "--no-progress", "--out", str(t)], "is a directory"),
+    (
+        "data_unwritable_out",
+        _train("data", "maze", "--episodes", "2", "--no-progress", "--out", "/proc/imitate/maze.npz"),
+        "/proc/",
+    ),
+    (
+        "data_out_is_directory",
+        lambda w, t: ["data", "maze", "--episodes", "2", "--no-progress", "--out", str(t)],
+        "is a directory",
+    ),
     ("data_zero_episodes", _train("data", "maze", "--episodes", "0"), "--episodes must be at least 1"),
     ("data_huge_episodes", _train("data", "maze", "--episodes", "100000000000"), "needs an estimated"),
     ("data_no_oracle", _train("data", "humanoid-walk"), "has no oracle"),
@@ -276,8 +438,21 @@ CASES: list[tuple[str, Callable, str]] = [
     ("data_option_bounds", _train("data", "particle", "n_dim=1000"), "n_dim must be in [1, 64]"),
     ("motion_unknown_clip", _train("motion", "view", "nosuchclip", "--renderer", "stick"), "unknown motion clip"),
     ("motion_no_clip", _train("motion", "view"), "needs a CLIP name"),
-    ("motion_unwritable_out", _train("motion", "view", "humanoid3d_walk", "--renderer", "stick", "--seconds", "0.1",
-                                     "--out", "/proc/imitate/walk.mp4"), "/proc/"),
+    (
+        "motion_unwritable_out",
+        _train(
+            "motion",
+            "view",
+            "humanoid3d_walk",
+            "--renderer",
+            "stick",
+            "--seconds",
+            "0.1",
+            "--out",
+            "/proc/imitate/walk.mp4",
+        ),
+        "/proc/",
+    ),
 ]
 
 
@@ -311,8 +486,11 @@ def _truncate_checkpoint(run: Path) -> Path:
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_corpus_is_large_enough():
@@ -335,30 +513,37 @@ def test_bad_input(name, make_argv, expected, world, tmp_path, capsys, monkeypat
     assert len(err.splitlines()) == 1 and err.startswith("imitate: error:"), err
     assert "Traceback" not in err
     assert expected in err, err
-    assert not (tmp_path / "runs").exists() or not any(p.is_file() for p in (tmp_path / "runs").rglob("*")), \
+    assert not (tmp_path / "runs").exists() or not any(p.is_file() for p in (tmp_path / "runs").rglob("*")), (
         "a failed run left files behind"
+    )
     assert not (tmp_path / "data").exists(), "a failed command wrote data"
     assert _tree_digest(world["root"]) == before, "a failed command changed files it was pointed at"
 
 
 def test_a_real_process_prints_one_line_and_exits_2(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "imitate.cli", "train", "maze", "near", "fixed_level=99",
-                           f"out_dir={tmp_path}"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "imitate.cli", "train", "maze", "near", "fixed_level=99", f"out_dir={tmp_path}"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "fixed_level" in proc.stderr
     assert not any(tmp_path.iterdir())
 
 
 def test_a_closed_pipe_is_quiet():
-    proc = subprocess.run(f"{sys.executable} -m imitate.cli motion list | head -1", shell=True,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        f"{sys.executable} -m imitate.cli motion list | head -1", shell=True, capture_output=True, text=True
+    )
     assert proc.stdout.count("\n") == 1 and proc.stderr == "", proc.stderr
-    proc = subprocess.run(f"{sys.executable} -m imitate.cli config maze near | head -2", shell=True,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        f"{sys.executable} -m imitate.cli config maze near | head -2", shell=True, capture_output=True, text=True
+    )
     assert proc.stderr == "", proc.stderr
 
 
 def test_an_unexpected_error_is_one_line_exit_1(monkeypatch, capsys):
     import imitate.runner
+
     monkeypatch.setattr(imitate.runner, "plot", lambda run_dir: 1 / 0)
     assert main(["plot", "anywhere"]) == 1
     err = capsys.readouterr().err.strip()
@@ -368,8 +553,10 @@ def test_an_unexpected_error_is_one_line_exit_1(monkeypatch, capsys):
 def test_a_task_without_oracle_needs_demos_before_any_training(tmp_path, monkeypatch):
     import dataclasses
 
-    from imitate import registry as tasks, runner
+    from imitate import registry as tasks
+    from imitate import runner
     from imitate.config import ConfigError
+
     monkeypatch.setitem(tasks.TASKS, "maze", dataclasses.replace(tasks.TASKS["maze"], oracle=None))
     with pytest.raises(ConfigError, match="task 'maze' has no oracle: give demos=PATH"):
         runner.train("maze", "energy", {"out_dir": str(tmp_path), "progress": "false"})

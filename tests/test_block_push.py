@@ -1,5 +1,6 @@
 """Block pushing (SPEC §5): pusher tracking, contact, exact state restore, success threshold,
 the scripted oracle's success rate and go-around, and `imitate data block-push`."""
+
 import numpy as np
 import pytest
 import torch

@@ -1,4 +1,5 @@
 """CEM planning: state tiling, finding a known optimum, beating random actions, the CLI run."""
+
 import json
 from pathlib import Path
 
@@ -25,9 +26,15 @@ class PointEnv:
         self.pos = self.pos + 0.1 * action.clamp(-1, 1)
         n = self.num_envs
         no = torch.zeros(n, dtype=torch.bool)
-        return StepResult(obs=self.pos.clone(), reward=torch.zeros(n), terminated=no, truncated=no,
-                          final_obs=self.pos.clone(), success=no,
-                          transition=torch.cat([prev, self.pos], -1))
+        return StepResult(
+            obs=self.pos.clone(),
+            reward=torch.zeros(n),
+            terminated=no,
+            truncated=no,
+            final_obs=self.pos.clone(),
+            success=no,
+            transition=torch.cat([prev, self.pos], -1),
+        )
 
     def get_state(self):
         return {"pos": self.pos.clone()}
@@ -58,8 +65,9 @@ def test_tile_state_repeats_per_env_entries_only():
 
 def test_cem_finds_known_optimum_and_beats_random():
     P, S, H, iters = 3, 64, 8, 4
-    planner = CEMPlanner(PointEnv(P * S), closeness, P, horizon=H, samples=S, elite_frac=0.1,
-                         iterations=iters, init_std=0.5, seed=0)
+    planner = CEMPlanner(
+        PointEnv(P * S), closeness, P, horizon=H, samples=S, elite_frac=0.1, iterations=iters, init_std=0.5, seed=0
+    )
     start = {"pos": torch.tensor([[0.0, 0.0], [1.0, 1.0], [-1.0, 0.5]])}
     action = planner.plan(start)  # (P, 2)
     plan = torch.cat([action[:, None], planner.mean[:, :-1]], 1)  # (P, H, 2): undo the warm-start shift
@@ -67,8 +75,9 @@ def test_cem_finds_known_optimum_and_beats_random():
     plan_score = planner.rollout_scores(tiled, plan[:, None].expand(-1, S, -1, -1).contiguous())[:, 0]
     # the same budget of purely random sequences: best of iters × S
     g = torch.Generator().manual_seed(1)
-    random_best = torch.stack([planner.rollout_scores(tiled, torch.rand(P, S, H, 2, generator=g) * 2 - 1)
-                               for _ in range(iters)], 1).amax(dim=(1, 2))
+    random_best = torch.stack(
+        [planner.rollout_scores(tiled, torch.rand(P, S, H, 2, generator=g) * 2 - 1) for _ in range(iters)], 1
+    ).amax(dim=(1, 2))
     assert (plan_score > random_best).all(), (plan_score, random_best)
     # the optimum moves at full speed straight towards the target: so does the first action
     direction = TARGET - start["pos"]
@@ -81,8 +90,9 @@ def test_cem_reaches_maze_goal_with_a_distance_score():
     """Planning through MazeEnv's own save/restore: a goal-distance score reaches the goal."""
     P, S = 2, 32
     goal = torch.tensor(GOAL)
-    planner = CEMPlanner(MazeEnv(P * S, seed=1), lambda t: -(t[:, 2:] - goal).norm(dim=-1), P,
-                         horizon=4, samples=S, iterations=2, seed=0)
+    planner = CEMPlanner(
+        MazeEnv(P * S, seed=1), lambda t: -(t[:, 2:] - goal).norm(dim=-1), P, horizon=4, samples=S, iterations=2, seed=0
+    )
     real = MazeEnv(P, seed=0)
     real.reset(seed=0)
     done = torch.zeros(P, dtype=torch.bool)
@@ -98,8 +108,24 @@ def test_cli_cem_run(tmp_path):
     energy = ["iterations=40", "demo_episodes=8", "hidden=32,32", "checkpoint_every=20", "progress=false"]
     assert main(["train", "maze", "energy", f"out_dir={tmp_path}", *energy]) == 0
     (energy_run,) = sorted(p.parent for p in Path(tmp_path).rglob("config.yaml"))
-    assert main(["train", "maze", "cem", f"energy={energy_run}", f"out_dir={tmp_path}", "eval_episodes=2",
-                 "samples=16", "horizon=3", "iterations=2", "max_steps=4", "progress=false"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "maze",
+                "cem",
+                f"energy={energy_run}",
+                f"out_dir={tmp_path}",
+                "eval_episodes=2",
+                "samples=16",
+                "horizon=3",
+                "iterations=2",
+                "max_steps=4",
+                "progress=false",
+            ]
+        )
+        == 0
+    )
     (run,) = sorted(p.parent for p in (Path(tmp_path) / "maze" / "cem").rglob("config.yaml"))
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["algo"] == "cem" and metrics["episodes"] == 2 and 0 <= metrics["success_rate"] <= 1

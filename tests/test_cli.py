@@ -1,4 +1,5 @@
 """The CLI end to end at tiny settings, resume, and the one-line errors for bad input."""
+
 import json
 import subprocess
 import sys
@@ -10,8 +11,17 @@ import torch
 from imitate.cli import main
 
 TINY_ENERGY = ["iterations=60", "demo_episodes=16", "hidden=32,32", "checkpoint_every=30", "progress=false"]
-TINY_PPO = ["num_envs=16", "rollout_steps=8", "total_steps=256", "minibatches=2", "epochs=1",
-            "hidden=32,32", "eval_episodes=8", "checkpoint_every=1", "progress=false"]
+TINY_PPO = [
+    "num_envs=16",
+    "rollout_steps=8",
+    "total_steps=256",
+    "minibatches=2",
+    "epochs=1",
+    "hidden=32,32",
+    "eval_episodes=8",
+    "checkpoint_every=1",
+    "progress=false",
+]
 
 
 def _run_dirs(root: Path) -> list[Path]:
@@ -97,13 +107,18 @@ def test_bad_input_one_line_and_no_partial_files(tmp_path, energy_run, capsys):
 
 def test_data_command_and_console_script(tmp_path):
     out = tmp_path / "maze.npz"
-    proc = subprocess.run([sys.executable, "-m", "imitate.cli", "data", "maze", "--episodes", "12",
-                           "--out", str(out), "--no-progress"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "imitate.cli", "data", "maze", "--episodes", "12", "--out", str(out), "--no-progress"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     from imitate.data.dataset import Demonstrations
+
     assert Demonstrations.load(out, task="maze").num_episodes == 12
-    proc = subprocess.run([sys.executable, "-m", "imitate.cli", "train", "maze", "ppo", "lr=fast"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "imitate.cli", "train", "maze", "ppo", "lr=fast"], capture_output=True, text=True
+    )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "lr expects float" in proc.stderr
 
 
@@ -132,10 +147,12 @@ def test_without_an_energy_run_the_runner_trains_step_1_first(algo, monkeypatch,
 
     from imitate import runner
     from imitate.registry import get_algo
+
     calls = []
     monkeypatch.setattr(runner, "train", lambda *args: calls.append(args) or SimpleNamespace(dir=Path("/step1")))
-    cfg = runner.resolve_config("maze", algo, {"seed": "3", "out_dir": "somewhere", "progress": "false"},
-                                check_inputs=False)
+    cfg = runner.resolve_config(
+        "maze", algo, {"seed": "3", "out_dir": "somewhere", "progress": "false"}, check_inputs=False
+    )
     runner.train_required("maze", get_algo(algo), cfg)
     assert calls == [("maze", "energy", {"seed": 3, "out_dir": "somewhere", "device": "cpu", "progress": False})]
     assert cfg.energy == "/step1"

@@ -1,4 +1,5 @@
 """`imitate compare`: algorithms x seeds into one table and one curve plot, resumable."""
+
 import json
 
 import pytest
@@ -7,8 +8,15 @@ from imitate.cli import main
 from imitate.compare import metric_table, render_markdown, split_overrides
 from imitate.config import ConfigError
 
-TINY = ["num_envs=16", "rollout_steps=8", "total_steps=256", "minibatches=2", "epochs=1", "eval_episodes=4",
-        "hidden=16,16"]
+TINY = [
+    "num_envs=16",
+    "rollout_steps=8",
+    "total_steps=256",
+    "minibatches=2",
+    "epochs=1",
+    "eval_episodes=4",
+    "hidden=16,16",
+]
 
 
 def test_compare_tiny_writes_table_curves_and_resumes(tmp_path, capsys):

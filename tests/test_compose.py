@@ -1,5 +1,6 @@
 """The composed reward (rewards/compose.py): weights, per-term logging, the one absorbing-success
 rule, update fan-out, per-part state; and the old AMP key name failing with the new one."""
+
 import copy
 from types import SimpleNamespace
 
@@ -7,11 +8,11 @@ import pytest
 import torch
 
 from imitate.algos.amp import make_amp_reward
-from imitate.algos.on_policy import make_task_reward
-from imitate.cli import main
 from imitate.algos.amp_config import AMPConfig
 from imitate.algos.near_config import NEARConfig
+from imitate.algos.on_policy import make_task_reward
 from imitate.algos.ppo_config import TaskPPOConfig
+from imitate.cli import main
 from imitate.config import ConfigError, apply_overrides
 from imitate.models.energy import NCSN
 from imitate.rewards.base import TaskReward
@@ -51,14 +52,21 @@ class Part:
 def _step(reward, terminated, truncated, success, transition=None):
     t = lambda xs: torch.tensor(xs, dtype=torch.bool)  # noqa: E731
     n = len(reward)
-    return StepResult(obs=torch.zeros(n, 2), reward=torch.tensor(reward), terminated=t(terminated),
-                      truncated=t(truncated), final_obs=torch.zeros(n, 2), success=t(success),
-                      transition=torch.zeros(n, 4) if transition is None else transition)
+    return StepResult(
+        obs=torch.zeros(n, 2),
+        reward=torch.tensor(reward),
+        terminated=t(terminated),
+        truncated=t(truncated),
+        final_obs=torch.zeros(n, 2),
+        success=t(success),
+        transition=torch.zeros(n, 4) if transition is None else transition,
+    )
 
 
 # env 0: success termination; 1: failure termination; 2: success flag on a time-limit cut; 3: running
-STEP = _step([1.0, -1.0, 0.5, 0.25], [True, True, False, False], [False, False, True, False],
-             [True, False, True, False])
+STEP = _step(
+    [1.0, -1.0, 0.5, 0.25], [True, True, False, False], [False, False, True, False], [True, False, True, False]
+)
 R_A = torch.tensor([0.3, -0.7, 0.9, 0.1])
 R_B = torch.tensor([2.0, 1.5, -0.5, 0.25])
 
@@ -76,8 +84,9 @@ def test_weighted_sum_of_parts_and_per_term_logging():
 
 def test_absorbing_success_pays_only_success_terminations():
     a, b = Part(R_A, "a", absorbing=1.0), Part(R_B, "b", absorbing=R_B)
-    on = ComposedReward({"task": (0.2, TaskReward()), "a": (0.5, a), "b": (1.5, b)},
-                        absorbing_success=True, gamma=GAMMA)
+    on = ComposedReward(
+        {"task": (0.2, TaskReward()), "a": (0.5, a), "b": (1.5, b)}, absorbing_success=True, gamma=GAMMA
+    )
     base = 0.2 * STEP.reward + 0.5 * R_A + 1.5 * R_B
     finished = torch.tensor([1.0, 0.0, 0.0, 0.0])  # not a failure, not a time limit, not running
     assert torch.equal(on(None, None, STEP), base + 0.5 * G * 1.0 * finished + 1.5 * G * R_B * finished)
@@ -98,8 +107,11 @@ def test_near_composition_is_bit_identical_to_the_former_energy_reward():
     step = _step([1.0, -1.0, 0.5, 0.25], STEP.terminated.tolist(), STEP.truncated.tolist(), STEP.success.tolist(), x)
     cfg = NEARConfig(gamma=GAMMA, w_task=0.3, w_energy=0.7)
     energy = EnergyReward(model, fixed_level=45)
-    reward = ComposedReward({"task": (cfg.w_task, TaskReward()), "energy": (cfg.w_energy, energy)},
-                            absorbing_success=cfg.absorbing_success, gamma=cfg.gamma)
+    reward = ComposedReward(
+        {"task": (cfg.w_task, TaskReward()), "energy": (cfg.w_energy, energy)},
+        absorbing_success=cfg.absorbing_success,
+        gamma=cfg.gamma,
+    )
     total = reward(None, None, step)
     r_energy = reward.last_terms["r_energy"]
     absorbing_value = cfg.gamma / (1 - cfg.gamma)
@@ -110,12 +122,23 @@ def test_near_composition_is_bit_identical_to_the_former_energy_reward():
 
 
 def test_amp_composition_follows_the_config():
-    cfg = apply_overrides(AMPConfig(), {"w_task": "0.3", "w_style": "0.7", "absorbing_success": "true",
-                                        "gamma": str(GAMMA), "disc.hidden": "16,16", "style_offset": "0.5"}, "test")
+    cfg = apply_overrides(
+        AMPConfig(),
+        {
+            "w_task": "0.3",
+            "w_style": "0.7",
+            "absorbing_success": "true",
+            "gamma": str(GAMMA),
+            "disc.hidden": "16,16",
+            "style_offset": "0.5",
+        },
+        "test",
+    )
     expert = torch.randn(64, 4, generator=torch.Generator().manual_seed(0))
     reward = make_amp_reward(SimpleNamespace(name="maze"), cfg, SimpleNamespace(style_dim=2, device="cpu"), expert)
-    step = _step([1.0, -1.0, 0.5, 0.25], STEP.terminated.tolist(), STEP.truncated.tolist(), STEP.success.tolist(),
-                 expert[:4])
+    step = _step(
+        [1.0, -1.0, 0.5, 0.25], STEP.terminated.tolist(), STEP.truncated.tolist(), STEP.success.tolist(), expert[:4]
+    )
     total = reward(None, None, step)
     style = reward.part("style").style_reward(expert[:4]) - 0.5
     former = 0.3 * step.reward + 0.7 * style * (1.0 + (step.terminated & step.success).float() * G)

@@ -1,19 +1,27 @@
 """Config overrides: types, unknown keys, validation, presets."""
+
 import pytest
 
-from imitate.config import ConfigError, apply_overrides, parse_overrides
-
 from imitate.algos.near_config import NEARConfig
-
 from imitate.algos.ppo_config import PPOConfig
+from imitate.config import ConfigError, apply_overrides, parse_overrides
 from imitate.runner import resolve_config
 
 
 def test_overrides_parse_by_type():
-    cfg = apply_overrides(NEARConfig(), parse_overrides(
-        ["num_envs=64", "lr=1e-3", "norm_obs=false", "hidden=64,32", "energy=runs/x", "fixed_level=3"]), "t")
+    cfg = apply_overrides(
+        NEARConfig(),
+        parse_overrides(["num_envs=64", "lr=1e-3", "norm_obs=false", "hidden=64,32", "energy=runs/x", "fixed_level=3"]),
+        "t",
+    )
     assert (cfg.num_envs, cfg.lr, cfg.norm_obs, cfg.hidden, cfg.energy, cfg.fixed_level) == (
-        64, 1e-3, False, (64, 32), "runs/x", 3)
+        64,
+        1e-3,
+        False,
+        (64, 32),
+        "runs/x",
+        3,
+    )
 
 
 def test_unknown_key_lists_valid_keys():
@@ -21,8 +29,9 @@ def test_unknown_key_lists_valid_keys():
         apply_overrides(PPOConfig(), {"nope": "1"}, "t")
 
 
-@pytest.mark.parametrize("key, value", [("num_envs", "abc"), ("num_envs", "1.5"), ("lr", "fast"),
-                                        ("norm_obs", "maybe"), ("hidden", "a,b")])
+@pytest.mark.parametrize(
+    "key, value", [("num_envs", "abc"), ("num_envs", "1.5"), ("lr", "fast"), ("norm_obs", "maybe"), ("hidden", "a,b")]
+)
 def test_wrong_type_is_refused_with_valid_keys(key, value):
     with pytest.raises(ConfigError, match=rf"{key} expects .*valid keys"):
         apply_overrides(PPOConfig(), {key: value}, "t")
@@ -43,8 +52,9 @@ def test_preset_then_override():
 
 
 def test_task_options_are_a_group_reached_by_short_or_dotted_keys():
-    cfg = resolve_config("particle", "mse", {"n_dim": "4", "task_options.goal_order": "either", "lr": "1e-3"},
-                         check_inputs=False)
+    cfg = resolve_config(
+        "particle", "mse", {"n_dim": "4", "task_options.goal_order": "either", "lr": "1e-3"}, check_inputs=False
+    )
     assert (cfg.task_options.n_dim, cfg.task_options.goal_order, cfg.lr) == (4, "either", 1e-3)
     with pytest.raises(ConfigError, match=r"n_dim must be in \[1, 64\]"):
         resolve_config("particle", "mse", {"n_dim": "0"}, check_inputs=False)
@@ -85,6 +95,7 @@ def test_nested_group_keys_ambiguity_and_renamed_keys():
 def test_ncsn_level_counts_match_the_model():
     from imitate.algos.energy_config import NCSN_LEVELS
     from imitate.models.energy import noise_levels
+
     assert {v: len(noise_levels(v)) for v in NCSN_LEVELS} == NCSN_LEVELS
 
 
@@ -93,6 +104,7 @@ def _all_config_classes():
     import dataclasses
 
     from imitate.registry import ALGOS, TASKS
+
     todo = [a.config_class() for a in ALGOS.values()] + [t.options_class() for t in TASKS.values()]
     seen: list = []
     while todo:
@@ -100,8 +112,11 @@ def _all_config_classes():
         if cls in seen:
             continue
         seen.append(cls)
-        todo += [type(getattr(cls(), f.name)) for f in dataclasses.fields(cls)
-                 if dataclasses.is_dataclass(getattr(cls(), f.name))]
+        todo += [
+            type(getattr(cls(), f.name))
+            for f in dataclasses.fields(cls)
+            if dataclasses.is_dataclass(getattr(cls(), f.name))
+        ]
     return seen
 
 
@@ -114,6 +129,7 @@ def test_every_numeric_field_declares_bounds_and_help():
     import typing
 
     from imitate.config import bounds_text, field_types
+
     for cls in _all_config_classes():
         for f in dataclasses.fields(cls):
             if dataclasses.is_dataclass(getattr(cls(), f.name)):
@@ -128,8 +144,8 @@ def test_every_numeric_field_declares_bounds_and_help():
 
 
 def test_defaults_and_presets_satisfy_their_own_bounds():
-    from imitate.registry import ALGOS
-    from imitate.registry import TASKS
+    from imitate.registry import ALGOS, TASKS
+
     for task in TASKS:
         for name, algo in ALGOS.items():
             if algo.tasks and task not in algo.tasks:
@@ -137,9 +153,15 @@ def test_defaults_and_presets_satisfy_their_own_bounds():
             resolve_config(task, name, {}, check_inputs=False)  # raises if a preset breaks a bound
 
 
-@pytest.mark.parametrize("key, value, message", [
-    ("gamma", "0", "gamma must be in (0, 1], got 0"), ("ent_coef", "-0.1", "ent_coef must be at least 0, got -0.1"),
-    ("lr", "inf", "lr must be a finite number, got inf"), ("hidden", "64,-1", "hidden must be at least 1, got -1")])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("gamma", "0", "gamma must be in (0, 1], got 0"),
+        ("ent_coef", "-0.1", "ent_coef must be at least 0, got -0.1"),
+        ("lr", "inf", "lr must be a finite number, got inf"),
+        ("hidden", "64,-1", "hidden must be at least 1, got -1"),
+    ],
+)
 def test_bounds_messages(key, value, message):
     with pytest.raises(ConfigError) as info:
         resolve_config("maze", "ppo", {key: value}, check_inputs=False)
@@ -148,6 +170,7 @@ def test_bounds_messages(key, value, message):
 
 def test_config_listing_shows_values_bounds_and_help(capsys):
     from imitate.cli import main
+
     assert main(["config", "particle", "ibc-dfo", "n_dim=4"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
     assert "4" in lines["task_options.n_dim"].split() and "[1, 64]" in lines["task_options.n_dim"]

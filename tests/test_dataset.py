@@ -1,10 +1,11 @@
 """Dataset round-trip and the one-line errors for bad files."""
+
 import json
 
 import numpy as np
 import pytest
 
-from imitate.data.dataset import Demonstrations, DatasetError
+from imitate.data.dataset import DatasetError, Demonstrations
 
 
 def _demos() -> Demonstrations:
@@ -37,16 +38,19 @@ def test_save_leaves_no_temp_files(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["d.npz"]
 
 
-@pytest.mark.parametrize("problem, match", [
-    ("missing", "not found"),
-    ("garbage", "not a readable"),
-    ("truncated", "not a readable"),
-    ("no_obs", "missing array 'obs'"),
-    ("bad_ends", "episode_ends"),
-    ("nan", "NaN"),
-    ("wrong_task", "not 'maze'"),
-    ("bad_format", "format"),
-])
+@pytest.mark.parametrize(
+    "problem, match",
+    [
+        ("missing", "not found"),
+        ("garbage", "not a readable"),
+        ("truncated", "not a readable"),
+        ("no_obs", "missing array 'obs'"),
+        ("bad_ends", "episode_ends"),
+        ("nan", "NaN"),
+        ("wrong_task", "not 'maze'"),
+        ("bad_format", "format"),
+    ],
+)
 def test_corrupt_files_raise_one_line(tmp_path, problem, match):
     path = tmp_path / "bad.npz"
     good = _demos()
@@ -67,8 +71,12 @@ def test_corrupt_files_raise_one_line(tmp_path, problem, match):
     elif problem == "wrong_task":
         Demonstrations(obs=np.zeros((4, 2)), episode_ends=[4], metadata={"task": "pusht"}).save(path)
     elif problem == "bad_format":
-        np.savez(path, obs=np.zeros((5, 2), np.float32), episode_ends=np.array([5]),
-                 metadata=np.array(json.dumps({"format": "other/9", "task": "maze"})))
+        np.savez(
+            path,
+            obs=np.zeros((5, 2), np.float32),
+            episode_ends=np.array([5]),
+            metadata=np.array(json.dumps({"format": "other/9", "task": "maze"})),
+        )
     with pytest.raises(DatasetError, match=match) as info:
         Demonstrations.load(path, task="maze")
     assert "\n" not in str(info.value)

@@ -3,6 +3,7 @@ in the global RNGs) gives bit-identical ``progress.jsonl``, ``metrics.json`` (wa
 aside) and checkpoint tensors (``utils.reproducibility``). ``demo`` covers NEAR: step 1 (which
 used to build its model before seeding) then PPO on its energy; maze evaluation is the slow
 part (650-step episodes), so NEAR is not run a second time on its own."""
+
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,15 @@ import pytest
 from imitate.cli import main
 from imitate.utils.reproducibility import differences
 
-PPO = ["num_envs=8", "rollout_steps=8", "total_steps=128", "minibatches=2", "epochs=1", "hidden=16,16",
-       "eval_episodes=2"]
+PPO = [
+    "num_envs=8",
+    "rollout_steps=8",
+    "total_steps=128",
+    "minibatches=2",
+    "epochs=1",
+    "hidden=16,16",
+    "eval_episodes=2",
+]
 ENERGY = ["iterations=30", "demo_episodes=8", "hidden=16,16", "checkpoint_every=10"]
 BC = ["iterations=30", "demo_episodes=8", "width=16", "blocks=1", "eval_episodes=4", "checkpoint_every=10"]
 AMP = ["demo_episodes=8", "disc.hidden=16,16", "disc.batch_size=32", "disc.updates=2", "replay_size=200"]
@@ -20,15 +28,42 @@ CASES = {
     "energy": ["train", "maze", "energy", *ENERGY],
     "demo": ["demo", *[f"energy.{kv}" for kv in ENERGY], *PPO],
     "amp": ["train", "maze", "amp", *PPO, *AMP],
-    "cem": ["train", "maze", "cem", "energy={energy}", "eval_episodes=1", "samples=10", "horizon=2",
-            "iterations=1", "max_steps=3"],
+    "cem": [
+        "train",
+        "maze",
+        "cem",
+        "energy={energy}",
+        "eval_episodes=1",
+        "samples=10",
+        "horizon=2",
+        "iterations=1",
+        "max_steps=3",
+    ],
     "ibc-dfo": ["train", "particle", "ibc-dfo", *BC, "counter_examples=8", "dfo_samples=32"],
-    "ibc-langevin": ["train", "particle", "ibc-langevin", *BC, "counter_examples=4", "langevin_samples=4",
-                     "langevin_steps=2", "langevin_train_steps=2"],
+    "ibc-langevin": [
+        "train",
+        "particle",
+        "ibc-langevin",
+        *BC,
+        "counter_examples=4",
+        "langevin_samples=4",
+        "langevin_steps=2",
+        "langevin_train_steps=2",
+    ],
     "mse": ["train", "particle", "mse", *BC],
     "mdn": ["train", "particle", "mdn", *BC, "mdn_components=2"],
-    "deepmimic": ["train", "humanoid-walk", "deepmimic", "num_envs=4", "rollout_steps=8", "total_steps=64",
-                  "minibatches=1", "epochs=1", "hidden=16,16", "eval_episodes=1"],
+    "deepmimic": [
+        "train",
+        "humanoid-walk",
+        "deepmimic",
+        "num_envs=4",
+        "rollout_steps=8",
+        "total_steps=64",
+        "minibatches=1",
+        "epochs=1",
+        "hidden=16,16",
+        "eval_episodes=1",
+    ],
 }
 
 

@@ -1,4 +1,5 @@
 """NEAR's energy model: noise ladder, DSM learning on a 2-D mixture, EMA and exact resume."""
+
 from __future__ import annotations
 
 import io
@@ -27,8 +28,7 @@ def train(version: str, steps: int, seed: int = 0) -> tuple[EnergyTrainer, list[
     data = mixture(4096, g)
     trainer = EnergyTrainer(NCSN(2, hidden=(64, 64), latent_dim=32, version=version), lr=1e-3)
     trainer.fit_normalizer(data)
-    losses = [trainer.step(data[torch.randint(len(data), (128,), generator=g)], g)
-              for _ in range(steps)]
+    losses = [trainer.step(data[torch.randint(len(data), (128,), generator=g)], g) for _ in range(steps)]
     return trainer, losses
 
 

@@ -1,6 +1,7 @@
 """The envs reproduce, step for step, what the pre-refactor envs returned for the same seeds and
 actions, and the oracles the same demonstrations (fixtures recorded by tests/fixtures/make_golden.py
 at commit 3fca76b)."""
+
 from pathlib import Path
 
 import numpy as np

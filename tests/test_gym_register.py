@@ -1,4 +1,5 @@
 """gymnasium interop: the maze and Push-T as registered single-env gymnasium environments."""
+
 import warnings
 
 import gymnasium as gym
@@ -21,6 +22,7 @@ def test_check_env_passes(env_id):
 @pytest.mark.parametrize("env_id", IDS)
 def test_steps_seeding_and_episode_end(env_id):
     import imitate.tasks.gym_register  # noqa: F401  (registers on import)
+
     env = gym.make(env_id)
     obs1, _ = env.reset(seed=7)
     obs2, _ = env.reset(seed=7)
@@ -44,6 +46,7 @@ def test_steps_seeding_and_episode_end(env_id):
 def test_pusht_success_is_a_termination():
     import imitate.tasks.gym_register  # noqa: F401
     from imitate.tasks.pusht import GOAL_POSE, place
+
     env = gym.make("imitate/PushT-v0")
     env.reset(seed=0)
     inner = env.unwrapped._env

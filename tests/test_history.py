@@ -1,5 +1,6 @@
 """Observation history (history=K): the same frame layout from demonstrations and from a running
 env, the first frame tiled at reset, and BC runs that train and evaluate with it."""
+
 import json
 
 import torch
@@ -39,11 +40,25 @@ def test_history_env_matches_stacking_of_its_own_frames():
 
 
 def test_bc_runs_train_and_evaluate_with_history(tmp_path, capsys):
-    tiny = ["iterations=30", "demo_episodes=8", "eval_episodes=4", "width=16", "checkpoint_every=10",
-            "progress=false", f"out_dir={tmp_path}", "history=2"]
+    tiny = [
+        "iterations=30",
+        "demo_episodes=8",
+        "eval_episodes=4",
+        "width=16",
+        "checkpoint_every=10",
+        "progress=false",
+        f"out_dir={tmp_path}",
+        "history=2",
+    ]
     for algo in ("mse", "ibc-dfo"):
-        assert main(["train", "particle", algo, *tiny, "dfo_samples=32"] if algo == "ibc-dfo"
-                    else ["train", "particle", algo, *tiny]) == 0
+        assert (
+            main(
+                ["train", "particle", algo, *tiny, "dfo_samples=32"]
+                if algo == "ibc-dfo"
+                else ["train", "particle", algo, *tiny]
+            )
+            == 0
+        )
         (run,) = [p.parent for p in (tmp_path / "particle" / algo).rglob("config.yaml")]
         assert "history: 2" in (run / "config.yaml").read_text()
         state = torch.load(run / "checkpoints" / "latest.pt", weights_only=True)

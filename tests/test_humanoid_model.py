@@ -1,4 +1,5 @@
 """The MuJoCo humanoid: conversion against pybullet's own humanoid, batched FK, batched sim (MujocoSim)."""
+
 import mujoco
 import numpy as np
 import pytest
@@ -35,10 +36,12 @@ def test_model_facts():
 def pybullet_humanoid():
     p = pytest.importorskip("pybullet")
     import pybullet_data
+
     cid = p.connect(p.DIRECT)
     p.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=cid)
-    h = p.loadURDF("humanoid/humanoid.urdf", [0, 0, 0], globalScaling=0.25,
-                   flags=p.URDF_MAINTAIN_LINK_ORDER, physicsClientId=cid)
+    h = p.loadURDF(
+        "humanoid/humanoid.urdf", [0, 0, 0], globalScaling=0.25, flags=p.URDF_MAINTAIN_LINK_ORDER, physicsClientId=cid
+    )
     yield p, cid, h
     p.disconnect(cid)
 
@@ -51,7 +54,7 @@ def _pybullet_body_positions(p, cid, h, frame):
     for name, dof in hm.FRAME_JOINTS:
         link = hm.PYBULLET_LINK[name]
         if dof == 3:
-            p.resetJointStateMultiDof(h, link, xyzw(frame[col:col + 4]), [0, 0, 0], physicsClientId=cid)
+            p.resetJointStateMultiDof(h, link, xyzw(frame[col : col + 4]), [0, 0, 0], physicsClientId=cid)
         else:
             p.resetJointStateMultiDof(h, link, [frame[col]], [0], physicsClientId=cid)
         col += 4 if dof == 3 else 1
@@ -69,8 +72,12 @@ def _pybullet_body_positions(p, cid, h, frame):
 # Largest body-position gap to pybullet's humanoid over every frame of each clip, as README.md and
 # docs/humanoid.md state it (measured: walk 1.2 µm, cartwheel 2.0 µm, turn_left0 0.13 µm,
 # backflip 8.9 mm: its file has quaternions up to 12 % off unit norm, which we normalise).
-FK_TOLERANCE_M = {"humanoid3d_walk": 3e-6, "humanoid3d_cartwheel": 3e-6, "walker/turn_left0": 3e-6,
-                  "humanoid3d_backflip": 9e-3}
+FK_TOLERANCE_M = {
+    "humanoid3d_walk": 3e-6,
+    "humanoid3d_cartwheel": 3e-6,
+    "walker/turn_left0": 3e-6,
+    "humanoid3d_backflip": 9e-3,
+}
 
 
 @pytest.mark.parametrize("name", list(FK_TOLERANCE_M))
@@ -79,8 +86,10 @@ def test_conversion_matches_pybullet_fk(pybullet_humanoid, name):
     text = find_clip(name).read_text()
     frames, _ = parse_frames(text)
     clip = convert(text, name)
-    errs = [np.linalg.norm(_pybullet_body_positions(p, cid, h, frames[i]) - clip.body_pos[i], axis=-1).max()
-            for i in range(len(frames))]
+    errs = [
+        np.linalg.norm(_pybullet_body_positions(p, cid, h, frames[i]) - clip.body_pos[i], axis=-1).max()
+        for i in range(len(frames))
+    ]
     assert max(errs) < FK_TOLERANCE_M[name], (max(errs), int(np.argmax(errs)))
     assert clip.body_pos[..., 2].max() > 0.5  # a real pose, not everything at the origin
 
@@ -159,9 +168,9 @@ def test_batched_step_equals_single_env_step(backend):
     for i in (0, 17, 39):
         for b in (backend, other):
             one = humanoid_sim(1, backend=b)
-            one.set_joints(qpos[i:i + 1], np.zeros((1, 34)))
+            one.set_joints(qpos[i : i + 1], np.zeros((1, 34)))
             for c in ctrl:
-                one.step(c[i:i + 1])
+                one.step(c[i : i + 1])
             if b == backend:  # same code path: bit-exact
                 np.testing.assert_array_equal(one.qpos[0], batched[0][i])
                 np.testing.assert_array_equal(one.qvel[0], batched[1][i])

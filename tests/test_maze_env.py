@@ -1,8 +1,9 @@
 """Maze physics: the PD law, solid walls, success and time limit, batching."""
+
 import torch
 
 from imitate.tasks import maze
-from imitate.tasks.maze import MazeEnv, action_to_target, target_to_action
+from imitate.tasks.maze import MazeEnv, target_to_action
 
 
 def test_pd_law_one_substep_matches_formula():
@@ -107,6 +108,7 @@ def test_state_save_restore_is_exact():
 
 def test_rejects_bad_sizes():
     import pytest
+
     with pytest.raises(ValueError, match="num_envs"):
         MazeEnv(0)
     env = MazeEnv(2)

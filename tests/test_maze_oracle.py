@@ -1,14 +1,13 @@
 """The maze oracle: exact count of successful, wall-free, replayable and varied planned episodes."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from imitate.oracles.maze import (GRID, _static_grid, clearance, geodesic_fields, maze_oracle,
-                                       random_costs)
-from imitate.tasks.maze import (AGENT_RADIUS, ARENA_SIZE, GOAL, GOAL_RADIUS, INNER_WALLS, START_HIGH,
-                               START_LOW, MazeEnv)
+from imitate.oracles.maze import GRID, _static_grid, clearance, geodesic_fields, maze_oracle, random_costs
+from imitate.tasks.maze import AGENT_RADIUS, ARENA_SIZE, GOAL, GOAL_RADIUS, INNER_WALLS, START_HIGH, START_LOW, MazeEnv
 
 N = 200
 

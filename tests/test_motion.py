@@ -1,12 +1,13 @@
 """Motion clips and the motion library: cache, interpolation, slerp, looping, phase, sampling, video."""
+
 import json
 
 import numpy as np
 import pytest
 
 from imitate.data.motion import MotionError, MotionLibrary, available_clips, load_clip
-from imitate.utils import rotations as rot
 from imitate.data.motion.clip import MotionClip
+from imitate.utils import rotations as rot
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +17,9 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def lib(cache):
-    return MotionLibrary.from_names(["humanoid3d_walk", "humanoid3d_cartwheel", "humanoid3d_kick"],
-                                    weights=[2.0, 1.0, 1.0], cache_dir=cache)
+    return MotionLibrary.from_names(
+        ["humanoid3d_walk", "humanoid3d_cartwheel", "humanoid3d_kick"], weights=[2.0, 1.0, 1.0], cache_dir=cache
+    )
 
 
 def test_all_clips_load(cache):
@@ -85,17 +87,18 @@ def test_interpolation_hits_frames_and_stays_between(lib):
         np.testing.assert_allclose(st.qpos(), clip.qpos()[:n], atol=1e-9)
         np.testing.assert_allclose(st.body_pos, clip.body_pos[:n], atol=1e-9)
         np.testing.assert_allclose(st.joint_vel, clip.joint_vel[:n], atol=1e-9)
-        mid = 0.5 * (clip.times[:n] + clip.times[1:n + 1])
+        mid = 0.5 * (clip.times[:n] + clip.times[1 : n + 1])
         sm = lib.state(np.full(n, c), mid)
-        lo = np.minimum(clip.joint_pos[:n], clip.joint_pos[1:n + 1]) - 1e-12
-        hi = np.maximum(clip.joint_pos[:n], clip.joint_pos[1:n + 1]) + 1e-12
+        lo = np.minimum(clip.joint_pos[:n], clip.joint_pos[1 : n + 1]) - 1e-12
+        hi = np.maximum(clip.joint_pos[:n], clip.joint_pos[1 : n + 1]) + 1e-12
         assert np.all((sm.joint_pos >= lo) & (sm.joint_pos <= hi))
-        np.testing.assert_allclose(sm.joint_pos, 0.5 * (clip.joint_pos[:n] + clip.joint_pos[1:n + 1]), atol=1e-12)
+        np.testing.assert_allclose(sm.joint_pos, 0.5 * (clip.joint_pos[:n] + clip.joint_pos[1 : n + 1]), atol=1e-12)
         np.testing.assert_allclose(np.linalg.norm(sm.root_quat, axis=-1), 1.0, atol=1e-12)
         # the root rotation at mid-interval is halfway (geodesic) between the frames
         ang = lambda x, y: 2 * np.arccos(np.clip(np.abs(np.sum(x * y, -1)), 0, 1))  # noqa: E731
-        np.testing.assert_allclose(ang(sm.root_quat, clip.root_quat[:n]),
-                                   0.5 * ang(clip.root_quat[1:n + 1], clip.root_quat[:n]), atol=1e-6)
+        np.testing.assert_allclose(
+            ang(sm.root_quat, clip.root_quat[:n]), 0.5 * ang(clip.root_quat[1 : n + 1], clip.root_quat[:n]), atol=1e-6
+        )
 
 
 def test_velocities_are_derivative_of_interpolation(lib):
@@ -123,8 +126,9 @@ def test_looping_walk_advances_one_stride_per_cycle(lib):
     np.testing.assert_allclose(st.joint_pos - st.joint_pos[0], 0.0, atol=1e-9)  # same pose
     np.testing.assert_allclose(st.phase, 0.3 / dur, atol=1e-9)
     # bodies are carried with the root
-    np.testing.assert_allclose(st.body_pos[3] - st.body_pos[0], np.broadcast_to([5 * 1.23859, 0, 0], (15, 3)),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        st.body_pos[3] - st.body_pos[0], np.broadcast_to([5 * 1.23859, 0, 0], (15, 3)), atol=1e-9
+    )
 
 
 def test_looping_with_heading_turns_each_cycle(cache):
@@ -158,8 +162,9 @@ def test_sampling_follows_weights_and_ranges(lib):
     freq = np.bincount(ids, minlength=3) / len(ids)
     np.testing.assert_allclose(freq, [0.5, 0.25, 0.25], atol=0.02)
     assert np.all(t >= 0) and np.all(t <= lib.durations[ids] - 0.1)
-    np.testing.assert_array_equal(lib.sample(100, np.random.default_rng(5))[1],
-                                  lib.sample(100, np.random.default_rng(5))[1])
+    np.testing.assert_array_equal(
+        lib.sample(100, np.random.default_rng(5))[1], lib.sample(100, np.random.default_rng(5))[1]
+    )
     with pytest.raises(MotionError, match="weights"):
         MotionLibrary(lib.clips, weights=[1.0, -1.0, 0.0])
 
@@ -168,6 +173,7 @@ def test_stick_figure_video(tmp_path, cache):
     import imageio.v2 as imageio
 
     from imitate.viz.motion import clip_qpos, write_qpos_video
+
     qpos = clip_qpos("humanoid3d_walk", seconds=0.2, fps=15, cache_dir=cache)
     assert qpos.shape == (4, 35)
     path, used = write_qpos_video(qpos, tmp_path / "walk.mp4", fps=15, renderer="stick", width=160, height=96)

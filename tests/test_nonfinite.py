@@ -1,5 +1,6 @@
 """A NaN/inf loss or gradient stops a run with one line naming the loss and the iteration; the
 last good checkpoint stays, and no checkpoint with a non-finite tensor is ever written."""
+
 import re
 from pathlib import Path
 
@@ -15,10 +16,27 @@ BC = ["iterations=50", "demo_episodes=8", "width=16", "blocks=1"]
 # family: (argv, module whose backward_step is poisoned, the loss name, backward calls per iteration)
 CASES = {
     "ppo": (["particle", "ppo", *PPO], "imitate.algos.ppo", "ppo_loss", 2),
-    "energy": (["block-push", "energy", "iterations=50", "demo_episodes=8", "hidden=16,16"],
-               "imitate.models.energy", "dsm_loss", 1),
-    "amp": (["maze", "amp", *PPO, "demo_episodes=8", "disc.hidden=16,16", "disc.batch_size=32",
-             "disc.updates=2", "replay_size=200"], "imitate.rewards.adversarial", "amp_discriminator_loss", 2),
+    "energy": (
+        ["block-push", "energy", "iterations=50", "demo_episodes=8", "hidden=16,16"],
+        "imitate.models.energy",
+        "dsm_loss",
+        1,
+    ),
+    "amp": (
+        [
+            "maze",
+            "amp",
+            *PPO,
+            "demo_episodes=8",
+            "disc.hidden=16,16",
+            "disc.batch_size=32",
+            "disc.updates=2",
+            "replay_size=200",
+        ],
+        "imitate.rewards.adversarial",
+        "amp_discriminator_loss",
+        2,
+    ),
     "mse": (["particle", "mse", *BC], "imitate.algos.bc_common", "mse_loss", 1),
     "mdn": (["particle", "mdn", *BC], "imitate.algos.bc_common", "mdn_nll_loss", 1),
     "ibc-dfo": (["particle", "ibc-dfo", *BC, "counter_examples=8"], "imitate.algos.bc_common", "info_nce_loss", 1),
@@ -43,14 +61,24 @@ def _poison(monkeypatch, module: str, kind: str, calls_per_iteration: int) -> No
             return real(loss, optimizer, params, name, max_norm)
         finally:
             hook.remove()
+
     monkeypatch.setattr(f"{module}.backward_step", poisoned)
 
 
-@pytest.mark.parametrize("family,kind", [("ppo", "loss"), ("ppo", "gradient"), ("energy", "loss"),
-                                         ("energy", "gradient"), ("amp", "gradient"), ("mse", "gradient"),
-                                         ("mdn", "loss"), ("ibc-dfo", "loss")])
-def test_non_finite_stops_with_one_line_and_keeps_the_last_checkpoint(family, kind, monkeypatch, tmp_path,
-                                                                        capsys):
+@pytest.mark.parametrize(
+    "family,kind",
+    [
+        ("ppo", "loss"),
+        ("ppo", "gradient"),
+        ("energy", "loss"),
+        ("energy", "gradient"),
+        ("amp", "gradient"),
+        ("mse", "gradient"),
+        ("mdn", "loss"),
+        ("ibc-dfo", "loss"),
+    ],
+)
+def test_non_finite_stops_with_one_line_and_keeps_the_last_checkpoint(family, kind, monkeypatch, tmp_path, capsys):
     argv, module, loss_name, per_iteration = CASES[family]
     _poison(monkeypatch, module, kind, per_iteration)
     capsys.readouterr()
@@ -58,8 +86,11 @@ def test_non_finite_stops_with_one_line_and_keeps_the_last_checkpoint(family, ki
     err = capsys.readouterr().err.strip()
     what = f"gradient of {loss_name} is not finite" if kind == "gradient" else rf"{loss_name} is not finite \(nan\)"
     assert len(err.splitlines()) == 1, err
-    assert re.fullmatch(rf"imitate: error: {what} at iteration {FAIL_AT}; the last checkpoint "
-                        rf"\(iteration {FAIL_AT - 1}\) is kept", err), err
+    assert re.fullmatch(
+        rf"imitate: error: {what} at iteration {FAIL_AT}; the last checkpoint "
+        rf"\(iteration {FAIL_AT - 1}\) is kept",
+        err,
+    ), err
     (run,) = [p.parent for p in Path(tmp_path).rglob("config.yaml")]
     state = load_checkpoint(run / "checkpoints" / "latest.pt")
     assert state["resume"]["iteration"] == FAIL_AT - 1
@@ -68,12 +99,14 @@ def test_non_finite_stops_with_one_line_and_keeps_the_last_checkpoint(family, ki
 
 def test_failure_before_any_checkpoint_removes_the_new_run(monkeypatch, tmp_path, capsys):
     argv, module, _, _ = CASES["mse"]
-    monkeypatch.setattr(f"{module}.backward_step",
-                        lambda loss, *a, **k: numerics.backward_step(loss * float("nan"), *a, **k))
+    monkeypatch.setattr(
+        f"{module}.backward_step", lambda loss, *a, **k: numerics.backward_step(loss * float("nan"), *a, **k)
+    )
     assert main(["train", *argv, "progress=false", f"out_dir={tmp_path}"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == ("imitate: error: mse_loss is not finite (nan) at iteration 1; no checkpoint was written, "
-                   "the run is removed")
+    assert err == (
+        "imitate: error: mse_loss is not finite (nan) at iteration 1; no checkpoint was written, the run is removed"
+    )
     assert not list(Path(tmp_path).rglob("config.yaml"))
 
 

@@ -1,6 +1,7 @@
 """The offline fit loop (algos/offline.py) on a toy method: an interrupted and resumed fit equals
 the uninterrupted one bit for bit, logging and checkpoints follow the config, and a NaN stops
 the fit naming its iteration with the last good checkpoint kept (or a new run removed)."""
+
 from dataclasses import dataclass
 from types import SimpleNamespace
 

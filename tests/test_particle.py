@@ -1,4 +1,5 @@
 """The N-D particle env (PD law, success rule, resets) and its oracle."""
+
 import numpy as np
 import pytest
 import torch
@@ -6,8 +7,7 @@ import torch
 from imitate.cli import main
 from imitate.data.dataset import Demonstrations
 from imitate.oracles.particle import oracle_actions, particle_oracle
-from imitate.tasks.particle import (KP, KV, MAX_EPISODE_STEPS, SUBSTEP_S, SUBSTEPS, ParticleEnv,
-                                    target_to_action)
+from imitate.tasks.particle import KP, KV, MAX_EPISODE_STEPS, SUBSTEP_S, SUBSTEPS, ParticleEnv, target_to_action
 
 
 def test_pd_law_matches_explicit_euler_by_hand():
@@ -74,7 +74,7 @@ def test_oracle_success_rate_and_demo_format(n_dim):
     assert demos.actions.shape == (400 * 51, n_dim) and np.abs(demos.actions).max() <= 1.0
     # Actions are goal 1 first, goal 2 later: the set-point equals one of the two goals.
     target = (demos.actions + 1) / 2
-    g1, g2 = demos.obs[:, 2 * n_dim:3 * n_dim], demos.obs[:, 3 * n_dim:]
+    g1, g2 = demos.obs[:, 2 * n_dim : 3 * n_dim], demos.obs[:, 3 * n_dim :]
     at_g1 = np.abs(target - g1).max(1) < 1e-6
     at_g2 = np.abs(target - g2).max(1) < 1e-6
     assert (at_g1 | at_g2).all() and at_g1.mean() > 0.3 and at_g2.mean() > 0.3
@@ -91,6 +91,7 @@ def test_data_cli_takes_n_dim(tmp_path):
 
 def test_either_order_succeeds_when_both_goals_are_visited_in_any_order():
     """goal_order=either (IBC's multimodal oracle): goal 2 then goal 1 is a success, ending at goal 1."""
+
     def success(goal_order, reverse):
         env = ParticleEnv(256, seed=3, n_dim=2, goal_order=goal_order)
         obs, switched = env.reset(), torch.zeros(256, dtype=torch.bool)

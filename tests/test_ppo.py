@@ -1,5 +1,6 @@
 """PPO: it learns, its GAE and truncation bootstrapping are right, its checkpoints round-trip;
 and GymVecEnv's auto-reset hands PPO the right observations."""
+
 from __future__ import annotations
 
 import math
@@ -9,8 +10,8 @@ import torch
 
 from imitate.algos.ppo import PPO
 from imitate.algos.ppo_config import PPOConfig
-from imitate.tasks.core.vecenv import StepResult, VecEnv
 from imitate.eval.rollouts import evaluate_policy
+from imitate.tasks.core.vecenv import StepResult, VecEnv
 
 torch.set_num_threads(1)
 
@@ -53,15 +54,33 @@ class PointEnv:
         if done.any():
             self.x[done] = self._start(int(done.sum()))
             self.t[done] = 0
-        result = StepResult(obs=self.x.clone(), reward=reward, terminated=terminated, truncated=truncated,
-                            final_obs=final, success=terminated, transition=torch.cat([prev, final], -1))
+        result = StepResult(
+            obs=self.x.clone(),
+            reward=reward,
+            terminated=terminated,
+            truncated=truncated,
+            final_obs=final,
+            success=terminated,
+            transition=torch.cat([prev, final], -1),
+        )
         self.log.append(result)
         return result
 
 
 def small_cfg(**overrides) -> PPOConfig:
-    base = dict(num_envs=32, rollout_steps=20, total_steps=32 * 20, epochs=4, minibatches=4, lr=3e-3,
-                hidden=(32, 32), activation="tanh", gamma=0.9, gae_lambda=0.95, progress=False)
+    base = dict(
+        num_envs=32,
+        rollout_steps=20,
+        total_steps=32 * 20,
+        epochs=4,
+        minibatches=4,
+        lr=3e-3,
+        hidden=(32, 32),
+        activation="tanh",
+        gamma=0.9,
+        gae_lambda=0.95,
+        progress=False,
+    )
     cfg = PPOConfig(**{**base, **overrides})
     cfg.validate()
     return cfg
@@ -107,9 +126,21 @@ def test_ppo_learns_pendulum_through_gym_vec_env():
     random_level = float(random_return.mean())
     assert random_level < -900
 
-    cfg = PPOConfig(num_envs=8, rollout_steps=256, total_steps=8 * 256 * 24, epochs=10, minibatches=8,
-                    lr=1e-3, gamma=0.9, gae_lambda=0.95, hidden=(64, 64), activation="tanh",
-                    vf_coef=1.0, progress=False, seed=0)
+    cfg = PPOConfig(
+        num_envs=8,
+        rollout_steps=256,
+        total_steps=8 * 256 * 24,
+        epochs=10,
+        minibatches=8,
+        lr=1e-3,
+        gamma=0.9,
+        gae_lambda=0.95,
+        hidden=(64, 64),
+        activation="tanh",
+        vf_coef=1.0,
+        progress=False,
+        seed=0,
+    )
     ppo = PPO(GymVecEnv("Pendulum-v1", cfg.num_envs, seed=0), cfg)
     ppo.train()
     result = evaluate_policy(ppo.model, GymVecEnv("Pendulum-v1", 10, seed=100), seed=100)
@@ -147,8 +178,7 @@ def test_truncated_steps_bootstrap_from_final_obs_and_terminated_do_not():
     def spy(rewards, values, dones, next_value):
         # Called after the rollout, before any update: the model is the one that collected it.
         captured["rewards"], captured["dones"] = rewards.clone(), dones.clone()
-        captured["v_final"] = torch.stack([ppo.model.value(ppo.model.normalize_obs(s.final_obs))
-                                           for s in env.log])
+        captured["v_final"] = torch.stack([ppo.model.value(ppo.model.normalize_obs(s.final_obs)) for s in env.log])
         return original(rewards, values, dones, next_value)
 
     ppo._gae = spy
@@ -186,14 +216,16 @@ def test_state_dict_round_trip_gives_identical_actions():
     b.load_state_dict(a.state_dict())
     assert torch.equal(a.model.act(obs), b.model.act(obs))
     g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
-    assert torch.equal(a.model.act(obs, deterministic=False, generator=g1),
-                       b.model.act(obs, deterministic=False, generator=g2))
+    assert torch.equal(
+        a.model.act(obs, deterministic=False, generator=g1), b.model.act(obs, deterministic=False, generator=g2)
+    )
     assert torch.equal(a.model.obs_norm.mean, b.model.obs_norm.mean)
     assert torch.equal(a.model.value(obs), b.model.value(obs))
     assert b.iteration == a.iteration == 2 and b.global_step == a.global_step
 
     # Through a file, too.
     import io
+
     buffer = io.BytesIO()
     torch.save(a.state_dict(), buffer)
     buffer.seek(0)

@@ -1,4 +1,5 @@
 """Push-T: coverage, exact save/restore, PD tracking, contact, scripted expert, CLI data."""
+
 import math
 
 import numpy as np
@@ -8,8 +9,19 @@ import torch
 from imitate.data.dataset import Demonstrations
 from imitate.oracles.pusht import expert_success_rate, pusht_oracle
 from imitate.tasks.core.vecenv import VecEnv
-from imitate.tasks.pusht import (GOAL_POSE, MAX_EPISODE_STEPS, PUSHER_RADIUS, T_AREA, PushTEnv, coverage,
-                                 inside_t, obs_angle, place, target_to_action, to_local)
+from imitate.tasks.pusht import (
+    GOAL_POSE,
+    MAX_EPISODE_STEPS,
+    PUSHER_RADIUS,
+    T_AREA,
+    PushTEnv,
+    coverage,
+    inside_t,
+    obs_angle,
+    place,
+    target_to_action,
+    to_local,
+)
 
 
 def test_protocol_and_shapes():
@@ -116,6 +128,7 @@ def test_oracle_keeps_successes_and_metadata():
 
 def test_cli_data_writes_valid_file(tmp_path):
     from imitate.cli import main
+
     out = tmp_path / "pusht.npz"
     main(["data", "pusht", "--episodes", "5", "--out", str(out), "--no-progress"])
     demos = Demonstrations.load(out)
@@ -126,6 +139,7 @@ def test_cli_data_writes_valid_file(tmp_path):
 def test_state_tiles_for_planning():
     """A planner copies each env's state into many planning envs (CEM's tile_state)."""
     from imitate.algos.cem import tile_state
+
     env = PushTEnv(2, seed=0)
     env.step(torch.zeros(2, 2))
     plan = PushTEnv(6, seed=1)
@@ -139,6 +153,7 @@ def test_state_tiles_for_planning():
 
 def test_final_coverage_metric_reads_the_block_pose_from_observations():
     from imitate.registry import TASKS
+
     task = TASKS["pusht"]
     episodes = task.run_oracle(4, seed=3).episodes()
     assert task.trajectory_metrics(episodes, episodes)["final_coverage"] > 0.95  # expert ends on the goal

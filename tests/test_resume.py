@@ -9,6 +9,7 @@ A kill before the first checkpoint: the run directory is either absent (``Run.cr
 it under a temp name and renames it) or complete and resumable, and resuming it trains from
 scratch in that directory; the result is again the uninterrupted run.
 """
+
 import json
 import os
 import random
@@ -24,12 +25,30 @@ import torch
 from imitate.cli import main
 from imitate.utils.reproducibility import differences
 
-PPO = ["particle", "ppo", "num_envs=8", "rollout_steps=8", "total_steps=6144", "minibatches=2", "epochs=1",
-       "hidden=32,32", "eval_episodes=4"]
+PPO = [
+    "particle",
+    "ppo",
+    "num_envs=8",
+    "rollout_steps=8",
+    "total_steps=6144",
+    "minibatches=2",
+    "epochs=1",
+    "hidden=32,32",
+    "eval_episodes=4",
+]
 ENERGY = ["block-push", "energy", "iterations=200", "demo_episodes=8", "hidden=32,32"]
 MSE = ["particle", "mse", "iterations=200", "demo_episodes=8", "width=32", "blocks=1", "eval_episodes=4"]
-IBC = ["particle", "ibc-dfo", "iterations=200", "demo_episodes=8", "width=32", "blocks=1", "counter_examples=8",
-       "dfo_samples=64", "eval_episodes=4"]
+IBC = [
+    "particle",
+    "ibc-dfo",
+    "iterations=200",
+    "demo_episodes=8",
+    "width=32",
+    "blocks=1",
+    "counter_examples=8",
+    "dfo_samples=64",
+    "eval_episodes=4",
+]
 COMMON = ["checkpoint_every=1", "progress=false"]
 
 
@@ -42,8 +61,12 @@ def _runs(root: Path) -> list[Path]:
 
 
 def _start(argv: list[str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "imitate.cli", "train", *argv],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "imitate.cli", "train", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 60.0):
@@ -74,11 +97,13 @@ def _iteration(run: Path) -> int:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """Uninterrupted runs, one per family, trained in this process."""
+
     def train(argv):
         root = tmp_path_factory.mktemp("reference")
         assert main(["train", *argv, *COMMON, f"out_dir={root}"]) == 0
         (run,) = _runs(root)
         return run
+
     return {argv[1]: train(argv) for argv in (PPO, ENERGY, MSE, IBC)}
 
 
@@ -87,8 +112,9 @@ def _checkpoint_mtime(run: Path) -> int:
     return path.stat().st_mtime_ns if path.is_file() else 0
 
 
-def _kill_resume_compare(argv, reference_run: Path, tmp_path: Path, fractions: list[float],
-                         during_checkpoint: bool = False) -> None:
+def _kill_resume_compare(
+    argv, reference_run: Path, tmp_path: Path, fractions: list[float], during_checkpoint: bool = False
+) -> None:
     """Start training; for each fraction f, once training is under way (a new checkpoint has
     appeared), wait f × the reference run's training time and SIGKILL it, then resume it in a
     new subprocess; the last kill can instead hit a checkpoint write. Finish in-process, compare."""
@@ -103,7 +129,7 @@ def _kill_resume_compare(argv, reference_run: Path, tmp_path: Path, fractions: l
         if i:
             proc = _start([*argv[:2], f"resume={run}"])
         before = _checkpoint_mtime(run)
-        _wait_for(lambda: _checkpoint_mtime(run) != before, proc)
+        _wait_for(lambda: _checkpoint_mtime(run) != before, proc)  # noqa: B023 (called at once)
         last_kill_mid_write = during_checkpoint and i == len(fractions) - 1
         if last_kill_mid_write:
             _wait_for(lambda: any(p.name.endswith(".tmp") for p in ckpt.iterdir()), proc)
@@ -134,6 +160,7 @@ def test_killed_and_resumed_equals_uninterrupted(family, reference, tmp_path):
 
 def _tensorboard_steps(run: Path) -> list[int]:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
     acc = EventAccumulator(str(run / "tb"))
     acc.Reload()
     return [e.step for e in acc.Scalars("loss/value")]
@@ -154,12 +181,12 @@ def _snapshot(run: Path) -> dict[str, bytes]:
     return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("family,change", [("ppo", "hidden=64,64"), ("energy", "hidden=16,16"),
-                                           ("mse", "width=16")])
+@pytest.mark.parametrize("family,change", [("ppo", "hidden=64,64"), ("energy", "hidden=16,16"), ("mse", "width=16")])
 def test_failed_resume_leaves_the_run_as_it_was(family, change, reference, tmp_path, capsys):
     argv = {"ppo": PPO, "energy": ENERGY, "mse": MSE}[family]
     run = tmp_path / "run"
     import shutil
+
     shutil.copytree(reference[family], run)
     (run / "checkpoints" / ".latest.pt.stale.tmp").write_bytes(b"half a checkpoint")  # a killed writer's
     before = _snapshot(run)
@@ -183,6 +210,7 @@ class _Payload:
 
 def test_checkpoint_with_code_is_refused_and_never_runs(reference, tmp_path, capsys):
     import shutil
+
     run = tmp_path / "run"
     shutil.copytree(reference["ppo"], run)
     marker = tmp_path / "payload-ran"
@@ -200,6 +228,7 @@ def test_resume_cuts_progress_back_to_the_checkpoint(tmp_path):
     """Rows after the checkpoint's step and a line cut by the kill go; the rest stays as it was."""
     from imitate.algos.ppo_config import PPOConfig
     from imitate.utils.run import Run
+
     run = Run(tmp_path, "maze", "ppo")
     rows = [f'{{"step": {s}, "loss": {s / 10}}}\n' for s in (64, 128, 192, 256)]
     (tmp_path / "progress.jsonl").write_text("".join(rows) + '{"step": 320, "lo')
@@ -212,6 +241,7 @@ def test_a_resumed_event_file_sorts_after_the_killed_one(tmp_path):
     """TensorBoard reads event files in name order (creation second first): a writer opened
     right after another must still come after it, or the older file's purge hides its events."""
     from imitate.utils.logger import Logger
+
     first = Logger(tmp_path)
     first.log(1, {"x": 1.0})
     first.close()
@@ -224,6 +254,7 @@ def test_a_resumed_event_file_sorts_after_the_killed_one(tmp_path):
 def test_a_half_made_run_folder_of_a_dead_process_is_removed(tmp_path):
     from imitate.algos.ppo_config import PPOConfig
     from imitate.utils.run import Run
+
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # its PID is free now
     base = tmp_path / "maze" / "ppo"

@@ -1,4 +1,5 @@
 """DeepMimic tracking: reward terms, RSI, terminations, and that PPO improves the tracking reward."""
+
 from __future__ import annotations
 
 import json
@@ -7,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from imitate.rewards.tracking import TERM_NAMES, tracking_reward, tracking_terms
 from imitate.tasks.core.env import ALL
 from imitate.tasks.humanoid.options import CartwheelOptions, TrackingOptions
+from imitate.tasks.humanoid.rewards import TERM_NAMES, tracking_reward, tracking_terms
 from imitate.tasks.humanoid.tracking import HumanoidTrackingEnv, motion, reference, state_dict
 from imitate.utils import rotations as rot
 
@@ -63,7 +64,9 @@ def _perturb(qpos, qvel, term, size):
     elif term == "joint_pos":
         qpos[:, 7:] += size
     elif term == "base_orientation":
-        qpos[:, 3:7] = rot.quat_mul(qpos[:, 3:7], rot.quat_from_axis_angle(np.array([0.6, 0.8, 0.0]), np.full(len(qpos), size)))
+        qpos[:, 3:7] = rot.quat_mul(
+            qpos[:, 3:7], rot.quat_from_axis_angle(np.array([0.6, 0.8, 0.0]), np.full(len(qpos), size))
+        )
     elif term == "base_velocity":
         qvel[:, 0:3] += size
     elif term == "base_ang_velocity":
@@ -143,7 +146,9 @@ def test_rsi_puts_sim_exactly_in_reference_state():
     ms = motion(env).lib.state(buf["clip_ids"], buf["time_s"], with_bodies=False)
     np.testing.assert_allclose(qpos[:, 7:], ms.joint_pos, atol=1e-12)
     np.testing.assert_allclose(qpos[:, 2], ms.root_pos[:, 2], atol=1e-12)
-    assert np.ptp(buf["time_s"]) > 0.3 and np.ptp(buf["yaw"]) > 1.0 and np.ptp(buf["origin"]) > 1.0  # random phase/frame
+    assert (
+        np.ptp(buf["time_s"]) > 0.3 and np.ptp(buf["yaw"]) > 1.0 and np.ptp(buf["origin"]) > 1.0
+    )  # random phase/frame
     # and the body positions match the reference clip's (moved into the episode frame)
     cur = state_dict(env, qpos, qvel)
     ref = state_dict(env, ref_qpos, ref_qvel)
@@ -224,6 +229,7 @@ def test_saved_state_steps_exactly_as_the_original():
     """Resume: physics, episode frames, reference clocks, actions and both RNGs round-trip through
     get_state/set_state (and torch.save) into an env built with another seed, across resets."""
     import io
+
     cfg = CartwheelOptions(loop="none", max_root_error_m=0.5)
     a = HumanoidTrackingEnv(6, seed=1, options=cfg)
     a.reset(seed=1)
@@ -251,13 +257,31 @@ def test_saved_state_steps_exactly_as_the_original():
 
 def test_ppo_iterations_run_and_log_per_term_rewards(tmp_path):
     from imitate import runner
-    run = runner.train("humanoid-walk", "deepmimic", {
-        "num_envs": "16", "rollout_steps": "16", "total_steps": "512", "eval_episodes": "2",
-        "progress": "false", "out_dir": str(tmp_path), "hidden": "64,64"})
+
+    run = runner.train(
+        "humanoid-walk",
+        "deepmimic",
+        {
+            "num_envs": "16",
+            "rollout_steps": "16",
+            "total_steps": "512",
+            "eval_episodes": "2",
+            "progress": "false",
+            "out_dir": str(tmp_path),
+            "hidden": "64,64",
+        },
+    )
     lines = [json.loads(x) for x in (run.dir / "progress.jsonl").read_text().splitlines()]
     assert len(lines) == 2
-    for key in ("reward/tracking", "reward/joint_pos", "reward/base_orientation", "reward/end_effector",
-                "reward/action_rate", "policy/action_std", "loss/policy"):
+    for key in (
+        "reward/tracking",
+        "reward/joint_pos",
+        "reward/base_orientation",
+        "reward/end_effector",
+        "reward/action_rate",
+        "policy/action_std",
+        "loss/policy",
+    ):
         assert key in lines[-1] and np.isfinite(lines[-1][key])
     assert 0 < lines[-1]["reward/tracking"] <= 1
     metrics = json.loads((run.dir / "metrics.json").read_text())
@@ -272,11 +296,15 @@ def test_ppo_iterations_run_and_log_per_term_rewards(tmp_path):
 @pytest.mark.slow
 def test_training_raises_mean_tracking_reward(tmp_path):
     from imitate import runner
+
     # The walk preset (256 envs) for 110 iterations, ~10 minutes on a quiet 2-core CPU. At 64 envs
     # and 164k samples the reward rose only 0.144 -> 0.173; the benchmark curve with the preset
     # (benchmarks/results/humanoid_tracking.json) passes x1.3 after ~0.5 M samples.
-    run = runner.train("humanoid-walk", "deepmimic", {
-        "total_steps": str(110 * 256 * 32), "eval_episodes": "8", "progress": "false", "out_dir": str(tmp_path)})
+    run = runner.train(
+        "humanoid-walk",
+        "deepmimic",
+        {"total_steps": str(110 * 256 * 32), "eval_episodes": "8", "progress": "false", "out_dir": str(tmp_path)},
+    )
     lines = [json.loads(x) for x in (run.dir / "progress.jsonl").read_text().splitlines()]
     first = np.mean([x["reward/tracking"] for x in lines[:3]])
     last = np.mean([x["reward/tracking"] for x in lines[-3:]])

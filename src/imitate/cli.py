@@ -6,6 +6,7 @@ bug: one ``imitate: internal error`` line and exit code 1 (``IMITATE_DEBUG=1`` s
 traceback). A closed pipe (``imitate motion list | head``) ends quietly with 141, as SIGPIPE
 would.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,8 @@ EXPECTED_ERRORS = (ConfigError, DatasetError, CheckpointError, FloatingPointErro
 
 
 def _list(args) -> None:
-    from imitate.registry import ALGOS
-    from imitate.registry import TASKS
+    from imitate.registry import ALGOS, TASKS
+
     if args.what in ("tasks", "all"):
         print("tasks:")
         for name, task in sorted(TASKS.items()):
@@ -36,13 +37,21 @@ def _list(args) -> None:
 
 def _data(args) -> None:
     from imitate import runner
-    path, demos = runner.make_data(args.task, args.episodes, args.out, seed=args.seed,
-                                   progress=not args.no_progress, overrides=parse_overrides(args.options))
+
+    path, demos = runner.make_data(
+        args.task,
+        args.episodes,
+        args.out,
+        seed=args.seed,
+        progress=not args.no_progress,
+        overrides=parse_overrides(args.options),
+    )
     print(f"wrote {demos.num_episodes} episodes ({len(demos.obs)} observations) to {path}")
 
 
 def _train(args) -> None:
     from imitate import runner
+
     run = runner.train(args.task, args.algo, parse_overrides(args.overrides))
     print(f"run: {run.dir}")
     print(json.dumps(json.loads((run.dir / "metrics.json").read_text()), sort_keys=True))
@@ -51,29 +60,35 @@ def _train(args) -> None:
 def _config(args) -> None:
     from imitate.config import describe
     from imitate.runner import resolve_config
+
     cfg = resolve_config(args.task, args.algo, parse_overrides(args.overrides), check_inputs=False)
     rows = describe(cfg)
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    print(f"# imitate train {args.task} {args.algo}: key, type, value (defaults < preset < your overrides), "
-          "allowed values, meaning")
+    print(
+        f"# imitate train {args.task} {args.algo}: key, type, value (defaults < preset < your overrides), "
+        "allowed values, meaning"
+    )
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4])
 
 
 def _eval(args) -> None:
     from imitate import runner
+
     metrics = runner.evaluate(args.run_dir, episodes=args.episodes, video=args.video)
     print(json.dumps(metrics, sort_keys=True))
 
 
 def _plot(args) -> None:
     from imitate import runner
+
     for path in runner.plot(args.run_dir):
         print(path)
 
 
 def _demo(args) -> None:
     from imitate import runner
+
     overrides = parse_overrides(args.overrides)
     print("NEAR on the maze: oracle demos → energy model → PPO on the annealed energy reward", flush=True)
     energy_keys = {k: v for k, v in overrides.items() if k in ("seed", "out_dir", "device", "progress")}
@@ -94,6 +109,7 @@ def _demo(args) -> None:
 
 def _compare(args) -> None:
     from imitate.compare import compare
+
     base = compare(args.task, [a.strip() for a in args.algos.split(",")], parse_overrides(args.overrides))
     print(f"comparison: {base}  (results.md, plots/curves.png)")
     print(json.dumps(json.loads((base / "results.json").read_text()), sort_keys=True))
@@ -101,16 +117,20 @@ def _compare(args) -> None:
 
 def _motion(args) -> None:
     from imitate.data.motion import available_clips, load_clip
+
     if args.action == "list":
         for name in available_clips():
             clip = load_clip(name)
-            print(f"  {name:28s} {clip.num_frames:4d} frames {clip.duration_s:6.2f} s  "
-                  f"{'loop' if clip.loop else 'once'}")
+            print(
+                f"  {name:28s} {clip.num_frames:4d} frames {clip.duration_s:6.2f} s  {'loop' if clip.loop else 'once'}"
+            )
         return
     from imitate.viz.motion import RenderError, write_clip_video
+
     if not args.clip:
         raise ConfigError("imitate motion view needs a CLIP name; `imitate motion list` shows them")
     from imitate.inputs import check_output_path
+
     out = check_output_path(args.out or f"{args.clip.replace('/', '_')}.mp4")
     try:
         path, used = write_clip_video(args.clip, out, seconds=args.seconds, renderer=args.renderer)
@@ -127,9 +147,13 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="imitate", description=(
-        "Learn behaviour from demonstrations with generative models: NEAR, AMP, DeepMimic-style "
-        "tracking and Implicit BC. `imitate list` shows what runs today."))
+    parser = Parser(
+        prog="imitate",
+        description=(
+            "Learn behaviour from demonstrations with generative models: NEAR, AMP, DeepMimic-style "
+            "tracking and Implicit BC. `imitate list` shows what runs today."
+        ),
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list tasks and algorithms")
@@ -145,17 +169,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_data)
 
-    p = sub.add_parser("train", help="train ALGO on TASK; config overrides as key=value",
-                       epilog="examples: imitate train maze energy | imitate train maze near energy=RUN_DIR | "
-                              "imitate train maze ppo num_envs=128 seed=1 | imitate train maze near resume=RUN_DIR. "
-                              "`imitate config TASK ALGO` lists every key with its value, bounds and meaning.")
+    p = sub.add_parser(
+        "train",
+        help="train ALGO on TASK; config overrides as key=value",
+        epilog="examples: imitate train maze energy | imitate train maze near energy=RUN_DIR | "
+        "imitate train maze ppo num_envs=128 seed=1 | imitate train maze near resume=RUN_DIR. "
+        "`imitate config TASK ALGO` lists every key with its value, bounds and meaning.",
+    )
     p.add_argument("task")
     p.add_argument("algo")
     p.add_argument("overrides", nargs="*", metavar="key=value")
     p.set_defaults(func=_train)
 
-    p = sub.add_parser("config", help="list every key of TASK ALGO: type, value, allowed values, meaning",
-                       epilog="example: imitate config maze near | imitate config particle ibc-dfo n_dim=4")
+    p = sub.add_parser(
+        "config",
+        help="list every key of TASK ALGO: type, value, allowed values, meaning",
+        epilog="example: imitate config maze near | imitate config particle ibc-dfo n_dim=4",
+    )
     p.add_argument("task")
     p.add_argument("algo")
     p.add_argument("overrides", nargs="*", metavar="key=value")
@@ -171,18 +201,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.set_defaults(func=_plot)
 
-    p = sub.add_parser("compare", help="run ALGO[,ALGO...] x seeds on TASK in parallel; table and curves",
-                       epilog="examples: imitate compare maze ppo,near,amp seeds=3 | imitate compare maze ppo,near "
-                              "total_steps=200000 near.w_task=0.3 jobs=2 | imitate compare maze ppo,near resume=DIR. "
-                              "key=value goes to every algo, ALGO.key=value to one; seeds (3), jobs (CPU count), "
-                              "out_dir and resume belong to compare.")
+    p = sub.add_parser(
+        "compare",
+        help="run ALGO[,ALGO...] x seeds on TASK in parallel; table and curves",
+        epilog="examples: imitate compare maze ppo,near,amp seeds=3 | imitate compare maze ppo,near "
+        "total_steps=200000 near.w_task=0.3 jobs=2 | imitate compare maze ppo,near resume=DIR. "
+        "key=value goes to every algo, ALGO.key=value to one; seeds (3), jobs (CPU count), "
+        "out_dir and resume belong to compare.",
+    )
     p.add_argument("task")
     p.add_argument("algos", metavar="ALGO[,ALGO...]")
     p.add_argument("overrides", nargs="*", metavar="key=value")
     p.set_defaults(func=_compare)
 
-    p = sub.add_parser("motion", help="humanoid motion clips: list them, or write a video of one",
-                       epilog="examples: imitate motion list | imitate motion view humanoid3d_walk --out walk.mp4")
+    p = sub.add_parser(
+        "motion",
+        help="humanoid motion clips: list them, or write a video of one",
+        epilog="examples: imitate motion list | imitate motion view humanoid3d_walk --out walk.mp4",
+    )
     p.add_argument("action", choices=["list", "view"])
     p.add_argument("clip", nargs="?", help="clip name (humanoid3d_walk, walk, walker/turn_left0) or .txt path")
     p.add_argument("--out", default=None, help="output video (default CLIP.mp4)")
@@ -190,8 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--renderer", default="auto", choices=["auto", "mujoco", "stick"])
     p.set_defaults(func=_motion)
 
-    p = sub.add_parser("demo", help="the main job: NEAR learns the maze end to end",
-                       epilog="overrides go to the NEAR policy run; prefix energy. for step 1 (energy.iterations=5000)")
+    p = sub.add_parser(
+        "demo",
+        help="the main job: NEAR learns the maze end to end",
+        epilog="overrides go to the NEAR policy run; prefix energy. for step 1 (energy.iterations=5000)",
+    )
     p.add_argument("overrides", nargs="*", metavar="key=value")
     p.set_defaults(func=_demo)
     return parser
@@ -223,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help (0) or a usage error (2): a code, for callers of main()
         return exc.code if isinstance(exc.code, int) else 2
     from imitate.runner import set_threads
+
     set_threads()
     try:
         args.func(args)
@@ -241,8 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line; the traceback on request
         if os.environ.get("IMITATE_DEBUG"):
             raise
-        print(f"imitate: internal error: {type(exc).__name__}: {_one_line(exc)} "
-              "(IMITATE_DEBUG=1 shows the traceback; please report it)", file=sys.stderr)
+        print(
+            f"imitate: internal error: {type(exc).__name__}: {_one_line(exc)} "
+            "(IMITATE_DEBUG=1 shows the traceback; please report it)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

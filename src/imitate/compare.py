@@ -8,6 +8,7 @@ seeds). Jobs run in parallel processes up to ``jobs`` (default: the CPU count). 
 is continued with ``resume=COMPARE_DIR``: finished runs are kept, unfinished ones resume from
 their last checkpoint.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,14 +23,20 @@ from typing import Any
 
 import numpy as np
 
-from imitate.registry import get_algo
 from imitate.config import ConfigError
-from imitate.registry import get_task
+from imitate.registry import get_algo, get_task
 from imitate.utils.io import atomic_write, atomic_write_json
 
 # Metrics shown first in the table when present; other numeric metrics follow alphabetically.
-LEADING_METRICS = ("success_rate", "final_coverage", "demo_distance", "episode_length", "return", "train_seconds",
-                   "env_steps")
+LEADING_METRICS = (
+    "success_rate",
+    "final_coverage",
+    "demo_distance",
+    "episode_length",
+    "return",
+    "train_seconds",
+    "env_steps",
+)
 CURVE_KEYS = ("episode/success_rate", "episode/task_return", "episode/length")  # task return: comparable across rewards
 
 
@@ -71,14 +78,18 @@ def _run_job(job: Job, task: str, base: Path, log_dir: Path) -> dict[str, Any]:
         args.append(f"resume={existing}")
     elif existing is not None:  # started but never checkpointed: start over
         import shutil
+
         shutil.rmtree(existing)
     with open(log, "w") as out:
-        code = subprocess.call([sys.executable, "-m", "imitate.cli", "train", task, job.algo, *args],
-                               stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "IMITATE_THREADS": "1"})
+        code = subprocess.call(
+            [sys.executable, "-m", "imitate.cli", "train", task, job.algo, *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "IMITATE_THREADS": "1"},
+        )
     run = job.run_dir(base, task)
     status = "done" if code == 0 and run is not None and (run / "metrics.json").is_file() else "failed"
-    return {"algo": job.algo, "seed": job.seed, "run": str(run) if run else None, "status": status,
-            "log": str(log)}
+    return {"algo": job.algo, "seed": job.seed, "run": str(run) if run else None, "status": status, "log": str(log)}
 
 
 def compare(task_name: str, algos: list[str], overrides: dict[str, str]) -> Path:
@@ -108,10 +119,16 @@ def compare(task_name: str, algos: list[str], overrides: dict[str, str]) -> Path
         base.mkdir(parents=True, exist_ok=False)
     log_dir = base / "logs"
     log_dir.mkdir(exist_ok=True)
-    manifest = {"task": task_name, "algos": algos, "seeds": seeds, "overrides": {**shared, **{
-        f"{a}.{k}": v for a, kv in per_algo.items() for k, v in kv.items()}}, "jobs": []}
+    manifest = {
+        "task": task_name,
+        "algos": algos,
+        "seeds": seeds,
+        "overrides": {**shared, **{f"{a}.{k}": v for a, kv in per_algo.items() for k, v in kv.items()}},
+        "jobs": [],
+    }
     atomic_write_json(base / "manifest.json", manifest)
     from imitate.utils.progress import progress_bar
+
     bar = progress_bar(len(job_list), desc=f"compare {task_name}", unit="run")
     results = []
     with ThreadPoolExecutor(max_workers=min(jobs, len(job_list))) as pool:
@@ -125,14 +142,14 @@ def compare(task_name: str, algos: list[str], overrides: dict[str, str]) -> Path
     failed = [r for r in results if r["status"] != "done"]
     if failed:
         names = ", ".join(f"{r['algo']} seed {r['seed']} (log {r.get('log')})" for r in failed)
-        raise ConfigError(f"{len(failed)} of {len(results)} runs failed: {names}; "
-                          f"fix and continue with resume={base}")
+        raise ConfigError(f"{len(failed)} of {len(results)} runs failed: {names}; fix and continue with resume={base}")
     return base
 
 
 def _validate_jobs(task: str, jobs: list[Job]) -> None:
     """Refuse bad keys before starting any process."""
     from imitate.runner import resolve_config
+
     for job in {j.algo: j for j in jobs}.values():
         resolve_config(task, job.algo, dict(job.overrides))
 
@@ -140,6 +157,7 @@ def _validate_jobs(task: str, jobs: list[Job]) -> None:
 def summarise(base: Path, task: str, algos: list[str], results: list[dict]) -> None:
     """``results.md`` / ``results.json`` (mean ± std over seeds) and ``plots/curves.png``."""
     from imitate.viz.curves import plot_curves_with_spread
+
     metrics: dict[str, list] = {a: [] for a in algos}
     curves: dict[str, list] = {a: [] for a in algos}
     for row in results:
@@ -155,7 +173,9 @@ def summarise(base: Path, task: str, algos: list[str], results: list[dict]) -> N
     text = render_markdown(task, table)
     atomic_write(base / "results.md", lambda f: f.write(text), mode="w")
     (base / "plots").mkdir(exist_ok=True)
-    plot_curves_with_spread(curves, list(CURVE_KEYS), base / "plots" / "curves.png", title=f"{task}: mean ± std over seeds")
+    plot_curves_with_spread(
+        curves, list(CURVE_KEYS), base / "plots" / "curves.png", title=f"{task}: mean ± std over seeds"
+    )
     print(text)
 
 
@@ -163,18 +183,35 @@ def metric_table(metrics: dict[str, list[dict]]) -> dict[str, dict[str, dict[str
     """{algo: {metric: {mean, std, n}}} over the numeric metrics every run of the algo has."""
     table = {}
     for algo, runs in metrics.items():
-        keys = set.intersection(*(set(k for k, v in m.items() if isinstance(v, (int, float))
-                                      and not isinstance(v, bool)) for m in runs)) if runs else set()
-        table[algo] = {k: {"mean": float(np.mean([m[k] for m in runs])), "std": float(np.std([m[k] for m in runs])),
-                           "n": len(runs)} for k in sorted(keys)}
+        keys = (
+            set.intersection(
+                *(set(k for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)) for m in runs)
+            )
+            if runs
+            else set()
+        )
+        table[algo] = {
+            k: {
+                "mean": float(np.mean([m[k] for m in runs])),
+                "std": float(np.std([m[k] for m in runs])),
+                "n": len(runs),
+            }
+            for k in sorted(keys)
+        }
     return table
 
 
 def render_markdown(task: str, table: dict[str, dict[str, dict[str, float]]]) -> str:
-    keys = sorted({k for cols in table.values() for k in cols},
-                  key=lambda k: (LEADING_METRICS.index(k) if k in LEADING_METRICS else len(LEADING_METRICS), k))
-    lines = [f"# {task}: mean ± std over seeds", "", "| algo | runs | " + " | ".join(keys) + " |",
-             "|---|---|" + "---|" * len(keys)]
+    keys = sorted(
+        {k for cols in table.values() for k in cols},
+        key=lambda k: (LEADING_METRICS.index(k) if k in LEADING_METRICS else len(LEADING_METRICS), k),
+    )
+    lines = [
+        f"# {task}: mean ± std over seeds",
+        "",
+        "| algo | runs | " + " | ".join(keys) + " |",
+        "|---|---|" + "---|" * len(keys),
+    ]
     for algo, cols in table.items():
         n = max((c["n"] for c in cols.values()), default=0)
         cells = [f"{cols[k]['mean']:.3g} ± {cols[k]['std']:.2g}" if k in cols else "—" for k in keys]

@@ -7,64 +7,25 @@ run of the same task and feature size, level indices must exist in its noise lad
 memory the config asks for must fit in this machine. Each problem is one ``ConfigError`` /
 ``DatasetError`` / ``CheckpointError`` line, so the CLI prints it and exits with code 2.
 """
+
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from imitate.config import ConfigError, apply_overrides, preset
-
 from imitate.algos.energy_config import NCSN_LEVELS, EnergyConfig
-from imitate.data.dataset import DatasetError, Demonstrations
+from imitate.config import ConfigError, apply_overrides, preset
+from imitate.data.demo_checks import EnvDims, load_demos_for
 
 FLOAT = 4  # bytes of a float32
-
-
-@dataclass(frozen=True)
-class EnvDims:
-    obs_dim: int
-    act_dim: int
-    style_dim: int
-    max_episode_steps: int
 
 
 def env_dims(task: Any, cfg: Any) -> EnvDims:
     """The task's sizes under ``cfg``, read off a one-copy env (cheap for every task)."""
     env = task.make_env(1, seed=0, cfg=cfg)
     return EnvDims(env.obs_dim, env.act_dim, env.style_dim, env.max_episode_steps)
-
-
-# -- demonstrations ---------------------------------------------------------------------------
-def load_demos_for(task: Any, cfg: Any, dims: EnvDims | None = None, need_actions: bool = False) -> Demonstrations:
-    """The file ``cfg.demos``, checked against the run: task, the task options it was made with
-    (e.g. the particle's goal_order), and, given ``dims``, observation and action sizes."""
-    demos = Demonstrations.load(cfg.demos, task=task.name)
-    options = cfg.task_options
-    for field in dataclasses.fields(options):
-        recorded = demos.metadata.get(field.name)
-        if recorded is not None and recorded != getattr(options, field.name):
-            raise DatasetError(f"{cfg.demos}: demonstrations were made with {field.name}={recorded}, "
-                               f"the run has {field.name}={getattr(options, field.name)}")
-    if dims is not None:
-        check_demo_sizes(demos, dims.obs_dim, dims.act_dim, f"{cfg.demos}", task.name, need_actions)
-    return demos
-
-
-def check_demo_sizes(demos: Demonstrations, obs_dim: int, act_dim: int, where: str, task_name: str,
-                     need_actions: bool = False) -> None:
-    """Observation and action sizes must be the task's (another n_dim, another task...)."""
-    if demos.obs.shape[1] != obs_dim:
-        raise DatasetError(f"{where}: observations have {demos.obs.shape[1]} numbers, task "
-                           f"{task_name!r} observes {obs_dim}")
-    if need_actions and demos.actions is None:
-        raise DatasetError(f"{where}: no 'actions' array; behavioural cloning needs actions")
-    if demos.actions is not None and demos.actions.shape[1] != act_dim:
-        raise DatasetError(f"{where}: actions have {demos.actions.shape[1]} numbers, task "
-                           f"{task_name!r} acts with {act_dim}")
 
 
 # -- energy runs ------------------------------------------------------------------------------
@@ -77,10 +38,13 @@ def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None) -> str:
     """``energy_dir`` must be a finished energy run of ``task`` whose input fits the task's
     transitions; returns its NCSN version."""
     from imitate.utils.run import CheckpointError, Run
+
     run = Run.open(energy_dir)
     if run.algo != "energy":
-        raise ConfigError(f"energy={energy_dir} is a {run.task}/{run.algo} run, not an energy run "
-                          f"(train one with `imitate train {task.name} energy`)")
+        raise ConfigError(
+            f"energy={energy_dir} is a {run.task}/{run.algo} run, not an energy run "
+            f"(train one with `imitate train {task.name} energy`)"
+        )
     if run.task != task.name:
         raise ConfigError(f"energy={energy_dir} was trained on task {run.task!r}, not {task.name!r}")
     state = run.load_checkpoint(task.name, "energy")
@@ -88,8 +52,10 @@ def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None) -> str:
     if not isinstance(config, dict) or "in_dim" not in config:
         raise CheckpointError(f"{run.checkpoint_path}: no energy model in the checkpoint")
     if dims is not None and config["in_dim"] != 2 * dims.style_dim:
-        raise CheckpointError(f"{run.checkpoint_path}: energy model takes {config['in_dim']} features, "
-                              f"task {task.name!r} transitions have {2 * dims.style_dim}")
+        raise CheckpointError(
+            f"{run.checkpoint_path}: energy model takes {config['in_dim']} features, "
+            f"task {task.name!r} transitions have {2 * dims.style_dim}"
+        )
     version = str(config.get("version", run.config_dict().get("version", "v2")))
     if version not in NCSN_LEVELS:
         raise CheckpointError(f"{run.checkpoint_path}: unknown NCSN version {version!r}")
@@ -98,8 +64,10 @@ def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None) -> str:
 
 def check_level(name: str, level: int, version: str) -> None:
     if level >= NCSN_LEVELS[version]:
-        raise ConfigError(f"{name}={level} but an NCSN {version} energy has levels 0..{NCSN_LEVELS[version] - 1} "
-                          f"(-1: {'adaptive annealing' if name == 'fixed_level' else 'the smallest σ'})")
+        raise ConfigError(
+            f"{name}={level} but an NCSN {version} energy has levels 0..{NCSN_LEVELS[version] - 1} "
+            f"(-1: {'adaptive annealing' if name == 'fixed_level' else 'the smallest σ'})"
+        )
 
 
 # -- output paths -------------------------------------------------------------------------------
@@ -149,12 +117,14 @@ def memory_estimate(cfg: Any, dims: EnvDims) -> dict[str, int]:
     out: dict[str, int] = {}
     if get("num_envs") and get("rollout_steps"):
         out["num_envs × rollout_steps (rollout buffers)"] = (
-            get("num_envs") * get("rollout_steps") * FLOAT * (3 * obs + act + 2 * style + 8))
+            get("num_envs") * get("rollout_steps") * FLOAT * (3 * obs + act + 2 * style + 8)
+        )
         out["num_envs (env state)"] = get("num_envs") * env_state
     if get("eval_episodes"):
         copies = get("eval_episodes") * max(1, get("samples"))  # CEM plans in samples copies per episode
-        out["eval_episodes (evaluation envs and trajectories)"] = (
-            copies * env_state + get("eval_episodes") * steps * FLOAT * (obs + act))
+        out["eval_episodes (evaluation envs and trajectories)"] = copies * env_state + get(
+            "eval_episodes"
+        ) * steps * FLOAT * (obs + act)
     if get("demo_episodes") and not getattr(cfg, "demos", ""):
         out["demo_episodes (oracle demonstrations)"] = demo_bytes(get("demo_episodes"), dims)
     if disc is not None:
@@ -169,11 +139,14 @@ def memory_estimate(cfg: Any, dims: EnvDims) -> dict[str, int]:
         out["batch_size × counter_examples (training batch)"] = get("batch_size") * FLOAT * per_sample
     if disc is not None:
         out["disc.batch_size (discriminator batch)"] = disc.batch_size * 2 * FLOAT * 3 * width * 2
-    chains = max(get("dfo_samples") if getattr(cfg, "inference", "") == "dfo" else 0,
-                 get("langevin_samples") if getattr(cfg, "inference", "") == "langevin" else 0)
+    chains = max(
+        get("dfo_samples") if getattr(cfg, "inference", "") == "dfo" else 0,
+        get("langevin_samples") if getattr(cfg, "inference", "") == "langevin" else 0,
+    )
     if chains and get("eval_episodes"):
         out["eval_episodes × dfo_samples/langevin_samples (inference)"] = (
-            get("eval_episodes") * chains * FLOAT * 3 * (obs + act + width * depth))
+            get("eval_episodes") * chains * FLOAT * 3 * (obs + act + width * depth)
+        )
     return out
 
 
@@ -199,8 +172,10 @@ def check_memory(parts: dict[str, int], what: str = "this run") -> None:
     if available is None or total <= 0.8 * available:
         return
     main = max(parts, key=lambda k: parts[k])
-    raise ConfigError(f"{what} needs an estimated {_size(total)} of memory, {_size(parts[main])} of it for "
-                      f"{main}; {_size(available)} is available: lower those values")
+    raise ConfigError(
+        f"{what} needs an estimated {_size(total)} of memory, {_size(parts[main])} of it for "
+        f"{main}; {_size(available)} is available: lower those values"
+    )
 
 
 def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:

@@ -6,6 +6,7 @@ what they need and can do (``needs_demos``, ``needs_energy``, ``video``, the tas
 runs on), so callers ask the entry instead of inspecting signatures. Adding a task or an
 algorithm is one entry here (docs/architecture.md).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -106,28 +107,63 @@ def _task(name: str, description: str, family: str, factory: str, **kw: Any) -> 
     return TaskEntry(name, description, f"imitate.tasks.{family}:{factory}", **kw)
 
 
-TASKS: dict[str, TaskEntry] = {t.name: t for t in (
-    _task("maze", "NEAR's 2-D maze: reach the far corner (SPEC §1)", "maze", "MazeEnv",
-          oracle="imitate.oracles.maze:maze_oracle", plot="imitate.viz.maze:plot_maze_trajectories",
-          metrics="imitate.eval.metrics:maze_metrics"),
-    _task("block-push", "IBC's planar block pushing in MuJoCo: push the block onto the target (SPEC §5)",
-          "block_push", "BlockPushEnv", oracle="imitate.oracles.block_push:block_push_oracle",
-          plot="imitate.viz.block_push:plot_block_push_trajectories", default_episodes=1000),
-    _task("particle", "IBC's N-D particle: visit goal 1, then goal 2 (SPEC §5); options n_dim=N, "
-          "goal_order=fixed|either", "particle", "ParticleEnv",
-          options="imitate.tasks.particle_options:ParticleOptions",
-          oracle="imitate.oracles.particle:particle_oracle", plot="imitate.viz.particle:plot_particle_trajectories",
-          default_episodes=2000),
-    _task("pusht", "Diffusion Policy's Push-T in MuJoCo: push the T block onto the goal T (SPEC §1)", "pusht",
-          "PushTEnv", oracle="imitate.oracles.pusht:pusht_oracle", plot="imitate.viz.pusht:plot_pusht_trajectories",
-          metrics="imitate.eval.metrics:pusht_metrics", default_episodes=200),
-    _task("humanoid-walk", "DeepMimic tracking of humanoid3d_walk with a MuJoCo humanoid (SPEC §2); "
-          "option clip=NAME", "humanoid.tracking", "HumanoidTrackingEnv",
-          options="imitate.tasks.humanoid.options:TrackingOptions"),
-    _task("humanoid-cartwheel", "DeepMimic tracking of humanoid3d_cartwheel (hands may touch the ground; "
-          "SPEC §2); option clip=NAME", "humanoid.tracking", "HumanoidTrackingEnv",
-          options="imitate.tasks.humanoid.options:CartwheelOptions"),
-)}
+TASKS: dict[str, TaskEntry] = {
+    t.name: t
+    for t in (
+        _task(
+            "maze",
+            "NEAR's 2-D maze: reach the far corner (SPEC §1)",
+            "maze",
+            "MazeEnv",
+            oracle="imitate.oracles.maze:maze_oracle",
+            plot="imitate.viz.maze:plot_maze_trajectories",
+            metrics="imitate.eval.metrics:maze_metrics",
+        ),
+        _task(
+            "block-push",
+            "IBC's planar block pushing in MuJoCo: push the block onto the target (SPEC §5)",
+            "block_push",
+            "BlockPushEnv",
+            oracle="imitate.oracles.block_push:block_push_oracle",
+            plot="imitate.viz.block_push:plot_block_push_trajectories",
+            default_episodes=1000,
+        ),
+        _task(
+            "particle",
+            "IBC's N-D particle: visit goal 1, then goal 2 (SPEC §5); options n_dim=N, goal_order=fixed|either",
+            "particle",
+            "ParticleEnv",
+            options="imitate.tasks.particle_options:ParticleOptions",
+            oracle="imitate.oracles.particle:particle_oracle",
+            plot="imitate.viz.particle:plot_particle_trajectories",
+            default_episodes=2000,
+        ),
+        _task(
+            "pusht",
+            "Diffusion Policy's Push-T in MuJoCo: push the T block onto the goal T (SPEC §1)",
+            "pusht",
+            "PushTEnv",
+            oracle="imitate.oracles.pusht:pusht_oracle",
+            plot="imitate.viz.pusht:plot_pusht_trajectories",
+            metrics="imitate.eval.metrics:pusht_metrics",
+            default_episodes=200,
+        ),
+        _task(
+            "humanoid-walk",
+            "DeepMimic tracking of humanoid3d_walk with a MuJoCo humanoid (SPEC §2); option clip=NAME",
+            "humanoid.tracking",
+            "HumanoidTrackingEnv",
+            options="imitate.tasks.humanoid.options:TrackingOptions",
+        ),
+        _task(
+            "humanoid-cartwheel",
+            "DeepMimic tracking of humanoid3d_cartwheel (hands may touch the ground; SPEC §2); option clip=NAME",
+            "humanoid.tracking",
+            "HumanoidTrackingEnv",
+            options="imitate.tasks.humanoid.options:CartwheelOptions",
+        ),
+    )
+}
 
 # Style learners score pairs of demonstrated observations: tasks whose observations are their
 # style features and that have an oracle (the humanoid's motion-clip features come with NEAR/AMP on it).
@@ -137,45 +173,119 @@ BC_CURVES = ("bc/loss",)  # behavioural cloning (ibc-*, mse, mdn)
 ON_POLICY = "imitate.algos.on_policy:train_policy"
 POLICY_EVAL = "imitate.algos.on_policy:evaluate_policy_run"
 
-ALGOS: dict[str, AlgoEntry] = {a.name: a for a in (
-    AlgoEntry("ppo", "PPO on the task reward only (baseline)", "imitate.algos.ppo_config:TaskPPOConfig",
-              ON_POLICY, POLICY_EVAL, reward="imitate.algos.on_policy:make_task_reward", curve_keys=POLICY_CURVES),
-    AlgoEntry("energy", "NEAR step 1: NCSN energy model of expert transitions (denoising score matching)",
-              "imitate.algos.energy_config:EnergyConfig", "imitate.algos.energy:train_energy_run",
-              "imitate.algos.energy:evaluate_energy_run", curve_keys=("energy/dsm_loss",), tasks=STYLE_TASKS,
-              needs_demos=True),
-    AlgoEntry("near", "NEAR step 2: PPO on the annealed energy reward (+ task reward); energy=RUN_DIR "
-              "or runs step 1 first", "imitate.algos.near_config:NEARConfig", ON_POLICY, POLICY_EVAL,
-              reward="imitate.algos.near:make_near_reward",
-              curve_keys=POLICY_CURVES + ("near/sigma_level", "near/mean_energy", "reward/r_energy"),
-              tasks=STYLE_TASKS, requires=("energy", "energy")),
-    AlgoEntry("amp", "AMP: PPO on an adversarial (discriminator) style reward (+ task reward)",
-              "imitate.algos.amp_config:AMPConfig", "imitate.algos.amp:train_amp", "imitate.algos.amp:evaluate_amp",
-              curve_keys=POLICY_CURVES + ("amp/accuracy", "amp/d_expert", "amp/d_policy", "amp/gp", "reward/r_amp"),
-              tasks=STYLE_TASKS, needs_demos=True),
-    AlgoEntry("cem", "CEM model-predictive control scored by a NEAR energy (no training); energy=RUN_DIR",
-              "imitate.algos.cem_config:CEMConfig", "imitate.algos.cem:train_cem", "imitate.algos.cem:evaluate_cem",
-              tasks=STYLE_TASKS, requires=("energy", "energy")),
-    AlgoEntry("ibc-dfo", "implicit BC: energy E(o,a) by InfoNCE on uniform negatives; actions by DFO",
-              "imitate.algos.ibc_config:IBCConfig", "imitate.algos.ibc:train_ibc_dfo", "imitate.algos.ibc:evaluate_run",
-              curve_keys=BC_CURVES + ("bc/true_action_top1",), needs_demos=True),
-    AlgoEntry("ibc-langevin", "implicit BC with Langevin negatives + gradient penalty; actions by Langevin MCMC",
-              "imitate.algos.ibc_config:IBCLangevinConfig", "imitate.algos.ibc:train_ibc_langevin",
-              "imitate.algos.ibc:evaluate_run", curve_keys=BC_CURVES + ("bc/true_action_top1", "bc/grad_penalty"),
-              needs_demos=True),
-    AlgoEntry("mse", "explicit BC baseline: MSE regression of actions", "imitate.algos.bc_config:BCConfig",
-              "imitate.algos.bc:train_mse", "imitate.algos.bc:evaluate_run", curve_keys=BC_CURVES, needs_demos=True),
-    AlgoEntry("mdn", "explicit BC baseline: mixture density network (NaN-safe likelihood)",
-              "imitate.algos.bc_config:BCConfig", "imitate.algos.bc:train_mdn", "imitate.algos.bc:evaluate_run",
-              curve_keys=BC_CURVES, needs_demos=True),
-    AlgoEntry("deepmimic", "DeepMimic: PPO on the multiplicative motion-tracking reward (humanoid)",
-              "imitate.algos.ppo_config:PPOConfig", ON_POLICY, "imitate.eval.humanoid:evaluate_tracking_run",
-              reward="imitate.rewards.tracking:make_tracking_reward",
-              curve_keys=("reward/tracking", "reward/base_height", "reward/joint_pos", "reward/base_orientation",
-                          "reward/base_velocity", "reward/end_effector", "reward/action_rate", "episode/length",
-                          "loss/policy", "loss/value", "policy/action_std"),
-              tasks=("humanoid-walk", "humanoid-cartwheel"), video=True),
-)}
+ALGOS: dict[str, AlgoEntry] = {
+    a.name: a
+    for a in (
+        AlgoEntry(
+            "ppo",
+            "PPO on the task reward only (baseline)",
+            "imitate.algos.ppo_config:TaskPPOConfig",
+            ON_POLICY,
+            POLICY_EVAL,
+            reward="imitate.algos.on_policy:make_task_reward",
+            curve_keys=POLICY_CURVES,
+        ),
+        AlgoEntry(
+            "energy",
+            "NEAR step 1: NCSN energy model of expert transitions (denoising score matching)",
+            "imitate.algos.energy_config:EnergyConfig",
+            "imitate.algos.energy:train_energy_run",
+            "imitate.algos.energy:evaluate_energy_run",
+            curve_keys=("energy/dsm_loss",),
+            tasks=STYLE_TASKS,
+            needs_demos=True,
+        ),
+        AlgoEntry(
+            "near",
+            "NEAR step 2: PPO on the annealed energy reward (+ task reward); energy=RUN_DIR or runs step 1 first",
+            "imitate.algos.near_config:NEARConfig",
+            ON_POLICY,
+            POLICY_EVAL,
+            reward="imitate.algos.near:make_near_reward",
+            curve_keys=POLICY_CURVES + ("near/sigma_level", "near/mean_energy", "reward/r_energy"),
+            tasks=STYLE_TASKS,
+            requires=("energy", "energy"),
+        ),
+        AlgoEntry(
+            "amp",
+            "AMP: PPO on an adversarial (discriminator) style reward (+ task reward)",
+            "imitate.algos.amp_config:AMPConfig",
+            "imitate.algos.amp:train_amp",
+            "imitate.algos.amp:evaluate_amp",
+            curve_keys=POLICY_CURVES + ("amp/accuracy", "amp/d_expert", "amp/d_policy", "amp/gp", "reward/r_amp"),
+            tasks=STYLE_TASKS,
+            needs_demos=True,
+        ),
+        AlgoEntry(
+            "cem",
+            "CEM model-predictive control scored by a NEAR energy (no training); energy=RUN_DIR",
+            "imitate.algos.cem_config:CEMConfig",
+            "imitate.algos.cem:train_cem",
+            "imitate.algos.cem:evaluate_cem",
+            tasks=STYLE_TASKS,
+            requires=("energy", "energy"),
+        ),
+        AlgoEntry(
+            "ibc-dfo",
+            "implicit BC: energy E(o,a) by InfoNCE on uniform negatives; actions by DFO",
+            "imitate.algos.ibc_config:IBCConfig",
+            "imitate.algos.ibc:train_ibc_dfo",
+            "imitate.algos.ibc:evaluate_run",
+            curve_keys=BC_CURVES + ("bc/true_action_top1",),
+            needs_demos=True,
+        ),
+        AlgoEntry(
+            "ibc-langevin",
+            "implicit BC with Langevin negatives + gradient penalty; actions by Langevin MCMC",
+            "imitate.algos.ibc_config:IBCLangevinConfig",
+            "imitate.algos.ibc:train_ibc_langevin",
+            "imitate.algos.ibc:evaluate_run",
+            curve_keys=BC_CURVES + ("bc/true_action_top1", "bc/grad_penalty"),
+            needs_demos=True,
+        ),
+        AlgoEntry(
+            "mse",
+            "explicit BC baseline: MSE regression of actions",
+            "imitate.algos.bc_config:BCConfig",
+            "imitate.algos.bc:train_mse",
+            "imitate.algos.bc:evaluate_run",
+            curve_keys=BC_CURVES,
+            needs_demos=True,
+        ),
+        AlgoEntry(
+            "mdn",
+            "explicit BC baseline: mixture density network (NaN-safe likelihood)",
+            "imitate.algos.bc_config:BCConfig",
+            "imitate.algos.bc:train_mdn",
+            "imitate.algos.bc:evaluate_run",
+            curve_keys=BC_CURVES,
+            needs_demos=True,
+        ),
+        AlgoEntry(
+            "deepmimic",
+            "DeepMimic: PPO on the multiplicative motion-tracking reward (humanoid)",
+            "imitate.algos.ppo_config:PPOConfig",
+            ON_POLICY,
+            "imitate.algos.deepmimic:evaluate_tracking_run",
+            reward="imitate.rewards.tracking:make_tracking_reward",
+            curve_keys=(
+                "reward/tracking",
+                "reward/base_height",
+                "reward/joint_pos",
+                "reward/base_orientation",
+                "reward/base_velocity",
+                "reward/end_effector",
+                "reward/action_rate",
+                "episode/length",
+                "loss/policy",
+                "loss/value",
+                "policy/action_std",
+            ),
+            tasks=("humanoid-walk", "humanoid-cartwheel"),
+            video=True,
+        ),
+    )
+}
 
 
 def get_task(name: str) -> TaskEntry:

@@ -8,6 +8,7 @@ first checkpoint is removed (``utils.run.guarded``), so bad input leaves nothing
 resume (``resume=RUN``) is exact and writes nothing until the checkpoint has been loaded into
 the freshly built model (see ``train``).
 """
+
 from __future__ import annotations
 
 import json
@@ -31,20 +32,26 @@ def resolve_config(task_name: str, algo_name: str, overrides: dict[str, Any], ch
     """Defaults, then the task's preset, then ``overrides``; validated, and (``check_inputs``)
     with every file it names and the memory it needs checked (``inputs.check_run_inputs``)."""
     task, algo = get_task(task_name), get_algo(algo_name, task_name)
-    cfg = apply_overrides(default_config(task, algo), preset(task_name, algo_name),
-                          f"preset configs/{task_name}.yaml[{algo_name}]")
+    cfg = apply_overrides(
+        default_config(task, algo), preset(task_name, algo_name), f"preset configs/{task_name}.yaml[{algo_name}]"
+    )
     cfg = apply_overrides(cfg, overrides, f"`imitate train {task_name} {algo_name}`")
     cfg.validate()
     if check_inputs:
         from imitate.inputs import check_run_inputs
+
         check_run_inputs(task, algo_name, cfg)
     return cfg
 
 
 def run_config(run: Run) -> Any:
     """A run's resolved config, read back from its ``config.yaml``."""
-    cfg = apply_overrides(default_config(get_task(run.task), get_algo(run.algo)), run.config_dict(),
-                          f"{run.dir}/config.yaml", migrate=True)
+    cfg = apply_overrides(
+        default_config(get_task(run.task), get_algo(run.algo)),
+        run.config_dict(),
+        f"{run.dir}/config.yaml",
+        migrate=True,
+    )
     try:
         cfg.validate()
     except ConfigError as exc:
@@ -61,8 +68,9 @@ def train_required(task_name: str, algo: AlgoEntry, cfg: Any) -> None:
     field, needed = algo.requires
     step = get_algo(needed).description.split(":")[0]
     print(f"no {field}=RUN_DIR given: training the {needed} model first ({step})", flush=True)
-    first = train(task_name, needed, {"seed": cfg.seed, "out_dir": cfg.out_dir, "device": cfg.device,
-                                      "progress": cfg.progress})
+    first = train(
+        task_name, needed, {"seed": cfg.seed, "out_dir": cfg.out_dir, "device": cfg.device, "progress": cfg.progress}
+    )
     setattr(cfg, field, str(first.dir))
 
 
@@ -80,8 +88,11 @@ def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:
         run = Run.open(overrides["resume"])
         if (run.task, run.algo) != (task_name, algo_name):
             raise ConfigError(f"{run.dir} is a {run.task}/{run.algo} run, not {task_name}/{algo_name}")
-        cfg = apply_overrides(run_config(run), {k: v for k, v in overrides.items() if k != "resume"},
-                              f"`imitate train {task_name} {algo_name}`")
+        cfg = apply_overrides(
+            run_config(run),
+            {k: v for k, v in overrides.items() if k != "resume"},
+            f"`imitate train {task_name} {algo_name}`",
+        )
         cfg.validate()
         if run.has_checkpoint():
             state = run.load_checkpoint(task_name, algo_name)
@@ -97,8 +108,9 @@ def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:
     return run
 
 
-def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool = False,
-             video: bool = False) -> dict[str, Any]:
+def evaluate(
+    run_dir: str | Path | Run, episodes: int | None = None, quiet: bool = False, video: bool = False
+) -> dict[str, Any]:
     """Evaluate a run, write ``metrics.json`` (merged with what training wrote) and plots;
     ``video=True`` (``--video``) also writes a video, for algorithms whose evaluate takes it."""
     run = run_dir if isinstance(run_dir, Run) else Run.open(run_dir)
@@ -108,6 +120,7 @@ def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool
     if episodes < 1:
         raise ConfigError(f"--episodes must be at least 1, got {episodes}")
     from imitate.inputs import check_memory, env_dims, eval_estimate
+
     check_memory(eval_estimate(cfg, env_dims(task, cfg), episodes), f"`imitate eval` of {episodes} episodes")
     if video and not algo.video:
         raise ConfigError(f"--video is not supported for {run.algo!r} runs")
@@ -116,8 +129,7 @@ def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool
     old = {}
     if (run.dir / "metrics.json").is_file():
         old = json.loads((run.dir / "metrics.json").read_text())
-    metrics = {"task": run.task, "algo": run.algo, **{k: v for k, v in old.items()
-                                                      if k not in metrics}, **metrics}
+    metrics = {"task": run.task, "algo": run.algo, **{k: v for k, v in old.items() if k not in metrics}, **metrics}
     run.write_metrics(metrics)
     return metrics
 
@@ -125,9 +137,16 @@ def evaluate(run_dir: str | Path | Run, episodes: int | None = None, quiet: bool
 def plot(run_dir: str | Path) -> list[Path]:
     """Every plot that fits the run: learning curves, and what evaluation draws."""
     from imitate.viz.curves import plot_learning_curves
+
     run = Run.open(run_dir)
-    made = [plot_learning_curves(run.read_progress(), list(get_algo(run.algo).curve_keys),
-                                 run.plots_dir / "learning_curves.png", title=f"{run.task} / {run.algo}")]
+    made = [
+        plot_learning_curves(
+            run.read_progress(),
+            list(get_algo(run.algo).curve_keys),
+            run.plots_dir / "learning_curves.png",
+            title=f"{run.task} / {run.algo}",
+        )
+    ]
     evaluate(run, quiet=True)
     made += sorted(run.plots_dir.glob("*.png"))
     return sorted({p for p in made if p is not None})
@@ -142,8 +161,14 @@ def task_options(task: TaskEntry, overrides: dict[str, Any]) -> Any:
     return cfg
 
 
-def make_data(task_name: str, episodes: int | None, out: str | None, seed: int = 0, progress: bool = True,
-              overrides: dict[str, Any] | None = None) -> tuple[Path, Any]:
+def make_data(
+    task_name: str,
+    episodes: int | None,
+    out: str | None,
+    seed: int = 0,
+    progress: bool = True,
+    overrides: dict[str, Any] | None = None,
+) -> tuple[Path, Any]:
     task = get_task(task_name)
     episodes = task.default_episodes if episodes is None else episodes
     if episodes < 1:
@@ -152,9 +177,12 @@ def make_data(task_name: str, episodes: int | None, out: str | None, seed: int =
         raise ConfigError(f"task {task_name!r} has no oracle to generate demonstrations")
     cfg = task_options(task, overrides or {})
     from imitate.inputs import check_memory, check_output_path, demo_bytes, env_dims
+
     path = check_output_path(out or f"data/{task_name}.npz")
-    check_memory({"--episodes (demonstrations)": demo_bytes(episodes, env_dims(task, cfg))},
-                 f"`imitate data {task_name}` of {episodes} episodes")
+    check_memory(
+        {"--episodes (demonstrations)": demo_bytes(episodes, env_dims(task, cfg))},
+        f"`imitate data {task_name}` of {episodes} episodes",
+    )
     demos = task.run_oracle(episodes, seed=seed, progress=progress, cfg=cfg)
     demos.save(path)
     return path, demos
@@ -165,5 +193,6 @@ def set_threads() -> None:
     thread gained nothing for these small networks and slowed everything when the machine was
     busy. Denormals are flushed: tiny PD velocities otherwise slow CPU maths badly."""
     import os
+
     torch.set_num_threads(max(1, int(os.environ.get("IMITATE_THREADS", "1"))))
     torch.set_flush_denormal(True)

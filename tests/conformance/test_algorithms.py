@@ -6,27 +6,38 @@ the write would leave things); tests/test_resume.py kills real subprocesses for 
 Pairs that need demonstrations on a task without an oracle (BC on the humanoid) are skipped:
 they need a demo file, which no test here makes.
 """
+
 from pathlib import Path
 
 import pytest
 
 from imitate.cli import main
-from imitate.registry import ALGOS, TASKS, STYLE_TASKS
+from imitate.registry import ALGOS, STYLE_TASKS, TASKS
 from imitate.utils.reproducibility import differences
 from imitate.utils.run import Run
 
-PPO = ["num_envs=4", "rollout_steps=4", "total_steps=48", "minibatches=1", "epochs=1", "hidden=16,16",
-       "eval_episodes=2"]
+PPO = [
+    "num_envs=4",
+    "rollout_steps=4",
+    "total_steps=48",
+    "minibatches=1",
+    "epochs=1",
+    "hidden=16,16",
+    "eval_episodes=2",
+]
 BC = ["iterations=6", "demo_episodes=4", "width=16", "blocks=1", "eval_episodes=2", "batch_size=32"]
-IBC = [*BC, "counter_examples=4", "dfo_samples=16", "langevin_samples=8", "langevin_steps=2",
-       "langevin_train_steps=2"]
+IBC = [*BC, "counter_examples=4", "dfo_samples=16", "langevin_samples=8", "langevin_steps=2", "langevin_train_steps=2"]
 TINY = {
-    "ppo": PPO, "deepmimic": PPO,
+    "ppo": PPO,
+    "deepmimic": PPO,
     "near": [*PPO, "fixed_level=-1"],
     "amp": [*PPO, "demo_episodes=4", "disc.hidden=16,16", "disc.batch_size=16", "disc.updates=1", "replay_size=64"],
     "energy": ["iterations=6", "demo_episodes=4", "hidden=16,16", "batch_size=32"],
     "cem": ["eval_episodes=2", "samples=8", "elite_frac=0.25", "horizon=2", "iterations=1", "max_steps=3"],
-    "mse": BC, "mdn": BC, "ibc-dfo": IBC, "ibc-langevin": IBC,
+    "mse": BC,
+    "mdn": BC,
+    "ibc-dfo": IBC,
+    "ibc-langevin": IBC,
 }
 COMMON = ["checkpoint_every=1", "progress=false"]
 

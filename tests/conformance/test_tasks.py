@@ -1,5 +1,6 @@
 """Every registered task keeps the VecEnv contract: shapes and dtypes, ``final_obs`` taken before
 the auto-reset, success only on episode ends, and one seed giving one run."""
+
 import pytest
 import torch
 

@@ -3,6 +3,7 @@
 A point mass in the unit square is driven to a goal drawn at every reset. The policy sees its
 position, velocity and the goal; the reward is the negative distance, plus 1 on arrival.
 """
+
 from __future__ import annotations
 
 import torch
@@ -10,8 +11,7 @@ import torch
 from imitate.sim.pointmass import PointMassSim
 from imitate.tasks.core.common import time_limit
 from imitate.tasks.core.env import TaskEnv
-from imitate.tasks.core.terms import (ActionTerm, Command, Event, ObsGroup, ObsTerm, RewardTerm, TaskSpec,
-                                      Termination)
+from imitate.tasks.core.terms import ActionTerm, Command, Event, ObsGroup, ObsTerm, RewardTerm, TaskSpec, Termination
 
 REACHED = 0.05  # success radius
 
@@ -34,17 +34,27 @@ def distance(env: TaskEnv) -> torch.Tensor:
 
 REACH = TaskSpec(
     name="reach",
-    make_sim=lambda n, device, options: PointMassSim(n, 2, kp=10.0, kd=5.0, substeps=10, substep_s=0.005,
-                                                     device=device),
+    make_sim=lambda n, device, options: PointMassSim(
+        n, 2, kp=10.0, kd=5.0, substeps=10, substep_s=0.005, device=device
+    ),
     action=ActionTerm(lambda env, a: (a + 1) / 2, dim=2),  # set-point anywhere in the square
-    observations={"policy": ObsGroup({
-        "position": ObsTerm(lambda env, ids: env.sim.pos[ids]),
-        "velocity": ObsTerm(lambda env, ids: env.sim.vel[ids]),
-        "goal": ObsTerm(lambda env, ids: env.commands["goal"][ids])})},
-    rewards={"distance": RewardTerm(distance, weight=-1.0),
-             "arrival": RewardTerm(lambda env: env.fired["reached"].float())},
-    terminations={"reached": Termination(lambda env: distance(env) < REACHED, outcome="success"),
-                  "time_limit": Termination(time_limit, time_out=True)},
+    observations={
+        "policy": ObsGroup(
+            {
+                "position": ObsTerm(lambda env, ids: env.sim.pos[ids]),
+                "velocity": ObsTerm(lambda env, ids: env.sim.vel[ids]),
+                "goal": ObsTerm(lambda env, ids: env.commands["goal"][ids]),
+            }
+        )
+    },
+    rewards={
+        "distance": RewardTerm(distance, weight=-1.0),
+        "arrival": RewardTerm(lambda env: env.fired["reached"].float()),
+    },
+    terminations={
+        "reached": Termination(lambda env: distance(env) < REACHED, outcome="success"),
+        "time_limit": Termination(time_limit, time_out=True),
+    },
     events={"place": Event(place_at_random)},
     commands={"goal": Command(random_goal, dim=2)},
     max_episode_steps=50,

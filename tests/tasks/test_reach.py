@@ -1,4 +1,5 @@
 """The example task of docs/architecture.md: declared in terms (< 80 lines), learned by PPO."""
+
 from pathlib import Path
 
 import torch
@@ -26,8 +27,15 @@ def test_reach_steps_resets_and_reports_terms():
 
 def test_ppo_learns_to_reach():
     torch.manual_seed(0)
-    cfg = PPOConfig(num_envs=64, rollout_steps=25, total_steps=64 * 25 * 60, hidden=(64, 64), lr=1e-3,
-                    progress=False, checkpoint_every=1000)
+    cfg = PPOConfig(
+        num_envs=64,
+        rollout_steps=25,
+        total_steps=64 * 25 * 60,
+        hidden=(64, 64),
+        lr=1e-3,
+        progress=False,
+        checkpoint_every=1000,
+    )
     ppo = PPO(ReachEnv(cfg.num_envs, seed=0), cfg)
     before = evaluate_policy(ppo.model, ReachEnv(100, seed=1), seed=1).metrics()["success_rate"]
     ppo.train()

@@ -1,4 +1,5 @@
 """AMP's config (algos/amp.py, rewards/adversarial.py); the discriminator is a nested group."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from imitate.config import Checked, ConfigError, option
 @dataclass
 class DiscConfig(Checked):
     """AMP's discriminator and its training (keys ``disc.<name>``)."""
+
     hidden: tuple[int, ...] = option((1024, 512), "discriminator layer sizes", ge=1, nonempty=True)
     lr: float = option(1e-4, "discriminator learning rate", gt=0)
     batch_size: int = option(512, "expert pairs (and as many policy pairs) per discriminator step", ge=1)
@@ -23,12 +25,14 @@ class DiscConfig(Checked):
 @dataclass
 class AMPConfig(PPOConfig):
     """AMP: PPO on a discriminator's style reward (plus a weighted task reward), SPEC §3."""
+
     demos: str = option("", "demonstration file; empty: generate oracle demos into the run")
     demo_episodes: int = option(600, "oracle episodes when demos is empty", ge=1)
     w_task: float = option(0.5, "weight of the task reward", ge=0)
     w_style: float = option(0.5, "weight of the style reward", ge=0)
-    disc: DiscConfig = field(default_factory=lambda: DiscConfig(), metadata={
-        "help": "the discriminator (a group: disc.KEY=VALUE)"})
+    disc: DiscConfig = field(
+        default_factory=lambda: DiscConfig(), metadata={"help": "the discriminator (a group: disc.KEY=VALUE)"}
+    )
     style_offset: float = option(0.0, "r_style = r_amp − style_offset; log 2 ≈ 0.693 centres it (docs/amp_cem.md)")
     absorbing_success: bool = option(False, "on success terminations add w_style·r_style·γ/(1−γ) (docs/amp_cem.md)")
 

@@ -3,6 +3,7 @@
 Both use the same ResNet MLP trunk as IBC's energy model and share its normalisation, training
 loop and evaluation (``bc_common``); only the output head and the loss differ.
 """
+
 from __future__ import annotations
 
 import torch
@@ -19,8 +20,15 @@ class MSEPolicy(BCPolicy):
 
     loss_name = "mse_loss"
 
-    def __init__(self, obs_dim: int, act_dim: int, width: int = 256, blocks: int = 2,
-                 activation: str = "relu", dropout: float = 0.0):
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        width: int = 256,
+        blocks: int = 2,
+        activation: str = "relu",
+        dropout: float = 0.0,
+    ):
         super().__init__(obs_dim, act_dim)
         self.net = ResNetMLP(obs_dim, act_dim, width, blocks, activation, dropout)
 
@@ -36,8 +44,15 @@ class MDNPolicy(BCPolicy):
 
     loss_name = "mdn_nll_loss"
 
-    def __init__(self, obs_dim: int, act_dim: int, components: int = 8, width: int = 256, blocks: int = 2,
-                 activation: str = "relu"):
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        components: int = 8,
+        width: int = 256,
+        blocks: int = 2,
+        activation: str = "relu",
+    ):
         super().__init__(obs_dim, act_dim)
         self.mdn = MDN(obs_dim, act_dim, components, width, blocks, activation)
 

@@ -8,6 +8,7 @@ Normalisation (IBC's, SPEC §5): observations are z-scored; actions are mapped t
 the dataset's min/max widened by 5% of the range on each side. The normaliser is a buffer of
 the policy module, so the checkpoint alone rebuilds a working policy.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,9 +19,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from imitate.algos.bc_config import BCConfig
 from imitate.algos.demos import run_demos
 from imitate.algos.offline import OfflineMethod, minibatches, train_run
-from imitate.algos.bc_config import BCConfig
 from imitate.data.history import stack_history
 from imitate.utils.numerics import backward_step
 from imitate.utils.run import CheckpointError, Run
@@ -31,6 +32,11 @@ MIN_STD = 1e-6  # observation dimensions that never vary are left unscaled
 
 class BCNormalizer(nn.Module):
     """Observation z-scoring and action min/max → [-1, 1]; fitted once on the demonstrations."""
+
+    obs_mean: torch.Tensor
+    obs_std: torch.Tensor
+    act_low: torch.Tensor
+    act_high: torch.Tensor
 
     def __init__(self, obs_dim: int, act_dim: int):
         super().__init__()
@@ -69,15 +75,17 @@ class BCPolicy(nn.Module):
         self.obs_dim, self.act_dim = obs_dim, act_dim
         self.normalizer = BCNormalizer(obs_dim, act_dim)
 
-    def loss(self, obs_n: torch.Tensor, act_n: torch.Tensor,
-             generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(
+        self, obs_n: torch.Tensor, act_n: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         raise NotImplementedError
 
     def act_normalized(self, obs_n: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         raise NotImplementedError
 
-    def act(self, obs: torch.Tensor, deterministic: bool = True,
-            generator: torch.Generator | None = None) -> torch.Tensor:
+    def act(
+        self, obs: torch.Tensor, deterministic: bool = True, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """(N, obs_dim) env observations → (N, act_dim) env actions, clipped to [-1, 1]."""
         action_n = self.act_normalized(self.normalizer.obs(obs), generator)
         return self.normalizer.unaction(action_n).clamp(-1.0, 1.0)
@@ -104,21 +112,31 @@ class BCTrainer:
         self.iteration += 1
         return {"loss": loss.item(), **stats}
 
-    def fit(self, obs_n: torch.Tensor, act_n: torch.Tensor, generator: torch.Generator,
-            until: int | None = None, callback: Callable[[int, dict], None] | None = None) -> dict[str, float]:
+    def fit(
+        self,
+        obs_n: torch.Tensor,
+        act_n: torch.Tensor,
+        generator: torch.Generator,
+        until: int | None = None,
+        callback: Callable[[int, dict], None] | None = None,
+    ) -> dict[str, float]:
         """Minibatch steps on (M, O) / (M, A) normalised pairs until ``until`` (default
         cfg.iterations), without a run: the offline loop's minibatches (``algos/offline.py``)."""
         until = self.cfg.iterations if until is None else until
         stats: dict[str, float] = {}
-        for iteration, stats in minibatches((obs_n, act_n), self.cfg.batch_size, generator, self.step,
-                                            self.iteration, until):
+        for iteration, stats in minibatches(
+            (obs_n, act_n), self.cfg.batch_size, generator, self.step, self.iteration, until
+        ):
             if callback is not None:
                 callback(iteration, stats)
         return stats
 
     def state_dict(self) -> dict[str, Any]:
-        return {"policy": self.policy.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "iteration": self.iteration}
+        return {
+            "policy": self.policy.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "iteration": self.iteration,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.policy.load_state_dict(state["policy"])
@@ -133,6 +151,7 @@ BuildPolicy = Callable[[Any, int, int], BCPolicy]  # (cfg, obs_dim, act_dim) -> 
 def policy_env(task, num_envs: int, cfg: Any, seed: int, device: str = "cpu"):
     """The task's env as a BC policy of ``cfg`` sees it: with its observation history."""
     from imitate.tasks.core.history import with_history
+
     return with_history(task.make_env(num_envs, seed=seed, cfg=cfg, device=device), getattr(cfg, "history", 1))
 
 
@@ -145,8 +164,9 @@ def load_policy(run: Run, task, cfg: Any, build: BuildPolicy, env=None) -> BCPol
     try:
         policy.load_state_dict(state["trainer"]["policy"])
     except (KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"{run.checkpoint_path}: policy does not fit task {run.task!r} "
-                              f"({str(exc).splitlines()[0]})") from None
+        raise CheckpointError(
+            f"{run.checkpoint_path}: policy does not fit task {run.task!r} ({str(exc).splitlines()[0]})"
+        ) from None
     return policy.to(env.device).eval()
 
 
@@ -158,12 +178,12 @@ class BCFit(OfflineMethod):
     prefix, shown = "bc", "loss"  # logged: bc/loss, bc/info_nce, bc/true_action_top1, bc/grad_penalty
 
     def __init__(self, task, algo_name: str, cfg: BCConfig, run: Run, env, build: BuildPolicy):
-        from imitate.inputs import check_demo_sizes
+        from imitate.data.demo_checks import check_demo_sizes
+
         demos = run_demos(task, cfg, run)
         check_demo_sizes(demos, env.obs_dim, env.act_dim, cfg.demos or str(run.dir), task.name, need_actions=True)
         self.desc, self.device = algo_name, torch.device(cfg.device)
-        self.obs = stack_history(torch.from_numpy(demos.obs).to(self.device), demos.episode_ends.tolist(),
-                                 cfg.history)
+        self.obs = stack_history(torch.from_numpy(demos.obs).to(self.device), demos.episode_ends.tolist(), cfg.history)
         self.actions = torch.from_numpy(demos.actions).to(self.device)
         torch.manual_seed(cfg.seed)  # weight init: runs with the same seed are repeatable
         self.policy = build(cfg, env.obs_dim * cfg.history, env.act_dim).to(self.device)
@@ -185,12 +205,16 @@ class BCFit(OfflineMethod):
         return self.trainer.step(obs_n, act_n, generator)
 
     def summary(self, iteration: int, running: dict[str, float]) -> dict:
-        return {"iterations": self.trainer.iteration, "final_loss": running.get("loss", float("nan")),
-                "demo_pairs": int(len(self.obs))}
+        return {
+            "iterations": self.trainer.iteration,
+            "final_loss": running.get("loss", float("nan")),
+            "demo_pairs": int(len(self.obs)),
+        }
 
 
-def train_bc_run(task, algo_name: str, cfg: BCConfig, run: Run | None, state: dict | None,
-                 build: BuildPolicy) -> tuple[Run, dict]:
+def train_bc_run(
+    task, algo_name: str, cfg: BCConfig, run: Run | None, state: dict | None, build: BuildPolicy
+) -> tuple[Run, dict]:
     """Behavioural cloning as a run of the offline loop: demos (given or oracle, saved into the
     run) → trained policy; ``resume=RUN_DIR`` continues exactly where the last checkpoint left off."""
     env = task.make_env(1, seed=cfg.seed, cfg=cfg)  # raw frames: what the demos hold
@@ -201,6 +225,7 @@ def rollout(policy: BCPolicy, env, seed: int):
     """One episode per env copy (``eval.rollouts.evaluate_policy``); the trajectories hold the
     env's own observations, i.e. the newest frame of each history."""
     from imitate.eval.rollouts import evaluate_policy
+
     result = evaluate_policy(policy, env, seed=seed)
     frame = getattr(env, "frame_dim", env.obs_dim)
     result.trajectories = [t[:, -frame:] for t in result.trajectories]
@@ -212,12 +237,17 @@ def evaluate_bc_run(run: Run, task, cfg: Any, episodes: int, build: BuildPolicy)
 
     Returns (metrics, policy, EvalResult) so a method can add its own plots."""
     from imitate.algos.demos import demo_trajectories
+
     env = policy_env(task, episodes, cfg, seed=cfg.seed + 10_000, device=cfg.device)
     policy = load_policy(run, task, cfg, build, env)
     started = time.time()
     result = rollout(policy, env, seed=cfg.seed + 10_000)
     metrics = {**result.metrics(), "eval_seconds": round(time.time() - started, 1)}
     if task.plot:
-        task.plot_trajectories(result.trajectories, demo_trajectories(run, cfg, task),
-                               run.plots_dir / "trajectories.png", title=f"{run.algo} policy")
+        task.plot_trajectories(
+            result.trajectories,
+            demo_trajectories(run, cfg, task),
+            run.plots_dir / "trajectories.png",
+            title=f"{run.algo} policy",
+        )
     return metrics, policy, result

@@ -13,6 +13,7 @@ good the energy is as a planning objective, not model learning.
 As a run, ``imitate train TASK cem energy=RUN_DIR`` records the config and the energy model it
 uses; evaluation (at the end of ``train``, or ``imitate eval``) plans the episodes.
 """
+
 from __future__ import annotations
 
 import time
@@ -21,9 +22,8 @@ from typing import Any
 
 import torch
 
-from imitate.config import ConfigError
-
 from imitate.algos.cem_config import CEMConfig
+from imitate.config import ConfigError
 from imitate.tasks.core.vecenv import VecEnv
 from imitate.utils.run import Run
 
@@ -36,8 +36,12 @@ def tile_state(state: dict[str, Any], num_envs: int, repeats: int) -> dict[str, 
     are kept as they are."""
     out = {}
     for key, value in state.items():
-        if (key not in GLOBAL_STATE_KEYS and isinstance(value, torch.Tensor) and value.ndim >= 1
-                and value.shape[0] == num_envs):
+        if (
+            key not in GLOBAL_STATE_KEYS
+            and isinstance(value, torch.Tensor)
+            and value.ndim >= 1
+            and value.shape[0] == num_envs
+        ):
             out[key] = value.repeat_interleave(repeats, dim=0)
         else:
             out[key] = value
@@ -54,16 +58,27 @@ class CEMPlanner:
     absorbing state), so finishing early is neither free nor penalised by the missing terms.
     """
 
-    def __init__(self, plan_env: VecEnv, score: Callable[[torch.Tensor], torch.Tensor],
-                 num_envs: int, horizon: int = 8, samples: int = 160, elite_frac: float = 0.1,
-                 iterations: int = 3, init_std: float = 0.5, min_std: float = 0.05,
-                 w_energy: float = 1.0, w_task: float = 0.0, seed: int = 0):
+    def __init__(
+        self,
+        plan_env: VecEnv,
+        score: Callable[[torch.Tensor], torch.Tensor],
+        num_envs: int,
+        horizon: int = 8,
+        samples: int = 160,
+        elite_frac: float = 0.1,
+        iterations: int = 3,
+        init_std: float = 0.5,
+        min_std: float = 0.05,
+        w_energy: float = 1.0,
+        w_task: float = 0.0,
+        seed: int = 0,
+    ):
         if plan_env.num_envs != num_envs * samples:
-            raise ValueError(f"planning env needs {num_envs}×{samples} = {num_envs * samples} copies, "
-                             f"has {plan_env.num_envs}")
+            raise ValueError(
+                f"planning env needs {num_envs}×{samples} = {num_envs * samples} copies, has {plan_env.num_envs}"
+            )
         if not (hasattr(plan_env, "get_state") and hasattr(plan_env, "set_state")):
-            raise ConfigError(f"{type(plan_env).__name__} cannot save/restore its state; CEM needs "
-                              "get_state/set_state")
+            raise ConfigError(f"{type(plan_env).__name__} cannot save/restore its state; CEM needs get_state/set_state")
         self.env, self.score = plan_env, score
         self.num_envs, self.horizon, self.samples = num_envs, horizon, samples
         self.num_elites = max(1, int(round(elite_frac * samples)))
@@ -131,9 +146,20 @@ def run_cem_episodes(task, cfg: CEMConfig, model, episodes: int, seed: int) -> d
     level = model.num_levels - 1 if cfg.level < 0 else cfg.level
     if not 0 <= level < model.num_levels:
         raise ConfigError(f"level {cfg.level} out of range 0..{model.num_levels - 1} (or -1 for the last)")
-    planner = CEMPlanner(plan_env, energy_scorer(model, level), episodes, cfg.horizon, cfg.samples,
-                         cfg.elite_frac, cfg.iterations, cfg.init_std, cfg.min_std, cfg.w_energy,
-                         cfg.w_task, seed=seed)
+    planner = CEMPlanner(
+        plan_env,
+        energy_scorer(model, level),
+        episodes,
+        cfg.horizon,
+        cfg.samples,
+        cfg.elite_frac,
+        cfg.iterations,
+        cfg.init_std,
+        cfg.min_std,
+        cfg.w_energy,
+        cfg.w_task,
+        seed=seed,
+    )
     max_steps = cfg.max_steps or real.max_episode_steps
     obs = real.reset(seed=seed)
     n = episodes
@@ -154,14 +180,21 @@ def run_cem_episodes(task, cfg: CEMConfig, model, episodes: int, seed: int) -> d
     seconds = time.time() - started
     stacked = torch.stack(path, 1).cpu().numpy()  # (P, T+1, obs_dim)
     trajs = [stacked[i, : int(length[i]) + 1] for i in range(n)]
-    return {"success_rate": float(success.float().mean()), "episode_length": float(length.float().mean()),
-            "episodes": n, "plan_seconds": round(seconds, 1),
-            "seconds_per_episode": round(seconds / n, 2), "energy_level": level,
-            "energy_sigma": float(model.sigmas[level]), "trajectories": trajs}
+    return {
+        "success_rate": float(success.float().mean()),
+        "episode_length": float(length.float().mean()),
+        "episodes": n,
+        "plan_seconds": round(seconds, 1),
+        "seconds_per_episode": round(seconds / n, 2),
+        "energy_level": level,
+        "energy_sigma": float(model.sigmas[level]),
+        "trajectories": trajs,
+    }
 
 
 def _energy_model(task, cfg: CEMConfig):
     from imitate.algos.energy import load_energy_model
+
     env = task.make_env(1, seed=cfg.seed, cfg=cfg)
     if not (hasattr(env, "get_state") and hasattr(env, "set_state")):
         raise ConfigError(f"task {task.name!r} cannot save/restore its env state, which CEM needs")
@@ -184,10 +217,15 @@ def train_cem(task, cfg: CEMConfig, run: Run | None, state: dict | None) -> tupl
 def evaluate_cem(run: Run, task, cfg: CEMConfig, episodes: int) -> dict[str, Any]:
     """Plan ``episodes`` episodes from the evaluation seed; metrics and the trajectory plot."""
     from imitate.algos.demos import demo_trajectories
+
     model = _energy_model(task, cfg)
     result = run_cem_episodes(task, cfg, model, episodes, seed=cfg.seed + 10_000)
     trajs = result.pop("trajectories")
     if task.plot:
-        task.plot_trajectories(trajs, demo_trajectories(run, cfg, task),
-                               run.plots_dir / "trajectories.png", title="CEM planner (NEAR energy)")
+        task.plot_trajectories(
+            trajs,
+            demo_trajectories(run, cfg, task),
+            run.plots_dir / "trajectories.png",
+            title="CEM planner (NEAR energy)",
+        )
     return result

@@ -4,6 +4,7 @@ NEAR step 1, AMP and behavioural cloning read the same data (``run_demos``): ``d
 or oracle demos generated once into the run as ``demos.npz``, so a resume or an evaluation
 sees the very episodes training saw.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,7 +20,8 @@ DEMOS_FILE = "demos.npz"
 def run_demos(task, cfg: Any, run: Run) -> Demonstrations:
     """The run's demonstrations: the given file, or oracle demos generated once into the run."""
     if cfg.demos:
-        from imitate.inputs import load_demos_for
+        from imitate.data.demo_checks import load_demos_for
+
         return load_demos_for(task, cfg)
     path = run.dir / DEMOS_FILE
     if path.is_file():

@@ -1,11 +1,12 @@
 """NEAR step 1 as a run: demonstrations → NCSN energy model (denoising score matching)."""
+
 from __future__ import annotations
 
 import torch
 
 from imitate.algos.demos import run_demos
-from imitate.algos.offline import OfflineMethod, train_run
 from imitate.algos.energy_config import EnergyConfig
+from imitate.algos.offline import OfflineMethod, train_run
 from imitate.models.energy import NCSN, EnergyTrainer, batched_energy
 from imitate.utils.run import CheckpointError, Run, load_checkpoint
 
@@ -34,8 +35,7 @@ class EnergyFit(OfflineMethod):
 
     def state_dict(self) -> dict:
         ema = self.trainer.ema_model()
-        return {"trainer": self.trainer.state_dict(), "model_config": dict(ema.config),
-                "ema_model": ema.state_dict()}
+        return {"trainer": self.trainer.state_dict(), "model_config": dict(ema.config), "ema_model": ema.state_dict()}
 
     def data(self) -> tuple[torch.Tensor]:
         return (self.transitions,)
@@ -54,8 +54,10 @@ def load_energy_model(run_dir, task_name: str, expect_in_dim: int) -> NCSN:
     model = NCSN.from_config(state["model_config"])
     model.load_state_dict(state["ema_model"])
     if model.in_dim != expect_in_dim:
-        raise CheckpointError(f"{run.checkpoint_path}: energy model takes {model.in_dim} features, "
-                              f"the task's transitions have {expect_in_dim}")
+        raise CheckpointError(
+            f"{run.checkpoint_path}: energy model takes {model.in_dim} features, "
+            f"the task's transitions have {expect_in_dim}"
+        )
     model.normalizer.frozen = True
     model.eval().requires_grad_(False)
     return model
@@ -75,8 +77,11 @@ def energy_metrics(model: NCSN, data: torch.Tensor, seed: int = 0) -> dict[str, 
     direction = direction / direction.norm(dim=1, keepdim=True)
     off = data + direction * std
     out = {}
-    for name, level in (("largest_sigma", 0), ("middle_sigma", model.num_levels // 2),
-                        ("smallest_sigma", model.num_levels - 1)):
+    for name, level in (
+        ("largest_sigma", 0),
+        ("middle_sigma", model.num_levels // 2),
+        ("smallest_sigma", model.num_levels - 1),
+    ):
         on_e = batched_energy(model, data, level).mean().item()
         off_e = batched_energy(model, off, level).mean().item()
         out[f"energy_data_{name}"] = on_e
@@ -93,6 +98,7 @@ def train_energy_run(task, cfg: EnergyConfig, run: Run | None, state: dict | Non
 def evaluate_energy_run(run: Run, task, cfg: EnergyConfig, episodes: int | None = None) -> dict[str, float]:
     """Landscape (maze) and energy-vs-distance plots, and the data/off-data energy gaps."""
     from imitate.viz.energy import plot_energy_vs_distance, plot_maze_energy_landscape
+
     state = run.load_checkpoint(run.task, "energy")
     model = load_energy_model(run.dir, run.task, state["model_config"]["in_dim"])
     data = run_demos(task, cfg, run).transitions()

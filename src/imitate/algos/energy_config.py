@@ -1,19 +1,24 @@
 """NEAR step 1's config (algos/energy.py), and the NCSN noise ladders it bounds levels by."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from imitate.config import RunConfig, option
+
 # level indices without importing torch. A test checks they agree with the model.
 NCSN_LEVELS = {"v2": 50, "v1": 10}
+
 
 @dataclass
 class EnergyConfig(RunConfig):
     """NEAR step 1: an NCSN energy model of expert transitions by denoising score matching."""
+
     demos: str = option("", "demonstration file; empty: generate oracle demos into the run")
     demo_episodes: int = option(600, "oracle episodes when demos is empty", ge=1)
-    version: str = option("v2", "v2: E = f(x)/sigma (default); v1: level embedding (ablation)",
-                          choices=tuple(NCSN_LEVELS))
+    version: str = option(
+        "v2", "v2: E = f(x)/sigma (default); v1: level embedding (ablation)", choices=tuple(NCSN_LEVELS)
+    )
     iterations: int = option(20_000, "gradient steps", ge=1)
     batch_size: int = option(128, "transitions per step", ge=1)
     lr: float = option(1e-4, "Adam learning rate", gt=0)

@@ -14,6 +14,7 @@ dataset's widened min/max box, see ``bc_common``). Higher energy = better action
   that shrinks each iteration, then argmax), or by Langevin MCMC from uniform samples (step size
   decaying polynomially, injected noise) followed by argmax over the chains.
 """
+
 from __future__ import annotations
 
 import torch
@@ -24,14 +25,16 @@ from imitate.algos.ibc_config import IBCConfig
 from imitate.models.ebm import EnergyModel
 
 
-def uniform_actions(batch: int, count: int, act_dim: int, generator: torch.Generator | None,
-                    device: torch.device | str = "cpu") -> torch.Tensor:
+def uniform_actions(
+    batch: int, count: int, act_dim: int, generator: torch.Generator | None, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """(batch, count, act_dim) uniform in the normalised action box [-1, 1]."""
     return torch.rand(batch, count, act_dim, generator=generator, device=device) * 2.0 - 1.0
 
 
-def info_nce(energy: EnergyModel, obs_n: torch.Tensor, act_n: torch.Tensor, negatives: torch.Tensor,
-             temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+def info_nce(
+    energy: EnergyModel, obs_n: torch.Tensor, act_n: torch.Tensor, negatives: torch.Tensor, temperature: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """InfoNCE loss of the true action (B, A) among negatives (B, K, A); also the true action's rank-0 rate."""
     candidates = torch.cat([act_n[:, None, :], negatives], dim=1)  # (B, 1+K, A)
     logits = energy(obs_n, candidates) / temperature  # (B, 1+K)
@@ -44,8 +47,9 @@ def langevin_step_size(t: int, steps: int, init: float, final: float, power: flo
     return (init - final) * (1.0 - t / steps) ** power + final
 
 
-def energy_grad(energy: EnergyModel, obs_n: torch.Tensor, actions: torch.Tensor,
-                create_graph: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def energy_grad(
+    energy: EnergyModel, obs_n: torch.Tensor, actions: torch.Tensor, create_graph: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
     """E (B, K) and ∂E/∂a (B, K, A) at ``actions``."""
     with torch.enable_grad():
         if not actions.requires_grad:
@@ -55,10 +59,19 @@ def energy_grad(energy: EnergyModel, obs_n: torch.Tensor, actions: torch.Tensor,
     return e, grad
 
 
-def langevin(energy: EnergyModel, obs_n: torch.Tensor, actions: torch.Tensor, steps: int,
-             generator: torch.Generator | None, step_init: float = 0.1, step_final: float = 1e-5,
-             power: float = 2.0, noise: float = 1.0, grad_clip: float = 1.0,
-             delta_clip: float = 0.1) -> torch.Tensor:
+def langevin(
+    energy: EnergyModel,
+    obs_n: torch.Tensor,
+    actions: torch.Tensor,
+    steps: int,
+    generator: torch.Generator | None,
+    step_init: float = 0.1,
+    step_final: float = 1e-5,
+    power: float = 2.0,
+    noise: float = 1.0,
+    grad_clip: float = 1.0,
+    delta_clip: float = 0.1,
+) -> torch.Tensor:
     """Langevin MCMC on E from ``actions`` (B, K, A): a ← clip(a + ε_t (½ ∂E/∂a + noise·ξ)).
 
     The gradient is clipped per component (``grad_clip``), the move per step too (``delta_clip``)
@@ -76,17 +89,27 @@ def langevin(energy: EnergyModel, obs_n: torch.Tensor, actions: torch.Tensor, st
     return a
 
 
-def gradient_penalty(energy: EnergyModel, obs_n: torch.Tensor, actions: torch.Tensor,
-                     margin: float = 1.0) -> torch.Tensor:
+def gradient_penalty(
+    energy: EnergyModel, obs_n: torch.Tensor, actions: torch.Tensor, margin: float = 1.0
+) -> torch.Tensor:
     """mean over samples of max(0, ||∂E/∂a||_∞ − margin)², differentiable in the weights."""
     _, grad = energy_grad(energy, obs_n, actions.detach().requires_grad_(True), create_graph=True)
     return F.relu(grad.abs().amax(-1) - margin).pow(2).mean()
 
 
 @torch.no_grad()
-def dfo(energy: EnergyModel, obs_n: torch.Tensor, act_dim: int, samples: int = 1024, iterations: int = 3,
-        noise: float = 0.33, shrink: float = 0.5, temperature: float = 1.0,
-        generator: torch.Generator | None = None, select: str = "argmax") -> torch.Tensor:
+def dfo(
+    energy: EnergyModel,
+    obs_n: torch.Tensor,
+    act_dim: int,
+    samples: int = 1024,
+    iterations: int = 3,
+    noise: float = 0.33,
+    shrink: float = 0.5,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+    select: str = "argmax",
+) -> torch.Tensor:
     """An action of high E(o, a) by derivative-free optimisation, (B, O) → (B, A).
 
     ``select`` picks from the final population: ``argmax`` (the paper's Algorithm 1) or ``sample``
@@ -108,8 +131,15 @@ def dfo(energy: EnergyModel, obs_n: torch.Tensor, act_dim: int, samples: int = 1
     return a[rows[:, 0], best]
 
 
-def langevin_argmax(energy: EnergyModel, obs_n: torch.Tensor, act_dim: int, samples: int, steps: int,
-                    generator: torch.Generator | None, **kwargs) -> torch.Tensor:
+def langevin_argmax(
+    energy: EnergyModel,
+    obs_n: torch.Tensor,
+    act_dim: int,
+    samples: int,
+    steps: int,
+    generator: torch.Generator | None,
+    **kwargs,
+) -> torch.Tensor:
     """Langevin inference: run chains from uniform samples, return the best final chain, (B, A)."""
     a = uniform_actions(len(obs_n), samples, act_dim, generator, obs_n.device)
     a = langevin(energy, obs_n, a, steps, generator, **kwargs)
@@ -130,8 +160,14 @@ class ImplicitPolicy(BCPolicy):
 
     def _langevin_kwargs(self) -> dict:
         c = self.cfg
-        return dict(step_init=c.langevin_step_init, step_final=c.langevin_step_final, power=c.langevin_power,
-                    noise=c.langevin_noise, grad_clip=c.langevin_grad_clip, delta_clip=c.langevin_delta_clip)
+        return dict(
+            step_init=c.langevin_step_init,
+            step_final=c.langevin_step_final,
+            power=c.langevin_power,
+            noise=c.langevin_noise,
+            grad_clip=c.langevin_grad_clip,
+            delta_clip=c.langevin_delta_clip,
+        )
 
     def loss(self, obs_n, act_n, generator):
         c = self.cfg
@@ -140,8 +176,9 @@ class ImplicitPolicy(BCPolicy):
         penalty = torch.zeros((), device=obs_n.device)
         if c.langevin_negatives:
             self.energy.eval()  # no dropout while sampling
-            negatives = langevin(self.energy, obs_n, negatives, c.langevin_train_steps, generator,
-                                 **self._langevin_kwargs())
+            negatives = langevin(
+                self.energy, obs_n, negatives, c.langevin_train_steps, generator, **self._langevin_kwargs()
+            )
             self.energy.train()
             penalty = gradient_penalty(self.energy, obs_n, negatives, c.grad_margin)
             stats["grad_penalty"] = penalty.item()
@@ -152,10 +189,27 @@ class ImplicitPolicy(BCPolicy):
     def act_normalized(self, obs_n, generator):
         c = self.cfg
         if c.inference == "langevin":
-            return langevin_argmax(self.energy, obs_n, self.act_dim, c.langevin_samples, c.langevin_steps,
-                                   generator, **self._langevin_kwargs())
-        return dfo(self.energy, obs_n, self.act_dim, c.dfo_samples, c.dfo_iterations, c.dfo_noise,
-                   c.dfo_shrink, c.temperature, generator, c.dfo_select)
+            return langevin_argmax(
+                self.energy,
+                obs_n,
+                self.act_dim,
+                c.langevin_samples,
+                c.langevin_steps,
+                generator,
+                **self._langevin_kwargs(),
+            )
+        return dfo(
+            self.energy,
+            obs_n,
+            self.act_dim,
+            c.dfo_samples,
+            c.dfo_iterations,
+            c.dfo_noise,
+            c.dfo_shrink,
+            c.temperature,
+            generator,
+            c.dfo_select,
+        )
 
     @torch.no_grad()
     def energy_grid(self, obs: torch.Tensor, resolution: int = 101) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -191,12 +245,17 @@ def evaluate_run(run, task, cfg: IBCConfig, episodes: int) -> dict:
     is closest to goal 1: the moment the oracle switches goals)."""
     metrics, policy, result = evaluate_bc_run(run, task, cfg, episodes, build)
     if task.name == "particle" and policy.act_dim == 2:
-        from imitate.viz.particle import plot_energy_landscape
         from imitate.data.history import stack_history
+        from imitate.viz.particle import plot_energy_landscape
+
         traj = torch.as_tensor(result.trajectories[0], device=policy.normalizer.obs_mean.device)
         near_goal1 = int((traj[:, :2] - traj[:, 4:6]).norm(dim=-1).argmin())
         seen = stack_history(traj, [len(traj)], cfg.history)  # what the policy observed at each step
-        plot_energy_landscape(policy, [seen[0], seen[near_goal1]], run.plots_dir / "energy_landscape.png",
-                              title=f"{run.algo}: E(o, a) in evaluation episode 0, at its start and "
-                                    f"at step {near_goal1} (closest to goal 1)")
+        plot_energy_landscape(
+            policy,
+            [seen[0], seen[near_goal1]],
+            run.plots_dir / "energy_landscape.png",
+            title=f"{run.algo}: E(o, a) in evaluation episode 0, at its start and "
+            f"at step {near_goal1} (closest to goal 1)",
+        )
     return metrics

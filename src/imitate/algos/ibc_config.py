@@ -1,4 +1,5 @@
 """Implicit BC's configs (algos/ibc.py)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,20 +7,20 @@ from dataclasses import dataclass
 from imitate.algos.bc_config import BCConfig
 from imitate.config import option
 
+
 @dataclass
 class IBCConfig(BCConfig):
     """Implicit BC (SPEC §5): an energy E(o, a) trained by InfoNCE; actions by DFO or Langevin."""
+
     counter_examples: int = option(64, "negatives per sample, uniform in the normalised action box", ge=1)
     temperature: float = option(1.0, "InfoNCE logits are E / temperature", gt=0)
     langevin_negatives: bool = option(False, "refine counter-examples by Langevin MCMC (+ gradient penalty)")
     inference: str = option("dfo", "how actions are chosen", choices=("dfo", "langevin"))
     dfo_samples: int = option(1024, "DFO population", ge=1)
     dfo_iterations: int = option(3, "DFO resampling rounds", ge=1)
-    dfo_noise: float = option(0.33, "initial resampling noise (normalised action units), shrunk each iteration",
-                              ge=0)
+    dfo_noise: float = option(0.33, "initial resampling noise (normalised action units), shrunk each iteration", ge=0)
     dfo_shrink: float = option(0.5, "factor applied to the DFO noise each iteration", gt=0, le=1)
-    dfo_select: str = option("argmax", "the action taken from the final DFO population",
-                             choices=("argmax", "sample"))
+    dfo_select: str = option("argmax", "the action taken from the final DFO population", choices=("argmax", "sample"))
     langevin_steps: int = option(50, "MCMC steps at inference", ge=1)
     langevin_train_steps: int = option(25, "MCMC steps for training counter-examples", ge=1)
     langevin_samples: int = option(256, "chains per observation at inference", ge=1)
@@ -36,5 +37,6 @@ class IBCConfig(BCConfig):
 @dataclass
 class IBCLangevinConfig(IBCConfig):
     """IBC with Langevin-refined counter-examples and Langevin inference (algo ``ibc-langevin``)."""
+
     langevin_negatives: bool = option(True, "refine counter-examples by Langevin MCMC (+ gradient penalty)")
     inference: str = option("langevin", "how actions are chosen", choices=("dfo", "langevin"))

@@ -1,4 +1,5 @@
 """NEAR step 2: PPO with the annealed energy reward of a step-1 energy model."""
+
 from __future__ import annotations
 
 from imitate.algos.near_config import NEARConfig
@@ -13,10 +14,18 @@ def make_near_reward(task, cfg: NEARConfig, env) -> ComposedReward:
     on the energy model of the step-1 run ``cfg.energy`` (the runner trains one first when the
     command names none, ``Algo.requires``)."""
     from imitate.algos.energy import load_energy_model
+
     if not cfg.energy:
         raise ConfigError("near needs energy=RUN_DIR, a NEAR step-1 run")
     model = load_energy_model(cfg.energy, task.name, 2 * env.style_dim)
-    energy = EnergyReward(model.to(env.device), fixed_level=None if cfg.fixed_level < 0 else cfg.fixed_level,
-                          scale=cfg.energy_scale, normalise=cfg.normalise_energy)
-    return ComposedReward({"task": (cfg.w_task, TaskReward()), "energy": (cfg.w_energy, energy)},
-                          absorbing_success=cfg.absorbing_success, gamma=cfg.gamma)
+    energy = EnergyReward(
+        model.to(env.device),
+        fixed_level=None if cfg.fixed_level < 0 else cfg.fixed_level,
+        scale=cfg.energy_scale,
+        normalise=cfg.normalise_energy,
+    )
+    return ComposedReward(
+        {"task": (cfg.w_task, TaskReward()), "energy": (cfg.w_energy, energy)},
+        absorbing_success=cfg.absorbing_success,
+        gamma=cfg.gamma,
+    )

@@ -1,4 +1,5 @@
 """NEAR step 2's config (algos/near.py)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,19 +8,26 @@ from imitate.algos.energy_config import NCSN_LEVELS
 from imitate.algos.ppo_config import PPOConfig
 from imitate.config import ConfigError, option
 
+
 @dataclass
 class NEARConfig(PPOConfig):
     """NEAR step 2: PPO on the annealed energy reward (plus a weighted task reward)."""
+
     energy: str = option("", "the energy run directory from step 1; empty: run step 1 first")
     w_task: float = option(0.5, "weight of the task reward", ge=0)
     w_energy: float = option(0.5, "weight of the energy reward", ge=0)
-    fixed_level: int = option(-1, "-1: adaptive annealing; otherwise the noise-level index to use "
-                              f"(< {NCSN_LEVELS['v2']} for v2, < {NCSN_LEVELS['v1']} for v1)",
-                              ge=-1, lt=max(NCSN_LEVELS.values()))
+    fixed_level: int = option(
+        -1,
+        "-1: adaptive annealing; otherwise the noise-level index to use "
+        f"(< {NCSN_LEVELS['v2']} for v2, < {NCSN_LEVELS['v1']} for v1)",
+        ge=-1,
+        lt=max(NCSN_LEVELS.values()),
+    )
     # Ours differs from SPEC §1 on purpose (docs/near.md): SPEC's tanh((E - m)/10) with the
     # original constant is `normalise_energy=false energy_scale=10 absorbing_success=false`.
-    energy_scale: float = option(1.0, "r = tanh((E - m) / energy_scale) [× rollout energy std if "
-                                 "normalise_energy]", gt=0)
+    energy_scale: float = option(
+        1.0, "r = tanh((E - m) / energy_scale) [× rollout energy std if normalise_energy]", gt=0
+    )
     normalise_energy: bool = option(True, "divide E - m by the recent rollouts' energy std too")
     absorbing_success: bool = option(True, "a success is worth r_energy = 1 for ever after: gamma/(1-gamma)")
 

@@ -12,6 +12,7 @@ draws the very batches the uninterrupted one would.
 A config driving it has ``seed``, ``iterations``, ``batch_size``, ``checkpoint_every`` and
 ``progress``.
 """
+
 from __future__ import annotations
 
 import time
@@ -62,8 +63,14 @@ class OfflineMethod:
         return {"iterations": iteration}
 
 
-def minibatches(data: tuple[torch.Tensor, ...], batch_size: int, generator: torch.Generator,
-                step: Callable[..., dict[str, float]], start: int, until: int) -> Iterator[tuple[int, dict]]:
+def minibatches(
+    data: tuple[torch.Tensor, ...],
+    batch_size: int,
+    generator: torch.Generator,
+    step: Callable[..., dict[str, float]],
+    start: int,
+    until: int,
+) -> Iterator[tuple[int, dict]]:
     """Iterations ``start + 1 .. until``: draw ``batch_size`` rows (with replacement) by
     ``generator``, take ``step(*rows, generator=generator)``; yields (iteration, stats). A
     NaN/inf error inside a step names its iteration."""
@@ -74,8 +81,7 @@ def minibatches(data: tuple[torch.Tensor, ...], batch_size: int, generator: torc
         yield iteration, stats
 
 
-def fit(run: Run, cfg: Any, state: dict | None, method: OfflineMethod,
-        started: float) -> tuple[int, dict[str, float]]:
+def fit(run: Run, cfg: Any, state: dict | None, method: OfflineMethod, started: float) -> tuple[int, dict[str, float]]:
     """Train ``method`` until ``cfg.iterations`` in ``run``, from checkpoint ``state`` if given;
     returns (iteration, running averages). ``started``: the wall-clock origin of the run's
     ``train_seconds`` (earlier sessions included)."""
@@ -93,17 +99,24 @@ def fit(run: Run, cfg: Any, state: dict | None, method: OfflineMethod,
     data = method.data()
 
     def checkpoint() -> None:
-        run.save_checkpoint({**method.state_dict(), "generator": generator.get_state(), "iteration": iteration,
-                             "running": dict(running), "train_seconds": time.time() - started},
-                            iteration=iteration, log_step=iteration)
+        run.save_checkpoint(
+            {
+                **method.state_dict(),
+                "generator": generator.get_state(),
+                "iteration": iteration,
+                "running": dict(running),
+                "train_seconds": time.time() - started,
+            },
+            iteration=iteration,
+            log_step=iteration,
+        )
 
     logger = run.logger()
     bar = progress_bar(cfg.iterations, desc=method.desc, initial=start, enabled=cfg.progress)
     a, b = method.average
     iteration = start  # the checkpoint's iteration; the loop moves it on
     try:
-        for iteration, stats in minibatches(data, cfg.batch_size, generator, method.step, start,
-                                            cfg.iterations):
+        for iteration, stats in minibatches(data, cfg.batch_size, generator, method.step, start, cfg.iterations):
             for k, v in stats.items():
                 running[k] = v if k not in running else a * running[k] + b * v
             bar.update(1)
@@ -118,8 +131,9 @@ def fit(run: Run, cfg: Any, state: dict | None, method: OfflineMethod,
     return iteration, running
 
 
-def train_run(task, algo_name: str, cfg: Any, run: Run | None, state: dict | None,
-              prepare: Callable[[Run], OfflineMethod]) -> tuple[Run, dict]:
+def train_run(
+    task, algo_name: str, cfg: Any, run: Run | None, state: dict | None, prepare: Callable[[Run], OfflineMethod]
+) -> tuple[Run, dict]:
     """An offline method as a new or resumed run. ``prepare(run)`` reads the data and builds the
     model inside the guard (oracle demos are written into the run), so a failure before the
     first checkpoint removes a new run."""

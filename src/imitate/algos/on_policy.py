@@ -6,6 +6,7 @@ new or resumed exactly: the checkpoint is loaded into the freshly built PPO (and
 before the run is touched (``Run.begin``), and a new run that fails before its first
 checkpoint is removed (``utils.run.guarded``).
 """
+
 from __future__ import annotations
 
 import time
@@ -19,12 +20,14 @@ from imitate.utils.seeding import restore_rng
 MakeReward = Callable[[Any, Any, Any], Any]  # (task, cfg, env) -> RewardModule
 
 
-def train_policy(task, algo_name: str, cfg: Any, run: Run | None, state: dict | None,
-                 make_reward: MakeReward) -> tuple[Run, dict]:
+def train_policy(
+    task, algo_name: str, cfg: Any, run: Run | None, state: dict | None, make_reward: MakeReward
+) -> tuple[Run, dict]:
     """PPO on ``task`` with the reward module ``make_reward(task, cfg, env)`` builds.
 
     ``make_reward`` may fill config fields it resolves, before the run's config is saved."""
     from imitate.algos.ppo import PPO
+
     env = task.make_env(cfg.num_envs, seed=cfg.seed, device=cfg.device, cfg=cfg)
     reward = make_reward(task, cfg, env)
     ppo = PPO(env, cfg, reward)
@@ -38,9 +41,14 @@ def train_policy(task, algo_name: str, cfg: Any, run: Run | None, state: dict | 
         restore_rng(state)
         logger = run.logger()
         try:
-            ppo.train(log=logger.log, checkpoint=lambda s: run.save_checkpoint(
-                {"ppo": s, "train_seconds": time.time() - started},
-                iteration=s["iteration"], log_step=s["global_step"]))
+            ppo.train(
+                log=logger.log,
+                checkpoint=lambda s: run.save_checkpoint(
+                    {"ppo": s, "train_seconds": time.time() - started},
+                    iteration=s["iteration"],
+                    log_step=s["global_step"],
+                ),
+            )
         finally:
             logger.close()
     return run, {"train_seconds": round(time.time() - started, 1), "env_steps": ppo.global_step}
@@ -51,14 +59,16 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int) -> dict[str, An
     from imitate.algos.demos import demo_trajectories
     from imitate.algos.ppo import load_policy
     from imitate.eval.rollouts import evaluate_policy
+
     model = load_policy(run, task, cfg)
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
     result = evaluate_policy(model, env, seed=cfg.seed + 10_000)
     metrics = result.metrics()
     if task.plot or task.metrics:
         demos = demo_trajectories(run, cfg, task)
-        task.plot_trajectories(result.trajectories, demos, run.plots_dir / "trajectories.png",
-                               title=f"{run.algo} policy")
+        task.plot_trajectories(
+            result.trajectories, demos, run.plots_dir / "trajectories.png", title=f"{run.algo} policy"
+        )
         if demos:
             metrics.update(task.trajectory_metrics(result.trajectories, demos))
     return metrics

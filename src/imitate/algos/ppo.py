@@ -10,6 +10,7 @@ Checkpoints are exact: besides the networks, optimiser and generator they hold t
 run continues mid-episode as the uninterrupted one would. An env without ``get_state`` (gym
 envs) is reset on resume instead, the only difference from an uninterrupted run.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,10 +20,10 @@ from dataclasses import dataclass
 import torch
 
 from imitate.algos.ppo_config import PPOConfig
-from imitate.tasks.core.vecenv import VecEnv
 from imitate.models.actor_critic import ActorCritic
 from imitate.rewards.base import RewardModule
 from imitate.rewards.compose import task_reward
+from imitate.tasks.core.vecenv import VecEnv
 from imitate.utils.numerics import at_iteration, backward_step
 from imitate.utils.progress import progress_bar
 
@@ -30,22 +31,27 @@ from imitate.utils.progress import progress_bar
 @dataclass
 class EpisodeStats:
     """Running per-env episode accumulators and what finished episodes reported."""
+
     returns: list[float]
     task_returns: list[float]
     lengths: list[int]
     successes: list[float]
 
     @classmethod
-    def empty(cls) -> "EpisodeStats":
+    def empty(cls) -> EpisodeStats:
         return cls([], [], [], [])
 
     def summary(self) -> dict[str, float]:
         if not self.lengths:
             return {}
         mean = lambda xs: float(sum(xs) / len(xs))  # noqa: E731
-        return {"episode/return": mean(self.returns), "episode/task_return": mean(self.task_returns),
-                "episode/length": mean(self.lengths), "episode/success_rate": mean(self.successes),
-                "episode/count": float(len(self.lengths))}
+        return {
+            "episode/return": mean(self.returns),
+            "episode/task_return": mean(self.task_returns),
+            "episode/length": mean(self.lengths),
+            "episode/success_rate": mean(self.successes),
+            "episode/count": float(len(self.lengths)),
+        }
 
 
 class PPO:
@@ -55,8 +61,9 @@ class PPO:
         self.device = env.device
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
         torch.manual_seed(cfg.seed)  # network initialisation
-        self.model = ActorCritic(env.obs_dim, env.act_dim, cfg.hidden, cfg.activation,
-                                 cfg.init_log_std, cfg.learn_log_std).to(self.device)
+        self.model = ActorCritic(
+            env.obs_dim, env.act_dim, cfg.hidden, cfg.activation, cfg.init_log_std, cfg.learn_log_std
+        ).to(self.device)
         if not cfg.norm_obs:
             self.model.obs_norm.frozen = True
         if not cfg.norm_value:
@@ -71,10 +78,16 @@ class PPO:
 
     # -- checkpointing -------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                 "reward": self.reward.state_dict(), "iteration": self.iteration,
-                 "global_step": self.global_step, "generator": self.generator.get_state(),
-                 "obs_dim": self.env.obs_dim, "act_dim": self.env.act_dim}
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "reward": self.reward.state_dict(),
+            "iteration": self.iteration,
+            "global_step": self.global_step,
+            "generator": self.generator.get_state(),
+            "obs_dim": self.env.obs_dim,
+            "act_dim": self.env.act_dim,
+        }
         if self.rollout is not None and hasattr(self.env, "get_state"):
             state["rollout"] = {k: v.clone() for k, v in self.rollout.items()}
             state["env"] = self.env.get_state()
@@ -82,8 +95,10 @@ class PPO:
 
     def load_state_dict(self, state: dict) -> None:
         if (state["obs_dim"], state["act_dim"]) != (self.env.obs_dim, self.env.act_dim):
-            raise ValueError(f"checkpoint has obs/act dims {state['obs_dim']}/{state['act_dim']}, "
-                             f"the env has {self.env.obs_dim}/{self.env.act_dim}")
+            raise ValueError(
+                f"checkpoint has obs/act dims {state['obs_dim']}/{state['act_dim']}, "
+                f"the env has {self.env.obs_dim}/{self.env.act_dim}"
+            )
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.reward.load_state_dict(state["reward"])
@@ -97,13 +112,19 @@ class PPO:
     def _start_rollouts(self) -> dict[str, torch.Tensor]:
         """Fresh episodes in every env (a new run, or a resumed one whose env cannot be restored)."""
         N = self.cfg.num_envs
-        return {"obs": self.env.reset(seed=self.cfg.seed + self.iteration),
-                "ep_return": torch.zeros(N, device=self.device), "ep_task": torch.zeros(N, device=self.device),
-                "ep_len": torch.zeros(N, dtype=torch.long, device=self.device)}
+        return {
+            "obs": self.env.reset(seed=self.cfg.seed + self.iteration),
+            "ep_return": torch.zeros(N, device=self.device),
+            "ep_task": torch.zeros(N, device=self.device),
+            "ep_len": torch.zeros(N, dtype=torch.long, device=self.device),
+        }
 
     # -- training ------------------------------------------------------------------------------
-    def train(self, log: Callable[[int, dict[str, float]], None] | None = None,
-              checkpoint: Callable[[dict], None] | None = None) -> dict[str, float]:
+    def train(
+        self,
+        log: Callable[[int, dict[str, float]], None] | None = None,
+        checkpoint: Callable[[dict], None] | None = None,
+    ) -> dict[str, float]:
         """Train until ``total_steps``; returns the last iteration's statistics."""
         cfg, env, model = self.cfg, self.env, self.model
         T, N = cfg.rollout_steps, cfg.num_envs
@@ -112,8 +133,13 @@ class PPO:
         r = self.rollout
         obs, ep_return, ep_task, ep_len = r["obs"], r["ep_return"], r["ep_task"], r["ep_len"]
         stats: dict[str, float] = {}
-        bar = progress_bar(total=self.num_iterations * self.batch_size, initial=self.global_step,
-                           desc="ppo", unit="step", enabled=cfg.progress)
+        bar = progress_bar(
+            total=self.num_iterations * self.batch_size,
+            initial=self.global_step,
+            desc="ppo",
+            unit="step",
+            enabled=cfg.progress,
+        )
         while self.iteration < self.num_iterations:
             if cfg.anneal_lr:
                 frac = 1.0 - self.iteration / self.num_iterations
@@ -133,7 +159,8 @@ class PPO:
                     obs_n = model.normalize_obs(obs)
                     dist = model.distribution(obs_n)
                     action = dist.mean + dist.stddev * torch.randn(
-                        dist.mean.shape, generator=self.generator, device=self.device)
+                        dist.mean.shape, generator=self.generator, device=self.device
+                    )
                     step = env.step(action.clamp(-1.0, 1.0))
                     reward = self.reward(obs, action, step)
                     ep_return += reward  # before the truncation bootstrap: not part of the return
@@ -168,18 +195,22 @@ class PPO:
             self.rollout = {"obs": obs, "ep_return": ep_return, "ep_task": ep_task, "ep_len": ep_len}
             self.iteration += 1
             self.global_step += self.batch_size
-            stats = {**episodes.summary(), **losses, **reward_stats,
-                     **{f"reward/{k}": float(v) for k, v in term_sums.items()},
-                     "policy/action_std": float(model.log_std.detach().exp().mean())}
+            stats = {
+                **episodes.summary(),
+                **losses,
+                **reward_stats,
+                **{f"reward/{k}": float(v) for k, v in term_sums.items()},
+                "policy/action_std": float(model.log_std.detach().exp().mean()),
+            }
             if log is not None:
                 log(self.global_step, stats)
-            if checkpoint is not None and (self.iteration % cfg.checkpoint_every == 0
-                                           or self.iteration == self.num_iterations):
+            if checkpoint is not None and (
+                self.iteration % cfg.checkpoint_every == 0 or self.iteration == self.num_iterations
+            ):
                 checkpoint(self.state_dict())
             bar.update(self.batch_size)
             if "episode/success_rate" in stats:
-                bar.set_postfix(success=f"{stats['episode/success_rate']:.2f}",
-                                ret=f"{stats['episode/return']:.2f}")
+                bar.set_postfix(success=f"{stats['episode/success_rate']:.2f}", ret=f"{stats['episode/return']:.2f}")
         bar.close()
         return stats
 
@@ -203,21 +234,25 @@ class PPO:
         target_n = model.value_norm.normalize(returns.reshape(-1, 1))[:, 0]
         old_v_n = model.value_norm.normalize(old_values.reshape(-1, 1))[:, 0]
         mb_size = self.batch_size // cfg.minibatches
-        sums = {"loss/policy": 0.0, "loss/value": 0.0, "loss/entropy": 0.0, "loss/approx_kl": 0.0,
-                "loss/clip_frac": 0.0}
+        sums = {
+            "loss/policy": 0.0,
+            "loss/value": 0.0,
+            "loss/entropy": 0.0,
+            "loss/approx_kl": 0.0,
+            "loss/clip_frac": 0.0,
+        }
         count = 0
         for _ in range(cfg.epochs):
             order = torch.randperm(self.batch_size, generator=self.generator, device=self.device)
             for start in range(0, self.batch_size, mb_size):
-                idx = order[start:start + mb_size]
+                idx = order[start : start + mb_size]
                 dist = model.distribution(obs_n[idx])
                 logp = dist.log_prob(actions[idx]).sum(-1)
                 log_ratio = logp - old_logp[idx]
                 ratio = log_ratio.exp()
                 adv = advantages[idx]
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-                policy_loss = torch.max(-adv * ratio,
-                                        -adv * ratio.clamp(1 - cfg.clip_ratio, 1 + cfg.clip_ratio)).mean()
+                policy_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - cfg.clip_ratio, 1 + cfg.clip_ratio)).mean()
                 v = model.value_normalized(obs_n[idx])
                 value_loss = (v - target_n[idx]).pow(2)
                 if cfg.value_clip > 0:
@@ -240,11 +275,13 @@ class PPO:
 def load_policy(run, task, cfg):
     """The trained actor-critic of a PPO-based run, in eval mode, checked against the task."""
     from imitate.utils.run import CheckpointError
+
     state = run.load_checkpoint(run.task, run.algo)
     ppo = PPO(task.make_env(1, seed=cfg.seed, cfg=cfg), cfg)
     try:
         ppo.model.load_state_dict(state["ppo"]["model"])
     except (KeyError, RuntimeError) as exc:
-        raise CheckpointError(f"{run.checkpoint_path}: policy does not fit task {run.task!r} "
-                              f"({str(exc).splitlines()[0]})") from None
+        raise CheckpointError(
+            f"{run.checkpoint_path}: policy does not fit task {run.task!r} ({str(exc).splitlines()[0]})"
+        ) from None
     return ppo.model.eval()

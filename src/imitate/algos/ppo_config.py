@@ -1,13 +1,16 @@
 """PPO's config (algos/ppo.py): every hyperparameter visible, CleanRL-style."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from imitate.config import ACTIVATIONS, ConfigError, RunConfig, option
 
+
 @dataclass
 class PPOConfig(RunConfig):
     """PPO on batched envs (CleanRL-style; every hyperparameter visible)."""
+
     num_envs: int = option(256, "envs stepped in parallel", ge=1)
     rollout_steps: int = option(32, "env steps per env per iteration", ge=1)
     total_steps: int = option(2_000_000, "env steps (all envs) to train for", ge=1)
@@ -41,5 +44,9 @@ class PPOConfig(RunConfig):
 @dataclass
 class TaskPPOConfig(PPOConfig):
     """Plain PPO on the task reward (algo ``ppo``), optionally with NEAR's success value added."""
-    success_bonus: float = option(0.0, "added to the reward on success terminations (the PPO baseline of "
-                                  "NEAR's absorbing success, docs/near.md)", ge=0)
+
+    success_bonus: float = option(
+        0.0,
+        "added to the reward on success terminations (the PPO baseline of NEAR's absorbing success, docs/near.md)",
+        ge=0,
+    )

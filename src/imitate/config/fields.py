@@ -3,6 +3,7 @@
 ``check_fields`` checks every declared bound before any work starts, and ``imitate config``
 prints them; ``check()`` methods hold only the rules that tie several fields together.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,9 +19,17 @@ class ConfigError(ValueError):
 ACTIVATIONS = ("elu", "relu", "tanh", "silu")
 
 
-def option(default: Any, help: str = "", *, ge: float | None = None, gt: float | None = None,
-           le: float | None = None, lt: float | None = None, choices: tuple[str, ...] | None = None,
-           nonempty: bool = False) -> Any:
+def option(
+    default: Any,
+    help: str = "",
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    nonempty: bool = False,
+) -> Any:
     """A config field: default, one-line help, and bounds (for tuples: bounds of every item)."""
     meta = {"help": help, "ge": ge, "gt": gt, "le": le, "lt": lt, "choices": choices, "nonempty": nonempty}
     return dataclasses.field(default=default, metadata=meta)
@@ -60,8 +69,12 @@ def _check_value(name: str, value: Any, f: dataclasses.Field) -> None:
         raise ConfigError(f"{name} must be one of {', '.join(m['choices'])}, got {value!r}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return
-    ok = ((m.get("ge") is None or value >= m["ge"]) and (m.get("gt") is None or value > m["gt"])
-          and (m.get("le") is None or value <= m["le"]) and (m.get("lt") is None or value < m["lt"]))
+    ok = (
+        (m.get("ge") is None or value >= m["ge"])
+        and (m.get("gt") is None or value > m["gt"])
+        and (m.get("le") is None or value <= m["le"])
+        and (m.get("lt") is None or value < m["lt"])
+    )
     if not ok:
         raise ConfigError(f"{name} must be {_bounds(m, words=True)}, got {_fmt(value)}")
 

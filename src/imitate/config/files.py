@@ -1,4 +1,5 @@
 """Config files: the per-task YAML presets shipped with the package, and reading YAML mappings."""
+
 from __future__ import annotations
 
 from importlib import resources

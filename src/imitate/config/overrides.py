@@ -6,6 +6,7 @@ is unambiguous, a short form: a top-level field wins (``lr`` is PPO's), else a l
 exactly one group (``n_dim`` is ``task.n_dim``). An ambiguous short key is refused with its
 dotted choices, an unknown key with the valid ones, and a renamed key with its new name.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,11 @@ from imitate.config.fields import ConfigError, bounds_text
 # Keys that changed name: old -> new. A CLI override with an old name is refused naming the new
 # one; a run's own config.yaml written before the change is read with the new names.
 RENAMED: dict[str, str] = {
-    "disc_hidden": "disc.hidden", "disc_lr": "disc.lr", "disc_batch_size": "disc.batch_size",
-    "disc_updates": "disc.updates", "disc_weight_decay": "disc.weight_decay",
+    "disc_hidden": "disc.hidden",
+    "disc_lr": "disc.lr",
+    "disc_batch_size": "disc.batch_size",
+    "disc_updates": "disc.updates",
+    "disc_weight_decay": "disc.weight_decay",
     "success_absorbing": "absorbing_success",  # AMP's; now the one rule of rewards/compose.py
 }  # (w_gp, logit_reg, replay_size moved into disc too; their short form still resolves)
 
@@ -81,8 +85,9 @@ def _check_type(key: str, value: Any, expected: Any) -> Any:
     ok = _is_optional(expected) or (isinstance(value, base) and not (base is int and isinstance(value, bool)))
     if ok and base is tuple:
         item = typing.get_args(expected)[0]
-        value = tuple(float(v) if item is float and isinstance(v, int) and not isinstance(v, bool) else v
-                      for v in value)
+        value = tuple(
+            float(v) if item is float and isinstance(v, int) and not isinstance(v, bool) else v for v in value
+        )
         ok = all(isinstance(v, item) and not (item is int and isinstance(v, bool)) for v in value)
     if not ok:
         raise ConfigError(f"{key} expects {_type_name(expected)}, got {value!r}")
@@ -182,10 +187,12 @@ def parse_overrides(args: list[str]) -> dict[str, str]:
 
 def to_dict(cfg: Any) -> dict[str, Any]:
     """The config as plain YAML-able data: groups nested, tuples as lists."""
+
     def plain(value: Any) -> Any:
         if isinstance(value, (tuple, list)):
             return [plain(v) for v in value]
         if isinstance(value, dict):
             return {k: plain(v) for k, v in value.items()}
         return value
+
     return plain(dataclasses.asdict(cfg))

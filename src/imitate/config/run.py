@@ -1,4 +1,5 @@
 """The fields every run has, whatever its algorithm; algorithm configs extend ``RunConfig``."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,22 +12,28 @@ from imitate.config.fields import Checked, ConfigError, NoOptions, option
 @dataclass
 class RunConfig(Checked):
     """Fields every run has."""
+
     seed: int = option(0, "random seed of everything in the run", ge=0, le=2**31 - 1)
     out_dir: str = option("runs", "runs land in out_dir/<task>/<algo>/<timestamp>-<seed>/")
     device: str = option("cpu", "torch device: cpu, cuda or cuda:N")
     resume: str = option("", "a run directory to continue from its last checkpoint")
     progress: bool = option(True, "show a progress bar")
-    task_options: Any = dataclasses.field(default_factory=NoOptions, metadata={
-        "help": "the task's own options (a group: task_options.KEY=VALUE, or KEY=VALUE where unique)"})
+    task_options: Any = dataclasses.field(
+        default_factory=NoOptions,
+        metadata={"help": "the task's own options (a group: task_options.KEY=VALUE, or KEY=VALUE where unique)"},
+    )
 
     def check(self) -> None:
         if self.device not in ("cpu", "cuda") and not (self.device.startswith("cuda:") and self.device[5:].isdigit()):
             raise ConfigError(f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}")
         if self.device != "cpu":
             import torch
+
             if not torch.cuda.is_available():
-                raise ConfigError(f"device={self.device} but this machine has no CUDA device (torch "
-                                  f"{torch.__version__} sees none); use device=cpu")
+                raise ConfigError(
+                    f"device={self.device} but this machine has no CUDA device (torch "
+                    f"{torch.__version__} sees none); use device=cpu"
+                )
             index = int(self.device[5:] or 0) if ":" in self.device else 0
             if index >= torch.cuda.device_count():
                 raise ConfigError(f"device={self.device} but only {torch.cuda.device_count()} CUDA device(s) exist")

@@ -9,6 +9,7 @@ On disk a dataset is one ``.npz`` file (format ``imitate-demos/1``):
 
 Files are written atomically and validated on load; every problem is one ``DatasetError`` line.
 """
+
 from __future__ import annotations
 
 import io
@@ -45,11 +46,16 @@ class Demonstrations:
         self.validate()
 
     @classmethod
-    def from_episodes(cls, episodes: list[np.ndarray], actions: list[np.ndarray] | None = None,
-                      **metadata) -> "Demonstrations":
+    def from_episodes(
+        cls, episodes: list[np.ndarray], actions: list[np.ndarray] | None = None, **metadata
+    ) -> Demonstrations:
         ends = np.cumsum([len(e) for e in episodes])
-        return cls(obs=np.concatenate(episodes), episode_ends=ends,
-                   actions=None if actions is None else np.concatenate(actions), metadata=metadata)
+        return cls(
+            obs=np.concatenate(episodes),
+            episode_ends=ends,
+            actions=None if actions is None else np.concatenate(actions),
+            metadata=metadata,
+        )
 
     @property
     def num_episodes(self) -> int:
@@ -85,8 +91,7 @@ class Demonstrations:
 
     def save(self, path: str | Path) -> Path:
         meta = {"format": FORMAT, **self.metadata}
-        arrays = {"obs": self.obs, "episode_ends": self.episode_ends,
-                  "metadata": np.array(json.dumps(meta))}
+        arrays = {"obs": self.obs, "episode_ends": self.episode_ends, "metadata": np.array(json.dumps(meta))}
         if self.actions is not None:
             arrays["actions"] = self.actions
         buffer = io.BytesIO()
@@ -94,7 +99,7 @@ class Demonstrations:
         return atomic_write(path, lambda f: f.write(buffer.getvalue()))
 
     @classmethod
-    def load(cls, path: str | Path, task: str | None = None) -> "Demonstrations":
+    def load(cls, path: str | Path, task: str | None = None) -> Demonstrations:
         """Load and validate; ``task`` additionally checks the file was made for that task."""
         path = Path(path)
         if not path.is_file():
@@ -117,10 +122,14 @@ class Demonstrations:
             raise DatasetError(f"{path}: format {metadata.get('format')!r}, expected {FORMAT!r}")
         if task is not None and metadata.get("task") != task:
             raise DatasetError(f"{path}: demonstrations are for task {metadata.get('task')!r}, not {task!r}")
-        if not np.issubdtype(arrays["obs"].dtype, np.floating) or not np.issubdtype(arrays["episode_ends"].dtype, np.integer):
+        if not np.issubdtype(arrays["obs"].dtype, np.floating) or not np.issubdtype(
+            arrays["episode_ends"].dtype, np.integer
+        ):
             raise DatasetError(f"{path}: 'obs' must be float and 'episode_ends' integer")
-        if "actions" in arrays and not (np.issubdtype(arrays["actions"].dtype, np.number)
-                                        and not np.issubdtype(arrays["actions"].dtype, np.complexfloating)):
+        if "actions" in arrays and not (
+            np.issubdtype(arrays["actions"].dtype, np.number)
+            and not np.issubdtype(arrays["actions"].dtype, np.complexfloating)
+        ):
             raise DatasetError(f"{path}: 'actions' must be numeric, got dtype {arrays['actions'].dtype}")
         demos = cls.__new__(cls)
         demos.obs = arrays["obs"].astype(np.float32)

@@ -4,6 +4,7 @@ episode tiled until there are ``k`` (as IBC does at reset).
 The same layout is built from stored demonstrations (``stack_history``) and from a running env
 (``envs.history.HistoryEnv``), so a policy sees in evaluation exactly what it was trained on.
 """
+
 from __future__ import annotations
 
 import torch

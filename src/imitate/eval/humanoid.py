@@ -10,21 +10,14 @@ Two rollouts of the deterministic policy:
      errors per step) and, with `video=True`, `videos/policy.mp4` (viz/motion.py's writer: MuJoCo
      rendering, else a matplotlib stick figure).
 """
+
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-
-from imitate.utils.run import Run
-
-
-def _load_policy(run: Run, task, cfg):
-    from imitate.algos.ppo import load_policy
-    return load_policy(run, task, cfg)
 
 
 @torch.no_grad()
@@ -38,8 +31,15 @@ def rollout_tracking(model, env, seed: int, record: bool = False) -> dict[str, A
     ret = torch.zeros(n)
     success = torch.zeros(n, dtype=torch.bool)
     sums: dict[str, torch.Tensor] = {}
-    rec: dict[str, list] = {"obs": [obs[0].tolist()], "qpos": [env.sim.qpos[0].tolist()], "action": [],
-                            "reward": [], "done": [], "terms": [], "errors": []}
+    rec: dict[str, list] = {
+        "obs": [obs[0].tolist()],
+        "qpos": [env.sim.qpos[0].tolist()],
+        "action": [],
+        "reward": [],
+        "done": [],
+        "terms": [],
+        "errors": [],
+    }
     for _ in range(env.max_episode_steps):
         action = model.act(obs, deterministic=True)
         step = env.step(action)
@@ -56,8 +56,13 @@ def rollout_tracking(model, env, seed: int, record: bool = False) -> dict[str, A
             rec["action"].append(action[0].clamp(-1, 1).tolist())
             rec["reward"].append(float(step.reward[0]))
             rec["done"].append(bool(step.done[0]))
-            rec["terms"].append({k[7:]: float(v[0]) for k, v in step.extras.items()
-                                 if k.startswith("reward/") and k != "reward/tracking"})
+            rec["terms"].append(
+                {
+                    k[7:]: float(v[0])
+                    for k, v in step.extras.items()
+                    if k.startswith("reward/") and k != "reward/tracking"
+                }
+            )
             rec["errors"].append({k[6:]: float(v[0]) for k, v in step.extras.items() if k.startswith("error/")})
             if not bool(step.done[0]):
                 rec["qpos"].append(env.sim.qpos[0].tolist())
@@ -67,8 +72,11 @@ def rollout_tracking(model, env, seed: int, record: bool = False) -> dict[str, A
             break
     steps = length.clamp_min(1.0)
     metrics: dict[str, Any] = {
-        "success_rate": float(success.float().mean()), "episode_length": float(length.mean()),
-        "return": float(ret.mean()), "episodes": n}
+        "success_rate": float(success.float().mean()),
+        "episode_length": float(length.mean()),
+        "return": float(ret.mean()),
+        "episodes": n,
+    }
     for key, total in sums.items():
         name = key.replace("reward/", "reward_").replace("error/", "tracking_error_")
         metrics[name] = float((total / steps).mean())
@@ -78,13 +86,16 @@ def rollout_tracking(model, env, seed: int, record: bool = False) -> dict[str, A
 def plot_reward_terms(record: dict, path: Path, title: str = "") -> Path:
     """Each reward term (and their product) over the recorded episode."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     from imitate.utils.io import atomic_write
+
     terms = record["terms"]
     t = np.arange(1, len(terms) + 1) / 30.0
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for name in (terms[0] if terms else {}):
+    for name in terms[0] if terms else {}:
         ax.plot(t, [x[name] for x in terms], label=name, lw=1.2)
     ax.plot(t, record["reward"], label="tracking (product)", color="k", lw=2)
     ax.set_xlabel("time (s)")
@@ -95,35 +106,9 @@ def plot_reward_terms(record: dict, path: Path, title: str = "") -> Path:
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     import io
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
     atomic_write(path, lambda f: f.write(buf.getvalue()))
     return path
-
-
-def evaluate_tracking_run(run: Run, task, cfg, episodes: int, video: bool = False) -> dict[str, Any]:
-    """`Algo.evaluate` of deepmimic: metrics (see module docstring); writes plot, JSON, video."""
-    from imitate.utils.io import atomic_write_json
-    model = _load_policy(run, task, cfg)
-    env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
-    metrics = rollout_tracking(model, env, seed=cfg.seed + 10_000)["metrics"]
-    env.close()
-    one_cfg = dataclasses.replace(cfg.task_options, rsi=False)
-    env1 = task.make_env(1, seed=cfg.seed + 20_000, cfg=one_cfg)
-    rec = rollout_tracking(model, env1, seed=cfg.seed + 20_000, record=True)["record"]
-    env1.close()
-    plot_reward_terms(rec, run.plots_dir / "reward_terms.png",
-                      title=f"{run.task} / {run.algo}: reward terms, episode from phase 0")
-    atomic_write_json(run.dir / "eval" / "episode.json",
-                      {"clip": cfg.task_options.clip, "control_hz": 30, "obs": rec["obs"], "action": rec["action"],
-                       "reward": rec["reward"], "done": rec["done"], "terms": rec["terms"],
-                       "errors": rec["errors"], "qpos": rec["qpos"]})
-    metrics["recorded_episode_length"] = len(rec["reward"])
-    if video:
-        from imitate.viz.motion import write_qpos_video
-        path, used = write_qpos_video(np.asarray(rec["qpos"]), run.dir / "videos" / "policy.mp4", fps=30.0,
-                                      title=f"{run.task} policy")
-        metrics["video"] = str(path)
-        metrics["video_renderer"] = used
-    return metrics

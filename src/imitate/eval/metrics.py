@@ -1,12 +1,18 @@
 """Metrics that compare policy trajectories with demonstrations."""
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 
-def mean_demo_distance(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray],
-                       dims: slice = slice(None), max_points: int = 20_000, seed: int = 0) -> float:
+def mean_demo_distance(
+    policy_trajs: list[np.ndarray],
+    demo_trajs: list[np.ndarray],
+    dims: slice = slice(None),
+    max_points: int = 20_000,
+    seed: int = 0,
+) -> float:
     """Mean distance from each visited policy state to the nearest demonstrated state.
 
     A policy that reaches the goal by a route no demonstrator took scores high even at 100%
@@ -20,8 +26,10 @@ def mean_demo_distance(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarr
     if len(demo) > max_points:
         demo = demo[g.choice(len(demo), max_points, replace=False)]
     demo_t = torch.as_tensor(demo, dtype=torch.float32)
-    nearest = [torch.cdist(torch.as_tensor(chunk, dtype=torch.float32), demo_t).min(dim=1).values
-               for chunk in np.array_split(pol, max(1, len(pol) // 2048))]
+    nearest = [
+        torch.cdist(torch.as_tensor(chunk, dtype=torch.float32), demo_t).min(dim=1).values
+        for chunk in np.array_split(pol, max(1, len(pol) // 2048))
+    ]
     return float(torch.cat(nearest).mean())
 
 
@@ -32,6 +40,7 @@ def maze_metrics(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray]) -
 def pusht_metrics(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray]) -> dict[str, float]:
     """Final coverage of the goal T per episode (success needs > 0.95), averaged."""
     from imitate.tasks.pusht import coverage, obs_angle
+
     final = torch.as_tensor(np.stack([t[-1] for t in policy_trajs]), dtype=torch.float32)
     pose = torch.stack([final[:, 2], final[:, 3], obs_angle(final)], dim=1)
     return {"final_coverage": float(coverage(pose).mean())}

@@ -1,4 +1,5 @@
 """Policy evaluation: run exactly one episode in each of ``episodes`` env copies, batched."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from imitate.tasks.core.vecenv import VecEnv
 from imitate.models.actor_critic import ActorCritic
+from imitate.tasks.core.vecenv import VecEnv
 
 
 @dataclass
@@ -19,13 +20,16 @@ class EvalResult:
     successes: np.ndarray  # (episodes,) bool
 
     def metrics(self) -> dict[str, float]:
-        return {"success_rate": self.success_rate, "episode_length": self.mean_length,
-                "return": self.mean_return, "episodes": int(len(self.successes))}
+        return {
+            "success_rate": self.success_rate,
+            "episode_length": self.mean_length,
+            "return": self.mean_return,
+            "episodes": int(len(self.successes)),
+        }
 
 
 @torch.no_grad()
-def evaluate_policy(model: ActorCritic, env: VecEnv, seed: int = 12345,
-                    deterministic: bool = True) -> EvalResult:
+def evaluate_policy(model: ActorCritic, env: VecEnv, seed: int = 12345, deterministic: bool = True) -> EvalResult:
     """One episode per env copy; copies that finish are ignored afterwards (auto-reset)."""
     n = env.num_envs
     obs = env.reset(seed=seed)
@@ -47,5 +51,6 @@ def evaluate_policy(model: ActorCritic, env: VecEnv, seed: int = 12345,
             break
     stacked = torch.stack(path, 1).cpu().numpy()  # (N, T+1, obs_dim)
     trajs = [stacked[i, : int(length[i]) + 1] for i in range(n)]
-    return EvalResult(float(success.float().mean()), float(length.float().mean()),
-                      float(ret.mean()), trajs, success.cpu().numpy())
+    return EvalResult(
+        float(success.float().mean()), float(length.float().mean()), float(ret.mean()), trajs, success.cpu().numpy()
+    )

@@ -1,4 +1,5 @@
 """Gaussian actor and value critic with the observation and value normalisers they use."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -13,8 +14,15 @@ from imitate.utils.running_stats import RunningMeanStd
 class ActorCritic(nn.Module):
     """Separate actor and critic MLPs; normalisers live here so a checkpoint is self-contained."""
 
-    def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int] = (256, 256),
-                 activation: str = "elu", init_log_std: float = -0.5, learn_log_std: bool = True):
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        hidden: Sequence[int] = (256, 256),
+        activation: str = "elu",
+        init_log_std: float = -0.5,
+        learn_log_std: bool = True,
+    ):
         super().__init__()
         self.obs_dim, self.act_dim = obs_dim, act_dim
         self.actor = mlp(obs_dim, hidden, act_dim, activation)
@@ -42,8 +50,9 @@ class ActorCritic(nn.Module):
         return self.value_norm.denormalize(self.value_normalized(obs_n)[:, None])[:, 0]
 
     @torch.no_grad()
-    def act(self, obs: torch.Tensor, deterministic: bool = True,
-            generator: torch.Generator | None = None) -> torch.Tensor:
+    def act(
+        self, obs: torch.Tensor, deterministic: bool = True, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Action in [-1, 1] for raw observations (N, obs_dim)."""
         dist = self.distribution(self.normalize_obs(obs))
         if deterministic:

@@ -5,6 +5,7 @@ running mean/std fitted once on the expert data and then frozen (as NEAR's energ
 so the policy's own, drifting, distribution never moves the reference frame the reward is
 measured in.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -47,8 +48,10 @@ class Discriminator(nn.Module):
 
     def normalize(self, x_raw: torch.Tensor) -> torch.Tensor:
         if x_raw.shape[-1] != self.in_dim:
-            raise ValueError(f"discriminator expects {self.in_dim} features per row, got "
-                             f"{tuple(x_raw.shape)}; check the task's transition size")
+            raise ValueError(
+                f"discriminator expects {self.in_dim} features per row, got "
+                f"{tuple(x_raw.shape)}; check the task's transition size"
+            )
         return self.normalizer.normalize(x_raw.float())
 
     def forward(self, x_norm: torch.Tensor) -> torch.Tensor:

@@ -6,6 +6,7 @@ action, p(a | o) ∝ exp(E(o, a)); the IBC paper writes the same model with the 
 Inputs are already normalised (observations z-scored, actions in [-1, 1]); the normaliser lives
 with the algorithm (``algos/bc_common.py``) and is stored in the same checkpoint.
 """
+
 from __future__ import annotations
 
 import torch
@@ -32,8 +33,15 @@ class PreActBlock(nn.Module):
 class ResNetMLP(nn.Module):
     """Linear → ``blocks`` pre-activation residual blocks → activation → Linear(out_dim)."""
 
-    def __init__(self, in_dim: int, out_dim: int, width: int = 256, blocks: int = 2,
-                 activation: str = "relu", dropout: float = 0.0):
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        width: int = 256,
+        blocks: int = 2,
+        activation: str = "relu",
+        dropout: float = 0.0,
+    ):
         super().__init__()
         self.inp = nn.Linear(in_dim, width)
         self.blocks = nn.Sequential(*[PreActBlock(width, activation, dropout) for _ in range(blocks)])
@@ -51,11 +59,24 @@ class EnergyModel(nn.Module):
     observation's contribution is computed once per observation, not once per candidate.
     """
 
-    def __init__(self, obs_dim: int, act_dim: int, width: int = 256, blocks: int = 2,
-                 activation: str = "relu", dropout: float = 0.0):
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        width: int = 256,
+        blocks: int = 2,
+        activation: str = "relu",
+        dropout: float = 0.0,
+    ):
         super().__init__()
-        self.config = {"obs_dim": obs_dim, "act_dim": act_dim, "width": width, "blocks": blocks,
-                       "activation": activation, "dropout": dropout}
+        self.config = {
+            "obs_dim": obs_dim,
+            "act_dim": act_dim,
+            "width": width,
+            "blocks": blocks,
+            "activation": activation,
+            "dropout": dropout,
+        }
         self.obs_in = nn.Linear(obs_dim, width)
         self.act_in = nn.Linear(act_dim, width, bias=False)
         self.blocks = nn.Sequential(*[PreActBlock(width, activation, dropout) for _ in range(blocks)])

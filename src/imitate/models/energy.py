@@ -5,6 +5,7 @@ energy E(x, σ). Higher energy means more expert-like; the score is ∇ₓE. It 
 denoising score matching (DSM) over a ladder of noise levels (SPEC §1) and, at inference, used
 through an exponential moving average (EMA) of its weights with its normaliser frozen.
 """
+
 from __future__ import annotations
 
 import copy
@@ -54,13 +55,11 @@ class NCSN(nn.Module):
 
     sigmas: torch.Tensor  # (L,) noise levels, largest first (a buffer)
 
-    def __init__(self, in_dim: int, hidden: Sequence[int] = (512, 512), latent_dim: int = 128,
-                 version: str = "v2"):
+    def __init__(self, in_dim: int, hidden: Sequence[int] = (512, 512), latent_dim: int = 128, version: str = "v2"):
         super().__init__()
         if version not in VERSIONS:
             raise ValueError(f"unknown NCSN version {version!r}; use one of {VERSIONS}")
-        self.config = {"in_dim": in_dim, "hidden": list(hidden), "latent_dim": latent_dim,
-                       "version": version}
+        self.config = {"in_dim": in_dim, "hidden": list(hidden), "latent_dim": latent_dim, "version": version}
         self.in_dim = in_dim
         self.version = version
         self.normalizer = RunningMeanStd(in_dim)
@@ -73,8 +72,7 @@ class NCSN(nn.Module):
     @classmethod
     def from_config(cls, config: dict) -> NCSN:
         """Rebuild an (untrained) model from ``model.config``, e.g. before loading a checkpoint."""
-        return cls(config["in_dim"], tuple(config["hidden"]), config["latent_dim"],
-                   config["version"])
+        return cls(config["in_dim"], tuple(config["hidden"]), config["latent_dim"], config["version"])
 
     @property
     def num_levels(self) -> int:
@@ -100,15 +98,16 @@ class NCSN(nn.Module):
     def energy(self, x_raw: torch.Tensor, level: int | torch.Tensor) -> torch.Tensor:
         """Energy (B,) of raw inputs (B, D): normalise (clamped ±5), then score."""
         if x_raw.shape[-1] != self.in_dim:
-            raise ValueError(f"energy model expects {self.in_dim} features per row, got "
-                             f"{tuple(x_raw.shape)}; check the task's transition size")
+            raise ValueError(
+                f"energy model expects {self.in_dim} features per row, got "
+                f"{tuple(x_raw.shape)}; check the task's transition size"
+            )
         x_norm = self.normalizer.normalize(x_raw)
         return self(x_norm, self._levels(level, x_raw.shape[0], x_raw.device))
 
 
 @torch.no_grad()
-def batched_energy(model: NCSN, x_raw: torch.Tensor, level: int | torch.Tensor,
-                   chunk: int = 65_536) -> torch.Tensor:
+def batched_energy(model: NCSN, x_raw: torch.Tensor, level: int | torch.Tensor, chunk: int = 65_536) -> torch.Tensor:
     """``model.energy`` over a large (M, D) batch in chunks, without autograd; returns (M,)."""
     levels = model._levels(level, x_raw.shape[0], x_raw.device)  # (M,)
     out = [model.energy(x, lv) for x, lv in zip(x_raw.split(chunk), levels.split(chunk))]
@@ -117,8 +116,7 @@ def batched_energy(model: NCSN, x_raw: torch.Tensor, level: int | torch.Tensor,
 
 def _randn(shape: torch.Size, generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
     """Standard normal noise drawn on the generator's device, moved to ``like``'s device."""
-    return torch.randn(shape, generator=generator, device=generator.device,
-                       dtype=like.dtype).to(like.device)
+    return torch.randn(shape, generator=generator, device=generator.device, dtype=like.dtype).to(like.device)
 
 
 def dsm_loss(model: NCSN, x_norm: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -128,13 +126,14 @@ def dsm_loss(model: NCSN, x_norm: torch.Tensor, generator: torch.Generator) -> t
     level contribute on the same scale; written as ½‖σ∇ₓE(x̃) + ε‖².
     """
     b = x_norm.shape[0]
-    level = torch.randint(model.num_levels, (b,), generator=generator,
-                          device=generator.device).to(x_norm.device)  # (B,)
+    level = torch.randint(model.num_levels, (b,), generator=generator, device=generator.device).to(
+        x_norm.device
+    )  # (B,)
     sigma = model.sigmas[level][:, None]  # (B, 1)
     eps = _randn(x_norm.shape, generator, x_norm)  # (B, D)
     x_tilde = (x_norm + sigma * eps).requires_grad_(True)  # (B, D)
     energy = model(x_tilde, level)  # (B,)
-    score, = torch.autograd.grad(energy.sum(), x_tilde, create_graph=True)  # (B, D)
+    (score,) = torch.autograd.grad(energy.sum(), x_tilde, create_graph=True)  # (B, D)
     return 0.5 * (sigma * score + eps).pow(2).sum(-1).mean()
 
 
@@ -176,8 +175,12 @@ class EMA:
             p.copy_(self.shadow[k])
 
     def state_dict(self) -> dict:
-        return {"decay": self.decay, "warmup": self.warmup, "num_updates": self.num_updates,
-                "shadow": {k: v.clone() for k, v in self.shadow.items()}}
+        return {
+            "decay": self.decay,
+            "warmup": self.warmup,
+            "num_updates": self.num_updates,
+            "shadow": {k: v.clone() for k, v in self.shadow.items()},
+        }
 
     def load_state_dict(self, state: dict) -> None:
         missing = set(self.shadow) ^ set(state["shadow"])
@@ -193,8 +196,14 @@ class EMA:
 class EnergyTrainer:
     """Step 1 of NEAR: fit the normaliser once, then DSM with Adam, grad-norm clip 1 and EMA."""
 
-    def __init__(self, model: NCSN, lr: float = 1e-4, ema_decay: float = 0.999,
-                 ema_warmup: bool = True, max_grad_norm: float = 1.0):
+    def __init__(
+        self,
+        model: NCSN,
+        lr: float = 1e-4,
+        ema_decay: float = 0.999,
+        ema_warmup: bool = True,
+        max_grad_norm: float = 1.0,
+    ):
         self.model = model
         self.optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         self.ema = EMA(model, ema_decay, ema_warmup)
@@ -204,8 +213,7 @@ class EnergyTrainer:
     def fit_normalizer(self, data: torch.Tensor) -> None:
         """Learn mean/std from all expert data (M, D), then freeze them for training and use."""
         if data.ndim != 2 or data.shape[-1] != self.model.in_dim:
-            raise ValueError(f"expected expert data of shape (M, {self.model.in_dim}), "
-                             f"got {tuple(data.shape)}")
+            raise ValueError(f"expected expert data of shape (M, {self.model.in_dim}), got {tuple(data.shape)}")
         norm = self.model.normalizer
         norm.frozen = False
         norm.update(data)
@@ -233,15 +241,21 @@ class EnergyTrainer:
         return model
 
     def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "model_config": dict(self.model.config),
-                "optimizer": self.optimizer.state_dict(), "ema": self.ema.state_dict(),
-                "num_steps": self.num_steps, "normalizer_frozen": self.model.normalizer.frozen,
-                "max_grad_norm": self.max_grad_norm}
+        return {
+            "model": self.model.state_dict(),
+            "model_config": dict(self.model.config),
+            "optimizer": self.optimizer.state_dict(),
+            "ema": self.ema.state_dict(),
+            "num_steps": self.num_steps,
+            "normalizer_frozen": self.model.normalizer.frozen,
+            "max_grad_norm": self.max_grad_norm,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         if state["model_config"] != self.model.config:
-            raise ValueError(f"checkpoint energy model {state['model_config']} does not match "
-                             f"this one {self.model.config}")
+            raise ValueError(
+                f"checkpoint energy model {state['model_config']} does not match this one {self.model.config}"
+            )
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.ema.load_state_dict(state["ema"])

@@ -5,6 +5,7 @@ weights are a log-softmax, log-σ is squashed into [LOG_STD_MIN, LOG_STD_MAX] wi
 gradient everywhere, unlike a hard clamp that zeroes it), and the mixture is summed with
 logsumexp in log space.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,19 +19,32 @@ LOG_STD_MIN, LOG_STD_MAX = -7.0, 2.0
 
 
 class MDN(nn.Module):
-    def __init__(self, obs_dim: int, act_dim: int, components: int = 8, width: int = 256, blocks: int = 2,
-                 activation: str = "relu"):
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        components: int = 8,
+        width: int = 256,
+        blocks: int = 2,
+        activation: str = "relu",
+    ):
         super().__init__()
-        self.config = {"obs_dim": obs_dim, "act_dim": act_dim, "components": components, "width": width,
-                       "blocks": blocks, "activation": activation}
+        self.config = {
+            "obs_dim": obs_dim,
+            "act_dim": act_dim,
+            "components": components,
+            "width": width,
+            "blocks": blocks,
+            "activation": activation,
+        }
         self.k, self.a = components, act_dim
         self.net = ResNetMLP(obs_dim, components * (1 + 2 * act_dim), width, blocks, activation)
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(B, O) → log-weights (B, K), means (B, K, A), log-stds (B, K, A)."""
         out = self.net(obs)
-        logits, rest = out[:, :self.k], out[:, self.k:].view(-1, self.k, 2 * self.a)
-        mean, raw_log_std = rest[..., :self.a], rest[..., self.a:]
+        logits, rest = out[:, : self.k], out[:, self.k :].view(-1, self.k, 2 * self.a)
+        mean, raw_log_std = rest[..., : self.a], rest[..., self.a :]
         half, mid = (LOG_STD_MAX - LOG_STD_MIN) / 2, (LOG_STD_MAX + LOG_STD_MIN) / 2
         log_std = mid + half * torch.tanh(raw_log_std / half)
         return torch.log_softmax(logits, dim=-1), mean, log_std

@@ -1,4 +1,5 @@
 """The one MLP builder every model uses."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,8 +9,9 @@ from torch import nn
 ACTIVATIONS = {"elu": nn.ELU, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU}
 
 
-def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: str = "elu",
-        activate_last: bool = False) -> nn.Sequential:
+def mlp(
+    in_dim: int, hidden: Sequence[int], out_dim: int, activation: str = "elu", activate_last: bool = False
+) -> nn.Sequential:
     """Linear layers of sizes in_dim → hidden... → out_dim with ``activation`` between them."""
     act = ACTIVATIONS[activation]
     sizes = [in_dim, *hidden, out_dim]

@@ -20,6 +20,7 @@ are the exact float32 values the env consumed (already in [-1, 1]); episodes run
 through the first success (inclusive), failures are dropped and the launch success rate kept in
 the metadata.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,8 +30,14 @@ import numpy as np
 
 from imitate.data.dataset import Demonstrations
 from imitate.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
-from imitate.tasks.block_push import (BLOCK_HALF_M, MAX_DELTA_M, MAX_EPISODE_STEPS, OBS_NAMES,
-                                      PUSHER_RADIUS_M, BlockPushEnv)
+from imitate.tasks.block_push import (
+    BLOCK_HALF_M,
+    MAX_DELTA_M,
+    MAX_EPISODE_STEPS,
+    OBS_NAMES,
+    PUSHER_RADIUS_M,
+    BlockPushEnv,
+)
 
 CLEAR_M = BLOCK_HALF_M * math.sqrt(2) + PUSHER_RADIUS_M + 0.012  # keep-out radius R
 ENTER_LAT_M = 0.008  # start pushing when this close to the line
@@ -42,10 +49,12 @@ MIN_PUSH_M = 0.008
 MAX_BATCH = 512
 BATCH_SLACK = 1.1
 
-POLICY = (f"go around (keep-out radius {CLEAR_M:.4f} m), approach behind the block on the "
-          f"block-target line, push (enter |lat|<{ENTER_LAT_M} m, leave |lat|>{LEAVE_LAT_M} m), "
-          f"free step {FREE_SPEED_M} m, push step min({PUSH_GAIN}*dist, {PUSH_SPEED_M}) m "
-          f"≥ {MIN_PUSH_M} m per 0.1 s")
+POLICY = (
+    f"go around (keep-out radius {CLEAR_M:.4f} m), approach behind the block on the "
+    f"block-target line, push (enter |lat|<{ENTER_LAT_M} m, leave |lat|>{LEAVE_LAT_M} m), "
+    f"free step {FREE_SPEED_M} m, push step min({PUSH_GAIN}*dist, {PUSH_SPEED_M}) m "
+    f"≥ {MIN_PUSH_M} m per 0.1 s"
+)
 
 
 class PushController:
@@ -81,8 +90,11 @@ class PushController:
         sidestep = b + d * along[:, None] + perp * side * CLEAR_M
         slide_back = b - d * CLEAR_M + perp * side * CLEAR_M
         approach = b - d * CLEAR_M
-        way = np.where((not_behind & (np.abs(lat) < CLEAR_M - 0.002))[:, None], sidestep,
-                       np.where(not_behind[:, None], slide_back, approach))
+        way = np.where(
+            (not_behind & (np.abs(lat) < CLEAR_M - 0.002))[:, None],
+            sidestep,
+            np.where(not_behind[:, None], slide_back, approach),
+        )
         step = np.clip(PUSH_GAIN * dist, MIN_PUSH_M, self.push_speed)
         push_point = b - d * (contact - step)[:, None]
         way = np.where(self.pushing[:, None], push_point, way)
@@ -98,7 +110,7 @@ class PushController:
 def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray], dict]:
     """Launch n episodes at once; return obs (T+1, 10) and actions (T+1, 2) of the successes, and
     {"env_seed", "kept": their indices in the batch} so a test can replay them."""
-    env_seed = int(rng.integers(2 ** 31))
+    env_seed = int(rng.integers(2**31))
     env = BlockPushEnv(n, seed=env_seed)
     ctrl = PushController(n, rng)
     # Actions as consumed; the episodes start from reset(seed=env_seed), so a test can replay them.
@@ -106,13 +118,22 @@ def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list
     return obs, acts, {"env_seed": env_seed, "kept": kept.tolist()}
 
 
-def block_push_oracle(num_episodes: int, seed: int = 0, progress: bool = False,
-                      cfg: Any = None) -> Demonstrations:
+def block_push_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None) -> Demonstrations:
     """Exactly ``num_episodes`` successful scripted block-pushing episodes (obs and actions)."""
-    obs, actions, launched, succeeded = collect_successes("block-push", num_episodes, _run_batch,
-                                               np.random.default_rng(seed), progress, MAX_BATCH, BATCH_SLACK)
+    obs, actions, launched, succeeded = collect_successes(
+        "block-push", num_episodes, _run_batch, np.random.default_rng(seed), progress, MAX_BATCH, BATCH_SLACK
+    )
     return Demonstrations.from_episodes(
-        obs, actions, task="block-push", source="oracle", obs_names=OBS_NAMES, seed=seed,
-        policy=POLICY, launched=launched, launch_success_rate=succeeded / launched, actions_note=ACTIONS_NOTE,
+        obs,
+        actions,
+        task="block-push",
+        source="oracle",
+        obs_names=OBS_NAMES,
+        seed=seed,
+        policy=POLICY,
+        launched=launched,
+        launch_success_rate=succeeded / launched,
+        actions_note=ACTIONS_NOTE,
         action_meaning=f"delta set-point of the pusher: set-point += {MAX_DELTA_M} m * action, "
-                       "clipped to the workspace")
+        "clipped to the workspace",
+    )

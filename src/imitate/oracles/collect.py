@@ -1,5 +1,6 @@
 """What every scripted oracle shares: run a batch of episodes with a batched controller, keep
 the successful ones, and top up with further batches until enough exist."""
+
 from __future__ import annotations
 
 import math
@@ -10,12 +11,18 @@ import torch
 
 from imitate.utils.progress import progress_bar
 
-ACTIONS_NOTE = ("actions[t] is the action sent after obs[t]; the last action of each episode is "
-                "repeated once so that actions has the same length as obs")
+ACTIONS_NOTE = (
+    "actions[t] is the action sent after obs[t]; the last action of each episode is "
+    "repeated once so that actions has the same length as obs"
+)
 
 
-def run_first_episodes(env, act: Callable[[np.ndarray], np.ndarray], max_steps: int, seed: int | None = None,
-                       ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+def run_first_episodes(
+    env,
+    act: Callable[[np.ndarray], np.ndarray],
+    max_steps: int,
+    seed: int | None = None,
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """Step every env copy until its first episode ends; ``act(obs (n, d)) -> actions (n, a)``.
     The episodes start from ``env.reset(seed=seed)`` (None: the env's generators as they are).
 
@@ -39,16 +46,23 @@ def run_first_episodes(env, act: Callable[[np.ndarray], np.ndarray], max_steps: 
         obs = result.obs.numpy().astype(np.float64)
     traj_arr, act_arr = np.stack(traj), np.stack(acts)  # (T+1, n, d), (T, n, a)
     kept = np.flatnonzero(success)
-    obs_out = [traj_arr[:end[i] + 1, i] for i in kept]
-    act_out = [np.concatenate([act_arr[:end[i], i], act_arr[end[i] - 1:end[i], i]]) for i in kept]
+    obs_out = [traj_arr[: end[i] + 1, i] for i in kept]
+    act_out = [np.concatenate([act_arr[: end[i], i], act_arr[end[i] - 1 : end[i], i]]) for i in kept]
     return obs_out, act_out, kept
 
 
-def collect_successes(name: str, num_episodes: int, run_batch: Callable, rng: np.random.Generator,
-                      progress: bool = False, max_batch: int = 1024, slack: float = 1.15,
-                      ) -> tuple[list[np.ndarray], list[np.ndarray], int, int]:
+def collect_successes(
+    name: str,
+    num_episodes: int,
+    run_batch: Callable,
+    rng: np.random.Generator,
+    progress: bool = False,
+    max_batch: int = 1024,
+    slack: float = 1.15,
+) -> tuple[list[np.ndarray], list[np.ndarray], int, int]:
     """Exactly ``num_episodes`` successful episodes from ``run_batch(n, rng) -> (obs, actions, ...)``;
-    also returns how many episodes were launched and how many of them succeeded. Gives up (one-line error) if almost none succeed."""
+    also returns how many episodes were launched and how many of them succeeded. Gives up (one-line
+    error) if almost none succeed."""
     if num_episodes < 1:
         raise ValueError(f"num_episodes must be at least 1, got {num_episodes}")
     obs: list[np.ndarray] = []

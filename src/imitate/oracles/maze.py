@@ -24,6 +24,7 @@ randomised so that episodes differ the way human ones do (route, shape, speed):
 Episodes are recorded from reset through the first success (inclusive); failures (time limit)
 are dropped and the batch is topped up until exactly ``num_episodes`` successes exist.
 """
+
 from __future__ import annotations
 
 import functools
@@ -34,9 +35,8 @@ import numpy as np
 import torch
 
 from imitate.data.dataset import Demonstrations
-from imitate.tasks.maze import (AGENT_RADIUS, ARENA_SIZE, GOAL, INNER_WALLS, MAX_EPISODE_STEPS,
-                               MazeEnv, target_to_action)
 from imitate.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
+from imitate.tasks.maze import AGENT_RADIUS, ARENA_SIZE, GOAL, INNER_WALLS, MAX_EPISODE_STEPS, MazeEnv, target_to_action
 
 CELL = 8.0  # grid cell size in arena units
 GRID = int(ARENA_SIZE / CELL)  # cells per side
@@ -56,18 +56,20 @@ MAX_BATCH = 1024  # episodes per batch (bounds memory: ~200 KB of fields per epi
 _WALLS = np.asarray(INNER_WALLS, dtype=np.float64)
 _DIRS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
 
-PLANNER = (f"grid {GRID}x{GRID} cells of {CELL:g} units, walls inflated by radius+{MARGIN:g}; "
-           f"per-episode smooth log-normal cost noise (grids {NOISE_GRIDS}, amplitude "
-           f"{NOISE_STRENGTH}) and open-region log-cost bias {ROUTE_BIAS}; 8-neighbour "
-           f"geodesic cost-to-goal fields by fast sweeping; pure pursuit with line-of-sight "
-           f"lookahead {LOOKAHEAD} cells and velocity damping {VEL_DAMPING} s")
+PLANNER = (
+    f"grid {GRID}x{GRID} cells of {CELL:g} units, walls inflated by radius+{MARGIN:g}; "
+    f"per-episode smooth log-normal cost noise (grids {NOISE_GRIDS}, amplitude "
+    f"{NOISE_STRENGTH}) and open-region log-cost bias {ROUTE_BIAS}; 8-neighbour "
+    f"geodesic cost-to-goal fields by fast sweeping; pure pursuit with line-of-sight "
+    f"lookahead {LOOKAHEAD} cells and velocity damping {VEL_DAMPING} s"
+)
 
 
 def clearance(points: np.ndarray) -> np.ndarray:
     """Distance from points (..., 2) to the nearest inner wall or arena edge (0 inside a wall)."""
     p = np.asarray(points, dtype=np.float64)[..., None, :]
     gap = np.maximum(np.maximum(_WALLS[:, :2] - p, p - _WALLS[:, 2:]), 0.0)  # (..., R, 2)
-    to_walls = np.sqrt((gap ** 2).sum(-1)).min(-1)
+    to_walls = np.sqrt((gap**2).sum(-1)).min(-1)
     to_edges = np.minimum(points, ARENA_SIZE - np.asarray(points)).min(-1)
     return np.minimum(to_walls, to_edges)
 
@@ -91,14 +93,13 @@ def _static_grid() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]
     xs, ys = np.meshgrid(c, c)  # [y, x] layout
     centres = np.stack([xs, ys], axis=-1)
     clear = clearance(centres)
-    base = np.where(clear >= AGENT_RADIUS + MARGIN, 1.0,
-                    np.where(clear >= AGENT_RADIUS, MARGIN_COST, np.inf))
+    base = np.where(clear >= AGENT_RADIUS + MARGIN, 1.0, np.where(clear >= AGENT_RADIUS, MARGIN_COST, np.inf))
     padded = np.pad(base, 1, constant_values=np.inf)
     blocked = np.isinf(padded)
     diag = np.zeros((len(_DIRS), GRID, GRID), dtype=bool)
     for i, (dy, dx) in enumerate(_DIRS):
         if dy and dx:  # a diagonal move may not cut a blocked corner
-            diag[i] = (blocked[1 + dy:GRID + 1 + dy, 1:-1] | blocked[1:-1, 1 + dx:GRID + 1 + dx])
+            diag[i] = blocked[1 + dy : GRID + 1 + dy, 1:-1] | blocked[1:-1, 1 + dx : GRID + 1 + dx]
     flat_centres = centres.reshape(-1, 2)
     ok = np.flatnonzero(np.isfinite(base.ravel()))
     dist = ((flat_centres[:, None, :] - flat_centres[None, ok, :]) ** 2).sum(-1)
@@ -158,7 +159,7 @@ def geodesic_fields(costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     edge = {}  # edge[(dy, dx)][y, x] = cost of moving from padded cell (y, x) by (dy, dx)
     for i, (dy, dx) in enumerate(_DIRS):
         e = np.full_like(c, np.inf)
-        inner = 0.5 * (c[1:-1, 1:-1] + c[1 + dy:h + 1 + dy, 1 + dx:w + 1 + dx]) * math.hypot(dy, dx)
+        inner = 0.5 * (c[1:-1, 1:-1] + c[1 + dy : h + 1 + dy, 1 + dx : w + 1 + dx]) * math.hypot(dy, dx)
         e[1:-1, 1:-1] = np.where(diag_blocked[i][:, :, None], np.inf, inner)
         edge[dy, dx] = e
     dist = np.full_like(c, np.inf)
@@ -173,14 +174,14 @@ def geodesic_fields(costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             for y in rows:
                 row = dist[y, 1:-1]
                 for dx in (-1, 0, 1):
-                    np.add(dist[y + back, 1 + dx:w + 1 + dx], edge[back, dx][y, 1:-1], out=tmp[:w])
+                    np.add(dist[y + back, 1 + dx : w + 1 + dx], edge[back, dx][y, 1:-1], out=tmp[:w])
                     np.minimum(row, tmp[:w], out=row)
         # Column sweeps, likewise.
         for cols, back in ((range(1, w + 1), -1), (range(w, 0, -1), 1)):
             for x in cols:
                 col = dist[1:-1, x]
                 for dy in (-1, 0, 1):
-                    np.add(dist[1 + dy:h + 1 + dy, x + back], edge[dy, back][1:-1, x], out=tmp[:h])
+                    np.add(dist[1 + dy : h + 1 + dy, x + back], edge[dy, back][1:-1, x], out=tmp[:h])
                     np.minimum(col, tmp[:h], out=col)
         if np.array_equal(before, dist):
             break
@@ -189,7 +190,7 @@ def geodesic_fields(costs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     best = np.full((h, w, n), np.inf, dtype=np.float32)
     nxt = np.broadcast_to(here, (h, w, n)).copy()
     for dy, dx in _DIRS:
-        via = edge[dy, dx][1:-1, 1:-1] + dist[1 + dy:h + 1 + dy, 1 + dx:w + 1 + dx]
+        via = edge[dy, dx][1:-1, 1:-1] + dist[1 + dy : h + 1 + dy, 1 + dx : w + 1 + dx]
         better = via < best
         best = np.where(better, via, best)
         nxt = np.where(better, here + dy * w + dx, nxt)
@@ -238,12 +239,13 @@ def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list
     costs = random_costs(n, rng)
     _, nxt = geodesic_fields(costs)
     ctrl = _PursuitController(nxt, rng)
-    env_seed = int(rng.integers(2 ** 31))
+    env_seed = int(rng.integers(2**31))
     env = MazeEnv(n, seed=env_seed)
 
     def act(obs: np.ndarray) -> np.ndarray:
         target = ctrl.target(obs, env.sim.vel.numpy().astype(np.float64))
         return np.clip(target_to_action(torch.from_numpy(target)).numpy(), -1.0, 1.0)
+
     return run_first_episodes(env, act, MAX_EPISODE_STEPS, seed=env_seed)
 
 
@@ -254,9 +256,19 @@ def maze_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: A
     Batches somewhat larger than needed are launched and the successful episodes kept, topping up
     with further batches until enough exist. Metadata records the launch count and success rate.
     """
-    obs, actions, launched, succeeded = collect_successes("maze", num_episodes, _run_batch, np.random.default_rng(seed),
-                                               progress, MAX_BATCH, BATCH_SLACK)
+    obs, actions, launched, succeeded = collect_successes(
+        "maze", num_episodes, _run_batch, np.random.default_rng(seed), progress, MAX_BATCH, BATCH_SLACK
+    )
     return Demonstrations.from_episodes(
-        obs, actions, task="maze", source="oracle", obs_names=["x", "y"], seed=seed,
-        planner=PLANNER, launched=launched, launch_success_rate=succeeded / launched, actions_note=ACTIONS_NOTE,
-        action_meaning="absolute target position (a + 1) * 256, tracked by the env's PD law")
+        obs,
+        actions,
+        task="maze",
+        source="oracle",
+        obs_names=["x", "y"],
+        seed=seed,
+        planner=PLANNER,
+        launched=launched,
+        launch_success_rate=succeeded / launched,
+        actions_note=ACTIONS_NOTE,
+        action_meaning="absolute target position (a + 1) * 256, tracked by the env's PD law",
+    )

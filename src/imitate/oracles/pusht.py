@@ -21,6 +21,7 @@ Variety comes from the random start states and per-episode controller parameters
 hysteresis, orbit radius, approach gap). Episodes are recorded from reset through the first
 success; failures (150-step limit) are dropped and batches are launched until enough succeed.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,8 +31,19 @@ import torch
 
 from imitate.data.dataset import Demonstrations
 from imitate.oracles.collect import ACTIONS_NOTE, collect_successes, run_first_episodes
-from imitate.tasks.pusht import (BLOCK_RHO, GOAL_POSE, MAX_EPISODE_STEPS, OBS_NAMES, PUSHER_RADIUS, T_RECTS,
-                                 WORKSPACE, PushTEnv, inside_t, target_to_action, to_local)
+from imitate.tasks.pusht import (
+    BLOCK_RHO,
+    GOAL_POSE,
+    MAX_EPISODE_STEPS,
+    OBS_NAMES,
+    PUSHER_RADIUS,
+    T_RECTS,
+    WORKSPACE,
+    PushTEnv,
+    inside_t,
+    target_to_action,
+    to_local,
+)
 
 CONTACT_SPACING = 5.0  # distance between candidate contacts on the outline
 PUSH_GAIN = (0.8, 1.4)  # per-episode range of the push-length gain
@@ -52,18 +64,25 @@ def _outline_contacts() -> tuple[np.ndarray, np.ndarray]:
     """Candidate contacts (K, 2) on the T outline and their outward normals (K, 2), body frame."""
     (bx0, by0, bx1, by1), (sx0, _, sx1, sy1) = T_RECTS
     # (start, end, outward normal) of the eight outline edges.
-    edges = [((bx0, by0), (bx1, by0), (0, -1)), ((bx1, by0), (bx1, by1), (1, 0)),
-             ((bx1, by1), (sx1, by1), (0, 1)), ((sx1, by1), (sx1, sy1), (1, 0)),
-             ((sx1, sy1), (sx0, sy1), (0, 1)), ((sx0, sy1), (sx0, by1), (-1, 0)),
-             ((sx0, by1), (bx0, by1), (0, 1)), ((bx0, by1), (bx0, by0), (-1, 0))]
-    points, normals = [], []
-    for a, b, n in edges:
-        a, b = np.asarray(a), np.asarray(b)
+    edges = [
+        ((bx0, by0), (bx1, by0), (0, -1)),
+        ((bx1, by0), (bx1, by1), (1, 0)),
+        ((bx1, by1), (sx1, by1), (0, 1)),
+        ((sx1, by1), (sx1, sy1), (1, 0)),
+        ((sx1, sy1), (sx0, sy1), (0, 1)),
+        ((sx0, sy1), (sx0, by1), (-1, 0)),
+        ((sx0, by1), (bx0, by1), (0, 1)),
+        ((bx0, by1), (bx0, by0), (-1, 0)),
+    ]
+    point_list: list[np.ndarray] = []
+    normal_list: list[tuple[int, int]] = []
+    for a_xy, b_xy, n in edges:
+        a, b = np.asarray(a_xy, dtype=np.float64), np.asarray(b_xy, dtype=np.float64)
         count = max(1, int(np.linalg.norm(b - a) // CONTACT_SPACING))
         for t in (np.arange(count) + 0.5) / count:
-            points.append(a + t * (b - a))
-            normals.append(n)
-    points, normals = np.asarray(points, dtype=np.float64), np.asarray(normals, dtype=np.float64)
+            point_list.append(a + t * (b - a))
+            normal_list.append(n)
+    points, normals = np.asarray(point_list, dtype=np.float64), np.asarray(normal_list, dtype=np.float64)
     # The disc touching at c sits at c + R n; it must not overlap the block anywhere else.
     centre = torch.from_numpy(points + (PUSHER_RADIUS + 0.5) * normals)
     ok = ~inside_t(centre, pad=PUSHER_RADIUS).numpy()
@@ -97,7 +116,7 @@ class PushTExpert:
         # Per-contact lever c × (−n) / ρ in the body frame (rotation-invariant).
         d = -self.normals
         self.lever = (self.points[:, 0] * d[:, 1] - self.points[:, 1] * d[:, 0]) / BLOCK_RHO  # (K,)
-        self.lam = 1.0 / (1.0 + self.lever ** 2)
+        self.lam = 1.0 / (1.0 + self.lever**2)
 
     def reset_where(self, mask: np.ndarray) -> None:
         self.contact[mask] = -1
@@ -113,11 +132,13 @@ class PushTExpert:
     def __call__(self, qpos: np.ndarray) -> np.ndarray:
         pusher, pose = qpos[:, :2], qpos[:, 2:5]
         theta = pose[:, 2]
-        err = np.concatenate([self.goal[:2] - pose[:, :2],
-                              BLOCK_RHO * _wrap(self.goal[2] - theta)[:, None]], axis=1)  # (N, 3) D
+        err = np.concatenate(
+            [self.goal[:2] - pose[:, :2], BLOCK_RHO * _wrap(self.goal[2] - theta)[:, None]], axis=1
+        )  # (N, 3) D
         d_world = _rot(theta, -self.normals)  # (N, K, 2)
         gen = self.lam[None, :, None] * np.concatenate(
-            [d_world, np.broadcast_to(self.lever[None, :, None], (self.n, len(self.lever), 1))], -1)  # (N, K, 3)
+            [d_world, np.broadcast_to(self.lever[None, :, None], (self.n, len(self.lever), 1))], -1
+        )  # (N, K, 3)
         dot = (gen * err[:, None, :]).sum(-1)  # (N, K)
         score = dot / (np.linalg.norm(gen, axis=-1) * np.linalg.norm(err, axis=-1, keepdims=True) + 1e-9)
         best = score.argmax(1)
@@ -141,7 +162,7 @@ class PushTExpert:
         self.pushing |= arrived
         # Push target: the touching point moved into the block along −n.
         g = gen[self.rows, k]
-        length = np.clip(self.gain * dot[self.rows, k] / (g ** 2).sum(-1), 0.0, PUSH_MAX)
+        length = np.clip(self.gain * dot[self.rows, k] / (g**2).sum(-1), 0.0, PUSH_MAX)
         push_target = touch - length[:, None] * n_world
         # Walk: straight to the pre-contact point when clear, else around the block.
         clear = self._clear(pusher, pre, pose)
@@ -164,12 +185,13 @@ class PushTExpert:
 
 def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """Launch n scripted episodes; return obs and actions of the successful ones."""
-    env = PushTEnv(n, seed=int(rng.integers(2 ** 31)))
+    env = PushTEnv(n, seed=int(rng.integers(2**31)))
     expert = PushTExpert(n, rng)
 
     def act(obs: np.ndarray) -> np.ndarray:
         target = expert(env.sim.qpos.copy())  # privileged state
         return np.clip(target_to_action(torch.from_numpy(target)).numpy(), -1.0, 1.0)
+
     return run_first_episodes(env, act, MAX_EPISODE_STEPS)
 
 
@@ -181,10 +203,19 @@ def expert_success_rate(num_episodes: int, seed: int = 0) -> float:
 
 def pusht_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None) -> Demonstrations:
     """Exactly ``num_episodes`` successful scripted Push-T episodes (obs 6-d, absolute-target actions)."""
-    obs, actions, launched, succeeded = collect_successes("pusht", num_episodes, _run_batch, np.random.default_rng(seed),
-                                               progress, MAX_BATCH, BATCH_SLACK)
+    obs, actions, launched, succeeded = collect_successes(
+        "pusht", num_episodes, _run_batch, np.random.default_rng(seed), progress, MAX_BATCH, BATCH_SLACK
+    )
     return Demonstrations.from_episodes(
-        obs, actions, task="pusht", source="oracle", obs_names=OBS_NAMES, seed=seed,
+        obs,
+        actions,
+        task="pusht",
+        source="oracle",
+        obs_names=OBS_NAMES,
+        seed=seed,
         expert="scripted contact-selection pusher (privileged state), see imitate.oracles.pusht",
-        launched=launched, launch_success_rate=succeeded / launched, actions_note=ACTIONS_NOTE,
-        action_meaning="absolute pusher target (a + 1) * 256, tracked by the env's PD law")
+        launched=launched,
+        launch_success_rate=succeeded / launched,
+        actions_note=ACTIONS_NOTE,
+        action_meaning="absolute pusher target (a + 1) * 256, tracked by the env's PD law",
+    )

@@ -13,12 +13,13 @@ cycling back to it). The style term is r_style = −log(max(1 − sigmoid(D), 1e
 AMP's reward w_task·r_task + w_style·r_style (+ the absorbing-success value) is composed in
 ``rewards/compose.py``.
 """
+
 from __future__ import annotations
 
 import torch
 
-from imitate.tasks.core.vecenv import StepResult
 from imitate.models.discriminator import Discriminator, amp_reward
+from imitate.tasks.core.vecenv import StepResult
 from imitate.utils.numerics import backward_step
 
 
@@ -38,7 +39,7 @@ class ReplayBuffer:
 
     def add(self, rows: torch.Tensor) -> None:
         """Append (B, F) rows, overwriting the oldest once full (only the last C rows if B > C)."""
-        rows = rows.detach().reshape(-1, self.dim)[-self.capacity:].to(self.data)
+        rows = rows.detach().reshape(-1, self.dim)[-self.capacity :].to(self.data)
         idx = (self.head + torch.arange(len(rows), device=self.data.device)) % self.capacity
         self.data[idx] = rows
         self.head = (self.head + len(rows)) % self.capacity
@@ -52,13 +53,19 @@ class ReplayBuffer:
         return self.data[idx.to(self.data.device)]
 
     def state_dict(self) -> dict:
-        return {"data": self.data[: self.size].clone() if self.size < self.capacity else self.data.clone(),
-                "head": self.head, "size": self.size, "capacity": self.capacity}
+        return {
+            "data": self.data[: self.size].clone() if self.size < self.capacity else self.data.clone(),
+            "head": self.head,
+            "size": self.size,
+            "capacity": self.capacity,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         if state["capacity"] != self.capacity or state["data"].shape[-1] != self.dim:
-            raise ValueError(f"replay buffer state has capacity {state['capacity']} × "
-                             f"{state['data'].shape[-1]}, this buffer {self.capacity} × {self.dim}")
+            raise ValueError(
+                f"replay buffer state has capacity {state['capacity']} × "
+                f"{state['data'].shape[-1]}, this buffer {self.capacity} × {self.dim}"
+            )
         self.data.zero_()
         self.data[: len(state["data"])] = state["data"].to(self.data)
         self.head, self.size = state["head"], state["size"]
@@ -67,13 +74,18 @@ class ReplayBuffer:
 def gradient_penalty(disc: Discriminator, expert_norm: torch.Tensor) -> torch.Tensor:
     """E‖∇ₓD(x)‖² over normalised expert pairs (B, D); differentiable (create_graph)."""
     x = expert_norm.detach().requires_grad_(True)
-    grad, = torch.autograd.grad(disc(x).sum(), x, create_graph=True)  # (B, D)
+    (grad,) = torch.autograd.grad(disc(x).sum(), x, create_graph=True)  # (B, D)
     return grad.pow(2).sum(-1).mean()
 
 
-def discriminator_loss(disc: Discriminator, expert_raw: torch.Tensor, policy_raw: torch.Tensor,
-                       w_gp: float = 10.0, logit_reg: float = 0.05,
-                       weight_decay: float = 1e-4) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def discriminator_loss(
+    disc: Discriminator,
+    expert_raw: torch.Tensor,
+    policy_raw: torch.Tensor,
+    w_gp: float = 10.0,
+    logit_reg: float = 0.05,
+    weight_decay: float = 1e-4,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The AMP discriminator loss on raw expert (B, D) and policy (B', D) pairs, and its terms.
 
     The gradient penalty is taken with respect to the normalised input, the space the network
@@ -90,9 +102,15 @@ def discriminator_loss(disc: Discriminator, expert_raw: torch.Tensor, policy_raw
     loss = loss_bce + w_gp * gp + logit_reg * logit + weight_decay * decay
     with torch.no_grad():
         accuracy = 0.5 * ((d_expert > 0).float().mean() + (d_policy < 0).float().mean())
-    terms = {"loss": loss.detach(), "bce": loss_bce.detach(), "gp": gp.detach(),
-             "logit_reg": logit.detach(), "d_expert": d_expert.detach().mean(),
-             "d_policy": d_policy.detach().mean(), "accuracy": accuracy}
+    terms = {
+        "loss": loss.detach(),
+        "bce": loss_bce.detach(),
+        "gp": gp.detach(),
+        "logit_reg": logit.detach(),
+        "d_expert": d_expert.detach().mean(),
+        "d_policy": d_policy.detach().mean(),
+        "accuracy": accuracy,
+    }
     return loss, terms
 
 
@@ -105,11 +123,21 @@ class AMPReward:
     on ``batch_size`` expert pairs and ``batch_size`` policy pairs.
     """
 
-    def __init__(self, expert: torch.Tensor, hidden=(1024, 512), lr: float = 1e-4,
-                 batch_size: int = 512, updates: int = 10, w_gp: float = 10.0,
-                 logit_reg: float = 0.05, weight_decay: float = 1e-4,
-                 replay_size: int = 100_000, style_offset: float = 0.0,
-                 seed: int = 0, device: str | torch.device = "cpu"):
+    def __init__(
+        self,
+        expert: torch.Tensor,
+        hidden=(1024, 512),
+        lr: float = 1e-4,
+        batch_size: int = 512,
+        updates: int = 10,
+        w_gp: float = 10.0,
+        logit_reg: float = 0.05,
+        weight_decay: float = 1e-4,
+        replay_size: int = 100_000,
+        style_offset: float = 0.0,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+    ):
         if expert.ndim != 2 or len(expert) == 0:
             raise ValueError(f"AMP needs expert pairs of shape (M, D), got {tuple(expert.shape)}")
         self.device = torch.device(device)
@@ -165,12 +193,14 @@ class AMPReward:
         for _ in range(self.updates):
             if len(self.replay):
                 half = self.batch_size // 2
-                batch = torch.cat([self._rows(policy, self.batch_size - half),
-                                   self.replay.sample(half, self.generator)])
+                batch = torch.cat(
+                    [self._rows(policy, self.batch_size - half), self.replay.sample(half, self.generator)]
+                )
             else:
                 batch = self._rows(policy, self.batch_size)
-            loss, terms = discriminator_loss(self.disc, self._rows(self.expert, self.batch_size),
-                                             batch, self.w_gp, self.logit_reg, self.weight_decay)
+            loss, terms = discriminator_loss(
+                self.disc, self._rows(self.expert, self.batch_size), batch, self.w_gp, self.logit_reg, self.weight_decay
+            )
             backward_step(loss, self.optimizer, self.disc.parameters(), "amp_discriminator_loss")
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v) / self.updates
@@ -179,14 +209,19 @@ class AMPReward:
         return {f"amp/{k}": v for k, v in sums.items()}
 
     def state_dict(self) -> dict:
-        return {"disc": self.disc.state_dict(), "disc_config": dict(self.disc.config),
-                "optimizer": self.optimizer.state_dict(), "replay": self.replay.state_dict(),
-                "generator": self.generator.get_state()}
+        return {
+            "disc": self.disc.state_dict(),
+            "disc_config": dict(self.disc.config),
+            "optimizer": self.optimizer.state_dict(),
+            "replay": self.replay.state_dict(),
+            "generator": self.generator.get_state(),
+        }
 
     def load_state_dict(self, state: dict) -> None:
         if state["disc_config"] != self.disc.config:
-            raise ValueError(f"checkpoint discriminator {state['disc_config']} does not match "
-                             f"this one {self.disc.config}")
+            raise ValueError(
+                f"checkpoint discriminator {state['disc_config']} does not match this one {self.disc.config}"
+            )
         self.disc.load_state_dict(state["disc"])
         self.disc.normalizer.frozen = True
         self.optimizer.load_state_dict(state["optimizer"])

@@ -5,6 +5,7 @@ the step and gets back one reward per env; after each rollout it calls ``update`
 can learn (AMP's discriminator) or adapt (NEAR's annealing). A method's reward is a weighted sum
 of such modules (``rewards/compose.py``), itself one.
 """
+
 from __future__ import annotations
 
 from typing import Protocol

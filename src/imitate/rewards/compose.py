@@ -18,6 +18,7 @@ and its last reward also gets the discounted value of staying there for ever,
 pair's own reward. The task reward pays nothing there. Without it a per-step reward that can be
 positive pays a policy to avoid finishing (the survival bias, docs/near.md, docs/amp_cem.md).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -32,8 +33,9 @@ class ComposedReward:
     """Σ_k w_k · r_k over named parts ``{name: (weight, part)}``, in their order, plus the
     absorbing-success value when ``absorbing_success`` and γ < 1."""
 
-    def __init__(self, parts: Mapping[str, tuple[float, RewardModule]], absorbing_success: bool = False,
-                 gamma: float = 0.99):
+    def __init__(
+        self, parts: Mapping[str, tuple[float, RewardModule]], absorbing_success: bool = False, gamma: float = 0.99
+    ):
         if not parts:
             raise ValueError("a composed reward needs at least one part")
         self.parts = dict(parts)
@@ -48,13 +50,16 @@ class ComposedReward:
 
     def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
         """Reward (N,) for one batched env step; ``last_terms`` gets every part's terms."""
-        total, terms, absorbing = None, {}, []
+        total: torch.Tensor | None = None
+        terms: dict[str, torch.Tensor] = {}
+        absorbing: list[tuple[float, torch.Tensor]] = []
         for weight, part in self.parts.values():
             value = part(obs, action, step)
             total = weight * value if total is None else total + weight * value
             terms.update(part.last_terms)
             if self.absorbing and hasattr(part, "absorbing_value"):
                 absorbing.append((weight, part.absorbing_value(value)))
+        assert total is not None, "a composed reward has at least one part"
         if absorbing:
             finished = (step.terminated & step.success).to(total.dtype)
             for weight, value in absorbing:

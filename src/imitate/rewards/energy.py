@@ -5,14 +5,15 @@ moving average of recent rollouts' mean energy (SPEC §1). NEAR's reward
 w_task·r_task + w_energy·r_energy (+ the absorbing-success value) is composed in
 ``rewards/compose.py``.
 """
+
 from __future__ import annotations
 
 from collections import deque
 
 import torch
 
-from imitate.tasks.core.vecenv import StepResult
 from imitate.models.energy import NCSN, batched_energy
+from imitate.tasks.core.vecenv import StepResult
 
 
 class Annealer:
@@ -30,13 +31,18 @@ class Annealer:
     zero improvement.
     """
 
-    def __init__(self, num_levels: int, fixed_level: int | None = None, window: int = 3,
-                 rel_improvement: float = 0.02, abs_floor: float = 1e-6):
+    def __init__(
+        self,
+        num_levels: int,
+        fixed_level: int | None = None,
+        window: int = 3,
+        rel_improvement: float = 0.02,
+        abs_floor: float = 1e-6,
+    ):
         if num_levels < 1:
             raise ValueError(f"need at least one noise level, got {num_levels}")
         if fixed_level is not None and not 0 <= fixed_level < num_levels:
-            raise ValueError(f"fixed noise level {fixed_level} out of range 0..{num_levels - 1}; "
-                             "use None to anneal")
+            raise ValueError(f"fixed noise level {fixed_level} out of range 0..{num_levels - 1}; use None to anneal")
         if window < 1:
             raise ValueError(f"annealing window must be ≥ 1, got {window}")
         self.num_levels = num_levels
@@ -70,7 +76,9 @@ class Annealer:
         if self.baseline is None:
             self.baseline = avg
             return False
-        if avg >= self.threshold():
+        threshold = self.threshold()
+        assert threshold is not None  # the baseline is set
+        if avg >= threshold:
             self.level += 1
             self.history.clear()
             self.baseline = None
@@ -78,13 +86,17 @@ class Annealer:
         return False
 
     def state_dict(self) -> dict:
-        return {"level": self.level, "history": list(self.history), "baseline": self.baseline,
-                "fixed_level": self.fixed_level, "num_levels": self.num_levels}
+        return {
+            "level": self.level,
+            "history": list(self.history),
+            "baseline": self.baseline,
+            "fixed_level": self.fixed_level,
+            "num_levels": self.num_levels,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         if state["num_levels"] != self.num_levels:
-            raise ValueError(f"annealer state has {state['num_levels']} noise levels, this model "
-                             f"{self.num_levels}")
+            raise ValueError(f"annealer state has {state['num_levels']} noise levels, this model {self.num_levels}")
         self.level = state["level"]
         self.history = deque(state["history"], maxlen=self.window)
         self.baseline = state["baseline"]
@@ -103,8 +115,15 @@ class EnergyReward:
     comparable. The model is frozen in place (eval mode, no parameter grads, normaliser frozen).
     """
 
-    def __init__(self, model: NCSN, fixed_level: int | None = None, offset_window: int = 3, scale: float = 10.0,
-                 rel_improvement: float = 0.02, normalise: bool = False):
+    def __init__(
+        self,
+        model: NCSN,
+        fixed_level: int | None = None,
+        offset_window: int = 3,
+        scale: float = 10.0,
+        rel_improvement: float = 0.02,
+        normalise: bool = False,
+    ):
         self.model = model
         model.eval()
         model.requires_grad_(False)
@@ -139,8 +158,7 @@ class EnergyReward:
         moving window like m) gives the term unit scale at every level."""
         if not self.normalise:
             return self.scale
-        std = (sum(self.spread_history) / len(self.spread_history) if self.spread_history
-               else self.provisional_spread)
+        std = sum(self.spread_history) / len(self.spread_history) if self.spread_history else self.provisional_spread
         return self.scale * max(std or 1.0, 1e-8)
 
     def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
@@ -171,28 +189,35 @@ class EnergyReward:
         self.offset_history.append(mean_energy)
         self.spread_history.append(energies.std().item() if len(energies) > 1 else 1.0)
         offset, spread = self.offset, self.spread
+        assert offset is not None  # the window holds this rollout's mean
         if self.annealer.observe(mean_energy):
             self.offset_history.clear()
             self.spread_history.clear()
             self.provisional_offset = None
-        return {"near/sigma_level": self.level,
-                "near/sigma": float(self.model.sigmas[self.level]),
-                "near/mean_energy": mean_energy,
-                "near/offset": float(offset),
-                "near/spread": float(spread)}
+        return {
+            "near/sigma_level": self.level,
+            "near/sigma": float(self.model.sigmas[self.level]),
+            "near/mean_energy": mean_energy,
+            "near/offset": float(offset),
+            "near/spread": float(spread),
+        }
 
     def state_dict(self) -> dict:
-        return {"annealer": self.annealer.state_dict(),
-                "offset_history": list(self.offset_history),
-                "provisional_offset": self.provisional_offset,
-                "spread_history": list(self.spread_history),
-                "provisional_spread": self.provisional_spread,
-                "model": self.model.state_dict(), "model_config": dict(self.model.config)}
+        return {
+            "annealer": self.annealer.state_dict(),
+            "offset_history": list(self.offset_history),
+            "provisional_offset": self.provisional_offset,
+            "spread_history": list(self.spread_history),
+            "provisional_spread": self.provisional_spread,
+            "model": self.model.state_dict(),
+            "model_config": dict(self.model.config),
+        }
 
     def load_state_dict(self, state: dict) -> None:
         if state["model_config"] != self.model.config:
-            raise ValueError(f"reward checkpoint's energy model {state['model_config']} does not "
-                             f"match this one {self.model.config}")
+            raise ValueError(
+                f"reward checkpoint's energy model {state['model_config']} does not match this one {self.model.config}"
+            )
         self.model.load_state_dict(state["model"])
         self.model.normalizer.frozen = True
         self.annealer.load_state_dict(state["annealer"])

@@ -8,6 +8,7 @@ Engines: ``pointmass`` (torch; maze, particle) and ``mujoco_c`` (MuJoCo's C engi
 ``mujoco.rollout`` or a thread pool over MjData). A GPU engine (MuJoCo Warp, MJX) or a
 dm_control adapter is another class with these methods; tasks only call what is declared here.
 """
+
 from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable

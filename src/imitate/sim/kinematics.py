@@ -5,6 +5,7 @@ humanoid uses. Exact to float rounding against mj_kinematics / mj_objectVelocity
 current qpos, never MjData.xpos (which mj_step leaves one integration behind). Quaternions are
 (w, x, y, z).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -70,7 +71,7 @@ class TreeKinematics:
                     w = ang[:, p].copy()
             for adr, axis, dof in self.hinges[b]:
                 if qvel is not None:
-                    w += rot.quat_rotate(q, np.broadcast_to(axis, (n, 3))) * qvel[:, dof:dof + 1]
+                    w += rot.quat_rotate(q, np.broadcast_to(axis, (n, 3))) * qvel[:, dof : dof + 1]
                 q = rot.quat_mul(q, rot.quat_from_axis_angle(axis, qpos[:, adr]))
             if qvel is not None and p >= 0:
                 ang[:, b] = w
@@ -81,15 +82,19 @@ class TreeKinematics:
         """(N, B) height of the lowest point of each body's collision geoms (inf if none)."""
         b = self.geom_of_body
         gq = rot.quat_mul(body_quat[:, b], np.broadcast_to(self.geom_quat, body_quat[:, b].shape))
-        gz = body_pos[:, b, 2] + rot.quat_rotate(body_quat[:, b], np.broadcast_to(self.geom_pos, gq.shape[:-1] + (3,)))[..., 2]
+        gz = (
+            body_pos[:, b, 2]
+            + rot.quat_rotate(body_quat[:, b], np.broadcast_to(self.geom_pos, gq.shape[:-1] + (3,)))[..., 2]
+        )
         r = rot.quat_to_matrix(gq)[..., 2, :]  # (N, G, 3): world-z row of the geom frame
         size = self.geom_size
         sphere = size[:, 0]
         capsule = np.abs(r[..., 2]) * size[:, 1] + size[:, 0]
         box = np.sum(np.abs(r) * size, axis=-1)
         t = self.geom_type
-        extent = np.where(t == mujoco.mjtGeom.mjGEOM_SPHERE, sphere,
-                          np.where(t == mujoco.mjtGeom.mjGEOM_CAPSULE, capsule, box))
+        extent = np.where(
+            t == mujoco.mjtGeom.mjGEOM_SPHERE, sphere, np.where(t == mujoco.mjtGeom.mjGEOM_CAPSULE, capsule, box)
+        )
         low = gz - extent  # (N, G)
         out = np.full(body_pos.shape[:2], np.inf)
         for g in range(len(b)):  # 15 geoms

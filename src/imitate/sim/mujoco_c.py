@@ -12,6 +12,7 @@ backends agree (to ~1e-14; bit for bit on the contact-free tasks).
 Body positions come from batched numpy forward kinematics (``TreeKinematics``) where the model's
 joints allow it (a free root and hinges); other models read their joint coordinates directly.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,9 @@ MIN_ENVS_FOR_THREADS = 32  # below this, threads cost more than they save
 class MujocoSim:
     """``num_envs`` copies of ``model``; see the module docstring."""
 
-    def __init__(self, model: mujoco.MjModel, num_envs: int, substeps: int, nthread: int | None = None,
-                 backend: str = "rollout"):
+    def __init__(
+        self, model: mujoco.MjModel, num_envs: int, substeps: int, nthread: int | None = None, backend: str = "rollout"
+    ):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         if num_envs < 1:
@@ -47,8 +49,11 @@ class MujocoSim:
         nthread = min(2, os.cpu_count() or 1) if nthread is None else nthread
         self.nthread = nthread if num_envs >= MIN_ENVS_FOR_THREADS else 0
         self._rollout = rollout.Rollout(nthread=self.nthread) if backend == "rollout" else None
-        self._pool = (ThreadPoolExecutor(self.nthread, thread_name_prefix="mujoco-sim")
-                      if backend == "threads" and self.nthread > 0 else None)
+        self._pool = (
+            ThreadPoolExecutor(self.nthread, thread_name_prefix="mujoco-sim")
+            if backend == "threads" and self.nthread > 0
+            else None
+        )
         nworkers = max(self.nthread, 1)
         self._chunks = [slice(i * num_envs // nworkers, (i + 1) * num_envs // nworkers) for i in range(nworkers)]
         self._datas = [mujoco.MjData(model) for _ in range(nworkers)]
@@ -83,8 +88,13 @@ class MujocoSim:
         """(N, nv) view of the joint velocities."""
         return self.state[:, self._qvel]
 
-    def set_joints(self, qpos: np.ndarray, qvel: np.ndarray | None = None, env_ids: np.ndarray | None = None,
-                   normalise_root: bool = False) -> None:
+    def set_joints(
+        self,
+        qpos: np.ndarray,
+        qvel: np.ndarray | None = None,
+        env_ids: np.ndarray | None = None,
+        normalise_root: bool = False,
+    ) -> None:
         """Write qpos (M, nq) and qvel (M, nv; zero if None) into envs ``env_ids`` (all if None);
         their time, actuator and warm-start state restart at 0. ``normalise_root`` rescales a free
         root quaternion that is off unit norm (unit ones stay bit-exact)."""
@@ -124,8 +134,16 @@ class MujocoSim:
             same = nstep == self.substeps
             out = self._out if same else np.empty((self.num_envs, nstep, self.nstate))
             sensors = self._sensors if same else np.empty((self.num_envs, nstep, self.model.nsensordata))
-            self._rollout.rollout(self._models, self._datas, np.ascontiguousarray(self.state), control,
-                                  nstep=nstep, skip_checks=True, state=out, sensordata=sensors)
+            self._rollout.rollout(
+                self._models,
+                self._datas,
+                np.ascontiguousarray(self.state),
+                control,
+                nstep=nstep,
+                skip_checks=True,
+                state=out,
+                sensordata=sensors,
+            )
             self.state = np.ascontiguousarray(out[:, -1])
         else:
             jobs = [(self._datas[w], self._chunks[w], ctrl, nstep) for w in range(len(self._chunks))]

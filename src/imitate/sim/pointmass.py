@@ -8,6 +8,7 @@ acc = gain · (kp · (target − pos) − kd · vel). ``integrator`` picks the u
 an optional ``touching(pos)`` says which masses are in contact now, evaluated only when
 ``contacts()`` is asked (not on every sub-step, where it would cost as much as the walls).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -22,10 +23,21 @@ Touching = Callable[[torch.Tensor], torch.Tensor]
 class PointMassSim:
     """``num_envs`` point masses in ``dim`` dimensions (one body each)."""
 
-    def __init__(self, num_envs: int, dim: int, *, kp: float, kd: float, substeps: int, substep_s: float,
-                 gain: float = 1.0, integrator: str = "semi_implicit", collide: Collide | None = None,
-                 touching: Touching | None = None,
-                 device: str | torch.device = "cpu"):
+    def __init__(
+        self,
+        num_envs: int,
+        dim: int,
+        *,
+        kp: float,
+        kd: float,
+        substeps: int,
+        substep_s: float,
+        gain: float = 1.0,
+        integrator: str = "semi_implicit",
+        collide: Collide | None = None,
+        touching: Touching | None = None,
+        device: str | torch.device = "cpu",
+    ):
         if num_envs < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
         if integrator not in INTEGRATORS:
@@ -71,8 +83,10 @@ class PointMassSim:
         for key in ("pos", "vel"):
             value = torch.as_tensor(state[key])
             if value.shape != getattr(self, key).shape:
-                raise ValueError(f"point-mass state {key!r} is {tuple(value.shape)}, "
-                                 f"this simulator has {tuple(getattr(self, key).shape)}")
+                raise ValueError(
+                    f"point-mass state {key!r} is {tuple(value.shape)}, "
+                    f"this simulator has {tuple(getattr(self, key).shape)}"
+                )
             setattr(self, key, value.to(self.device, getattr(self, key).dtype).clone())
 
     def body_pos(self) -> torch.Tensor:

@@ -28,6 +28,7 @@ Warm-starting of the constraint solver is disabled, so the next state depends on
 (``rollout``, the default, or ``threads``, a pool over a few ``MjData``) give bit-identical results.
 The set-point and the target are float64 buffers (the set-point is the actuator control).
 """
+
 from __future__ import annotations
 
 import math
@@ -40,8 +41,7 @@ import torch
 from imitate.sim.mujoco_c import MujocoSim
 from imitate.tasks.core.common import time_limit
 from imitate.tasks.core.env import TaskEnv, np_ids
-from imitate.tasks.core.terms import (ActionTerm, Buffer, Event, ObsGroup, ObsTerm, RewardTerm, TaskSpec,
-                                      Termination)
+from imitate.tasks.core.terms import ActionTerm, Buffer, Event, ObsGroup, ObsTerm, RewardTerm, TaskSpec, Termination
 
 BLOCK_HALF_M = 0.02  # half side of the cube
 PUSHER_RADIUS_M = 0.0125
@@ -59,8 +59,18 @@ PUSHER_REGION = ((-0.25, 0.25), (-0.3, -0.05))
 PUSHER_START_GAP_M = 0.07
 BLOCK_REGION = ((-0.1, 0.1), (-0.15, -0.05))
 TARGET_REGION = ((-0.1, 0.1), (0.1, 0.2))
-OBS_NAMES = ["pusher_x", "pusher_y", "setpoint_x", "setpoint_y", "block_x", "block_y",
-             "block_sin_yaw", "block_cos_yaw", "target_x", "target_y"]
+OBS_NAMES = [
+    "pusher_x",
+    "pusher_y",
+    "setpoint_x",
+    "setpoint_y",
+    "block_x",
+    "block_y",
+    "block_sin_yaw",
+    "block_cos_yaw",
+    "target_x",
+    "target_y",
+]
 
 MJCF = f"""
 <mujoco model="block_push">
@@ -155,13 +165,19 @@ def place(env: TaskEnv, i: int, pusher=None, block=None, yaw=None, target=None) 
 class SimOptions:
     """How the MuJoCo copies are stepped (see ``MujocoSim``): ``backend`` rollout or threads,
     ``nthread`` workers (None: up to 2)."""
+
     backend: str = "rollout"
     nthread: int | None = None
 
 
 def _sim(num_envs: int, device: torch.device, options: object) -> MujocoSim:
-    return MujocoSim(load_model(), num_envs, SUBSTEPS, nthread=getattr(options, "nthread", None),
-                     backend=getattr(options, "backend", "rollout"))
+    return MujocoSim(
+        load_model(),
+        num_envs,
+        SUBSTEPS,
+        nthread=getattr(options, "nthread", None),
+        backend=getattr(options, "backend", "rollout"),
+    )
 
 
 def _move_setpoint(env: TaskEnv, action: torch.Tensor) -> np.ndarray:
@@ -175,8 +191,17 @@ def observation(env: TaskEnv, ids) -> np.ndarray:
     """(M, 10): pusher x, y | set-point x, y | block x, y | sin yaw, cos yaw | target x, y."""
     i = np_ids(ids)
     q = env.sim.qpos[i]
-    return np.concatenate([q[:, 0:2], env.buffers["setpoint"][i], q[:, 2:4], np.sin(q[:, 5:6]),
-                           np.cos(q[:, 5:6]), env.buffers["target"][i]], axis=1)
+    return np.concatenate(
+        [
+            q[:, 0:2],
+            env.buffers["setpoint"][i],
+            q[:, 2:4],
+            np.sin(q[:, 5:6]),
+            np.cos(q[:, 5:6]),
+            env.buffers["target"][i],
+        ],
+        axis=1,
+    )
 
 
 def _start(env: TaskEnv, ids) -> None:
@@ -210,21 +235,33 @@ BLOCK_PUSH = TaskSpec(
     name="block-push",
     make_sim=_sim,
     action=ActionTerm(_move_setpoint, dim=2),
-    observations={"policy": ObsGroup({"state": ObsTerm(observation)}),
-                  "style": ObsGroup({"state": ObsTerm(observation)})},
+    observations={
+        "policy": ObsGroup({"state": ObsTerm(observation)}),
+        "style": ObsGroup({"state": ObsTerm(observation)}),
+    },
     rewards={"success": RewardTerm(_success_reward)},  # sparse: 1 on success
-    terminations={"success": Termination(on_target, outcome="success"),
-                  "time_limit": Termination(time_limit, time_out=True)},
+    terminations={
+        "success": Termination(on_target, outcome="success"),
+        "time_limit": Termination(time_limit, time_out=True),
+    },
     events={"start": Event(_start)},
-    buffers={"setpoint": Buffer((2,), "np.float64"),  # the pusher's actuator set-point, metres
-             "target": Buffer((2,), "np.float64")},  # where the block should go, metres
+    buffers={
+        "setpoint": Buffer((2,), "np.float64"),  # the pusher's actuator set-point, metres
+        "target": Buffer((2,), "np.float64"),
+    },  # where the block should go, metres
     extras={"block_target_dist": lambda env: block_target_dist(env).astype(np.float32)},
     max_episode_steps=MAX_EPISODE_STEPS,
 )
 
 
-def BlockPushEnv(num_envs: int, seed: int = 0, device: str | torch.device = "cpu", options: object = None,  # noqa: N802
-                 backend: str = "rollout", nthread: int | None = None) -> TaskEnv:
+def BlockPushEnv(
+    num_envs: int,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    options: object = None,  # noqa: N802
+    backend: str = "rollout",
+    nthread: int | None = None,
+) -> TaskEnv:
     """``num_envs`` block-pushing tables stepped together (see module docstring). The task has
     no options (``options`` is the registry's empty set); ``backend``/``nthread`` pick the engine."""
     return TaskEnv(BLOCK_PUSH, num_envs, seed=seed, device=device, options=SimOptions(backend, nthread))

@@ -14,6 +14,7 @@ the wrapper hands back the episode's true last observation (``final_obs``) and t
 as gymnasium expects. ``info`` carries ``is_success`` (SB3's key) and any task extras
 (Push-T: ``coverage``).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,8 +31,9 @@ class ImitateGymEnv(gym.Env):
 
     def __init__(self, make_env, obs_low: np.ndarray, obs_high: np.ndarray):
         self._env = make_env(1, 0)
-        self.observation_space = gym.spaces.Box(obs_low.astype(np.float32), obs_high.astype(np.float32),
-                                                dtype=np.float32)
+        self.observation_space = gym.spaces.Box(
+            obs_low.astype(np.float32), obs_high.astype(np.float32), dtype=np.float32
+        )
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(self._env.act_dim,), dtype=np.float32)
         self._low, self._high = self.observation_space.low, self.observation_space.high
 
@@ -42,7 +44,7 @@ class ImitateGymEnv(gym.Env):
         super().reset(seed=seed)
         if seed is None and not hasattr(self, "_seeded"):
             # First reset without a seed: draw one from gymnasium's RNG so runs still differ.
-            seed = int(self.np_random.integers(2 ** 31))
+            seed = int(self.np_random.integers(2**31))
         self._seeded = True
         obs = self._env.reset(seed=seed)
         return self._np(obs), {}
@@ -60,6 +62,7 @@ class MazeGymEnv(ImitateGymEnv):
 
     def __init__(self):
         from imitate.tasks.maze import ARENA_SIZE, MazeEnv
+
         super().__init__(lambda n, s: MazeEnv(n, seed=s), np.zeros(2), np.full(2, ARENA_SIZE))
 
 
@@ -68,16 +71,22 @@ class PushTGymEnv(ImitateGymEnv):
 
     def __init__(self):
         from imitate.tasks.pusht import WORKSPACE, PushTEnv
-        super().__init__(lambda n, s: PushTEnv(n, seed=s),
-                         np.array([0.0, 0.0, 0.0, 0.0, -1.0, -1.0]),
-                         np.array([WORKSPACE] * 4 + [1.0, 1.0]))
+
+        super().__init__(
+            lambda n, s: PushTEnv(n, seed=s),
+            np.array([0.0, 0.0, 0.0, 0.0, -1.0, -1.0]),
+            np.array([WORKSPACE] * 4 + [1.0, 1.0]),
+        )
 
 
 def _register() -> None:
     from imitate.tasks.maze import MAX_EPISODE_STEPS as MAZE_STEPS
     from imitate.tasks.pusht import MAX_EPISODE_STEPS as PUSHT_STEPS
-    for env_id, cls, steps in (("imitate/Maze-v0", "MazeGymEnv", MAZE_STEPS),
-                               ("imitate/PushT-v0", "PushTGymEnv", PUSHT_STEPS)):
+
+    for env_id, cls, steps in (
+        ("imitate/Maze-v0", "MazeGymEnv", MAZE_STEPS),
+        ("imitate/PushT-v0", "PushTGymEnv", PUSHT_STEPS),
+    ):
         if env_id not in gym.registry:
             # max_episode_steps equals the env's own cap, so the TimeLimit gymnasium adds agrees
             # with it and tools that read spec.max_episode_steps see the right horizon.

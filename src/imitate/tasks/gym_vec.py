@@ -27,6 +27,7 @@ Conventions (those of :mod:`imitate.tasks.core.vecenv`):
 * ``max_episode_steps`` is the registered time limit (or ``max_episode_steps=`` passed through
   to ``gymnasium.make``).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -61,8 +62,9 @@ class GymVecEnv:
         **make_kwargs: passed to ``gymnasium.make`` (e.g. ``max_episode_steps=500``).
     """
 
-    def __init__(self, env_id: str, num_envs: int, seed: int = 0, *,
-                 device: str | torch.device = "cpu", **make_kwargs: Any):
+    def __init__(
+        self, env_id: str, num_envs: int, seed: int = 0, *, device: str | torch.device = "cpu", **make_kwargs: Any
+    ):
         if num_envs < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
         self.env_id, self.num_envs, self.seed = env_id, num_envs, seed
@@ -70,8 +72,7 @@ class GymVecEnv:
         fns = [lambda: gym.make(env_id, **make_kwargs) for _ in range(num_envs)]
         mode = getattr(gym.vector, "AutoresetMode", None)
         if mode is None:  # gymnasium 1.0.x only has next-step autoreset
-            raise RuntimeError(f"GymVecEnv needs gymnasium >= 1.1 (AutoresetMode.SAME_STEP); "
-                               f"found {gym.__version__}")
+            raise RuntimeError(f"GymVecEnv needs gymnasium >= 1.1 (AutoresetMode.SAME_STEP); found {gym.__version__}")
         self.vec = gym.vector.SyncVectorEnv(fns, autoreset_mode=mode.SAME_STEP)
 
         obs_space, act_space = self.vec.single_observation_space, self.vec.single_action_space

@@ -10,6 +10,7 @@ law's peak speed over the arena is ≈ 2300 units/s, i.e. ≈ 7 units per 3 ms),
 wall's half thickness plus the radius (25), so the push-out direction is always the way it came
 in and the disc cannot tunnel.
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,8 +23,12 @@ from imitate.tasks.core.terms import ActionTerm, Event, ObsGroup, ObsTerm, Rewar
 ARENA_SIZE = 512.0
 AGENT_RADIUS = 15.0
 # Inner walls as (x_min, y_min, x_max, y_max).
-INNER_WALLS = ((20.0, 140.0, 40.0, 460.0), (100.0, 140.0, 120.0, 380.0),
-               (20.0, 460.0, 350.0, 480.0), (100.0, 380.0, 350.0, 400.0))
+INNER_WALLS = (
+    (20.0, 140.0, 40.0, 460.0),
+    (100.0, 140.0, 120.0, 380.0),
+    (20.0, 460.0, 350.0, 480.0),
+    (100.0, 380.0, 350.0, 400.0),
+)
 # For collision only, the left wall reaches the arena border: the 20-unit gap between them is
 # narrower than the disc, so nothing changes physically, but the push-out and the border clamp
 # no longer fight over the disc at the wall's corner (which left a few thousandths of overlap).
@@ -63,8 +68,6 @@ def touching_walls(pos: torch.Tensor, walls: torch.Tensor, tol: float = 1e-3) ->
     return near_wall | near_border
 
 
-
-
 def action_to_target(action: torch.Tensor) -> torch.Tensor:
     """Action in [-1, 1]² → absolute target position in arena units."""
     return (action.clamp(-1.0, 1.0) + 1.0) * (ARENA_SIZE / 2)
@@ -77,10 +80,19 @@ def target_to_action(target: torch.Tensor) -> torch.Tensor:
 # -- terms ---------------------------------------------------------------------------------------
 def _sim(num_envs: int, device: torch.device, options: object) -> PointMassSim:
     walls = torch.tensor(COLLISION_WALLS, device=device)
-    return PointMassSim(num_envs, 2, kp=KP, kd=KD, gain=GAIN, substeps=SUBSTEPS, substep_s=SUBSTEP_S,
-                        integrator="semi_implicit", collide=lambda p, v: push_out_of_walls(p, v, walls),
-                        touching=lambda p: touching_walls(p, walls),
-                        device=device)
+    return PointMassSim(
+        num_envs,
+        2,
+        kp=KP,
+        kd=KD,
+        gain=GAIN,
+        substeps=SUBSTEPS,
+        substep_s=SUBSTEP_S,
+        integrator="semi_implicit",
+        collide=lambda p, v: push_out_of_walls(p, v, walls),
+        touching=lambda p: touching_walls(p, walls),
+        device=device,
+    )
 
 
 def _target(env: TaskEnv, action: torch.Tensor) -> torch.Tensor:
@@ -110,11 +122,15 @@ MAZE = TaskSpec(
     name="maze",
     make_sim=_sim,
     action=ActionTerm(_target, dim=2),
-    observations={"policy": ObsGroup({"position": ObsTerm(position)}),
-                  "style": ObsGroup({"position": ObsTerm(position)})},
+    observations={
+        "policy": ObsGroup({"position": ObsTerm(position)}),
+        "style": ObsGroup({"position": ObsTerm(position)}),
+    },
     rewards={"goal": RewardTerm(_goal_reward)},  # sparse: 1 on reaching the goal
-    terminations={"goal": Termination(at_goal, outcome="success"),
-                  "time_limit": Termination(time_limit, time_out=True)},
+    terminations={
+        "goal": Termination(at_goal, outcome="success"),
+        "time_limit": Termination(time_limit, time_out=True),
+    },
     events={"start": Event(_start)},  # uniform in the start square, at rest
     max_episode_steps=MAX_EPISODE_STEPS,
 )

@@ -19,6 +19,7 @@ Declared as a term table (``particle_spec``): the goals are commands; a step eve
 distance to each goal now and the closest approach this episode in buffers; the dimension is part
 of the declaration.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,10 +28,19 @@ import torch
 
 from imitate.sim.pointmass import PointMassSim
 from imitate.tasks.core.common import time_limit
-from imitate.tasks.particle_options import ParticleOptions
 from imitate.tasks.core.env import TaskEnv
-from imitate.tasks.core.terms import (ActionTerm, Buffer, Command, Event, ObsGroup, ObsTerm, RewardTerm,
-                                      TaskSpec, Termination)
+from imitate.tasks.core.terms import (
+    ActionTerm,
+    Buffer,
+    Command,
+    Event,
+    ObsGroup,
+    ObsTerm,
+    RewardTerm,
+    TaskSpec,
+    Termination,
+)
+from imitate.tasks.particle_options import ParticleOptions
 
 KP, KV = 10.0, 5.0  # PD gains
 SUBSTEPS, SUBSTEP_S = 10, 0.005  # 200 Hz physics, 20 Hz control
@@ -51,8 +61,9 @@ def target_to_action(target: torch.Tensor) -> torch.Tensor:
 
 # -- terms ---------------------------------------------------------------------------------------
 def _sim(num_envs: int, device: torch.device, options: object, *, n_dim: int) -> PointMassSim:
-    return PointMassSim(num_envs, n_dim, kp=KP, kd=KV, substeps=SUBSTEPS, substep_s=SUBSTEP_S,
-                        integrator="explicit", device=device)
+    return PointMassSim(
+        num_envs, n_dim, kp=KP, kd=KV, substeps=SUBSTEPS, substep_s=SUBSTEP_S, integrator="explicit", device=device
+    )
 
 
 def _target(env: TaskEnv, action: torch.Tensor) -> torch.Tensor:
@@ -120,20 +131,34 @@ def particle_spec(n_dim: int = 2, goal_order: str = "fixed") -> TaskSpec:
         name="particle",
         make_sim=functools.partial(_sim, n_dim=n_dim),
         action=ActionTerm(_target, dim=n_dim),
-        observations={"policy": ObsGroup({"position": ObsTerm(position), "velocity": ObsTerm(velocity),
-                                          **{g: ObsTerm(goal, params={"name": g}) for g in GOALS}}),
-                      "style": ObsGroup({"position": ObsTerm(position)})},
+        observations={
+            "policy": ObsGroup(
+                {
+                    "position": ObsTerm(position),
+                    "velocity": ObsTerm(velocity),
+                    **{g: ObsTerm(goal, params={"name": g}) for g in GOALS},
+                }
+            ),
+            "style": ObsGroup({"position": ObsTerm(position)}),
+        },
         rewards={"success": RewardTerm(_success_reward)},  # sparse: 1 on success at the last step
-        terminations={"time_limit": Termination(time_limit, time_out=True),
-                      "success": Termination(visited_both_and_at_goal, time_out=True, outcome="success",
-                                             params={"either": goal_order == "either"})},
+        terminations={
+            "time_limit": Termination(time_limit, time_out=True),
+            "success": Termination(
+                visited_both_and_at_goal, time_out=True, outcome="success", params={"either": goal_order == "either"}
+            ),
+        },
         events={"start": Event(_start), "distances": Event(_measure_distances, mode="step")},
         commands={g: Command(_uniform_goal, dim=n_dim) for g in GOALS},  # drawn after the start, goal 1 first
-        buffers={**{f"dist_{g}": Buffer() for g in GOALS},  # after the last step
-                 **{f"min_dist_{g}": Buffer(fill=float("inf")) for g in GOALS}},  # closest approach this episode
-        extras={"dist_goal1": lambda env: env.buffers["dist_goal1"],
-                "dist_goal2": lambda env: env.buffers["dist_goal2"],
-                "reached_goal1": lambda env: env.buffers["min_dist_goal1"] < GOAL_DISTANCE},
+        buffers={
+            **{f"dist_{g}": Buffer() for g in GOALS},  # after the last step
+            **{f"min_dist_{g}": Buffer(fill=float("inf")) for g in GOALS},
+        },  # closest approach this episode
+        extras={
+            "dist_goal1": lambda env: env.buffers["dist_goal1"],
+            "dist_goal2": lambda env: env.buffers["dist_goal2"],
+            "reached_goal1": lambda env: env.buffers["min_dist_goal1"] < GOAL_DISTANCE,
+        },
         max_episode_steps=MAX_EPISODE_STEPS,
     )
 
@@ -141,8 +166,14 @@ def particle_spec(n_dim: int = 2, goal_order: str = "fixed") -> TaskSpec:
 PARTICLE = particle_spec()
 
 
-def ParticleEnv(num_envs: int, seed: int = 0, device: str | torch.device = "cpu",  # noqa: N802
-                options: ParticleOptions | None = None, n_dim: int = 2, goal_order: str = "fixed") -> TaskEnv:
+def ParticleEnv(
+    num_envs: int,
+    seed: int = 0,
+    device: str | torch.device = "cpu",  # noqa: N802
+    options: ParticleOptions | None = None,
+    n_dim: int = 2,
+    goal_order: str = "fixed",
+) -> TaskEnv:
     """``num_envs`` particles stepped together (auto-reset after 50 steps); style feature = position.
     The task options (``ParticleOptions``, from a run config) take precedence over the keywords."""
     if options is not None:

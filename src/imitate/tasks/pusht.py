@@ -15,7 +15,8 @@ and runs are deterministic.
 Floor friction is modelled as isotropic viscous drag on the block's three joints (translation
 c, rotation c·ρ²: the ellipsoidal limit surface of quasi-static pushing), strong enough that the
 block stops within ~0.2 s of the pusher letting go. (Per-joint dry friction, ``frictionloss``,
-was tried first: it is anisotropic — a diagonal push moved the block along an axis.) The pusher is 10× heavier than the block with gains scaled to match, so it
+was tried first: it is anisotropic — a diagonal push moved the block along an axis.) The pusher
+is 10× heavier than the block with gains scaled to match, so it
 tracks its target almost kinematically (the original's pusher is a kinematic body).
 
 Block pose: (x, y) is the T's centre of mass, angle θ rotates the T counter-clockwise; at θ = 0
@@ -28,6 +29,7 @@ Reward: the coverage-shaped reward of Diffusion Policy, clip(coverage / 0.95, 0,
 Coverage = area of (block T ∩ goal T) / T area, computed batched on a fixed set of 2048
 quasi-random (Halton) points filling the goal T: the fraction of them inside the block.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,8 +41,7 @@ import torch
 from imitate.sim.mujoco_c import MujocoSim
 from imitate.tasks.core.common import time_limit
 from imitate.tasks.core.env import TaskEnv, np_ids
-from imitate.tasks.core.terms import (ActionTerm, Buffer, Event, ObsGroup, ObsTerm, RewardTerm, TaskSpec,
-                                      Termination)
+from imitate.tasks.core.terms import ActionTerm, Buffer, Event, ObsGroup, ObsTerm, RewardTerm, TaskSpec, Termination
 
 WORKSPACE = 512.0
 PUSHER_RADIUS = 15.0
@@ -67,7 +68,7 @@ BLOCK_MASS = 1.0
 # the uniform T ≈ 44). Time constant m / c = 0.05 s: the block stops within ~0.2 s of release.
 BLOCK_RHO = 44.0
 BLOCK_DAMPING_LIN = 20.0
-BLOCK_DAMPING_ROT = BLOCK_DAMPING_LIN * BLOCK_RHO ** 2
+BLOCK_DAMPING_ROT = BLOCK_DAMPING_LIN * BLOCK_RHO**2
 # Start distribution (as in Diffusion Policy: pusher anywhere, block in the middle, any angle).
 PUSHER_START = (50.0, 462.0)
 BLOCK_START = (100.0, 412.0)
@@ -82,15 +83,20 @@ def _mjcf() -> str:
     wall = 20.0
     walls = "\n".join(
         f'<geom type="box" pos="{x} {y} 0" size="{sx} {sy} 20" rgba=".4 .4 .4 1"/>'
-        for x, y, sx, sy in ((-wall / 2, WORKSPACE / 2, wall / 2, WORKSPACE / 2 + wall),
-                             (WORKSPACE + wall / 2, WORKSPACE / 2, wall / 2, WORKSPACE / 2 + wall),
-                             (WORKSPACE / 2, -wall / 2, WORKSPACE / 2 + wall, wall / 2),
-                             (WORKSPACE / 2, WORKSPACE + wall / 2, WORKSPACE / 2 + wall, wall / 2)))
+        for x, y, sx, sy in (
+            (-wall / 2, WORKSPACE / 2, wall / 2, WORKSPACE / 2 + wall),
+            (WORKSPACE + wall / 2, WORKSPACE / 2, wall / 2, WORKSPACE / 2 + wall),
+            (WORKSPACE / 2, -wall / 2, WORKSPACE / 2 + wall, wall / 2),
+            (WORKSPACE / 2, WORKSPACE + wall / 2, WORKSPACE / 2 + wall, wall / 2),
+        )
+    )
 
     def box(r, mass):
         cx, cy = (r[0] + r[2]) / 2, (r[1] + r[3]) / 2
-        return (f'<geom type="box" pos="{cx} {cy} 0" size="{(r[2] - r[0]) / 2} {(r[3] - r[1]) / 2} 10" '
-                f'mass="{mass}" rgba=".5 .6 .8 1"/>')
+        return (
+            f'<geom type="box" pos="{cx} {cy} 0" size="{(r[2] - r[0]) / 2} {(r[3] - r[1]) / 2} 10" '
+            f'mass="{mass}" rgba=".5 .6 .8 1"/>'
+        )
 
     return f"""
 <mujoco model="pusht">
@@ -241,9 +247,14 @@ def sample_starts(rng: np.random.Generator, n: int) -> np.ndarray:
     todo = np.arange(n)
     while len(todo):
         k = len(todo)
-        q = np.concatenate([rng.uniform(*PUSHER_START, size=(k, 2)),
-                            rng.uniform(*BLOCK_START, size=(k, 2)),
-                            rng.uniform(-math.pi, math.pi, size=(k, 1))], axis=1)
+        q = np.concatenate(
+            [
+                rng.uniform(*PUSHER_START, size=(k, 2)),
+                rng.uniform(*BLOCK_START, size=(k, 2)),
+                rng.uniform(-math.pi, math.pi, size=(k, 1)),
+            ],
+            axis=1,
+        )
         pose = torch.from_numpy(q[:, 2:5])
         local = to_local(torch.from_numpy(q[None, :, :2]).transpose(0, 1), pose)
         clear = ~inside_t(local, pad=PUSHER_RADIUS + START_CLEARANCE)[:, 0]
@@ -263,8 +274,13 @@ def place(env: TaskEnv, i: int, pusher, block) -> None:
 # -- terms ---------------------------------------------------------------------------------------
 def _sim(num_envs: int, device: torch.device, options: object) -> MujocoSim:
     """``options`` may set the engine's ``backend`` and ``nthread`` (see ``MujocoSim``)."""
-    return MujocoSim(pusht_model(), num_envs, SUBSTEPS, nthread=getattr(options, "nthread", None),
-                     backend=getattr(options, "backend", "rollout"))
+    return MujocoSim(
+        pusht_model(),
+        num_envs,
+        SUBSTEPS,
+        nthread=getattr(options, "nthread", None),
+        backend=getattr(options, "backend", "rollout"),
+    )
 
 
 def _target(env: TaskEnv, action: torch.Tensor) -> np.ndarray:
@@ -300,11 +316,15 @@ PUSHT = TaskSpec(
     name="pusht",
     make_sim=_sim,
     action=ActionTerm(_target, dim=2),
-    observations={"policy": ObsGroup({"state": ObsTerm(pusher_and_block)}),
-                  "style": ObsGroup({"state": ObsTerm(pusher_and_block)})},
+    observations={
+        "policy": ObsGroup({"state": ObsTerm(pusher_and_block)}),
+        "style": ObsGroup({"state": ObsTerm(pusher_and_block)}),
+    },
     rewards={"coverage": RewardTerm(_shaped_reward)},  # clip(coverage / 0.95, 0, 1), every step
-    terminations={"solved": Termination(solved, outcome="success"),
-                  "time_limit": Termination(time_limit, time_out=True)},
+    terminations={
+        "solved": Termination(solved, outcome="success"),
+        "time_limit": Termination(time_limit, time_out=True),
+    },
     events={"start": Event(_start), "coverage": Event(_measure_coverage, mode="step")},
     buffers={"coverage": Buffer(dtype="float64")},  # of the goal T by the block, after the last step
     extras={"coverage": lambda env: env.buffers["coverage"].float()},

@@ -1,4 +1,5 @@
 """Atomic file writes: a reader never sees half a file, a crash never leaves one behind."""
+
 from __future__ import annotations
 
 import json
@@ -48,6 +49,7 @@ def atomic_write_json(path: str | Path, obj: Any) -> Path:
 
 def atomic_torch_save(path: str | Path, obj: Any) -> Path:
     import torch
+
     return atomic_write(path, lambda f: torch.save(obj, f))
 
 
@@ -62,5 +64,6 @@ def atomic_savefig(fig, path: str | Path, **kwargs: Any) -> Path:
 def save_yaml(data: dict[str, Any], path: str | Path) -> Path:
     """Write a mapping as YAML, atomically."""
     import yaml
+
     text = yaml.safe_dump(data, sort_keys=True)
     return atomic_write(path, lambda f: f.write(text), mode="w")

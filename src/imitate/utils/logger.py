@@ -1,4 +1,5 @@
 """One logger for every run: TensorBoard events plus a ``progress.jsonl`` line per iteration."""
+
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ class Logger:
 
     def __init__(self, run_dir: Path, purge_step: int | None = None):
         from torch.utils.tensorboard import SummaryWriter
+
         _after_earlier_event_files(run_dir / "tb")
         self.writer = SummaryWriter(str(run_dir / "tb"), purge_step=purge_step)
         self.progress = open(run_dir / "progress.jsonl", "a")
@@ -39,7 +41,7 @@ def _after_earlier_event_files(tb_dir: Path) -> None:
     before it, and the killed file's own purge marker would then hide the resumed events."""
     seconds = []
     for path in tb_dir.glob(f"{EVENT_PREFIX}*"):
-        stamp = path.name[len(EVENT_PREFIX):].split(".", 1)[0]
+        stamp = path.name[len(EVENT_PREFIX) :].split(".", 1)[0]
         if stamp.isdigit():
             seconds.append(int(stamp))
     while seconds and time.time() < max(seconds) + 1:

@@ -4,6 +4,7 @@ A NaN or inf stops the run with one line naming the quantity and the iteration; 
 (``utils.run.guarded``) adds which checkpoint is kept. The checkpoint writer refuses non-finite
 tensors (``utils.run``), so a NaN never reaches the last good checkpoint.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -58,8 +59,13 @@ def check_grads(params: Iterable[torch.nn.Parameter], name: str, max_norm: float
     return float(norm)
 
 
-def backward_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer, params: Iterable[torch.nn.Parameter],
-                  name: str, max_norm: float | None = None) -> None:
+def backward_step(
+    loss: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    params: Iterable[torch.nn.Parameter],
+    name: str,
+    max_norm: float | None = None,
+) -> None:
     """Check the loss, backpropagate, check (and clip) the gradient, step: nothing non-finite
     ever reaches the weights."""
     check_loss(loss, name)

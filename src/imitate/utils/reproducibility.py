@@ -6,6 +6,7 @@ Only wall-clock values may differ: the keys containing ``seconds`` (``train_seco
 ``eval_seconds``, ``plan_seconds``, ``seconds_per_episode``); ``progress.jsonl`` has none.
 Strings (paths of the run or its energy run) are not compared.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,6 +39,7 @@ def flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
 def run_record(run_dir: str | Path) -> dict[str, Any]:
     """The comparable content of a run: progress rows, metrics and checkpoint, flattened."""
     from imitate.utils.run import load_checkpoint
+
     run_dir = Path(run_dir)
     progress = run_dir / "progress.jsonl"
     rows = [json.loads(line) for line in progress.read_text().splitlines()] if progress.is_file() else []
@@ -49,11 +51,9 @@ def run_record(run_dir: str | Path) -> dict[str, Any]:
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
         # checkpoints hold no NaN (the writer refuses them), so exact equality is the test
-        return (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.dtype == b.dtype
-                and torch.equal(a, b))
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
-                and np.array_equal(a, b))
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
     return type(a) is type(b) and a == b

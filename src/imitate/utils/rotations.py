@@ -5,6 +5,7 @@ vectors (..., 3), matrices (..., 3, 3). ``quat_angle`` and ``wrap_angle`` also t
 tensors (the tracking reward's errors) and return the same type; torch is imported only then, so
 this module stays importable without it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,10 +25,15 @@ def quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamilton product a ⊗ b (apply b first, then a)."""
     aw, ax, ay, az = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
     bw, bx, by, bz = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
-    return np.stack([aw * bw - ax * bx - ay * by - az * bz,
-                     aw * bx + ax * bw + ay * bz - az * by,
-                     aw * by - ax * bz + ay * bw + az * bx,
-                     aw * bz + ax * by - ay * bx + az * bw], axis=-1)
+    return np.stack(
+        [
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ],
+        axis=-1,
+    )
 
 
 def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -78,11 +84,14 @@ def quat_slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def quat_to_matrix(q: np.ndarray) -> np.ndarray:
     w, x, y, z = np.moveaxis(q, -1, 0)
-    return np.stack([
-        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
-        np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
-        np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
-    ], -2)
+    return np.stack(
+        [
+            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
+            np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
+            np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
+        ],
+        -2,
+    )
 
 
 def euler_to_quat(angles: np.ndarray, order: str) -> np.ndarray:
@@ -125,7 +134,6 @@ def heading_quat(q: np.ndarray) -> np.ndarray:
     return quat_from_axis_angle(np.array([0.0, 0.0, 1.0]), yaw)
 
 
-
 def _is_torch(x) -> bool:
     return type(x).__module__.startswith("torch")
 
@@ -134,6 +142,7 @@ def wrap_angle(x):
     """Angles (rad) to (-π, π]; numpy array or torch tensor."""
     if _is_torch(x):
         import torch
+
         return torch.atan2(torch.sin(x), torch.cos(x))
     return np.arctan2(np.sin(x), np.cos(x))
 
@@ -147,9 +156,13 @@ def quat_angle(a, b):
     aw, ax, ay, az = (a[..., k] for k in range(4))
     bw, bx, by, bz = (b[..., k] for k in range(4))
     dw = aw * bw + ax * bx + ay * by + az * bz  # a⁻¹ ⊗ b, term by term
-    dv = (aw * bx - ax * bw - ay * bz + az * by, aw * by + ax * bz - ay * bw - az * bx,
-          aw * bz - ax * by + ay * bx - az * bw)
+    dv = (
+        aw * bx - ax * bw - ay * bz + az * by,
+        aw * by + ax * bz - ay * bw - az * bx,
+        aw * bz - ax * by + ay * bx - az * bw,
+    )
     if _is_torch(a):
         import torch
+
         return 2.0 * torch.atan2(torch.stack(dv, dim=-1).norm(dim=-1), dw.abs())
     return 2.0 * np.arctan2(np.linalg.norm(np.stack(dv, axis=-1), axis=-1), np.abs(dw))

@@ -11,6 +11,7 @@ all (it is built under a temp name and renamed), so a run killed before its firs
 either absent or resumable: resuming it starts training from scratch in the same directory.
 Checkpoints are read with ``weights_only=True``: a run directory from elsewhere cannot run code.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -27,9 +28,7 @@ from typing import Any
 import torch
 
 from imitate.config import ConfigError, load_yaml, to_dict
-
-from imitate.utils.io import save_yaml
-from imitate.utils.io import TEMP_SUFFIX, atomic_torch_save, atomic_write, atomic_write_json
+from imitate.utils.io import TEMP_SUFFIX, atomic_torch_save, atomic_write, atomic_write_json, save_yaml
 from imitate.utils.numerics import NonFiniteError, first_non_finite
 from imitate.utils.safe_state import decode, encode
 from imitate.utils.seeding import rng_state
@@ -63,7 +62,7 @@ class Run:
         return path
 
     @classmethod
-    def create(cls, task: str, algo: str, cfg: Any) -> "Run":
+    def create(cls, task: str, algo: str, cfg: Any) -> Run:
         """A new run directory, built under a temp name and renamed into place: a kill leaves
         no run directory without its config."""
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -83,7 +82,7 @@ class Run:
         raise AssertionError("unreachable: itertools.count() never ends")
 
     @classmethod
-    def open(cls, path: str | Path) -> "Run":
+    def open(cls, path: str | Path) -> Run:
         path = Path(path)
         if not path.is_dir():
             raise ConfigError(f"run directory not found: {path}")
@@ -103,8 +102,15 @@ class Run:
         """Write ``state`` (plus the global RNG states) atomically; refuse any NaN/inf tensor, so
         the last good checkpoint is never replaced by a broken one. ``log_step``: the last
         progress step the state includes (resume cuts the logs back to it)."""
-        state = encode({"task": self.task, "algo": self.algo, **state, "rng": rng_state(),
-                        "resume": {"iteration": iteration, "log_step": log_step}})
+        state = encode(
+            {
+                "task": self.task,
+                "algo": self.algo,
+                **state,
+                "rng": rng_state(),
+                "resume": {"iteration": iteration, "log_step": log_step},
+            }
+        )
         bad = first_non_finite(state, skip=SIMULATOR_KEYS)
         if bad is not None:
             raise NonFiniteError(f"refusing to write a checkpoint: {bad} is not finite", step=iteration)
@@ -131,6 +137,7 @@ class Run:
 
     def logger(self):
         from imitate.utils.logger import Logger
+
         return Logger(self.dir, purge_step=self.purge_step)
 
     def truncate_progress(self, last_step: int) -> None:
@@ -252,8 +259,9 @@ def load_checkpoint(path: Path, expect_task: str | None = None, expect_algo: str
         state = decode(torch.load(path, map_location="cpu", weights_only=True))
     except pickle.UnpicklingError as exc:  # the safe loader's answer to code, and to garbage
         if "Unsupported global" in str(exc):
-            raise CheckpointError(f"{path}: refused, the checkpoint holds objects other than tensors and "
-                                  "plain values (it could run code)") from None
+            raise CheckpointError(
+                f"{path}: refused, the checkpoint holds objects other than tensors and plain values (it could run code)"
+            ) from None
         raise CheckpointError(f"{path}: unreadable checkpoint (not a torch checkpoint, or corrupt)") from None
     except Exception as exc:  # torch raises many types for a bad file
         raise CheckpointError(f"{path}: unreadable checkpoint ({type(exc).__name__})") from None

@@ -1,4 +1,5 @@
 """Running mean and standard deviation, saved with the model that uses it."""
+
 from __future__ import annotations
 
 import torch

@@ -5,6 +5,7 @@ cannot run code. What else a trainer saves is converted on save and back on load
 (env states, numpy's RNG state) become a tagged tensor, numpy scalars python numbers, deques
 lists. Tuples survive as they are.
 """
+
 from __future__ import annotations
 
 from collections import deque

@@ -4,6 +4,7 @@ A run seeds them all before building anything (``seed_everything``), so the same
 same run; a checkpoint carries their states (``rng_state``) so a resumed run draws what the
 uninterrupted one would have (dropout and anything else on the global generators).
 """
+
 from __future__ import annotations
 
 import random
@@ -15,14 +16,17 @@ import torch
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
-    np.random.seed(seed % 2 ** 32)
+    np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
 def rng_state() -> dict[str, Any]:
     version, internal, gauss = random.getstate()  # internal: 625 ints, kept as one tensor (fast to save)
-    state = {"python": (version, torch.tensor(internal, dtype=torch.int64), gauss),
-             "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    state = {
+        "python": (version, torch.tensor(internal, dtype=torch.int64), gauss),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+    }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state

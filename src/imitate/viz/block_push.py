@@ -1,4 +1,5 @@
 """Block-pushing drawings: pusher and block paths over the table, with the start and the target."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from imitate.utils.io import atomic_savefig  # noqa: E402
 from imitate.tasks.block_push import BLOCK_HALF_M, SUCCESS_DIST_M, WORKSPACE  # noqa: E402
+from imitate.utils.io import atomic_savefig  # noqa: E402
 
 
 def _draw_episode(ax, traj: np.ndarray, color: str, alpha: float) -> None:
@@ -21,14 +22,18 @@ def _draw_episode(ax, traj: np.ndarray, color: str, alpha: float) -> None:
     yaw = np.arctan2(traj[0, 6], traj[0, 7])
     corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * BLOCK_HALF_M
     rot = np.array([[np.cos(yaw), -np.sin(yaw)], [np.sin(yaw), np.cos(yaw)]])
-    ax.add_patch(plt.Polygon(corners @ rot.T + [x, y], closed=True, fill=False, ec=color,
-                             alpha=alpha, lw=0.8))
-    ax.add_patch(plt.Circle(traj[0, 8:10], SUCCESS_DIST_M, color="tab:green", alpha=0.15, lw=0))
+    ax.add_patch(plt.Polygon(corners @ rot.T + [x, y], closed=True, fill=False, ec=color, alpha=alpha, lw=0.8))
+    ax.add_patch(plt.Circle((traj[0, 8], traj[0, 9]), SUCCESS_DIST_M, color="tab:green", alpha=0.15, lw=0))
     ax.plot(traj[-1, 4], traj[-1, 5], "o", color=color, ms=2.5, alpha=alpha)
 
 
-def plot_block_push_trajectories(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray] | None,
-                                 path: str | Path, title: str = "policy", limit: int = 20) -> Path:
+def plot_block_push_trajectories(
+    policy_trajs: list[np.ndarray],
+    demo_trajs: list[np.ndarray] | None,
+    path: str | Path,
+    title: str = "policy",
+    limit: int = 20,
+) -> Path:
     """Policy episodes beside demonstration episodes: block paths solid, pusher paths dashed,
     start block outlined, target disc (success radius) green."""
     panels = [(title, policy_trajs, "tab:blue")]

@@ -1,4 +1,5 @@
 """Learning curves from a run's ``progress.jsonl``."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,7 +12,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from imitate.utils.io import atomic_savefig  # noqa: E402
 
 
-def plot_learning_curves(rows: list[dict[str, float]], keys: list[str], path: str | Path, title: str = "") -> Path | None:
+def plot_learning_curves(
+    rows: list[dict[str, float]], keys: list[str], path: str | Path, title: str = ""
+) -> Path | None:
     """One panel per key present in the rows, x = env steps."""
     keys = [k for k in keys if any(k in r for r in rows)]
     if not keys:
@@ -31,10 +34,16 @@ def plot_learning_curves(rows: list[dict[str, float]], keys: list[str], path: st
     return Path(path)
 
 
-def plot_curves_with_spread(groups: dict[str, list[list[dict[str, float]]]], keys: list[str],
-                            path: str | Path, title: str = "", points: int = 50) -> Path | None:
+def plot_curves_with_spread(
+    groups: dict[str, list[list[dict[str, float]]]],
+    keys: list[str],
+    path: str | Path,
+    title: str = "",
+    points: int = 50,
+) -> Path | None:
     """One panel per key; per group the mean over runs with a ±1 std band, on a common step grid."""
     import numpy as np
+
     keys = [k for k in keys if any(k in r for runs in groups.values() for rows in runs for r in rows)]
     if not keys:
         return None
@@ -49,7 +58,7 @@ def plot_curves_with_spread(groups: dict[str, list[list[dict[str, float]]]], key
             grid = np.linspace(max(s[0, 0] for s in series), end, points)
             values = np.stack([np.interp(grid, s[:, 0], s[:, 1]) for s in series])
             mean, std = values.mean(0), values.std(0)
-            line, = ax.plot(grid, mean, lw=1.5, label=f"{label} ({len(series)})")
+            (line,) = ax.plot(grid, mean, lw=1.5, label=f"{label} ({len(series)})")
             ax.fill_between(grid, mean - std, mean + std, color=line.get_color(), alpha=0.2)
         ax.set_title(key)
         ax.set_xlabel("env steps")

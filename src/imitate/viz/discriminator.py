@@ -3,6 +3,7 @@
 The grid, wall and path drawing are viz/energy.py's (``maze_pair_grid``, ``draw_maze_panel``);
 only the scorer differs: the discriminator logit D and the AMP reward −log(max(1 − sigmoid(D), 1e-4)).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,10 +16,16 @@ from imitate.viz.energy import _demo_paths, _save, demo_displacements, draw_maze
 
 
 @torch.no_grad()
-def plot_maze_discriminator_landscape(disc: Discriminator, demo_transitions: torch.Tensor,
-                                      path: str | Path, policy_transitions: torch.Tensor | None = None,
-                                      resolution: int = 64, num_displacements: int = 64,
-                                      num_paths: int = 5, generator: torch.Generator | None = None) -> Path:
+def plot_maze_discriminator_landscape(
+    disc: Discriminator,
+    demo_transitions: torch.Tensor,
+    path: str | Path,
+    policy_transitions: torch.Tensor | None = None,
+    resolution: int = 64,
+    num_displacements: int = 64,
+    num_paths: int = 5,
+    generator: torch.Generator | None = None,
+) -> Path:
     """Two panels: mean logit D(p, p+δ) and mean AMP reward over the arena; δ from the demos.
 
     ``policy_transitions`` (M, 4), when given, are drawn as red dots (their end points) so the
@@ -28,8 +35,9 @@ def plot_maze_discriminator_landscape(disc: Discriminator, demo_transitions: tor
     disc = disc.eval()
     device = next(disc.parameters()).device
     logit = maze_pair_grid(disc.logits, displacements, resolution, device=device).cpu().numpy()
-    reward = maze_pair_grid(lambda x: amp_reward(disc.logits(x)), displacements, resolution,
-                            device=device).cpu().numpy()
+    reward = (
+        maze_pair_grid(lambda x: amp_reward(disc.logits(x)), displacements, resolution, device=device).cpu().numpy()
+    )
     paths = _demo_paths(demo_transitions.detach().float().cpu().numpy(), num_paths)
     fig = Figure(figsize=(8.6, 4.0), layout="constrained")
     axes = fig.subplots(1, 2)

@@ -4,6 +4,7 @@ Figures are built as ``matplotlib.figure.Figure`` objects rendered by the Agg ca
 through pyplot, so nothing depends on (or changes) the global backend and no figure outlives
 the call.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -16,8 +17,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from imitate.tasks.maze import ARENA_SIZE, INNER_WALLS
 from imitate.models.energy import NCSN
+from imitate.tasks.maze import ARENA_SIZE, INNER_WALLS
 from imitate.utils.io import atomic_savefig
 
 
@@ -51,9 +52,13 @@ def _demo_paths(transitions: np.ndarray, max_paths: int) -> list[np.ndarray]:
 
 
 @torch.no_grad()
-def maze_pair_grid(score: Callable[[torch.Tensor], torch.Tensor], displacements: torch.Tensor,
-                   resolution: int = 64, chunk: int = 65_536,
-                   device: str | torch.device = "cpu") -> torch.Tensor:
+def maze_pair_grid(
+    score: Callable[[torch.Tensor], torch.Tensor],
+    displacements: torch.Tensor,
+    resolution: int = 64,
+    chunk: int = 65_536,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
     """Mean ``score`` over pairs (p, p+δ) for p on a resolution² grid of the arena; (R, R) [y, x].
 
     ``score`` maps raw maze pairs (B, 4) to (B,) values: an energy at one level (NEAR), a
@@ -63,41 +68,41 @@ def maze_pair_grid(score: Callable[[torch.Tensor], torch.Tensor], displacements:
     gy, gx = torch.meshgrid(axis, axis, indexing="ij")
     points = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=-1)  # (P, 2)
     d = displacements.to(device)  # (K, 2)
-    pairs = torch.cat([points[:, None, :].expand(-1, len(d), -1),
-                       points[:, None, :] + d[None, :, :]], dim=-1).reshape(-1, 4)  # (P*K, 4)
+    pairs = torch.cat([points[:, None, :].expand(-1, len(d), -1), points[:, None, :] + d[None, :, :]], dim=-1).reshape(
+        -1, 4
+    )  # (P*K, 4)
     values = torch.cat([score(x) for x in pairs.split(chunk)])  # (P*K,)
     return values.reshape(resolution, resolution, len(d)).mean(-1)  # (R, R)
 
 
 @torch.no_grad()
-def maze_energy_grid(model: NCSN, displacements: torch.Tensor, level: int,
-                     resolution: int = 64, chunk: int = 65_536) -> torch.Tensor:
+def maze_energy_grid(
+    model: NCSN, displacements: torch.Tensor, level: int, resolution: int = 64, chunk: int = 65_536
+) -> torch.Tensor:
     """Mean energy over pairs (p, p+δ) for p on a resolution² grid of the arena; (R, R) [y, x]."""
-    return maze_pair_grid(lambda x: model.energy(x, level), displacements, resolution, chunk,
-                          model.sigmas.device)
+    return maze_pair_grid(lambda x: model.energy(x, level), displacements, resolution, chunk, model.sigmas.device)
 
 
-def demo_displacements(demo_transitions: torch.Tensor, count: int,
-                       generator: torch.Generator | None = None) -> torch.Tensor:
+def demo_displacements(
+    demo_transitions: torch.Tensor, count: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """``count`` step displacements s_t+1 − s_t (K, 2) drawn from raw maze demo pairs (M, 4)."""
     if demo_transitions.ndim != 2 or demo_transitions.shape[1] != 4:
-        raise ValueError(f"maze demo transitions must be (M, 4) raw pairs, got "
-                         f"{tuple(demo_transitions.shape)}")
+        raise ValueError(f"maze demo transitions must be (M, 4) raw pairs, got {tuple(demo_transitions.shape)}")
     generator = generator or torch.Generator().manual_seed(0)
     demos = demo_transitions.detach().float().cpu()
     steps = demos[:, 2:] - demos[:, :2]  # (M, 2)
-    return steps[torch.randperm(len(steps), generator=generator)[:min(count, len(steps))]]
+    return steps[torch.randperm(len(steps), generator=generator)[: min(count, len(steps))]]
 
 
-def draw_maze_panel(fig: Figure, ax, grid: np.ndarray, paths: list[np.ndarray], title: str,
-                    label: str, cmap: str = "viridis") -> None:
+def draw_maze_panel(
+    fig: Figure, ax, grid: np.ndarray, paths: list[np.ndarray], title: str, label: str, cmap: str = "viridis"
+) -> None:
     """One landscape panel: the (R, R) grid over the arena, inner walls, demo paths in white."""
-    im = ax.imshow(grid, origin="lower", extent=(0, ARENA_SIZE, 0, ARENA_SIZE),
-                   cmap=cmap, interpolation="bilinear")
+    im = ax.imshow(grid, origin="lower", extent=(0, ARENA_SIZE, 0, ARENA_SIZE), cmap=cmap, interpolation="bilinear")
     fig.colorbar(im, ax=ax, shrink=0.8, label=label)
     for xmin, ymin, xmax, ymax in INNER_WALLS:
-        ax.add_patch(Rectangle((xmin, ymin), xmax - xmin, ymax - ymin, facecolor="0.6",
-                               edgecolor="0.3", linewidth=0.5))
+        ax.add_patch(Rectangle((xmin, ymin), xmax - xmin, ymax - ymin, facecolor="0.6", edgecolor="0.3", linewidth=0.5))
     ax.add_collection(LineCollection(paths, colors="white", linewidths=0.8, alpha=0.8))
     ax.set_xlim(0, ARENA_SIZE)
     ax.set_ylim(0, ARENA_SIZE)
@@ -106,10 +111,16 @@ def draw_maze_panel(fig: Figure, ax, grid: np.ndarray, paths: list[np.ndarray], 
     ax.set_xlabel("x")
 
 
-def plot_maze_energy_landscape(model: NCSN, demo_transitions: torch.Tensor, path: str | Path,
-                               levels: Sequence[int] | None = None, resolution: int = 64,
-                               num_displacements: int = 64, num_paths: int = 5,
-                               generator: torch.Generator | None = None) -> Path:
+def plot_maze_energy_landscape(
+    model: NCSN,
+    demo_transitions: torch.Tensor,
+    path: str | Path,
+    levels: Sequence[int] | None = None,
+    resolution: int = 64,
+    num_displacements: int = 64,
+    num_paths: int = 5,
+    generator: torch.Generator | None = None,
+) -> Path:
     """One panel per noise level: mean energy of (p, p+δ) over the arena, walls and demo paths.
 
     δ are ``num_displacements`` step displacements drawn from the demos (M, 4) raw pairs, so each
@@ -130,17 +141,21 @@ def plot_maze_energy_landscape(model: NCSN, demo_transitions: torch.Tensor, path
         grid = grids.get(level)
         if grid is None:
             grid = maze_energy_grid(model, displacements, level, resolution).cpu().numpy()
-        draw_maze_panel(fig, ax, grid, paths, f"level {level}, σ = {float(model.sigmas[level]):.3g}",
-                        "mean energy")
+        draw_maze_panel(fig, ax, grid, paths, f"level {level}, σ = {float(model.sigmas[level]):.3g}", "mean energy")
     axes[0].set_ylabel("y")
     fig.suptitle("NEAR energy landscape (mean over demo step displacements)")
     return _save(fig, path)
 
 
 @torch.no_grad()
-def energy_vs_distance(model: NCSN, data: torch.Tensor, levels: Sequence[int],
-                       distances: torch.Tensor, num_points: int = 512,
-                       generator: torch.Generator | None = None) -> torch.Tensor:
+def energy_vs_distance(
+    model: NCSN,
+    data: torch.Tensor,
+    levels: Sequence[int],
+    distances: torch.Tensor,
+    num_points: int = 512,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Mean energy (len(levels), len(distances)) of data moved by d along random unit directions.
 
     The move happens in normalised space (where the model works), so d is in data std units.
@@ -160,10 +175,16 @@ def energy_vs_distance(model: NCSN, data: torch.Tensor, levels: Sequence[int],
     return out
 
 
-def plot_energy_vs_distance(model: NCSN, data: torch.Tensor, path: str | Path,
-                            levels: Sequence[int] | None = None, max_distance: float = 5.0,
-                            num_distances: int = 41, num_points: int = 512,
-                            generator: torch.Generator | None = None) -> Path:
+def plot_energy_vs_distance(
+    model: NCSN,
+    data: torch.Tensor,
+    path: str | Path,
+    levels: Sequence[int] | None = None,
+    max_distance: float = 5.0,
+    num_distances: int = 41,
+    num_points: int = 512,
+    generator: torch.Generator | None = None,
+) -> Path:
     """Energy vs distance from the data, one curve per noise level.
 
     Left: E(d) − E(0) on a symmetric-log axis (true magnitudes; v2 energies scale like 1/σ).

@@ -1,4 +1,5 @@
 """Maze drawings: walls, start, goal, and trajectories."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,17 +10,24 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from imitate.tasks.maze import ARENA_SIZE, GOAL, GOAL_RADIUS, INNER_WALLS, START_HIGH, START_LOW  # noqa: E402
 from imitate.utils.io import atomic_savefig  # noqa: E402
-from imitate.tasks.maze import (ARENA_SIZE, GOAL, GOAL_RADIUS, INNER_WALLS, START_HIGH,  # noqa: E402
-                               START_LOW)
 
 
 def draw_maze(ax) -> None:
     """Walls in grey, start square in green, goal disc in gold, on a 512×512 square axis."""
     for x0, y0, x1, y1 in INNER_WALLS:
         ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, color="0.35", zorder=3))
-    ax.add_patch(plt.Rectangle((START_LOW, START_LOW), START_HIGH - START_LOW, START_HIGH - START_LOW,
-                               color="tab:green", alpha=0.6, zorder=3))
+    ax.add_patch(
+        plt.Rectangle(
+            (START_LOW, START_LOW),
+            START_HIGH - START_LOW,
+            START_HIGH - START_LOW,
+            color="tab:green",
+            alpha=0.6,
+            zorder=3,
+        )
+    )
     ax.add_patch(plt.Circle(GOAL, GOAL_RADIUS, color="gold", alpha=0.8, zorder=3))
     ax.set_xlim(0, ARENA_SIZE)
     ax.set_ylim(0, ARENA_SIZE)
@@ -34,8 +42,13 @@ def _paths(ax, trajs: list[np.ndarray], color: str, limit: int) -> None:
         ax.plot(traj[-1, 0], traj[-1, 1], "o", color=color, ms=2)
 
 
-def plot_maze_trajectories(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray] | None,
-                           path: str | Path, title: str = "policy", limit: int = 60) -> Path:
+def plot_maze_trajectories(
+    policy_trajs: list[np.ndarray],
+    demo_trajs: list[np.ndarray] | None,
+    path: str | Path,
+    title: str = "policy",
+    limit: int = 60,
+) -> Path:
     """Policy paths beside demonstration paths, same axes, so the two can be compared at a glance."""
     panels = [(title, policy_trajs, "tab:blue")]
     if demo_trajs:

@@ -4,10 +4,12 @@
 serves reference clips (`write_clip_video`) and policy rollouts alike. renderer="auto" tries
 MuJoCo first and falls back to the stick figure when no OpenGL context can be made.
 """
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 # Headless machines: EGL, unless the user chose a backend (read when mujoco is first imported).
 if "MUJOCO_GL" not in os.environ and not os.environ.get("DISPLAY"):
@@ -25,21 +27,25 @@ class RenderError(RuntimeError):
 def _write_frames(frames, path: Path, fps: float) -> Path:
     """Encode RGB frames (iterable of (H, W, 3) uint8) to path atomically (temp file + rename)."""
     import imageio.v2 as imageio
+
     from imitate.utils.io import atomic_path
+
     path = Path(path)
-    kwargs = {"fps": fps}
+    kwargs: dict[str, Any] = {"fps": fps}
     if path.suffix in ("", ".mp4"):
         kwargs.update(codec="libx264", macro_block_size=8, quality=7)
     with atomic_path(path, suffix=f".tmp{path.suffix or '.mp4'}") as tmp:  # the suffix tells imageio the format
         with imageio.get_writer(tmp, **kwargs) as writer:
             for f in frames:
-                writer.append_data(f)
+                writer.append_data(f)  # type: ignore[attr-defined]  # imageio's v2 writers have it
     return path
 
 
 def _mujoco_frames(qpos: np.ndarray, width: int, height: int):
     import mujoco
+
     from imitate.data.motion import humanoid_model as hm
+
     model = hm.load_model()
     data = mujoco.MjData(model)
     try:
@@ -61,10 +67,13 @@ def _mujoco_frames(qpos: np.ndarray, width: int, height: int):
 def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
     """Side (x-z) and front (y-z) views of the skeleton, camera following the root."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     from imitate.data.motion import humanoid_model as hm
     from imitate.sim.kinematics import TreeKinematics
+
     kin = TreeKinematics(hm.load_model())
     pos = kin.forward(np.asarray(qpos, dtype=np.float64))[0]  # (T, 15, 3)
     edges = [(b, p) for b, p in enumerate(kin.parent) if p >= 0]
@@ -88,14 +97,21 @@ def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
             if title:
                 fig.suptitle(title, fontsize=8)
             fig.canvas.draw()
-            frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+            frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())  # type: ignore[attr-defined]  # Agg
     finally:
         plt.close(fig)
     return frames
 
 
-def write_qpos_video(qpos: np.ndarray, path: str | Path, fps: float = 30.0, renderer: str = "auto",
-                     width: int = 640, height: int = 480, title: str = "") -> tuple[Path, str]:
+def write_qpos_video(
+    qpos: np.ndarray,
+    path: str | Path,
+    fps: float = 30.0,
+    renderer: str = "auto",
+    width: int = 640,
+    height: int = 480,
+    title: str = "",
+) -> tuple[Path, str]:
     """Render qpos (T, 35) frames at `fps` to an mp4 (or .gif). Returns (path, renderer used)."""
     if renderer not in RENDERERS:
         raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
@@ -114,20 +130,29 @@ def write_qpos_video(qpos: np.ndarray, path: str | Path, fps: float = 30.0, rend
     return _write_frames(frames, Path(path), fps), used
 
 
-def clip_qpos(clip: str, seconds: float | None = None, fps: float = 30.0,
-              cache_dir: str | Path | None = None) -> np.ndarray:
+def clip_qpos(
+    clip: str, seconds: float | None = None, fps: float = 30.0, cache_dir: str | Path | None = None
+) -> np.ndarray:
     """Reference qpos (T, 35) of a clip sampled at `fps` for `seconds` (default: one clip length);
     looping clips continue past their end with the root carried forward."""
     from imitate.data.motion import MotionLibrary, load_clip
+
     lib = MotionLibrary([load_clip(clip, cache_dir=cache_dir)])
     duration = float(lib.durations[0]) if seconds is None else float(seconds)
     times = np.arange(0.0, duration + 1e-9, 1.0 / fps)
     return lib.state(np.zeros(len(times), dtype=int), times, with_bodies=False).qpos()
 
 
-def write_clip_video(clip: str, path: str | Path, seconds: float | None = None, renderer: str = "auto",
-                     fps: float = 30.0, width: int = 640, height: int = 480,
-                     cache_dir: str | Path | None = None) -> tuple[Path, str]:
+def write_clip_video(
+    clip: str,
+    path: str | Path,
+    seconds: float | None = None,
+    renderer: str = "auto",
+    fps: float = 30.0,
+    width: int = 640,
+    height: int = 480,
+    cache_dir: str | Path | None = None,
+) -> tuple[Path, str]:
     """Kinematic replay of a reference clip to a video. Returns (path, renderer used)."""
     qpos = clip_qpos(clip, seconds, fps, cache_dir)
     return write_qpos_video(qpos, path, fps, renderer, width, height, title=str(clip))

@@ -1,4 +1,5 @@
 """Particle drawings: trajectories with their goals, and an implicit policy's energy over actions."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,18 +11,23 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from imitate.utils.io import atomic_savefig  # noqa: E402
 from imitate.tasks.particle import GOAL_DISTANCE, action_to_target  # noqa: E402
+from imitate.utils.io import atomic_savefig  # noqa: E402
 
 
 def _split(traj: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(T, 4N) observations → positions (T, N), goal 1 (N,), goal 2 (N,)."""
     n = traj.shape[1] // 4
-    return traj[:, :n], traj[0, 2 * n:3 * n], traj[0, 3 * n:]
+    return traj[:, :n], traj[0, 2 * n : 3 * n], traj[0, 3 * n :]
 
 
-def plot_particle_trajectories(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray] | None,
-                               path: str | Path, title: str = "policy", limit: int = 12) -> Path:
+def plot_particle_trajectories(
+    policy_trajs: list[np.ndarray],
+    demo_trajs: list[np.ndarray] | None,
+    path: str | Path,
+    title: str = "policy",
+    limit: int = 12,
+) -> Path:
     """2-D: paths in the unit square with goal 1 (green) and goal 2 (blue) circles of the success
     radius. N-D: distance to goal 1 and goal 2 over time, one line per episode."""
     panels = [(title, policy_trajs)]
@@ -38,8 +44,8 @@ def plot_particle_trajectories(policy_trajs: list[np.ndarray], demo_trajs: list[
             if n_dim == 2:
                 ax.plot(pos[:, 0], pos[:, 1], color=c, lw=1.0, alpha=0.8)
                 ax.plot(pos[0, 0], pos[0, 1], "o", color=c, ms=3)
-                ax.add_patch(plt.Circle(g1, GOAL_DISTANCE, color="tab:green", alpha=0.35))
-                ax.add_patch(plt.Circle(g2, GOAL_DISTANCE, color="tab:blue", alpha=0.35))
+                ax.add_patch(plt.Circle((g1[0], g1[1]), GOAL_DISTANCE, color="tab:green", alpha=0.35))
+                ax.add_patch(plt.Circle((g2[0], g2[1]), GOAL_DISTANCE, color="tab:blue", alpha=0.35))
                 ax.plot([g1[0], g2[0]], [g1[1], g2[1]], ":", color=c, lw=0.6)
             else:
                 t = np.arange(len(pos))
@@ -62,8 +68,9 @@ def plot_particle_trajectories(policy_trajs: list[np.ndarray], demo_trajs: list[
     return Path(path)
 
 
-def plot_energy_landscape(policy, obs: torch.Tensor | list[torch.Tensor], path: str | Path,
-                          title: str = "E(o, a)", resolution: int = 101) -> Path:
+def plot_energy_landscape(
+    policy, obs: torch.Tensor | list[torch.Tensor], path: str | Path, title: str = "E(o, a)", resolution: int = 101
+) -> Path:
     """Heat map of E(o, a) over 2-D actions (drawn as PD set-points in [0, 1]²) at each given
     observation, with the agent, both goals and the action the policy picks there."""
     observations = obs if isinstance(obs, list) else [obs]

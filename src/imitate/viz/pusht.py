@@ -1,4 +1,5 @@
 """Push-T drawings: the goal T, pusher paths, block-centre paths and final block poses."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,15 +10,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from imitate.utils.io import atomic_savefig  # noqa: E402
 from imitate.tasks.pusht import GOAL_POSE, T_RECTS, WORKSPACE  # noqa: E402
+from imitate.utils.io import atomic_savefig  # noqa: E402
 
 
 def t_outline(x: float, y: float, theta: float) -> np.ndarray:
     """(9, 2) closed outline of the T at pose (x, y, θ) in workspace coordinates."""
     (bx0, by0, bx1, by1), (sx0, _, sx1, sy1) = T_RECTS
-    local = np.array([(bx0, by0), (bx1, by0), (bx1, by1), (sx1, by1), (sx1, sy1), (sx0, sy1),
-                      (sx0, by1), (bx0, by1), (bx0, by0)])
+    local = np.array(
+        [(bx0, by0), (bx1, by0), (bx1, by1), (sx1, by1), (sx1, sy1), (sx0, sy1), (sx0, by1), (bx0, by1), (bx0, by0)]
+    )
     c, s = np.cos(theta), np.sin(theta)
     return local @ np.array([[c, s], [-s, c]]) + np.array([x, y])
 
@@ -41,8 +43,13 @@ def _draw(ax, trajs: list[np.ndarray], color: str, limit: int) -> None:
         ax.plot(out[:, 0], out[:, 1], color=color, alpha=0.5, lw=0.8)  # final block pose
 
 
-def plot_pusht_trajectories(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray] | None,
-                            path: str | Path, title: str = "policy", limit: int = 30) -> Path:
+def plot_pusht_trajectories(
+    policy_trajs: list[np.ndarray],
+    demo_trajs: list[np.ndarray] | None,
+    path: str | Path,
+    title: str = "policy",
+    limit: int = 30,
+) -> Path:
     """Policy episodes beside demonstrations: pusher paths (colour), block-centre paths (dotted),
     final block outlines (colour) and the goal T (green). Observations are (T, 6) Push-T obs."""
     panels = [(title, policy_trajs, "tab:blue")]

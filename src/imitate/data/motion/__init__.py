@@ -1,4 +1,5 @@
 """Motion clips (DeepMimic format, converted to our Z-up humanoid) and the motion library."""
+
 from imitate.data.motion.clip import MotionClip, MotionError, available_clips, load_clip
 from imitate.data.motion.library import MotionLibrary, MotionState
 

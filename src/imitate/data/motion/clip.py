@@ -25,6 +25,7 @@ Cache (.npz, one file per clip, written atomically; `load_clip(..., cache_dir=..
   body_pos (T,15,3)       m, world, origin of each body in `model.BODY_NAMES` (our FK)
   body_quat (T,15,4)      w,x,y,z, world
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,8 @@ from pathlib import Path
 import numpy as np
 
 from imitate.data.dataset import DatasetError
-from imitate.utils import rotations as rot
 from imitate.data.motion import humanoid_model as hm
+from imitate.utils import rotations as rot
 
 CACHE_VERSION = 1
 
@@ -85,17 +86,18 @@ def default_cache_dir() -> Path:
 @dataclass
 class MotionClip:
     """One converted clip. T frames; times t[i] = sum(dt[:i]); duration = t[-1]."""
+
     name: str
-    loop: bool                  # True for "wrap": the clip repeats, root carried forward
-    dt: np.ndarray              # (T-1,) s
-    root_pos: np.ndarray        # (T, 3) m, Z-up world
-    root_quat: np.ndarray       # (T, 4) w,x,y,z
-    joint_pos: np.ndarray       # (T, 28) rad, model.JOINT_NAMES order
-    root_lin_vel: np.ndarray    # (T, 3) m/s world
-    root_ang_vel: np.ndarray    # (T, 3) rad/s world
-    joint_vel: np.ndarray       # (T, 28) rad/s
-    body_pos: np.ndarray        # (T, 15, 3) m world, model.BODY_NAMES order
-    body_quat: np.ndarray       # (T, 15, 4) w,x,y,z world
+    loop: bool  # True for "wrap": the clip repeats, root carried forward
+    dt: np.ndarray  # (T-1,) s
+    root_pos: np.ndarray  # (T, 3) m, Z-up world
+    root_quat: np.ndarray  # (T, 4) w,x,y,z
+    joint_pos: np.ndarray  # (T, 28) rad, model.JOINT_NAMES order
+    root_lin_vel: np.ndarray  # (T, 3) m/s world
+    root_ang_vel: np.ndarray  # (T, 3) rad/s world
+    joint_vel: np.ndarray  # (T, 28) rad/s
+    body_pos: np.ndarray  # (T, 15, 3) m world, model.BODY_NAMES order
+    body_quat: np.ndarray  # (T, 15, 4) w,x,y,z world
     source: str = ""
     times: np.ndarray = field(init=False)  # (T,) s
 
@@ -139,25 +141,45 @@ class MotionClip:
         return d, float(np.arctan2(np.sin(dyaw), np.cos(dyaw)))
 
     # -- cache --------------------------------------------------------------------------
-    _ARRAYS = ("dt", "root_pos", "root_quat", "joint_pos", "root_lin_vel", "root_ang_vel",
-               "joint_vel", "body_pos", "body_quat")
+    _ARRAYS = (
+        "dt",
+        "root_pos",
+        "root_quat",
+        "joint_pos",
+        "root_lin_vel",
+        "root_ang_vel",
+        "joint_vel",
+        "body_pos",
+        "body_quat",
+    )
 
     def save(self, path: str | Path, key: str = "") -> Path:
         from imitate.utils.io import atomic_write
+
         buf = io.BytesIO()
-        np.savez(buf, version=np.int64(CACHE_VERSION), key=np.str_(key), name=np.str_(self.name),
-                 source=np.str_(self.source), loop=np.str_("wrap" if self.loop else "none"),
-                 **{k: getattr(self, k) for k in self._ARRAYS})
+        np.savez(
+            buf,
+            version=np.int64(CACHE_VERSION),
+            key=np.str_(key),
+            name=np.str_(self.name),
+            source=np.str_(self.source),
+            loop=np.str_("wrap" if self.loop else "none"),
+            **{k: getattr(self, k) for k in self._ARRAYS},
+        )
         return atomic_write(path, lambda f: f.write(buf.getvalue()))
 
     @classmethod
-    def load(cls, path: str | Path, key: str | None = None) -> "MotionClip":
+    def load(cls, path: str | Path, key: str | None = None) -> MotionClip:
         try:
             with np.load(path, allow_pickle=False) as z:
                 if int(z["version"]) != CACHE_VERSION or (key is not None and str(z["key"]) != key):
                     raise MotionError(f"stale motion cache {path}")
-                return cls(name=str(z["name"]), loop=str(z["loop"]) == "wrap", source=str(z["source"]),
-                           **{k: z[k] for k in cls._ARRAYS})
+                return cls(
+                    name=str(z["name"]),
+                    loop=str(z["loop"]) == "wrap",
+                    source=str(z["source"]),
+                    **{k: z[k] for k in cls._ARRAYS},
+                )
         except (OSError, KeyError, ValueError) as exc:
             if isinstance(exc, MotionError):
                 raise
@@ -165,6 +187,7 @@ class MotionClip:
 
 
 # -- conversion ---------------------------------------------------------------------------
+
 
 def parse_frames(text: str, source: str = "") -> tuple[np.ndarray, bool]:
     """JSON text -> frames (T, 44) and loop flag; one-line errors for malformed files."""
@@ -175,8 +198,9 @@ def parse_frames(text: str, source: str = "") -> tuple[np.ndarray, bool]:
     except (ValueError, KeyError, TypeError) as exc:
         raise MotionError(f"{source or 'clip'}: not a DeepMimic motion file ({exc})") from exc
     if frames.ndim != 2 or frames.shape[1] != 44 or len(frames) < 2:
-        raise MotionError(f"{source or 'clip'}: frames must be (T>=2, 44) for the DeepMimic humanoid, "
-                          f"got {frames.shape}")
+        raise MotionError(
+            f"{source or 'clip'}: frames must be (T>=2, 44) for the DeepMimic humanoid, got {frames.shape}"
+        )
     if not np.all(np.isfinite(frames)) or np.any(frames[:-1, 0] <= 0):
         raise MotionError(f"{source or 'clip'}: non-finite values or non-positive frame durations")
     if loop not in ("wrap", "none"):
@@ -203,11 +227,11 @@ def frames_to_coords(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     col = 8
     for name, dof in hm.FRAME_JOINTS:
         if dof == 3:
-            q = yup_to_zup_quat(rot.quat_normalize(frames[:, col:col + 4]))
+            q = yup_to_zup_quat(rot.quat_normalize(frames[:, col : col + 4]))
             parts[name] = rot.unwrap_angles(rot.quat_to_euler(q, hm.EULER_ORDERS[name]), axis=0)
             col += 4
         else:
-            parts[name] = frames[:, col:col + 1]
+            parts[name] = frames[:, col : col + 1]
             col += 1
     joint_pos = np.concatenate([parts[g] for g in hm.JOINT_GROUPS], axis=-1)
     return root_pos, root_quat, joint_pos
@@ -236,6 +260,7 @@ def finite_differences(dt: np.ndarray, root_pos, root_quat, joint_pos):
 def forward_kinematics(qpos: np.ndarray, mj_model=None) -> tuple[np.ndarray, np.ndarray]:
     """Body world positions (T,15,3) and quats (T,15,4) for qpos (T,35) via mj_kinematics."""
     import mujoco
+
     m = mj_model if mj_model is not None else hm.load_model()
     d = mujoco.MjData(m)
     pos = np.empty((len(qpos), hm.NUM_BODIES, 3))
@@ -256,9 +281,20 @@ def convert(text: str, name: str, source: str = "", mj_model=None) -> MotionClip
     lin, ang, jv = finite_differences(dt, root_pos, root_quat, joint_pos)
     qpos = np.concatenate([root_pos, root_quat, joint_pos], axis=-1)
     body_pos, body_quat = forward_kinematics(qpos, mj_model)
-    return MotionClip(name=name, loop=loop, dt=dt, root_pos=root_pos, root_quat=root_quat,
-                      joint_pos=joint_pos, root_lin_vel=lin, root_ang_vel=ang, joint_vel=jv,
-                      body_pos=body_pos, body_quat=body_quat, source=source)
+    return MotionClip(
+        name=name,
+        loop=loop,
+        dt=dt,
+        root_pos=root_pos,
+        root_quat=root_quat,
+        joint_pos=joint_pos,
+        root_lin_vel=lin,
+        root_ang_vel=ang,
+        joint_vel=jv,
+        body_pos=body_pos,
+        body_quat=body_quat,
+        source=source,
+    )
 
 
 def _clip_name(path: Path) -> str:

@@ -11,6 +11,7 @@ The orders were chosen from all 20 shipped clips so the middle angle (singular a
 small: max |middle| over all frames is 25° (chest), 38° (neck), 51-56° (hips), 46-51° (ankles),
 75-80° (shoulders).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,21 +27,46 @@ CONTROL_DT_S = 1.0 / CONTROL_HZ
 
 # DeepMimic joints in the order of a clip frame: (name, number of DoF).
 FRAME_JOINTS: tuple[tuple[str, int], ...] = (
-    ("chest", 3), ("neck", 3), ("right_hip", 3), ("right_knee", 1), ("right_ankle", 3),
-    ("right_shoulder", 3), ("right_elbow", 1), ("left_hip", 3), ("left_knee", 1),
-    ("left_ankle", 3), ("left_shoulder", 3), ("left_elbow", 1))
+    ("chest", 3),
+    ("neck", 3),
+    ("right_hip", 3),
+    ("right_knee", 1),
+    ("right_ankle", 3),
+    ("right_shoulder", 3),
+    ("right_elbow", 1),
+    ("left_hip", 3),
+    ("left_knee", 1),
+    ("left_ankle", 3),
+    ("left_shoulder", 3),
+    ("left_elbow", 1),
+)
 
 EULER_ORDERS: dict[str, str] = {
-    "chest": "yzx", "neck": "zxy",
-    "right_shoulder": "xzy", "left_shoulder": "xzy",
-    "right_hip": "yxz", "left_hip": "yxz",
-    "right_ankle": "yxz", "left_ankle": "yxz",
+    "chest": "yzx",
+    "neck": "zxy",
+    "right_shoulder": "xzy",
+    "left_shoulder": "xzy",
+    "right_hip": "yxz",
+    "left_hip": "yxz",
+    "right_ankle": "yxz",
+    "left_ankle": "yxz",
 }
 
 # 3-DoF joints and 1-DoF joints in MuJoCo's qpos order (depth-first over the body tree).
 JOINT_GROUPS: tuple[str, ...] = (
-    "chest", "neck", "right_shoulder", "right_elbow", "left_shoulder", "left_elbow",
-    "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle")
+    "chest",
+    "neck",
+    "right_shoulder",
+    "right_elbow",
+    "left_shoulder",
+    "left_elbow",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+)
 
 
 def _joint_names() -> tuple[str, ...]:
@@ -62,9 +88,22 @@ for _g in JOINT_GROUPS:
 
 # Bodies in MuJoCo order (index 0 = world is left out: body id = index + 1).
 BODY_NAMES: tuple[str, ...] = (
-    "root", "chest", "neck", "right_shoulder", "right_elbow", "right_wrist",
-    "left_shoulder", "left_elbow", "left_wrist", "right_hip", "right_knee", "right_ankle",
-    "left_hip", "left_knee", "left_ankle")
+    "root",
+    "chest",
+    "neck",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+)
 NUM_BODIES = len(BODY_NAMES)
 # Body names follow the URDF links: "right_hip" is the thigh, "right_knee" the shin,
 # "right_ankle" the foot, "right_shoulder" the upper arm, "right_elbow" the forearm,
@@ -73,22 +112,43 @@ END_EFFECTORS: tuple[str, ...] = ("right_wrist", "left_wrist", "right_ankle", "l
 FEET: tuple[str, ...] = ("right_ankle", "left_ankle")
 # pybullet link index of each body (URDF_MAINTAIN_LINK_ORDER; -1 = base) for cross-checks.
 PYBULLET_LINK: dict[str, int] = {
-    "root": -1, "chest": 1, "neck": 2, "right_hip": 3, "right_knee": 4, "right_ankle": 5,
-    "right_shoulder": 6, "right_elbow": 7, "right_wrist": 8, "left_hip": 9, "left_knee": 10,
-    "left_ankle": 11, "left_shoulder": 12, "left_elbow": 13, "left_wrist": 14}
+    "root": -1,
+    "chest": 1,
+    "neck": 2,
+    "right_hip": 3,
+    "right_knee": 4,
+    "right_ankle": 5,
+    "right_shoulder": 6,
+    "right_elbow": 7,
+    "right_wrist": 8,
+    "left_hip": 9,
+    "left_knee": 10,
+    "left_ankle": 11,
+    "left_shoulder": 12,
+    "left_elbow": 13,
+    "left_wrist": 14,
+}
 
 # PD gains (N·m/rad, N·m·s/rad) and torque limits (N·m) per DeepMimic joint: DeepMimic's values.
 GAINS: dict[str, tuple[float, float, float]] = {  # joint: (kp, kv, torque limit)
-    "chest": (1000.0, 100.0, 200.0), "neck": (100.0, 10.0, 50.0),
-    "right_hip": (500.0, 50.0, 200.0), "left_hip": (500.0, 50.0, 200.0),
-    "right_knee": (500.0, 50.0, 150.0), "left_knee": (500.0, 50.0, 150.0),
-    "right_ankle": (400.0, 40.0, 90.0), "left_ankle": (400.0, 40.0, 90.0),
-    "right_shoulder": (400.0, 40.0, 100.0), "left_shoulder": (400.0, 40.0, 100.0),
-    "right_elbow": (300.0, 30.0, 60.0), "left_elbow": (300.0, 30.0, 60.0)}
+    "chest": (1000.0, 100.0, 200.0),
+    "neck": (100.0, 10.0, 50.0),
+    "right_hip": (500.0, 50.0, 200.0),
+    "left_hip": (500.0, 50.0, 200.0),
+    "right_knee": (500.0, 50.0, 150.0),
+    "left_knee": (500.0, 50.0, 150.0),
+    "right_ankle": (400.0, 40.0, 90.0),
+    "left_ankle": (400.0, 40.0, 90.0),
+    "right_shoulder": (400.0, 40.0, 100.0),
+    "left_shoulder": (400.0, 40.0, 100.0),
+    "right_elbow": (300.0, 30.0, 60.0),
+    "left_elbow": (300.0, 30.0, 60.0),
+}
 KP = np.array([GAINS[g][0] for g in JOINT_GROUPS for _ in range(JOINT_SLICES[g].stop - JOINT_SLICES[g].start)])
 KV = np.array([GAINS[g][1] for g in JOINT_GROUPS for _ in range(JOINT_SLICES[g].stop - JOINT_SLICES[g].start)])
-TORQUE_LIMIT = np.array([GAINS[g][2] for g in JOINT_GROUPS
-                         for _ in range(JOINT_SLICES[g].stop - JOINT_SLICES[g].start)])
+TORQUE_LIMIT = np.array(
+    [GAINS[g][2] for g in JOINT_GROUPS for _ in range(JOINT_SLICES[g].stop - JOINT_SLICES[g].start)]
+)
 
 # URDF -> our frame: +90° about x maps Y-up (x fwd, y up, z right) to Z-up (x fwd, y left, z up).
 Y_TO_Z_ROT = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
@@ -98,6 +158,7 @@ Y_TO_Z_QUAT = np.array([np.cos(np.pi / 4), np.sin(np.pi / 4), 0.0, 0.0])  # (w, 
 def load_model(self_collision: bool = True, timestep_s: float | None = None):
     """Compile the MJCF. `self_collision=False` leaves only body-floor contacts (faster)."""
     import mujoco
+
     model = mujoco.MjModel.from_xml_path(str(ASSET_PATH))
     if timestep_s is not None:
         model.opt.timestep = timestep_s
@@ -115,6 +176,7 @@ def load_model(self_collision: bool = True, timestep_s: float | None = None):
 def check_model(model) -> None:
     """Fail loudly if the XML drifted from the names and orders this module promises."""
     import mujoco
+
     names = tuple(model.joint(j).name for j in range(1, model.njnt))
     if names != JOINT_NAMES:
         raise ValueError(f"humanoid.xml joint order {names} differs from model.JOINT_NAMES")

@@ -17,29 +17,31 @@ first→last heading change, about the first frame's root). Walk: +1.24 m along 
 Non-looping clips hold their last frame after the end. Phase φ = (time within cycle) / duration,
 in [0, 1) for looping clips, [0, 1] otherwise.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from imitate.utils import rotations as rot
 from imitate.data.motion.clip import MotionClip, MotionError, load_clip
+from imitate.utils import rotations as rot
 
 
 @dataclass
 class MotionState:
     """Reference state of N queries (world frame, Z-up; quaternions w,x,y,z)."""
-    root_pos: np.ndarray       # (N, 3) m
-    root_quat: np.ndarray      # (N, 4)
-    root_lin_vel: np.ndarray   # (N, 3) m/s, world
-    root_ang_vel: np.ndarray   # (N, 3) rad/s, world
-    joint_pos: np.ndarray      # (N, 28) rad
-    joint_vel: np.ndarray      # (N, 28) rad/s
+
+    root_pos: np.ndarray  # (N, 3) m
+    root_quat: np.ndarray  # (N, 4)
+    root_lin_vel: np.ndarray  # (N, 3) m/s, world
+    root_ang_vel: np.ndarray  # (N, 3) rad/s, world
+    joint_pos: np.ndarray  # (N, 28) rad
+    joint_vel: np.ndarray  # (N, 28) rad/s
     body_pos: np.ndarray | None  # (N, 15, 3) m, model.BODY_NAMES order
-    phase: np.ndarray          # (N,) in [0, 1]
+    phase: np.ndarray  # (N,) in [0, 1]
 
     def qpos(self) -> np.ndarray:
         """(N, 35) MuJoCo qpos."""
@@ -54,8 +56,7 @@ class MotionState:
 class MotionLibrary:
     """Clips concatenated into flat arrays; queries are (clip id, time in s) pairs."""
 
-    def __init__(self, clips: Sequence[MotionClip], weights: Sequence[float] | None = None,
-                 loop_heading: bool = False):
+    def __init__(self, clips: Sequence[MotionClip], weights: Sequence[float] | None = None, loop_heading: bool = False):
         if len(clips) == 0:
             raise MotionError("a motion library needs at least one clip")
         w = np.ones(len(clips)) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -85,8 +86,13 @@ class MotionLibrary:
         self.first_root_xy = np.array([c.root_pos[0, :2] for c in clips])  # (C, 2)
 
     @classmethod
-    def from_names(cls, names: Sequence[str | Path], weights: Sequence[float] | None = None,
-                   cache_dir: str | Path | None = None, loop_heading: bool = False) -> "MotionLibrary":
+    def from_names(
+        cls,
+        names: Sequence[str | Path],
+        weights: Sequence[float] | None = None,
+        cache_dir: str | Path | None = None,
+        loop_heading: bool = False,
+    ) -> MotionLibrary:
         return cls([load_clip(n, cache_dir=cache_dir) for n in names], weights, loop_heading)
 
     @property

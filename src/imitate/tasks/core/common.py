@@ -1,4 +1,5 @@
 """Term functions that many tasks share."""
+
 from __future__ import annotations
 
 import torch

@@ -18,6 +18,7 @@ action, the reward and the observations): emptied when a step or a reset begins,
 everything in it must be recomputable from the saved state. Within one step, or one reset, every
 term sees the same ``ids``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,8 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from imitate.tasks.core.vecenv import StepResult
 from imitate.tasks.core.terms import Buffer, ObsGroup, TaskSpec
+from imitate.tasks.core.vecenv import StepResult
 
 Ids = torch.Tensor | slice
 ALL: slice = slice(None)
@@ -36,8 +37,7 @@ ALL: slice = slice(None)
 def _as_tensor(x: Any, device: torch.device, dtype: torch.dtype | None = None) -> torch.Tensor:
     if isinstance(x, torch.Tensor) and (dtype is None or x.dtype == dtype) and x.device == device:
         return x  # the common case, without as_tensor's overhead
-    return torch.as_tensor(np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x, device=device,
-                           dtype=dtype)
+    return torch.as_tensor(np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x, device=device, dtype=dtype)
 
 
 def np_ids(ids: Ids) -> np.ndarray | slice:
@@ -59,8 +59,9 @@ def _copy(x: Any) -> Any:
 class TaskEnv:
     """``num_envs`` copies of the task ``spec`` with ``options`` (the task's config dataclass)."""
 
-    def __init__(self, spec: TaskSpec, num_envs: int, seed: int = 0, device: str | torch.device = "cpu",
-                 options: Any = None):
+    def __init__(
+        self, spec: TaskSpec, num_envs: int, seed: int = 0, device: str | torch.device = "cpu", options: Any = None
+    ):
         if num_envs < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
         self.spec, self.options, self.num_envs = spec, options, num_envs
@@ -78,8 +79,7 @@ class TaskEnv:
         self.prev_action = self.action  # during a step: the action of the step before (action-rate terms)
         self.scratch: dict[str, Any] = {}
         self.fired: dict[str, torch.Tensor] = {}  # this step's terminations, by name
-        self.terminated = self.truncated = self.success = torch.zeros(num_envs, dtype=torch.bool,
-                                                                      device=self.device)
+        self.terminated = self.truncated = self.success = torch.zeros(num_envs, dtype=torch.bool, device=self.device)
         self._frames: dict[str, torch.Tensor] = {}  # group -> (N, history, d)
         self._never = torch.zeros(num_envs, dtype=torch.bool, device=self.device)  # shared; read-only
         terms = spec.terminations
@@ -87,7 +87,8 @@ class TaskEnv:
             "terminate": tuple(n for n, t in terms.items() if not t.time_out),
             "time_out": tuple(n for n, t in terms.items() if t.time_out),
             "success": tuple(n for n, t in terms.items() if t.outcome == "success"),
-            "failure": tuple(n for n, t in terms.items() if t.outcome == "failure")}
+            "failure": tuple(n for n, t in terms.items() if t.outcome == "failure"),
+        }
         self._reset_ids(ALL)  # sizes the observation groups; reset(seed=...) starts afresh
         self.obs_dim = self._frames["policy"][0].numel()
         self.style_dim = self._frames["style"][0].numel() if "style" in self._frames else 0
@@ -95,8 +96,7 @@ class TaskEnv:
 
     # -- observations --------------------------------------------------------------------------
     def _read_group(self, group: ObsGroup, ids: Ids) -> torch.Tensor:
-        parts = [_as_tensor(t.func(self, ids, **t.params), self.device, torch.float32)
-                 for t in group.terms.values()]
+        parts = [_as_tensor(t.func(self, ids, **t.params), self.device, torch.float32) for t in group.terms.values()]
         if group.mask is not None:
             return (torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0])[:, list(group.mask)]
         # a fresh tensor, never a view of the simulator's state, which changes in place
@@ -140,8 +140,7 @@ class TaskEnv:
             if event.mode == "reset":
                 event.func(self, ids, **event.params)
         for name, command in self.spec.commands.items():
-            self.commands[name][ids] = _as_tensor(command.func(self, ids, **command.params), self.device,
-                                                  torch.float32)
+            self.commands[name][ids] = _as_tensor(command.func(self, ids, **command.params), self.device, torch.float32)
         self._observe(ids, fresh=True)
 
     def reset(self, seed: int | None = None) -> torch.Tensor:
@@ -182,8 +181,16 @@ class TaskEnv:
             transition = torch.cat([style_before, self.observation("style")], dim=-1)
         extras = {f"reward/{k}": v for k, v in terms.items()}
         extras.update({k: _as_tensor(f(self), self.device) for k, f in spec.extras.items()})
-        result = StepResult(obs=final_obs, reward=reward, terminated=self.terminated, truncated=self.truncated,
-                            final_obs=final_obs, success=self.success, transition=transition, extras=extras)
+        result = StepResult(
+            obs=final_obs,
+            reward=reward,
+            terminated=self.terminated,
+            truncated=self.truncated,
+            final_obs=final_obs,
+            success=self.success,
+            transition=transition,
+            extras=extras,
+        )
         done = self.truncated if self.terminated is self._never else result.done
         if done.any():
             self._reset_ids(done.nonzero().squeeze(-1))
@@ -199,6 +206,7 @@ class TaskEnv:
 
         def any_of(names: tuple[str, ...]) -> torch.Tensor | None:
             return functools.reduce(torch.logical_or, [self.fired[n] for n in names]) if names else None
+
         terminated, time_out = any_of(kinds["terminate"]), any_of(kinds["time_out"])
         success, failure = any_of(kinds["success"]), any_of(kinds["failure"])
         assert time_out is not None  # TaskSpec requires a time-out termination
@@ -215,13 +223,17 @@ class TaskEnv:
     def get_state(self) -> dict[str, Any]:
         """Everything a step depends on. Per-env entries are torch tensors with leading dim N
         (planners such as CEM tile them); ``rng`` holds both generators and is never tiled."""
-        state: dict[str, Any] = {f"sim.{k}": _as_tensor(_copy(v), torch.device("cpu"))
-                                 for k, v in self.sim.get_state().items()}
+        state: dict[str, Any] = {
+            f"sim.{k}": _as_tensor(_copy(v), torch.device("cpu")) for k, v in self.sim.get_state().items()
+        }
         state.update({f"buf.{k}": _as_tensor(_copy(v), torch.device("cpu")) for k, v in self.buffers.items()})
         state.update({f"cmd.{k}": v.clone() for k, v in self.commands.items()})
         state.update({f"obs.{k}": v.clone() for k, v in self._frames.items()})
-        state.update(steps=self.steps.clone(), action=self.action.clone(),
-                     rng={"torch": self.generator.get_state(), "numpy": self.rng.bit_generator.state})
+        state.update(
+            steps=self.steps.clone(),
+            action=self.action.clone(),
+            rng={"torch": self.generator.get_state(), "numpy": self.rng.bit_generator.state},
+        )
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -230,14 +242,18 @@ class TaskEnv:
             raise ValueError(f"env state has keys {sorted(state)}, this {self.spec.name} env has {sorted(expected)}")
         for key, value in state.items():
             if key != "rng" and torch.as_tensor(value).shape[:1] != (self.num_envs,):
-                raise ValueError(f"env state {key!r} is for {torch.as_tensor(value).shape[0]} envs, "
-                                 f"this env has {self.num_envs}")
+                raise ValueError(
+                    f"env state {key!r} is for {torch.as_tensor(value).shape[0]} envs, this env has {self.num_envs}"
+                )
         self.sim.set_state({k[4:]: self._like_sim(k[4:], v) for k, v in state.items() if k.startswith("sim.")})
         for k in self.buffers:
             old = self.buffers[k]
             value = torch.as_tensor(state[f"buf.{k}"])
-            self.buffers[k] = (value.cpu().numpy().astype(old.dtype, copy=True) if isinstance(old, np.ndarray)
-                               else value.to(self.device, old.dtype).clone())
+            self.buffers[k] = (
+                value.cpu().numpy().astype(old.dtype, copy=True)
+                if isinstance(old, np.ndarray)
+                else value.to(self.device, old.dtype).clone()
+            )
         for k in self.commands:
             self.commands[k] = torch.as_tensor(state[f"cmd.{k}"]).to(self.device, torch.float32).clone()
         for k in self._frames:

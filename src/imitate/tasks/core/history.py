@@ -4,6 +4,7 @@ Wraps any VecEnv. At reset, and for a copy whose episode just ended (auto-reset)
 episode's first frame fills all ``k`` slots; ``final_obs`` is the history that ends on the old
 episode's last frame, taken before that reset.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -23,6 +23,7 @@ them in a fixed order each step (see ``env.py``):
 - ``Buffer``: per-env task state that is neither physics nor command (a set-point, an episode
   frame), saved and restored with the env.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping

@@ -4,6 +4,7 @@ An env steps ``num_envs`` copies at once with torch tensors. Finished copies res
 (auto-reset) inside ``step``; the observation returned for them is the first one of the new
 episode, and what the old episode ended on is kept in ``info``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -20,6 +20,7 @@ target block):
   97:102 [target block] reference root position minus ours in our heading frame (3, m) and the
          reference heading relative to ours (sin, cos)
 """
+
 from __future__ import annotations
 
 import math
@@ -34,10 +35,15 @@ def quat_mul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Hamilton product a ⊗ b (apply b first, then a)."""
     aw, ax, ay, az = a.unbind(-1)
     bw, bx, by, bz = b.unbind(-1)
-    return torch.stack([aw * bw - ax * bx - ay * by - az * bz,
-                        aw * bx + ax * bw + ay * bz - az * by,
-                        aw * by - ax * bz + ay * bw + az * bx,
-                        aw * bz + ax * by - ay * bx + az * bw], dim=-1)
+    return torch.stack(
+        [
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ],
+        dim=-1,
+    )
 
 
 def quat_conj(q: torch.Tensor) -> torch.Tensor:
@@ -148,11 +154,20 @@ def style_obs(s: State) -> torch.Tensor:
     hands and feet relative to the root in the heading frame (4×3)."""
     root_pos, root_quat, joint_pos = s["root_pos"], s["root_quat"], s["joint_pos"]
     qh_inv = heading_inverse(s)
-    joints = [tangent_normal(euler_to_quat(joint_pos[:, hm.JOINT_SLICES[g]], hm.EULER_ORDERS[g]))
-              for g in _THREE_DOF]
+    joints = [tangent_normal(euler_to_quat(joint_pos[:, hm.JOINT_SLICES[g]], hm.EULER_ORDERS[g])) for g in _THREE_DOF]
     ones = [joint_pos[:, hm.JOINT_SLICES[g]] for g in _ONE_DOF]
     ee = s["body_pos"][:, _EE_IDX] - root_pos[:, None]  # (N, 4, 3)
     ee = quat_rotate(qh_inv[:, None].expand(-1, len(_EE_IDX), -1), ee).reshape(len(root_pos), -1)
-    return torch.cat([root_pos[:, 2:3], tangent_normal(quat_mul(qh_inv, root_quat)),
-                      quat_rotate(qh_inv, s["lin_vel"]), quat_rotate(qh_inv, s["ang_vel"]),
-                      *joints, *ones, s["joint_vel"], ee], dim=-1)
+    return torch.cat(
+        [
+            root_pos[:, 2:3],
+            tangent_normal(quat_mul(qh_inv, root_quat)),
+            quat_rotate(qh_inv, s["lin_vel"]),
+            quat_rotate(qh_inv, s["ang_vel"]),
+            *joints,
+            *ones,
+            s["joint_vel"],
+            ee,
+        ],
+        dim=-1,
+    )

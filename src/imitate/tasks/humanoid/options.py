@@ -5,14 +5,23 @@ Reward terms: `sigma_<term>` (σ of exp(−e²/σ); 0 switches the term off) and
 norm below it counts as 0). Units: m for heights/positions, rad for angles, m/s, rad/s; the
 joint and end-effector errors are norms over all joints / all four end effectors.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from imitate.config import Checked, ConfigError, option
 
-TERMS = ("base_height", "joint_pos", "base_orientation", "base_velocity", "base_ang_velocity",
-         "joint_vel", "end_effector", "action_rate")
+TERMS = (
+    "base_height",
+    "joint_pos",
+    "base_orientation",
+    "base_velocity",
+    "base_ang_velocity",
+    "joint_vel",
+    "end_effector",
+    "action_rate",
+)
 
 
 def _sigma(default: float, term: str) -> float:
@@ -26,21 +35,31 @@ def _tol(term: str) -> float:
 @dataclass
 class TrackingOptions(Checked):
     """Tracking of one reference clip (SPEC §2)."""
+
     clip: str = option("humanoid3d_walk", "the reference clip: any clip of `imitate motion list`, or a .txt path")
-    loop: str = option("auto", "auto: the clip's own Loop; wrap: repeat it; none: the episode ends with the clip",
-                       choices=("auto", "wrap", "none"))
-    action_mode: str = option("reference", "reference: PD target = reference pose + action_scale*a (residual); "
-                              "default: default pose + action_scale*a (DeepMimic)", choices=("reference", "default"))
+    loop: str = option(
+        "auto",
+        "auto: the clip's own Loop; wrap: repeat it; none: the episode ends with the clip",
+        choices=("auto", "wrap", "none"),
+    )
+    action_mode: str = option(
+        "reference",
+        "reference: PD target = reference pose + action_scale*a (residual); "
+        "default: default pose + action_scale*a (DeepMimic)",
+        choices=("reference", "default"),
+    )
     action_scale: float = option(0.5, "rad per unit action", gt=0)
     rsi: bool = option(True, "reference state initialisation at a random phase (else phase 0)")
     episode_seconds: float = option(10.0, "time limit (truncation) for looping clips", gt=0)
     reset_yaw_range: float = option(3.141592653589793, "each episode starts turned by U(-r, r) rad about z", ge=0)
     reset_origin_range_m: float = option(0.0, "... and shifted by U(-r, r) m in x and y", ge=0)
     min_base_height_m: float = option(0.3, "fall: root below this height", ge=0)
-    contact_bodies: str = option("right_ankle,left_ankle", "bodies allowed to touch the ground; any other "
-                                 "touching is a fall")
-    max_root_error_m: float = option(0.0, "> 0: also end the episode when the root is this far from the "
-                                     "reference", ge=0)
+    contact_bodies: str = option(
+        "right_ankle,left_ankle", "bodies allowed to touch the ground; any other touching is a fall"
+    )
+    max_root_error_m: float = option(
+        0.0, "> 0: also end the episode when the root is this far from the reference", ge=0
+    )
     obs_target: bool = option(True, "append the reference root position / heading relative to ours (5 numbers)")
     sigma_base_height: float = _sigma(0.01, "base_height")
     tol_base_height: float = _tol("base_height")
@@ -61,10 +80,12 @@ class TrackingOptions(Checked):
 
     def check(self) -> None:
         from imitate.data.motion.humanoid_model import BODY_NAMES  # numpy-only module
+
         bad = [b for b in self.contact_bodies.split(",") if b.strip() and b.strip() not in BODY_NAMES]
         if bad:
             raise ConfigError(f"contact_bodies: unknown bodies {bad}; bodies: {', '.join(BODY_NAMES)}")
         from imitate.data.motion.clip import find_clip  # numpy-only; names the clip list on a typo
+
         find_clip(self.clip)
 
     def reward_params(self) -> dict[str, tuple[float, float]]:
@@ -74,6 +95,9 @@ class TrackingOptions(Checked):
 @dataclass
 class CartwheelOptions(TrackingOptions):
     """The cartwheel puts its hands on the ground: they may touch it."""
+
     clip: str = option("humanoid3d_cartwheel", "the reference clip: any clip of `imitate motion list`, or a .txt path")
-    contact_bodies: str = option("right_ankle,left_ankle,right_wrist,left_wrist",
-                                 "bodies allowed to touch the ground; any other touching is a fall")
+    contact_bodies: str = option(
+        "right_ankle,left_ankle,right_wrist,left_wrist",
+        "bodies allowed to touch the ground; any other touching is a fall",
+    )

@@ -27,9 +27,11 @@ Termination: a fall (a body not in `contact_bodies` touches the ground, the root
 Terms of one step share the simulated and the reference state through ``env.scratch`` (computed
 once per step, or once per reset for the envs being reset).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -38,18 +40,18 @@ import torch
 
 from imitate.data.motion import MotionLibrary, load_clip
 from imitate.data.motion import humanoid_model as hm
-from imitate.rewards.tracking import tracking_errors, tracking_reward, tracking_terms
 from imitate.sim.mujoco_c import MujocoSim
 from imitate.tasks.core.common import last_action, time_limit
 from imitate.tasks.core.env import ALL, TaskEnv, np_ids
 from imitate.tasks.core.terms import ActionTerm, Buffer, Event, ObsGroup, ObsTerm, RewardTerm, TaskSpec, Termination
 from imitate.tasks.humanoid import observations as ob
 from imitate.tasks.humanoid.options import TrackingOptions
+from imitate.tasks.humanoid.rewards import tracking_errors, tracking_reward, tracking_terms
 from imitate.utils import rotations as rot
 
 EE_IDS = hm.body_ids(hm.END_EFFECTORS)  # hands and feet, body index order of the state dicts
 CONTACT_TOL_M = 0.01  # a body this close to the floor touches it
-ERROR_NAMES = ("root_pos_m", "joint_rad", "end_effector_m", "root_rot_rad")  # rewards.tracking_errors
+ERROR_NAMES = ("root_pos_m", "joint_rad", "end_effector_m", "root_rot_rad")  # tasks/humanoid/rewards.py tracking_errors
 _Z = np.array([0.0, 0.0, 1.0])
 State = dict[str, torch.Tensor]
 
@@ -117,14 +119,21 @@ def reference(env: TaskEnv, motion: Motion, times_s: np.ndarray, ids=ALL) -> tup
 
 def state_dict(env: TaskEnv, qpos: np.ndarray, qvel: np.ndarray, body_pos: np.ndarray | None = None) -> State:
     """Torch float32 state dict of the reward terms and observations from qpos (M, 35) and qvel
-    (M, 34) (``rewards/tracking.py`` lists the keys); body positions by FK unless given."""
+    (M, 34) (``tasks/humanoid/rewards.py`` lists the keys); body positions by FK unless given."""
     if body_pos is None:
         body_pos = env.sim.kin.forward(qpos)[0]
     quat = rot.quat_normalize(qpos[:, 3:7])
     t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=env.device)  # noqa: E731
-    return {"root_pos": t(qpos[:, :3]), "root_quat": t(quat), "lin_vel": t(qvel[:, :3]),
-            "ang_vel": t(rot.quat_rotate(quat, qvel[:, 3:6])), "joint_pos": t(qpos[:, 7:]),
-            "joint_vel": t(qvel[:, 6:]), "ee_pos": t(body_pos[:, EE_IDS]), "body_pos": t(body_pos)}
+    return {
+        "root_pos": t(qpos[:, :3]),
+        "root_quat": t(quat),
+        "lin_vel": t(qvel[:, :3]),
+        "ang_vel": t(rot.quat_rotate(quat, qvel[:, 3:6])),
+        "joint_pos": t(qpos[:, 7:]),
+        "joint_vel": t(qvel[:, 6:]),
+        "ee_pos": t(body_pos[:, EE_IDS]),
+        "body_pos": t(body_pos),
+    }
 
 
 def _current(env: TaskEnv, ids) -> State:
@@ -206,8 +215,9 @@ def reference_state(env: TaskEnv, ids, motion: Motion) -> None:
 
 
 # -- terminations ----------------------------------------------------------------------------
-def fell(env: TaskEnv, min_base_height_m: float, contact_bodies: tuple[str, ...],
-         max_root_error_m: float) -> np.ndarray:
+def fell(
+    env: TaskEnv, min_base_height_m: float, contact_bodies: tuple[str, ...], max_root_error_m: float
+) -> np.ndarray:
     """(N,) bool: MuJoCo diverged, the root is below ``min_base_height_m``, a body other than
     ``contact_bodies`` touches the ground or (``max_root_error_m`` > 0) the root is that far from
     the reference."""
@@ -251,8 +261,11 @@ def _error(env: TaskEnv, name: str) -> torch.Tensor:
 def _phase(env: TaskEnv, motion: Motion) -> torch.Tensor:
     """(N,) clip phase in [0, 1] of the state just reached (held at 1 after a one-shot clip ends)."""
     t = env.buffers["time_s"]
-    phase = (motion.lib.phase(env.buffers["clip_ids"], np.minimum(t, motion.duration_s)) if motion.loop
-             else np.minimum(t / motion.duration_s, 1.0))
+    phase = (
+        motion.lib.phase(env.buffers["clip_ids"], np.minimum(t, motion.duration_s))
+        if motion.loop
+        else np.minimum(t / motion.duration_s, 1.0)
+    )
     return torch.as_tensor(phase, dtype=torch.float32, device=env.device)
 
 
@@ -287,8 +300,7 @@ def phase(env: TaskEnv, ids, motion: Motion) -> torch.Tensor:
     i = np_ids(ids)
     t = env.buffers["time_s"][i]
     if motion.loop:
-        phi = torch.as_tensor(motion.lib.phase(env.buffers["clip_ids"][i], t), dtype=torch.float32,
-                              device=env.device)
+        phi = torch.as_tensor(motion.lib.phase(env.buffers["clip_ids"][i], t), dtype=torch.float32, device=env.device)
     else:
         phi = (torch.as_tensor(t, dtype=torch.float32, device=env.device) / motion.duration_s).clamp(0.0, 1.0)
     return ob.phase_features(phi, motion.loop)
@@ -313,45 +325,72 @@ def tracking_spec(opts: TrackingOptions) -> TaskSpec:
     dt_s = model.opt.timestep * hm.SUBSTEPS  # = MujocoSim.dt_s
     contact_ok = tuple(b.strip() for b in opts.contact_bodies.split(",") if b.strip())
     params = opts.reward_params()
-    policy = {"root_vel": ObsTerm(root_vel_heading), "joint_pos": ObsTerm(joint_pos),
-              "joint_vel": ObsTerm(joint_vel), "root_rot": ObsTerm(root_rot_heading),
-              "last_action": ObsTerm(last_action), "root_height": ObsTerm(root_height_m),
-              "phase": ObsTerm(phase, {"motion": clip})}
+    policy = {
+        "root_vel": ObsTerm(root_vel_heading),
+        "joint_pos": ObsTerm(joint_pos),
+        "joint_vel": ObsTerm(joint_vel),
+        "root_rot": ObsTerm(root_rot_heading),
+        "last_action": ObsTerm(last_action),
+        "root_height": ObsTerm(root_height_m),
+        "phase": ObsTerm(phase, {"motion": clip}),
+    }
     if opts.obs_target:
         policy["target"] = ObsTerm(target)
-    extras = {f"reward/{name}": partial(_term, name=name) for name, (sigma, _) in params.items() if sigma > 0}
+    extras: dict[str, Callable[..., torch.Tensor]] = {
+        f"reward/{name}": partial(_term, name=name) for name, (sigma, _) in params.items() if sigma > 0
+    }
     extras.update({f"error/{name}": partial(_error, name=name) for name in ERROR_NAMES})
     extras.update(phase=partial(_phase, motion=clip), fell=_fell)
     return TaskSpec(
         name="humanoid-tracking",
         make_sim=partial(_sim, model=model),
-        action=ActionTerm(pd_targets, dim=hm.NUM_DOF, params={"motion": clip, "mode": opts.action_mode,
-                                                               "scale_rad": opts.action_scale}),
+        action=ActionTerm(
+            pd_targets,
+            dim=hm.NUM_DOF,
+            params={"motion": clip, "mode": opts.action_mode, "scale_rad": opts.action_scale},
+        ),
         observations={"policy": ObsGroup(policy), "style": ObsGroup({"style": ObsTerm(style)})},
         rewards={"tracking": RewardTerm(tracking, params={"params": params})},
         terminations={
-            "fell": Termination(fell, outcome="failure", params={
-                "min_base_height_m": opts.min_base_height_m, "contact_bodies": contact_ok,
-                "max_root_error_m": opts.max_root_error_m}),
+            "fell": Termination(
+                fell,
+                outcome="failure",
+                params={
+                    "min_base_height_m": opts.min_base_height_m,
+                    "contact_bodies": contact_ok,
+                    "max_root_error_m": opts.max_root_error_m,
+                },
+            ),
             "clip_end": Termination(clip_end, outcome="success", params={"motion": clip}),
-            "time_limit": Termination(time_limit, time_out=True, outcome="success")},
-        events={"start_time": Event(start_time, params={"motion": clip, "rsi": opts.rsi}),
-                "frame": Event(random_frame, params={"yaw_range_rad": opts.reset_yaw_range,
-                                                     "origin_range_m": opts.reset_origin_range_m}),
-                "reference_state": Event(reference_state, params={"motion": clip}),
-                "advance_time": Event(advance_time, mode="step")},
-        buffers={"clip_ids": Buffer(dtype="np.int64"),
-                 "time_s": Buffer(dtype="np.float64"),  # reference (clip) time of the current state
-                 "yaw": Buffer(dtype="np.float64"),  # episode frame: yaw offset (rad) ...
-                 "pivot": Buffer((2,), "np.float64"),  # ... about the reference root at reset (clip world, m) ...
-                 "origin": Buffer((2,), "np.float64")},  # ... which lands here (sim world, m)
+            "time_limit": Termination(time_limit, time_out=True, outcome="success"),
+        },
+        events={
+            "start_time": Event(start_time, params={"motion": clip, "rsi": opts.rsi}),
+            "frame": Event(
+                random_frame,
+                params={"yaw_range_rad": opts.reset_yaw_range, "origin_range_m": opts.reset_origin_range_m},
+            ),
+            "reference_state": Event(reference_state, params={"motion": clip}),
+            "advance_time": Event(advance_time, mode="step"),
+        },
+        buffers={
+            "clip_ids": Buffer(dtype="np.int64"),
+            "time_s": Buffer(dtype="np.float64"),  # reference (clip) time of the current state
+            "yaw": Buffer(dtype="np.float64"),  # episode frame: yaw offset (rad) ...
+            "pivot": Buffer((2,), "np.float64"),  # ... about the reference root at reset (clip world, m) ...
+            "origin": Buffer((2,), "np.float64"),
+        },  # ... which lands here (sim world, m)
         extras=extras,
         max_episode_steps=clip.episode_steps(opts, dt_s),
     )
 
 
-def HumanoidTrackingEnv(num_envs: int, seed: int = 0, device: str | torch.device = "cpu",  # noqa: N802
-                        options: TrackingOptions | None = None) -> TaskEnv:
+def HumanoidTrackingEnv(
+    num_envs: int,
+    seed: int = 0,
+    device: str | torch.device = "cpu",  # noqa: N802
+    options: TrackingOptions | None = None,
+) -> TaskEnv:
     """``num_envs`` humanoids tracking the clip of ``options`` (defaults when None)."""
     opts = options if options is not None else TrackingOptions()
     opts.validate()

@@ -1,0 +1,57 @@
+"""DeepMimic's evaluation: the tracking policy rolled out from RSI and from phase 0, recorded.
+
+Training is the on-policy loop with the tracking reward plug-in (``rewards/tracking.py``); this
+module evaluates a run: tracking errors and per-term rewards (``eval/humanoid.py``), the
+per-term plot, the JSON dump of one episode and, with ``--video``, a video.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from imitate.algos.ppo import load_policy
+from imitate.eval.humanoid import plot_reward_terms, rollout_tracking
+from imitate.utils.io import atomic_write_json
+from imitate.utils.run import Run
+from imitate.viz.motion import write_qpos_video
+
+
+def evaluate_tracking_run(run: Run, task, cfg, episodes: int, video: bool = False) -> dict[str, Any]:
+    """The evaluate of deepmimic (eval/humanoid.py says what is measured); writes the per-term
+    plot, the JSON dump and, with ``video``, a video."""
+    model = load_policy(run, task, cfg)
+    env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
+    metrics = rollout_tracking(model, env, seed=cfg.seed + 10_000)["metrics"]
+    env.close()
+    one_cfg = dataclasses.replace(cfg.task_options, rsi=False)
+    env1 = task.make_env(1, seed=cfg.seed + 20_000, cfg=one_cfg)
+    rec = rollout_tracking(model, env1, seed=cfg.seed + 20_000, record=True)["record"]
+    env1.close()
+    plot_reward_terms(
+        rec, run.plots_dir / "reward_terms.png", title=f"{run.task} / {run.algo}: reward terms, episode from phase 0"
+    )
+    atomic_write_json(
+        run.dir / "eval" / "episode.json",
+        {
+            "clip": cfg.task_options.clip,
+            "control_hz": 30,
+            "obs": rec["obs"],
+            "action": rec["action"],
+            "reward": rec["reward"],
+            "done": rec["done"],
+            "terms": rec["terms"],
+            "errors": rec["errors"],
+            "qpos": rec["qpos"],
+        },
+    )
+    metrics["recorded_episode_length"] = len(rec["reward"])
+    if video:
+        path, used = write_qpos_video(
+            np.asarray(rec["qpos"]), run.dir / "videos" / "policy.mp4", fps=30.0, title=f"{run.task} policy"
+        )
+        metrics["video"] = str(path)
+        metrics["video_renderer"] = used
+    return metrics

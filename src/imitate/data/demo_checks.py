@@ -1,0 +1,53 @@
+"""Demonstrations checked against the run that reads them: task, task options and sizes.
+
+Used before a run starts (``inputs.py``) and by the algorithms that load demos (below both).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from imitate.data.dataset import DatasetError, Demonstrations
+
+
+@dataclass(frozen=True)
+class EnvDims:
+    obs_dim: int
+    act_dim: int
+    style_dim: int
+    max_episode_steps: int
+
+
+def load_demos_for(task: Any, cfg: Any, dims: EnvDims | None = None, need_actions: bool = False) -> Demonstrations:
+    """The file ``cfg.demos``, checked against the run: task, the task options it was made with
+    (e.g. the particle's goal_order), and, given ``dims``, observation and action sizes."""
+    demos = Demonstrations.load(cfg.demos, task=task.name)
+    options = cfg.task_options
+    for field in dataclasses.fields(options):
+        recorded = demos.metadata.get(field.name)
+        if recorded is not None and recorded != getattr(options, field.name):
+            raise DatasetError(
+                f"{cfg.demos}: demonstrations were made with {field.name}={recorded}, "
+                f"the run has {field.name}={getattr(options, field.name)}"
+            )
+    if dims is not None:
+        check_demo_sizes(demos, dims.obs_dim, dims.act_dim, f"{cfg.demos}", task.name, need_actions)
+    return demos
+
+
+def check_demo_sizes(
+    demos: Demonstrations, obs_dim: int, act_dim: int, where: str, task_name: str, need_actions: bool = False
+) -> None:
+    """Observation and action sizes must be the task's (another n_dim, another task...)."""
+    if demos.obs.shape[1] != obs_dim:
+        raise DatasetError(
+            f"{where}: observations have {demos.obs.shape[1]} numbers, task {task_name!r} observes {obs_dim}"
+        )
+    if need_actions and demos.actions is None:
+        raise DatasetError(f"{where}: no 'actions' array; behavioural cloning needs actions")
+    if demos.actions is not None and demos.actions.shape[1] != act_dim:
+        raise DatasetError(
+            f"{where}: actions have {demos.actions.shape[1]} numbers, task {task_name!r} acts with {act_dim}"
+        )
