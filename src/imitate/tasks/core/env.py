@@ -108,7 +108,7 @@ class TaskEnv:
         reset writes into a copy), so ``observation`` can return views."""
         for name, group in self.spec.observations.items():
             frame = self._read_group(group, ids)  # (M, d)
-            if name not in self._frames:
+            if name not in self._frames or (fresh and isinstance(ids, slice)):
                 self._frames[name] = frame[:, None].repeat(1, group.history, 1)
             elif fresh:
                 frames = self._frames[name].clone()
@@ -193,7 +193,8 @@ class TaskEnv:
         )
         done = self.truncated if self.terminated is self._never else result.done
         if done.any():
-            self._reset_ids(done.nonzero().squeeze(-1))
+            # all at once (episodes of fixed length started together): slices, not index lists
+            self._reset_ids(ALL if bool(done.all()) else done.nonzero().squeeze(-1))
             result.obs = self.observation()
         return result
 
