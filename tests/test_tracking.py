@@ -310,3 +310,27 @@ def test_training_raises_mean_tracking_reward(tmp_path):
     last = np.mean([x["reward/tracking"] for x in lines[-3:]])
     assert last > first * 1.3, (first, last)
     assert np.mean([x["episode/length"] for x in lines[-3:]]) > np.mean([x["episode/length"] for x in lines[:3]])
+
+
+@pytest.mark.parametrize("options", [TrackingOptions(), CartwheelOptions()], ids=["walk", "cartwheel"])
+def test_clip_states_replayed_in_the_simulator_give_the_clip_side_features(options):
+    """One feature function: a clip's frames set kinematically into the simulator read the same
+    style features through the env's ``style`` group as ``clip_style_features`` computes from
+    the clip alone (NEAR's and AMP's expert side)."""
+    from imitate.data.motion import MotionLibrary, load_clip
+    from imitate.tasks.humanoid.tracking import clip_style_features, clip_style_pairs
+
+    lib = MotionLibrary([load_clip(options.clip)])
+    times = np.linspace(0.0, float(lib.durations[0]) - 0.05, 24)
+    ids = np.zeros(len(times), dtype=np.int64)
+    frames = lib.state(ids, times, with_bodies=False)
+    env = HumanoidTrackingEnv(len(times), seed=0, options=options)
+    env.sim.set_joints(frames.qpos(), frames.qvel(), normalise_root=True)
+    env.refresh()
+    sim_side = env.observation("style")
+    clip_side = clip_style_features(lib, ids, times)
+    assert sim_side.shape == clip_side.shape == (len(times), env.style_dim)
+    torch.testing.assert_close(sim_side, clip_side, rtol=0, atol=1e-5)
+    pairs = clip_style_pairs(lib)
+    assert pairs.shape[1] == 2 * env.style_dim
+    torch.testing.assert_close(pairs[1, : env.style_dim], pairs[0, env.style_dim :])  # consecutive frames

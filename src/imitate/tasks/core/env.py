@@ -128,6 +128,7 @@ class TaskEnv:
         """Read the observations of envs ``ids`` again after their state was edited from outside
         (a test or an oracle placing bodies); their history restarts from the new frame.
         Returns (N, obs_dim)."""
+        self.scratch = {}  # whatever terms memoised describes the state before the edit
         self._observe(ids, fresh=True)
         return self.observation()
 

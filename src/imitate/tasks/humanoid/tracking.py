@@ -30,6 +30,7 @@ once per step, or once per reset for the envs being reset).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ import torch
 
 from imitate.data.motion import MotionLibrary, load_clip
 from imitate.data.motion import humanoid_model as hm
+from imitate.sim.kinematics import TreeKinematics
 from imitate.sim.mujoco_c import MujocoSim
 from imitate.tasks.core.common import last_action, time_limit
 from imitate.tasks.core.env import ALL, TaskEnv, np_ids
@@ -122,8 +124,14 @@ def state_dict(env: TaskEnv, qpos: np.ndarray, qvel: np.ndarray, body_pos: np.nd
     (M, 34) (``tasks/humanoid/rewards.py`` lists the keys); body positions by FK unless given."""
     if body_pos is None:
         body_pos = env.sim.kin.forward(qpos)[0]
+    return humanoid_state(qpos, qvel, body_pos, env.device)
+
+
+def humanoid_state(qpos: np.ndarray, qvel: np.ndarray, body_pos: np.ndarray, device: torch.device | str = "cpu") -> State:
+    """The state dict of a humanoid from its joint coordinates and body positions (M, 15, 3):
+    the one input of every observation and reward term, simulated or from a clip."""
     quat = rot.quat_normalize(qpos[:, 3:7])
-    t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=env.device)  # noqa: E731
+    t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=device)  # noqa: E731
     return {
         "root_pos": t(qpos[:, :3]),
         "root_quat": t(quat),
@@ -395,3 +403,32 @@ def HumanoidTrackingEnv(
     opts = options if options is not None else TrackingOptions()
     opts.validate()
     return TaskEnv(tracking_spec(opts), num_envs, seed=seed, device=device, options=opts)
+
+
+# -- the same features from motion clips (NEAR's and AMP's expert side) ----------------------------
+@functools.cache
+def _clip_kinematics() -> TreeKinematics:
+    """Forward kinematics of the simulated model, shared by every clip-side feature."""
+    return TreeKinematics(hm.load_model())
+
+
+def clip_states(lib: MotionLibrary, clip_ids: np.ndarray, times_s: np.ndarray) -> State:
+    """The humanoid state of clip frames (clip ``clip_ids`` at ``times_s``), body positions from the
+    simulator's own kinematics, so simulated and clip states go through one function."""
+    frames = lib.state(clip_ids, times_s, with_bodies=False)
+    qpos, qvel = frames.qpos(), frames.qvel()
+    return humanoid_state(qpos, qvel, _clip_kinematics().forward(qpos)[0])
+
+
+def clip_style_features(lib: MotionLibrary, clip_ids: np.ndarray, times_s: np.ndarray) -> torch.Tensor:
+    """(M, 105) the style features (the env's ``style`` group) of clip frames."""
+    return ob.style_obs(clip_states(lib, clip_ids, times_s))
+
+
+def clip_style_pairs(lib: MotionLibrary, clip_id: int = 0, dt_s: float = hm.CONTROL_DT_S) -> torch.Tensor:
+    """(T, 210) expert transitions (s_t, s_t+dt) of one clip at the control period ``dt_s``:
+    what the env's style pairs are for a policy that tracks the clip exactly."""
+    duration = float(lib.durations[clip_id])
+    times = np.arange(0.0, duration - dt_s + 1e-9, dt_s)
+    ids = np.full(len(times), clip_id)
+    return torch.cat([clip_style_features(lib, ids, times), clip_style_features(lib, ids, times + dt_s)], dim=-1)
