@@ -2,7 +2,7 @@
 after its first checkpoint, resumed to the end, equal to an uninterrupted run, then evaluated.
 
 The kill is simulated in-process (an exception out of the checkpoint writer, as a SIGKILL after
-the write would leave things); tests/test_resume.py kills real subprocesses for four families.
+the write would leave things); tests/runner/test_resume.py kills real subprocesses for four families.
 Pairs that need demonstrations on a task without an oracle (BC on the humanoid) are skipped:
 they need a demo file, which no test here makes.
 """

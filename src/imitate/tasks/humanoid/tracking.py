@@ -11,7 +11,7 @@ Frames. Every episode has its own frame: at reset the reference (clip time t0, r
 clip's world) is turned by a yaw offset ψ about p0 and moved to an origin o. The same transform is
 applied to the reference at every later time of the episode, so the character is compared with
 the reference *as if the clip had started where and how the episode started*; rewards then compare
-like with like and do not depend on ψ or o (tests/test_tracking.py checks this). ψ, p0, o, the
+like with like and do not depend on ψ or o (tests/tasks/test_tracking.py checks this). ψ, p0, o, the
 clip id and the reference time are per-env numpy buffers (``env.buffers``).
 
 Actions (28, in [-1, 1]): `action_mode=reference` (default): PD target = reference joint angles at

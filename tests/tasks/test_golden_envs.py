@@ -10,7 +10,7 @@ import torch
 
 from tests.fixtures.make_golden import CASES, FIELDS, ORACLES, oracle_demos, task_env
 
-GOLDEN = Path(__file__).parent / "fixtures" / "golden"
+GOLDEN = Path(__file__).parent.parent / "fixtures" / "golden"
 
 
 @pytest.mark.parametrize("name,num_envs,steps", CASES, ids=[c[0] for c in CASES])
