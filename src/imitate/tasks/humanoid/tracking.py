@@ -127,7 +127,9 @@ def state_dict(env: TaskEnv, qpos: np.ndarray, qvel: np.ndarray, body_pos: np.nd
     return humanoid_state(qpos, qvel, body_pos, env.device)
 
 
-def humanoid_state(qpos: np.ndarray, qvel: np.ndarray, body_pos: np.ndarray, device: torch.device | str = "cpu") -> State:
+def humanoid_state(
+    qpos: np.ndarray, qvel: np.ndarray, body_pos: np.ndarray, device: torch.device | str = "cpu"
+) -> State:
     """The state dict of a humanoid from its joint coordinates and body positions (M, 15, 3):
     the one input of every observation and reward term, simulated or from a clip."""
     quat = rot.quat_normalize(qpos[:, 3:7])
