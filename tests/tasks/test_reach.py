@@ -7,6 +7,7 @@ import torch
 from imitate.algos.ppo import PPO
 from imitate.algos.ppo_config import PPOConfig
 from imitate.eval.rollouts import evaluate_policy
+from imitate.rewards.base import TaskReward
 from tests.tasks.reach import ReachEnv
 
 
@@ -23,6 +24,9 @@ def test_reach_steps_resets_and_reports_terms():
     assert set(step.extras) == {"reward/distance", "reward/arrival"}
     assert torch.allclose(step.reward, step.extras["reward/distance"] + step.extras["reward/arrival"])
     assert torch.equal(step.obs[:, 4:], goal)  # no episode ended: the goals are kept
+    reward = TaskReward()
+    assert torch.equal(reward(obs, torch.zeros(4, 2), step), step.reward)
+    assert set(reward.last_terms) == {"task", "task/distance", "task/arrival"}  # each logged on its own
 
 
 def test_ppo_learns_to_reach():

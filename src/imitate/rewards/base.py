@@ -32,7 +32,8 @@ class TaskReward:
 
     ``success_bonus`` (TaskPPOConfig) is added on transitions that end the episode by success
     (terminated & success), the PPO counterpart of NEAR's absorbing-success value (docs/near.md);
-    it is logged as the term ``success_bonus``."""
+    it is logged as the term ``success_bonus``. A task whose reward has several terms reports each
+    in ``step.extras`` as ``reward/<term>``; they are logged as ``task/<term>``."""
 
     def __init__(self, success_bonus: float = 0.0) -> None:
         self.success_bonus = float(success_bonus)
@@ -40,6 +41,9 @@ class TaskReward:
 
     def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
         self.last_terms = {"task": step.reward}
+        env_terms = {k[len("reward/") :]: v for k, v in step.extras.items() if k.startswith("reward/")}
+        if len(env_terms) > 1:  # one term is "task" itself
+            self.last_terms.update({f"task/{k}": v for k, v in env_terms.items()})
         if not self.success_bonus:
             return step.reward
         bonus = self.success_bonus * (step.terminated & step.success).to(step.reward.dtype)
