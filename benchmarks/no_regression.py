@@ -43,14 +43,15 @@ gen = torch.Generator().manual_seed(0)
 actions = [torch.rand(n, env.act_dim, generator=gen) * 2 - 1 for _ in range(steps + 5)]
 for a in actions[:5]:
     env.step(a)
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 for a in actions[5:]:
     env.step(a)
-print(steps * n / (time.perf_counter() - t0))
+print(steps * n / (time.perf_counter() - t0), steps * n / (time.process_time() - c0))
 """
 
 
-def probe(tree: Path, name: str, n: int, steps: int) -> float:
+def probe(tree: Path, name: str, n: int, steps: int) -> tuple[float, float]:
+    """(wall-clock, CPU-time) env-steps/s of one fresh process."""
     env = {"PYTHONPATH": str(tree / "src"), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
     out = subprocess.run(
         [sys.executable, "-c", PROBE, name, str(n), str(steps)],
@@ -60,7 +61,8 @@ def probe(tree: Path, name: str, n: int, steps: int) -> float:
         text=True,
         check=True,
     )
-    return float(out.stdout.strip().splitlines()[-1])
+    wall, cpu = out.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def main() -> None:
