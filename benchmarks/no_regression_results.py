@@ -23,8 +23,15 @@ from pathlib import Path
 
 from _meta import ROOT, finish, record
 
-TIMING = ("train_seconds", "eval_seconds", "policy_seconds", "total_seconds", "energy_seconds", "plan_seconds",
-          "seconds_per_episode")  # wall-clock figures: never equal between two runs
+TIMING = (
+    "train_seconds",
+    "eval_seconds",
+    "policy_seconds",
+    "total_seconds",
+    "energy_seconds",
+    "plan_seconds",
+    "seconds_per_episode",
+)  # wall-clock figures: never equal between two runs
 # (task, algo, seeds, overrides): shortened budgets of the README's figures.
 CASES = (
     ("maze", "energy", (0, 1, 2), ["iterations=2000"]),
