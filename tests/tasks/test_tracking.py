@@ -287,6 +287,8 @@ def test_ppo_iterations_run_and_log_per_term_rewards(tmp_path):
     metrics = json.loads((run.dir / "metrics.json").read_text())
     for key in ("tracking_error_root_pos_m", "tracking_error_joint_rad", "tracking_error_end_effector_m"):
         assert metrics[key] >= 0
+    for key in ("motion_pose_error_dtw_m", "motion_top2_root_jerk_m_s3", "motion_clip_sparc_root_vel_axes"):
+        assert key in metrics  # NEAR's motion metrics beside the tracking errors (eval/humanoid.py)
     assert (run.plots_dir / "reward_terms.png").is_file()
     episode = json.loads((run.dir / "eval" / "episode.json").read_text())
     assert len(episode["obs"]) == len(episode["reward"]) + 1 == len(episode["done"]) + 1

@@ -1,8 +1,9 @@
 """DeepMimic's evaluation: the tracking policy rolled out from RSI and from phase 0, recorded.
 
 Training is the on-policy loop with the tracking reward plug-in (``rewards/tracking.py``); this
-module evaluates a run: tracking errors and per-term rewards (``eval/humanoid.py``), the
-per-term plot, the JSON dump of one episode and, with ``--video``, a video.
+module evaluates a run: tracking errors, per-term rewards and NEAR's motion metrics against the
+reference (``eval/humanoid.py``, ``eval/motion_metrics.py``), the per-term plot, the JSON dump of
+one episode and, with ``--video``, a video.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def evaluate_tracking_run(run: Run, task, cfg, episodes: int, video: bool = Fals
     plot, the JSON dump and, with ``video``, a video."""
     model = load_policy(run, task, cfg)
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
-    metrics = rollout_tracking(model, env, seed=cfg.seed + 10_000)["metrics"]
+    metrics = rollout_tracking(model, env, seed=cfg.seed + 10_000, motion_metrics=True)["metrics"]
     env.close()
     one_cfg = dataclasses.replace(cfg.task_options, rsi=False)
     env1 = task.make_env(1, seed=cfg.seed + 20_000, cfg=one_cfg)

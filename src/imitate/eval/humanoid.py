@@ -4,7 +4,14 @@ Two rollouts of the deterministic policy:
   1. `episodes` envs, one episode each, started as in training (RSI at a random phase): success
      rate, length, return, mean per-step reward and per-term rewards, and DeepMimic's tracking
      errors (root position m, joint angle rad, end effector m, root rotation rad), each the mean
-     over an episode's steps, then over episodes.
+     over an episode's steps, then over episodes. With ``motion_metrics``, also NEAR's motion
+     metrics (eval/motion_metrics.py, docs/humanoid_metrics.md) of each episode: the DTW pose
+     error against the reference the episode tracked (same start time, same frame), root speed,
+     acceleration, jerk, SPARC, distance and falls, as ``motion_<metric>`` (all episodes) and
+     ``motion_top20_<metric>`` (the 20 highest tracking returns, NEAR's protocol); the reference's
+     own values over the same windows as ``motion_clip_<metric>``. Frames are the states at the
+     start of each control step (30 Hz) while the episode runs; the state an episode ends in is
+     not kept (the env has reset it by then).
   2. one episode from phase 0 (no RSI), recorded: `plots/reward_terms.png` (each term and the
      product over time), `eval/episode.json` (observations, actions, rewards, dones, terms,
      errors per step) and, with `video=True`, `videos/policy.mp4` (viz/motion.py's writer: MuJoCo
@@ -20,16 +27,60 @@ import numpy as np
 import torch
 
 
+class MotionRecorder:
+    """Root and body positions of the policy and of its reference, per env, while episodes run."""
+
+    CLIP_KEYS = ("root_speed_m_s", "root_acc_m_s2", "root_jerk_m_s3", "sparc_root_vel_axes", "sparc_root_speed")
+
+    def __init__(self, env):
+        self.env = env
+        self.policy: list[np.ndarray] = []  # per step (N, 15, 3) m
+        self.reference: list[np.ndarray] = []
+        self.active: list[np.ndarray] = []  # per step (N,) bool
+
+    def before_step(self, active: torch.Tensor) -> None:
+        """Keep this step's starting state of every env (the active mask picks episodes later)."""
+        from imitate.tasks.humanoid.tracking import motion, reference
+
+        env = self.env
+        self.policy.append(env.sim.body_pos().copy())
+        ref_qpos = reference(env, motion(env), env.buffers["time_s"])[0]
+        self.reference.append(env.sim.kin.forward(ref_qpos)[0])
+        self.active.append(active.cpu().numpy().copy())
+
+    def metrics(self, returns: np.ndarray, fell: np.ndarray) -> tuple[dict[str, Any], list[dict[str, float]]]:
+        """Flat summary (policy ``motion_*``, reference ``motion_clip_*``) and per-episode rows."""
+        from imitate.eval import motion_metrics as mm
+
+        if not self.policy:
+            return {}, []
+        pol, ref, act = np.stack(self.policy, 1), np.stack(self.reference, 1), np.stack(self.active, 1)
+        dt_s = self.env.sim.dt_s
+        rows, clip_rows = [], []
+        for i in range(pol.shape[0]):
+            steps = act[i]  # True for a prefix of the steps: one episode per env
+            p, r = pol[i, steps], ref[i, steps]
+            rows.append(mm.episode_metrics(p[:, 0], dt_s, p, r, fell=bool(fell[i])))
+            clip = mm.episode_metrics(r[:, 0], dt_s)
+            clip_rows.append({k: clip[k] for k in self.CLIP_KEYS})
+        flat = mm.flatten_summary(mm.summarize(rows, returns), "motion_")
+        flat.update(mm.flatten_summary(mm.summarize(clip_rows, returns), "motion_clip_"))
+        return flat, rows
+
+
 @torch.no_grad()
-def rollout_tracking(model, env, seed: int, record: bool = False) -> dict[str, Any]:
+def rollout_tracking(model, env, seed: int, record: bool = False, motion_metrics: bool = False) -> dict[str, Any]:
     """One episode per env (deterministic actions); per-env means over each episode's steps.
-    With `record`, also keeps env 0's per-step data and qpos for a video."""
+    With `record`, also keeps env 0's per-step data and qpos for a video; with `motion_metrics`,
+    NEAR's motion metrics (module docstring; per-episode rows under "motion_episodes")."""
     n = env.num_envs
     obs = env.reset(seed=seed)
     active = torch.ones(n, dtype=torch.bool)
     length = torch.zeros(n)
     ret = torch.zeros(n)
     success = torch.zeros(n, dtype=torch.bool)
+    fell = torch.zeros(n, dtype=torch.bool)
+    recorder = MotionRecorder(env) if motion_metrics else None
     sums: dict[str, torch.Tensor] = {}
     rec: dict[str, list] = {
         "obs": [obs[0].tolist()],
@@ -41,12 +92,15 @@ def rollout_tracking(model, env, seed: int, record: bool = False) -> dict[str, A
         "errors": [],
     }
     for _ in range(env.max_episode_steps):
+        if recorder is not None:
+            recorder.before_step(active)
         action = model.act(obs, deterministic=True)
         step = env.step(action)
         w = active.float()
         length += w
         ret += step.reward * w
         success |= step.success & active
+        fell |= step.terminated & ~step.success & active
         for key, value in step.extras.items():
             if key.startswith(("reward/", "error/")) and key != "reward/tracking":  # the product: step.reward
                 sums[key] = sums.get(key, torch.zeros(n)) + value.float() * w
@@ -80,7 +134,12 @@ def rollout_tracking(model, env, seed: int, record: bool = False) -> dict[str, A
     for key, total in sums.items():
         name = key.replace("reward/", "reward_").replace("error/", "tracking_error_")
         metrics[name] = float((total / steps).mean())
-    return {"metrics": metrics, "record": rec if record else None}
+    out: dict[str, Any] = {"metrics": metrics, "record": rec if record else None}
+    if recorder is not None:
+        motion, rows = recorder.metrics(ret.numpy().astype(np.float64), fell.numpy())
+        metrics.update(motion)
+        out["motion_episodes"] = rows
+    return out
 
 
 def plot_reward_terms(record: dict, path: Path, title: str = "") -> Path:
