@@ -60,6 +60,7 @@ def humanoid_oracle(
             "clips": list(lib.names),
             "clip_weights": weights,
             "episode_clips": [lib.names[i] for i in clip_ids],
+            "episode_start_s": [float(t) for t in starts_s],
             "window_s": float(opts.demo_seconds),
             "dt_s": dt_s,
             "seed": seed,
