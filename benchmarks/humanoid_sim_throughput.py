@@ -29,7 +29,7 @@ import numpy as np
 from _meta import finish, record
 from imitate.data.motion import humanoid_model as hm
 from imitate.sim.mujoco_c import MujocoSim
-from imitate.tasks.humanoid.tracking import ground_contact
+from imitate.tasks.humanoid.common import ground_contact
 
 
 def standing(n: int) -> np.ndarray:

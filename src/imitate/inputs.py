@@ -18,6 +18,7 @@ from typing import Any
 from imitate.algos.energy_config import NCSN_LEVELS, EnergyConfig
 from imitate.config import ConfigError, apply_overrides, preset
 from imitate.data.demo_checks import EnvDims, load_demos_for
+from imitate.registry import get_algo
 
 FLOAT = 4  # bytes of a float32
 
@@ -34,9 +35,11 @@ def preset_energy_version(task: Any) -> str:
     return apply_overrides(EnergyConfig(), preset(task.name, "energy"), f"preset configs/{task.name}.yaml").version
 
 
-def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None) -> str:
+def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None, options: Any = None) -> str:
     """``energy_dir`` must be a finished energy run of ``task`` whose input fits the task's
-    transitions; returns its NCSN version."""
+    transitions and, given the run's task ``options``, that was trained with the same values of
+    the options its class lists in ``STYLE_KEYS`` (the humanoid's ``motion``: the features and
+    data the energy scores); returns its NCSN version."""
     from imitate.utils.run import CheckpointError, Run
 
     run = Run.open(energy_dir)
@@ -47,6 +50,14 @@ def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None) -> str:
         )
     if run.task != task.name:
         raise ConfigError(f"energy={energy_dir} was trained on task {run.task!r}, not {task.name!r}")
+    recorded = run.config_dict().get("task_options") or {}
+    for key in getattr(type(options), "STYLE_KEYS", ()):
+        if key in recorded and recorded[key] != getattr(options, key):
+            raise ConfigError(
+                f"energy={energy_dir} was trained with {key}={recorded[key]}, this run has "
+                f"{key}={getattr(options, key)} (train one with `imitate train {task.name} energy "
+                f"{key}={getattr(options, key)}`)"
+            )
     state = run.load_checkpoint(task.name, "energy")
     config = state.get("model_config")
     if not isinstance(config, dict) or "in_dim" not in config:
@@ -180,11 +191,18 @@ def check_memory(parts: dict[str, int], what: str = "this run") -> None:
 
 def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
     """Every check above that applies to ``cfg``, before any run directory or training."""
+    if get_algo(algo_name).needs_actions and not getattr(cfg, "demos", "") and not task.oracle_actions:
+        raise ConfigError(
+            f"task {task.name!r} makes observation-only demonstrations (no actions); "
+            f"{algo_name} needs demos=PATH with actions"
+        )
     dims = env_dims(task, cfg)
     check_memory(memory_estimate(cfg, dims), f"`imitate train {task.name} {algo_name}`")
     if getattr(cfg, "demos", ""):
         load_demos_for(task, cfg, dims, need_actions=hasattr(cfg, "width"))
     if algo_name in ("near", "cem"):
-        version = check_energy_run(task, cfg.energy, dims) if cfg.energy else preset_energy_version(task)
+        version = (
+            check_energy_run(task, cfg.energy, dims, cfg.task_options) if cfg.energy else preset_energy_version(task)
+        )
         level_key = "fixed_level" if algo_name == "near" else "level"
         check_level(level_key, getattr(cfg, level_key), version)

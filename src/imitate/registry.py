@@ -37,6 +37,7 @@ class TaskEntry:
     plot: str | None = None  # (policy_trajs, demo_trajs, path, title=...) -> None
     metrics: str | None = None  # (policy_trajs, demo_trajs) -> extra metrics
     default_episodes: int = 600
+    oracle_actions: bool = True  # its oracle's demonstrations carry actions (False: observation only)
 
     def options_class(self) -> type:
         return resolve(self.options) if self.options else NoOptions
@@ -79,6 +80,7 @@ class AlgoEntry:
     curve_keys: tuple[str, ...] = ()  # progress.jsonl keys that `imitate plot` draws
     tasks: tuple[str, ...] = ()  # the tasks it runs on; empty: all
     needs_demos: bool = False  # reads a demonstration file (or makes one with the task's oracle)
+    needs_actions: bool = False  # ... and its actions (behavioural cloning)
     # (config field, algo): the field names a run of that algo; when a new run leaves it empty
     # the runner trains one first (same seed, out_dir, device, progress) and fills it in
     requires: tuple[str, str] | None = None
@@ -149,6 +151,16 @@ TASKS: dict[str, TaskEntry] = {
             default_episodes=200,
         ),
         _task(
+            "humanoid",
+            "imitation from observation of motion clips (NEAR, AMP; SPEC §4): absolute PD targets, no phase; "
+            "option motion=walk|run|spinkick|punch|CLIP|LIST.yaml, task_reward=time|dist|height",
+            "humanoid.imitation",
+            "HumanoidEnv",
+            options="imitate.tasks.humanoid.options:HumanoidOptions",
+            oracle="imitate.oracles.humanoid:humanoid_oracle",
+            oracle_actions=False,
+        ),
+        _task(
             "humanoid-walk",
             "DeepMimic tracking of humanoid3d_walk with a MuJoCo humanoid (SPEC §2); option clip=NAME",
             "humanoid.tracking",
@@ -165,9 +177,9 @@ TASKS: dict[str, TaskEntry] = {
     )
 }
 
-# Style learners score pairs of demonstrated observations: tasks whose observations are their
-# style features and that have an oracle (the humanoid's motion-clip features come with NEAR/AMP on it).
-STYLE_TASKS = ("maze", "pusht", "block-push")
+# Style learners score pairs of demonstrated observations: tasks whose demonstrations are their
+# style features and that have an oracle (the humanoid's demonstrations are clip frames' features).
+STYLE_TASKS = ("maze", "pusht", "block-push", "humanoid")
 POLICY_CURVES = ("episode/success_rate", "episode/length", "episode/return", "policy/action_std")
 BC_CURVES = ("bc/loss",)  # behavioural cloning (ibc-*, mse, mdn)
 ON_POLICY = "imitate.algos.on_policy:train_policy"
@@ -233,6 +245,7 @@ ALGOS: dict[str, AlgoEntry] = {
             "imitate.algos.ibc:evaluate_run",
             curve_keys=BC_CURVES + ("bc/true_action_top1",),
             needs_demos=True,
+            needs_actions=True,
         ),
         AlgoEntry(
             "ibc-langevin",
@@ -242,6 +255,7 @@ ALGOS: dict[str, AlgoEntry] = {
             "imitate.algos.ibc:evaluate_run",
             curve_keys=BC_CURVES + ("bc/true_action_top1", "bc/grad_penalty"),
             needs_demos=True,
+            needs_actions=True,
         ),
         AlgoEntry(
             "mse",
@@ -251,6 +265,7 @@ ALGOS: dict[str, AlgoEntry] = {
             "imitate.algos.bc:evaluate_run",
             curve_keys=BC_CURVES,
             needs_demos=True,
+            needs_actions=True,
         ),
         AlgoEntry(
             "mdn",
@@ -260,6 +275,7 @@ ALGOS: dict[str, AlgoEntry] = {
             "imitate.algos.bc:evaluate_run",
             curve_keys=BC_CURVES,
             needs_demos=True,
+            needs_actions=True,
         ),
         AlgoEntry(
             "deepmimic",

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from imitate.config import ConfigError, apply_overrides, preset
+from imitate.config import ConfigError, apply_overrides, preset, to_dict
 from imitate.registry import AlgoEntry, TaskEntry, get_algo, get_task
 from imitate.utils.run import Run
 from imitate.utils.seeding import seed_everything
@@ -61,16 +61,24 @@ def run_config(run: Run) -> Any:
 
 def train_required(task_name: str, algo: AlgoEntry, cfg: Any) -> None:
     """The run ``algo.requires`` names, trained first when ``cfg`` leaves it empty (NEAR and CEM
-    without ``energy=RUN_DIR``: NEAR step 1), with this run's seed, out_dir, device and
-    progress; its directory is written into ``cfg`` so the run's config names what it used."""
+    without ``energy=RUN_DIR``: NEAR step 1), with this run's seed, out_dir, device, progress
+    and task options (the humanoid's ``motion=``); its directory is written into ``cfg`` so the
+    run's config names what it used."""
     if algo.requires is None or getattr(cfg, algo.requires[0]):
         return
     field, needed = algo.requires
     step = get_algo(needed).description.split(":")[0]
     print(f"no {field}=RUN_DIR given: training the {needed} model first ({step})", flush=True)
-    first = train(
-        task_name, needed, {"seed": cfg.seed, "out_dir": cfg.out_dir, "device": cfg.device, "progress": cfg.progress}
-    )
+    overrides: dict[str, Any] = {
+        "seed": cfg.seed,
+        "out_dir": cfg.out_dir,
+        "device": cfg.device,
+        "progress": cfg.progress,
+    }
+    options = to_dict(cfg.task_options)
+    if options:
+        overrides["task_options"] = options
+    first = train(task_name, needed, overrides)
     setattr(cfg, field, str(first.dir))
 
 

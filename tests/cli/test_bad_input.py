@@ -51,6 +51,10 @@ def world(tmp_path_factory) -> dict[str, Path]:
     assert main(["train", "maze", "energy", f"out_dir={root / 'energy'}", *TINY_ENERGY]) == 0
     w["maze_demos"], w["particle_demos"] = root / "maze.npz", root / "particle.npz"
     w["ppo_run"], w["energy_run"] = _run_dir(root / "ppo"), _run_dir(root / "energy")
+    # the humanoid imitation task: clip-window demos and an energy run of the walk data set
+    assert main(["data", "humanoid", "--episodes", "4", "--out", str(root / "humanoid.npz"), "--no-progress"]) == 0
+    assert main(["train", "humanoid", "energy", f"out_dir={root / 'henergy'}", *TINY_ENERGY]) == 0
+    w["humanoid_demos"], w["humanoid_energy_run"] = root / "humanoid.npz", _run_dir(root / "henergy")
     return w
 
 
@@ -221,6 +225,86 @@ CASES: list[tuple[str, Callable, str]] = [
     ("near_not_on_particle", _train("train", "particle", "near"), "algo 'near' does not run on task 'particle'"),
     ("amp_not_on_humanoid", _train("train", "humanoid-walk", "amp"), "algo 'amp' does not run on task"),
     ("humanoid_clip", _train("train", "humanoid-walk", "deepmimic", "clip=nope"), "unknown motion clip 'nope'"),
+    # -- the humanoid imitation task: motion data sets, energy runs, demonstrations --------------
+    (
+        "humanoid_motion_unknown",
+        _train("train", "humanoid", "energy", "motion=nope"),
+        "unknown motion clip or data set 'nope'",
+    ),
+    (
+        "humanoid_motion_list_unknown_clip",
+        lambda w, t: ["train", "humanoid", "near", f"motion={_raw_file(t, b'- {clip: nope, weight: 1}', 'm.yaml')}"],
+        "entry 1: unknown motion clip 'nope'",
+    ),
+    (
+        "humanoid_motion_list_weight_zero",
+        lambda w, t: ["train", "humanoid", "amp", "motion=" + str(_motion_list(t, "humanoid3d_walk", 0))],
+        "weight must be a positive number, got 0",
+    ),
+    (
+        "humanoid_motion_list_weight_text",
+        lambda w, t: ["data", "humanoid", "motion=" + str(_motion_list(t, "humanoid3d_walk", "'much'"))],
+        "weight must be a positive number, got 'much'",
+    ),
+    (
+        "humanoid_motion_list_empty",
+        lambda w, t: ["train", "humanoid", "ppo", f"motion={_raw_file(t, b'[]', 'm.yaml')}"],
+        "the motion list is empty",
+    ),
+    (
+        "humanoid_motion_list_not_a_list",
+        lambda w, t: ["train", "humanoid", "ppo", f"motion={_raw_file(t, b'42', 'm.yaml')}"],
+        "must be a list of {clip: NAME_or_PATH, weight: W} entries, got int",
+    ),
+    (
+        "humanoid_motion_not_a_clip_file",
+        lambda w, t: ["train", "humanoid", "energy", f"motion={w['maze_demos']}"],
+        "not a motion clip (.txt) or a motion list (.yaml)",
+    ),
+    (
+        "humanoid_motion_clip_garbage",
+        lambda w, t: ["data", "humanoid", f"motion={_raw_file(t, b'{not json', 'clip.txt')}", "--no-progress"],
+        "not a DeepMimic motion file",
+    ),
+    ("humanoid_task_reward", _train("train", "humanoid", "ppo", "task_reward=speed"), "task_reward must be one of"),
+    ("humanoid_fall_height", _train("train", "humanoid", "ppo", "fall_height_m=0"), "fall_height_m must be greater"),
+    ("humanoid_bc_needs_actions", _train("train", "humanoid", "mse"), "observation-only demonstrations"),
+    (
+        "humanoid_energy_other_motion",
+        lambda w, t: ["train", "humanoid", "near", f"energy={w['humanoid_energy_run']}", "motion=run"],
+        "was trained with motion=walk, this run has motion=run",
+    ),
+    (
+        "humanoid_energy_of_maze",
+        lambda w, t: ["train", "humanoid", "near", f"energy={w['energy_run']}"],
+        "trained on task 'maze', not 'humanoid'",
+    ),
+    (
+        "humanoid_energy_wrong_features",
+        lambda w, t: [
+            "train",
+            "humanoid",
+            "cem",
+            "energy="
+            + str(
+                _edit_checkpoint(
+                    _run_copy(w, t, "humanoid_energy_run"),
+                    lambda s: {**s, "model_config": {**s["model_config"], "in_dim": 194}},
+                )
+            ),
+        ],
+        "energy model takes 194 features, task 'humanoid' transitions have 210",
+    ),
+    (
+        "humanoid_demos_other_motion",
+        lambda w, t: ["train", "humanoid", "amp", f"demos={w['humanoid_demos']}", "motion=punch"],
+        "made with motion=walk, the run has motion=punch",
+    ),
+    (
+        "humanoid_demos_of_the_maze",
+        lambda w, t: ["train", "humanoid", "energy", f"demos={w['maze_demos']}"],
+        "demonstrations are for task 'maze', not 'humanoid'",
+    ),
     ("humanoid_contact", _train("train", "humanoid-walk", "deepmimic", "contact_bodies=tail"), "unknown bodies"),
     (
         "humanoid_action_mode",
@@ -461,6 +545,12 @@ def _pickled_demos(w, t: Path) -> Path:
     arrays["obs"] = np.array([object()] * 4, dtype=object)
     path = t / "bad.npz"
     np.savez(path, **arrays)  # np.savez pickles object arrays; loading refuses them
+    return path
+
+
+def _motion_list(t: Path, clip: str, weight) -> Path:
+    path = t / "motions.yaml"
+    path.write_text(f"motions:\n  - {{clip: {clip}, weight: {weight}}}\n")
     return path
 
 

@@ -159,3 +159,23 @@ def test_without_an_energy_run_the_runner_trains_step_1_first(algo, monkeypatch,
     assert "no energy=RUN_DIR given: training the energy model first (NEAR step 1)" in capsys.readouterr().out
     runner.train_required("maze", get_algo(algo), cfg)  # named now: nothing more is trained
     assert len(calls) == 1
+
+
+def test_step_1_trained_first_has_the_runs_task_options(monkeypatch):
+    """`imitate train humanoid near motion=run` without energy= trains its energy model on the run
+    clips, not on the default walk."""
+    from types import SimpleNamespace
+
+    from imitate import runner
+    from imitate.registry import get_algo
+
+    calls = []
+    monkeypatch.setattr(runner, "train", lambda *args: calls.append(args) or SimpleNamespace(dir=Path("/step1")))
+    cfg = runner.resolve_config(
+        "humanoid", "near", {"motion": "run", "task_reward": "time", "progress": "false"}, check_inputs=False
+    )
+    runner.train_required("humanoid", get_algo("near"), cfg)
+    ((task, algo, overrides),) = calls
+    assert (task, algo) == ("humanoid", "energy") and overrides["task_options"]["motion"] == "run"
+    energy_cfg = runner.resolve_config("humanoid", "energy", overrides, check_inputs=False)
+    assert energy_cfg.task_options == cfg.task_options

@@ -3,8 +3,9 @@ after its first checkpoint, resumed to the end, equal to an uninterrupted run, t
 
 The kill is simulated in-process (an exception out of the checkpoint writer, as a SIGKILL after
 the write would leave things); tests/runner/test_resume.py kills real subprocesses for four families.
-Pairs that need demonstrations on a task without an oracle (BC on the humanoid) are skipped:
-they need a demo file, which no test here makes.
+Pairs that need demonstrations on a task without an oracle (BC on the tracking tasks), or actions
+from an oracle that records none (BC on the humanoid imitation task), are skipped: they need a
+demo file, which no test here makes.
 """
 
 from pathlib import Path
@@ -48,6 +49,8 @@ def _pairs():
             if algo.tasks and task_name not in algo.tasks:
                 continue
             if algo.needs_demos and not task.has_oracle:
+                continue
+            if algo.needs_actions and not task.oracle_actions:
                 continue
             yield algo_name, task_name
 

@@ -8,7 +8,7 @@ from imitate.data.motion import humanoid_model as hm
 from imitate.data.motion.clip import convert, find_clip, parse_frames
 from imitate.sim.kinematics import TreeKinematics
 from imitate.sim.mujoco_c import BACKENDS, MujocoSim
-from imitate.tasks.humanoid.tracking import ground_contact
+from imitate.tasks.humanoid.common import ground_contact
 
 
 def humanoid_sim(n, backend="rollout"):

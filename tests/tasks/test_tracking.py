@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from imitate.tasks.core.env import ALL
+from imitate.tasks.humanoid.common import state_dict
 from imitate.tasks.humanoid.options import CartwheelOptions, TrackingOptions
 from imitate.tasks.humanoid.rewards import TERM_NAMES, tracking_reward, tracking_terms
-from imitate.tasks.humanoid.tracking import HumanoidTrackingEnv, motion, reference, state_dict
+from imitate.tasks.humanoid.tracking import HumanoidTrackingEnv, motion, reference
 from imitate.utils import rotations as rot
 
 ALL_ON = {t: (1.0, 0.0) for t in TERM_NAMES}  # every term on, σ = 1
@@ -320,7 +321,7 @@ def test_clip_states_replayed_in_the_simulator_give_the_clip_side_features(optio
     style features through the env's ``style`` group as ``clip_style_features`` computes from
     the clip alone (NEAR's and AMP's expert side)."""
     from imitate.data.motion import MotionLibrary, load_clip
-    from imitate.tasks.humanoid.tracking import clip_style_features, clip_style_pairs
+    from imitate.tasks.humanoid.common import clip_style_features, clip_style_pairs
 
     lib = MotionLibrary([load_clip(options.clip)])
     times = np.linspace(0.0, float(lib.durations[0]) - 0.05, 24)

@@ -110,8 +110,21 @@ class MotionLibrary:
         return rng.random(len(clip_ids)) * span
 
     def sample(self, n: int, rng: np.random.Generator, end_margin_s: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """(n,) clip ids by weight and (n,) times uniform in each (reference state initialisation)."""
         ids = self.sample_clips(n, rng)
         return ids, self.sample_times(ids, rng, end_margin_s)
+
+    def sample_windows(
+        self, n: int, rng: np.random.Generator, window_s: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """n windows of motion: (n,) clip ids by weight, (n,) start times (s) and (n,) lengths (s).
+        A looping clip's window is ``window_s`` from a uniform phase and may run on into the next
+        cycle; a one-shot clip's lies inside the clip (the whole clip when it is shorter)."""
+        ids = self.sample_clips(n, rng)
+        dur = self.durations[ids]
+        length = np.where(self.loop[ids], window_s, np.minimum(window_s, dur))
+        span = np.where(self.loop[ids], dur, dur - length)
+        return ids, rng.random(n) * span, length
 
     # -- time bookkeeping -----------------------------------------------------------------
     def _local(self, clip_ids: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,14 +1,17 @@
-"""Options of the humanoid tracking tasks (flat `key=value` keys of every run on them).
+"""Options of the humanoid tasks (flat `key=value` keys of every run on them): tracking
+(`TrackingOptions`, `CartwheelOptions`) and imitation from observation (`HumanoidOptions`).
 
 Kept torch-free so that `imitate list` and config parsing do not import the simulator.
-Reward terms: `sigma_<term>` (σ of exp(−e²/σ); 0 switches the term off) and `tol_<term>` (an error
+Tracking reward terms: `sigma_<term>` (σ of exp(−e²/σ); 0 switches the term off) and `tol_<term>` (an error
 norm below it counts as 0). Units: m for heights/positions, rad for angles, m/s, rad/s; the
 joint and end-effector errors are norms over all joints / all four end effectors.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from imitate.config import Checked, ConfigError, option
 
@@ -22,6 +25,17 @@ TERMS = (
     "end_effector",
     "action_rate",
 )
+
+
+def check_bodies(names: str, key: str = "contact_bodies") -> tuple[str, ...]:
+    """The comma-separated body names of ``key``, each one of the model's."""
+    from imitate.data.motion.humanoid_model import BODY_NAMES  # numpy-only module
+
+    bodies = tuple(b.strip() for b in names.split(",") if b.strip())
+    bad = [b for b in bodies if b not in BODY_NAMES]
+    if bad:
+        raise ConfigError(f"{key}: unknown bodies {bad}; bodies: {', '.join(BODY_NAMES)}")
+    return bodies
 
 
 def _sigma(default: float, term: str) -> float:
@@ -79,11 +93,7 @@ class TrackingOptions(Checked):
     tol_action_rate: float = _tol("action_rate")
 
     def check(self) -> None:
-        from imitate.data.motion.humanoid_model import BODY_NAMES  # numpy-only module
-
-        bad = [b for b in self.contact_bodies.split(",") if b.strip() and b.strip() not in BODY_NAMES]
-        if bad:
-            raise ConfigError(f"contact_bodies: unknown bodies {bad}; bodies: {', '.join(BODY_NAMES)}")
+        check_bodies(self.contact_bodies)
         from imitate.data.motion.clip import find_clip  # numpy-only; names the clip list on a typo
 
         find_clip(self.clip)
@@ -101,3 +111,49 @@ class CartwheelOptions(TrackingOptions):
         "right_ankle,left_ankle,right_wrist,left_wrist",
         "bodies allowed to touch the ground; any other touching is a fall",
     )
+
+
+@dataclass
+class HumanoidOptions(Checked):
+    """Imitation from observation of motion clips (NEAR, AMP; SPEC §4): absolute PD targets, no
+    reference and no phase in the observation, reference state initialisation from a data set."""
+
+    # options an energy run (NEAR step 1) must share with the run that uses it (inputs.py)
+    STYLE_KEYS: ClassVar[tuple[str, ...]] = ("motion",)
+
+    motion: str = option(
+        "walk",
+        "a data set (walk, run, spinkick, punch), a clip of `imitate motion list`, a clip file, "
+        "or a YAML list of {clip, weight} (docs/humanoid_imitation.md)",
+    )
+    task_reward: str = option(
+        "auto",
+        "time: 1 per step; dist: clamp(forward pelvis speed, 0, 0.5 m/s)/0.5; height: clamp(pelvis z, 0, 2.5 m)/2.5; "
+        "auto: the data set's own (walk, run: dist; spinkick, punch: time), else time",
+        choices=("auto", "time", "dist", "height"),
+    )
+    action_scale: float = option(1.5, "rad per unit action: PD target = default pose (hinges 0) + action_scale*a", gt=0)
+    rsi: bool = option(True, "reference state initialisation: a clip by weight at a uniform phase (else phase 0)")
+    episode_seconds: float = option(10.0, "time limit (truncation; surviving to it is a success)", gt=0)
+    reset_yaw_range: float = option(math.pi, "each episode starts turned by U(-r, r) rad about z", ge=0)
+    contact_bodies: str = option(
+        "right_ankle,left_ankle", "bodies allowed to touch the ground; any other touching it low is a fall"
+    )
+    fall_height_m: float = option(
+        0.3, "a body not in contact_bodies that touches the ground is a fall when its origin is below this", gt=0
+    )
+    min_base_height_m: float = option(0.3, "fall: root (pelvis) below this height", ge=0)
+    demo_seconds: float = option(
+        2.0, "oracle: each demonstration is a window of this many seconds of a clip, from a uniform phase", gt=0
+    )
+
+    def check(self) -> None:
+        check_bodies(self.contact_bodies)
+        from imitate.data.motion.dataset import resolve_motion  # numpy/yaml only; one line on a bad list
+
+        resolve_motion(self.motion)
+
+    def resolved_task_reward(self, suggested: str | None) -> str:
+        """The task reward term: ``task_reward``, or for ``auto`` the data set's ``suggested`` one
+        (time when it names none)."""
+        return self.task_reward if self.task_reward != "auto" else suggested or "time"

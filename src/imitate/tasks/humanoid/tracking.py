@@ -25,12 +25,12 @@ Termination: a fall (a body not in `contact_bodies` touches the ground, the root
 (a success); looping clips are cut by the time limit (truncated, bootstrapped by PPO, a success).
 
 Terms of one step share the simulated and the reference state through ``env.scratch`` (computed
-once per step, or once per reset for the envs being reset).
+once per step, or once per reset for the envs being reset). The state dict, episode frames, ground
+contact and the clip-side style features are shared with the imitation task (``common.py``).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,21 +41,26 @@ import torch
 
 from imitate.data.motion import MotionLibrary, load_clip
 from imitate.data.motion import humanoid_model as hm
-from imitate.sim.kinematics import TreeKinematics
-from imitate.sim.mujoco_c import MujocoSim
 from imitate.tasks.core.common import last_action, time_limit
 from imitate.tasks.core.env import ALL, TaskEnv, np_ids
 from imitate.tasks.core.terms import ActionTerm, Buffer, Event, ObsGroup, ObsTerm, RewardTerm, TaskSpec, Termination
 from imitate.tasks.humanoid import observations as ob
+from imitate.tasks.humanoid.common import (
+    State,
+    count,
+    current_state,
+    ground_contact,
+    make_sim,
+    place_at_clip_state,
+    random_frame,
+    state_dict,
+    style,
+    to_episode_frame,
+)
 from imitate.tasks.humanoid.options import TrackingOptions
 from imitate.tasks.humanoid.rewards import tracking_errors, tracking_reward, tracking_terms
-from imitate.utils import rotations as rot
 
-EE_IDS = hm.body_ids(hm.END_EFFECTORS)  # hands and feet, body index order of the state dicts
-CONTACT_TOL_M = 0.01  # a body this close to the floor touches it
 ERROR_NAMES = ("root_pos_m", "joint_rad", "end_effector_m", "root_rot_rad")  # tasks/humanoid/rewards.py tracking_errors
-_Z = np.array([0.0, 0.0, 1.0])
-State = dict[str, torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -83,82 +88,11 @@ def motion(env: TaskEnv) -> Motion:
     return env.spec.action.params["motion"]
 
 
-def _count(env: TaskEnv, ids) -> int:
-    return env.num_envs if isinstance(ids, slice) else len(ids)
-
-
-def ground_contact(sim: MujocoSim, allowed: tuple[str, ...] = hm.FEET, tol_m: float = CONTACT_TOL_M) -> np.ndarray:
-    """(N,) bool: a body not in ``allowed`` is within ``tol_m`` of the floor (geometric, exact for
-    the current state)."""
-    others = np.array([name not in allowed for name in hm.BODY_NAMES])
-    return sim.contacts(tol_m)[:, others].any(axis=1)
-
-
-# -- reference in the episode frame ----------------------------------------------------------
-def to_episode_frame(env: TaskEnv, ms, ids=ALL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Reference state ``ms`` (a MotionState of envs ``ids``) moved into each episode's frame:
-    (qpos (M, 35), qvel (M, 34), phase (M,)). qvel's angular part is local (MuJoCo), so it is
-    unchanged."""
-    i = np_ids(ids)
-    yaw, pivot, origin = env.buffers["yaw"][i], env.buffers["pivot"][i], env.buffers["origin"][i]
-    c, s = np.cos(yaw), np.sin(yaw)
-    qpos, qvel = ms.qpos(), ms.qvel()
-    x, y = qpos[:, 0] - pivot[:, 0], qpos[:, 1] - pivot[:, 1]
-    qpos[:, 0] = c * x - s * y + origin[:, 0]
-    qpos[:, 1] = s * x + c * y + origin[:, 1]
-    qpos[:, 3:7] = rot.quat_mul(rot.quat_from_axis_angle(_Z, yaw), qpos[:, 3:7])
-    vx, vy = qvel[:, 0].copy(), qvel[:, 1].copy()
-    qvel[:, 0], qvel[:, 1] = c * vx - s * vy, s * vx + c * vy
-    return qpos, qvel, ms.phase
-
-
 def reference(env: TaskEnv, motion: Motion, times_s: np.ndarray, ids=ALL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The reference (qpos, qvel, phase) of envs ``ids`` at clip times ``times_s``, in their
     episode frames."""
     ms = motion.lib.state(env.buffers["clip_ids"][np_ids(ids)], times_s, with_bodies=False)
     return to_episode_frame(env, ms, ids)
-
-
-def state_dict(env: TaskEnv, qpos: np.ndarray, qvel: np.ndarray, body_pos: np.ndarray | None = None) -> State:
-    """Torch float32 state dict of the reward terms and observations from qpos (M, 35) and qvel
-    (M, 34) (``tasks/humanoid/rewards.py`` lists the keys); body positions by FK unless given."""
-    if body_pos is None:
-        body_pos = env.sim.kin.forward(qpos)[0]
-    return humanoid_state(qpos, qvel, body_pos, env.device)
-
-
-def humanoid_state(
-    qpos: np.ndarray, qvel: np.ndarray, body_pos: np.ndarray, device: torch.device | str = "cpu"
-) -> State:
-    """The state dict of a humanoid from its joint coordinates and body positions (M, 15, 3):
-    the one input of every observation and reward term, simulated or from a clip."""
-    quat = rot.quat_normalize(qpos[:, 3:7])
-    t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=device)  # noqa: E731
-    return {
-        "root_pos": t(qpos[:, :3]),
-        "root_quat": t(quat),
-        "lin_vel": t(qvel[:, :3]),
-        "ang_vel": t(rot.quat_rotate(quat, qvel[:, 3:6])),
-        "joint_pos": t(qpos[:, 7:]),
-        "joint_vel": t(qvel[:, 6:]),
-        "ee_pos": t(body_pos[:, EE_IDS]),
-        "body_pos": t(body_pos),
-    }
-
-
-def _current(env: TaskEnv, ids) -> State:
-    """The simulated state of envs ``ids`` (once per step or reset: ``env.scratch``); at a reset
-    only the reset envs are read."""
-    cur = env.scratch.get("current")
-    if cur is None:
-        sim = env.sim
-        if isinstance(ids, slice):
-            cur = state_dict(env, sim.qpos, sim.qvel, sim.body_pos())
-        else:
-            i = np_ids(ids)
-            cur = state_dict(env, sim.qpos[i], sim.qvel[i])
-        env.scratch["current"] = cur
-    return cur
 
 
 def _reference_now(env: TaskEnv, ids) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -180,10 +114,6 @@ def _reference_state(env: TaskEnv) -> State:
 
 
 # -- engine and action -----------------------------------------------------------------------
-def _sim(num_envs: int, device: torch.device, options: object, model) -> MujocoSim:
-    return MujocoSim(model, num_envs, substeps=hm.SUBSTEPS)
-
-
 def pd_targets(env: TaskEnv, action: torch.Tensor, motion: Motion, mode: str, scale_rad: float) -> np.ndarray:
     """(N, 28) PD targets (rad): the reference pose at the end of this step (``mode="reference"``)
     or the default pose (all hinges 0), plus ``scale_rad`` · action. The reference read here is
@@ -202,26 +132,15 @@ def advance_time(env: TaskEnv, ids) -> None:
 def start_time(env: TaskEnv, ids, motion: Motion, rsi: bool) -> None:
     """Reference state initialisation: each episode starts at a uniform random clip time (so that
     at least one step remains in a one-shot clip), or at 0 without RSI."""
-    m = _count(env, ids)
+    m = count(env, ids)
     span = motion.duration_s if motion.loop else max(motion.duration_s - env.sim.dt_s, 0.0)
     env.buffers["time_s"][np_ids(ids)] = env.rng.random(m) * span if rsi else np.zeros(m)
 
 
-def random_frame(env: TaskEnv, ids, yaw_range_rad: float, origin_range_m: float) -> None:
-    """A fresh episode frame: yaw offset U(-r, r) rad and origin U(-r, r)² m."""
-    m, i = _count(env, ids), np_ids(ids)
-    env.buffers["yaw"][i] = env.rng.uniform(-1.0, 1.0, m) * yaw_range_rad
-    env.buffers["origin"][i] = env.rng.uniform(-1.0, 1.0, (m, 2)) * origin_range_m
-
-
 def reference_state(env: TaskEnv, ids, motion: Motion) -> None:
     """Put envs ``ids`` exactly in the reference state at their start time, in the episode frame
-    pivoting about the reference root there."""
-    i = np_ids(ids)
-    ms = motion.lib.state(env.buffers["clip_ids"][i], env.buffers["time_s"][i], with_bodies=False)
-    env.buffers["pivot"][i] = ms.root_pos[:, :2]
-    ref = env.scratch["reference"] = to_episode_frame(env, ms, ids)
-    env.sim.set_joints(ref[0], ref[1], env_ids=None if isinstance(i, slice) else i, normalise_root=True)
+    pivoting about the reference root there (the reset's observations read it: ``env.scratch``)."""
+    env.scratch["reference"] = place_at_clip_state(env, ids, motion.lib)
 
 
 # -- terminations ----------------------------------------------------------------------------
@@ -251,7 +170,7 @@ def clip_end(env: TaskEnv, motion: Motion) -> np.ndarray:
 def tracking(env: TaskEnv, params: dict[str, tuple[float, float]]) -> torch.Tensor:
     """(N,) DeepMimic's multiplicative tracking reward: the product of the terms with σ > 0 in
     ``params`` {term: (σ, tol)} (1 when there are none); the terms are kept for ``extras``."""
-    terms = tracking_terms(_current(env, ALL), _reference_state(env), env.action, env.prev_action, params)
+    terms = tracking_terms(current_state(env, ALL), _reference_state(env), env.action, env.prev_action, params)
     env.scratch["terms"] = terms
     reward = tracking_reward(terms)
     return torch.ones(env.num_envs, device=env.device) if reward is None else reward
@@ -264,7 +183,7 @@ def _term(env: TaskEnv, name: str) -> torch.Tensor:
 def _error(env: TaskEnv, name: str) -> torch.Tensor:
     errors = env.scratch.get("errors")
     if errors is None:
-        errors = env.scratch["errors"] = tracking_errors(_current(env, ALL), _reference_state(env))
+        errors = env.scratch["errors"] = tracking_errors(current_state(env, ALL), _reference_state(env))
     return errors[name]
 
 
@@ -285,24 +204,24 @@ def _fell(env: TaskEnv) -> torch.Tensor:
 
 # -- observations (layout: observations.py) --------------------------------------------------
 def root_vel_heading(env: TaskEnv, ids) -> torch.Tensor:
-    return ob.root_vel_heading(_current(env, ids))
+    return ob.root_vel_heading(current_state(env, ids))
 
 
 def joint_pos(env: TaskEnv, ids) -> torch.Tensor:
     """Joint angles (rad), i.e. relative to the default pose (all hinges 0)."""
-    return _current(env, ids)["joint_pos"]
+    return current_state(env, ids)["joint_pos"]
 
 
 def joint_vel(env: TaskEnv, ids) -> torch.Tensor:
-    return _current(env, ids)["joint_vel"]
+    return current_state(env, ids)["joint_vel"]
 
 
 def root_rot_heading(env: TaskEnv, ids) -> torch.Tensor:
-    return ob.root_rot_heading(_current(env, ids))
+    return ob.root_rot_heading(current_state(env, ids))
 
 
 def root_height_m(env: TaskEnv, ids) -> torch.Tensor:
-    return _current(env, ids)["root_pos"][:, 2:3]
+    return current_state(env, ids)["root_pos"][:, 2:3]
 
 
 def phase(env: TaskEnv, ids, motion: Motion) -> torch.Tensor:
@@ -319,11 +238,7 @@ def phase(env: TaskEnv, ids, motion: Motion) -> torch.Tensor:
 def target(env: TaskEnv, ids) -> torch.Tensor:
     """(M, 5) where the reference root is now, relative to ours (observations.target_features)."""
     ref = torch.as_tensor(_reference_now(env, ids)[0], dtype=torch.float32, device=env.device)
-    return ob.target_features(_current(env, ids), ref[:, :3], ref[:, 3:7])
-
-
-def style(env: TaskEnv, ids) -> torch.Tensor:
-    return ob.style_obs(_current(env, ids))
+    return ob.target_features(current_state(env, ids), ref[:, :3], ref[:, 3:7])
 
 
 # -- the task --------------------------------------------------------------------------------
@@ -353,7 +268,7 @@ def tracking_spec(opts: TrackingOptions) -> TaskSpec:
     extras.update(phase=partial(_phase, motion=clip), fell=_fell)
     return TaskSpec(
         name="humanoid-tracking",
-        make_sim=partial(_sim, model=model),
+        make_sim=partial(make_sim, model=model),
         action=ActionTerm(
             pd_targets,
             dim=hm.NUM_DOF,
@@ -405,32 +320,3 @@ def HumanoidTrackingEnv(
     opts = options if options is not None else TrackingOptions()
     opts.validate()
     return TaskEnv(tracking_spec(opts), num_envs, seed=seed, device=device, options=opts)
-
-
-# -- the same features from motion clips (NEAR's and AMP's expert side) ----------------------------
-@functools.cache
-def _clip_kinematics() -> TreeKinematics:
-    """Forward kinematics of the simulated model, shared by every clip-side feature."""
-    return TreeKinematics(hm.load_model())
-
-
-def clip_states(lib: MotionLibrary, clip_ids: np.ndarray, times_s: np.ndarray) -> State:
-    """The humanoid state of clip frames (clip ``clip_ids`` at ``times_s``), body positions from the
-    simulator's own kinematics, so simulated and clip states go through one function."""
-    frames = lib.state(clip_ids, times_s, with_bodies=False)
-    qpos, qvel = frames.qpos(), frames.qvel()
-    return humanoid_state(qpos, qvel, _clip_kinematics().forward(qpos)[0])
-
-
-def clip_style_features(lib: MotionLibrary, clip_ids: np.ndarray, times_s: np.ndarray) -> torch.Tensor:
-    """(M, 105) the style features (the env's ``style`` group) of clip frames."""
-    return ob.style_obs(clip_states(lib, clip_ids, times_s))
-
-
-def clip_style_pairs(lib: MotionLibrary, clip_id: int = 0, dt_s: float = hm.CONTROL_DT_S) -> torch.Tensor:
-    """(T, 210) expert transitions (s_t, s_t+dt) of one clip at the control period ``dt_s``:
-    what the env's style pairs are for a policy that tracks the clip exactly."""
-    duration = float(lib.durations[clip_id])
-    times = np.arange(0.0, duration - dt_s + 1e-9, dt_s)
-    ids = np.full(len(times), clip_id)
-    return torch.cat([clip_style_features(lib, ids, times), clip_style_features(lib, ids, times + dt_s)], dim=-1)

@@ -1,0 +1,172 @@
+"""What the humanoid tasks share: the state dict every term reads, episode frames, placing a
+character in a clip state, ground contact, and the style features of simulated states and clips.
+
+``humanoid_state(qpos, qvel, body_pos)`` is the one input of every observation and reward term,
+simulated (``current_state``) or from clip frames (``clip_states``, with the simulator's own
+kinematics), so NEAR's and AMP's expert features and the env's ``style`` group are one function
+(``style_obs``, observations.py).
+
+Episode frame: at reset a clip state (root at p0 in the clip's world) is turned by a yaw offset ψ
+about p0 and moved to an origin o (per-env numpy buffers ``yaw``, ``pivot``, ``origin``); the
+tracking task applies the same transform to its reference at every later time, the imitation
+task uses ψ to know which way the clip's +x ("forward") points.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+
+from imitate.data.motion import MotionLibrary
+from imitate.data.motion import humanoid_model as hm
+from imitate.sim.kinematics import TreeKinematics
+from imitate.sim.mujoco_c import MujocoSim
+from imitate.tasks.core.env import ALL, TaskEnv, np_ids
+from imitate.tasks.humanoid import observations as ob
+from imitate.utils import rotations as rot
+
+EE_IDS = hm.body_ids(hm.END_EFFECTORS)  # hands and feet, body index order of the state dicts
+CONTACT_TOL_M = 0.01  # a body this close to the floor touches it
+_Z = np.array([0.0, 0.0, 1.0])
+State = dict[str, torch.Tensor]
+
+
+def count(env: TaskEnv, ids) -> int:
+    """How many envs ``ids`` names."""
+    return env.num_envs if isinstance(ids, slice) else len(ids)
+
+
+def make_sim(num_envs: int, device: torch.device, options: object, model) -> MujocoSim:
+    """The batched MuJoCo humanoid (``TaskSpec.make_sim`` with the model bound)."""
+    return MujocoSim(model, num_envs, substeps=hm.SUBSTEPS)
+
+
+def ground_contact(
+    sim: MujocoSim, allowed: tuple[str, ...] = hm.FEET, tol_m: float = CONTACT_TOL_M, below_m: float = np.inf
+) -> np.ndarray:
+    """(N,) bool: a body not in ``allowed`` is within ``tol_m`` of the floor (geometric, exact for
+    the current state) with its origin below ``below_m`` (any height by default)."""
+    others = np.array([name not in allowed for name in hm.BODY_NAMES])
+    touching = sim.contacts(tol_m)[:, others]
+    if np.isfinite(below_m):
+        touching = touching & (sim.body_pos()[:, others, 2] < below_m)
+    return touching.any(axis=1)
+
+
+# -- state dicts --------------------------------------------------------------------------------
+def humanoid_state(
+    qpos: np.ndarray, qvel: np.ndarray, body_pos: np.ndarray, device: torch.device | str = "cpu"
+) -> State:
+    """The state dict of a humanoid from its joint coordinates and body positions (M, 15, 3):
+    the one input of every observation and reward term, simulated or from a clip."""
+    quat = rot.quat_normalize(qpos[:, 3:7])
+    t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=device)  # noqa: E731
+    return {
+        "root_pos": t(qpos[:, :3]),
+        "root_quat": t(quat),
+        "lin_vel": t(qvel[:, :3]),
+        "ang_vel": t(rot.quat_rotate(quat, qvel[:, 3:6])),
+        "joint_pos": t(qpos[:, 7:]),
+        "joint_vel": t(qvel[:, 6:]),
+        "ee_pos": t(body_pos[:, EE_IDS]),
+        "body_pos": t(body_pos),
+    }
+
+
+def state_dict(env: TaskEnv, qpos: np.ndarray, qvel: np.ndarray, body_pos: np.ndarray | None = None) -> State:
+    """Torch float32 state dict of the reward terms and observations from qpos (M, 35) and qvel
+    (M, 34) (``tasks/humanoid/rewards.py`` lists the keys); body positions by FK unless given."""
+    if body_pos is None:
+        body_pos = env.sim.kin.forward(qpos)[0]
+    return humanoid_state(qpos, qvel, body_pos, env.device)
+
+
+def current_state(env: TaskEnv, ids) -> State:
+    """The simulated state of envs ``ids`` (once per step or reset: ``env.scratch``); at a reset
+    only the reset envs are read."""
+    cur = env.scratch.get("current")
+    if cur is None:
+        sim = env.sim
+        if isinstance(ids, slice):
+            cur = state_dict(env, sim.qpos, sim.qvel, sim.body_pos())
+        else:
+            i = np_ids(ids)
+            cur = state_dict(env, sim.qpos[i], sim.qvel[i])
+        env.scratch["current"] = cur
+    return cur
+
+
+def style(env: TaskEnv, ids) -> torch.Tensor:
+    """(M, 105) style features of the current state (observations.style_obs), once per step or
+    reset however many groups read them."""
+    features = env.scratch.get("style")
+    if features is None:
+        features = env.scratch["style"] = ob.style_obs(current_state(env, ids))
+    return features
+
+
+# -- episode frames and clip states -------------------------------------------------------------
+def to_episode_frame(env: TaskEnv, ms, ids=ALL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clip state ``ms`` (a MotionState of envs ``ids``) moved into each episode's frame:
+    (qpos (M, 35), qvel (M, 34), phase (M,)). qvel's angular part is local (MuJoCo), so it is
+    unchanged."""
+    i = np_ids(ids)
+    yaw, pivot, origin = env.buffers["yaw"][i], env.buffers["pivot"][i], env.buffers["origin"][i]
+    c, s = np.cos(yaw), np.sin(yaw)
+    qpos, qvel = ms.qpos(), ms.qvel()
+    x, y = qpos[:, 0] - pivot[:, 0], qpos[:, 1] - pivot[:, 1]
+    qpos[:, 0] = c * x - s * y + origin[:, 0]
+    qpos[:, 1] = s * x + c * y + origin[:, 1]
+    qpos[:, 3:7] = rot.quat_mul(rot.quat_from_axis_angle(_Z, yaw), qpos[:, 3:7])
+    vx, vy = qvel[:, 0].copy(), qvel[:, 1].copy()
+    qvel[:, 0], qvel[:, 1] = c * vx - s * vy, s * vx + c * vy
+    return qpos, qvel, ms.phase
+
+
+def random_frame(env: TaskEnv, ids, yaw_range_rad: float, origin_range_m: float) -> None:
+    """Reset event: a fresh episode frame, yaw offset U(-r, r) rad and origin U(-r, r)² m."""
+    m, i = count(env, ids), np_ids(ids)
+    env.buffers["yaw"][i] = env.rng.uniform(-1.0, 1.0, m) * yaw_range_rad
+    env.buffers["origin"][i] = env.rng.uniform(-1.0, 1.0, (m, 2)) * origin_range_m
+
+
+def place_at_clip_state(env: TaskEnv, ids, lib: MotionLibrary) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Put envs ``ids`` exactly in the state of clip ``clip_ids`` at ``time_s`` (their buffers), in
+    the episode frame pivoting about that state's root; returns it as (qpos, qvel, phase)."""
+    i = np_ids(ids)
+    ms = lib.state(env.buffers["clip_ids"][i], env.buffers["time_s"][i], with_bodies=False)
+    env.buffers["pivot"][i] = ms.root_pos[:, :2]
+    placed = to_episode_frame(env, ms, ids)
+    env.sim.set_joints(placed[0], placed[1], env_ids=None if isinstance(i, slice) else i, normalise_root=True)
+    return placed
+
+
+# -- the same features from motion clips (NEAR's and AMP's expert side) ---------------------------
+@functools.cache
+def _clip_kinematics() -> TreeKinematics:
+    """Forward kinematics of the simulated model, shared by every clip-side feature."""
+    return TreeKinematics(hm.load_model())
+
+
+def clip_states(lib: MotionLibrary, clip_ids: np.ndarray, times_s: np.ndarray) -> State:
+    """The humanoid state of clip frames (clip ``clip_ids`` at ``times_s``), body positions from the
+    simulator's own kinematics, so simulated and clip states go through one function."""
+    frames = lib.state(clip_ids, times_s, with_bodies=False)
+    qpos, qvel = frames.qpos(), frames.qvel()
+    return humanoid_state(qpos, qvel, _clip_kinematics().forward(qpos)[0])
+
+
+def clip_style_features(lib: MotionLibrary, clip_ids: np.ndarray, times_s: np.ndarray) -> torch.Tensor:
+    """(M, 105) the style features (the env's ``style`` group) of clip frames."""
+    return ob.style_obs(clip_states(lib, clip_ids, times_s))
+
+
+def clip_style_pairs(lib: MotionLibrary, clip_id: int = 0, dt_s: float = hm.CONTROL_DT_S) -> torch.Tensor:
+    """(T, 210) expert transitions (s_t, s_t+dt) of one clip at the control period ``dt_s``:
+    what the env's style pairs are for a policy that tracks the clip exactly."""
+    duration = float(lib.durations[clip_id])
+    times = np.arange(0.0, duration - dt_s + 1e-9, dt_s)
+    ids = np.full(len(times), clip_id)
+    return torch.cat([clip_style_features(lib, ids, times), clip_style_features(lib, ids, times + dt_s)], dim=-1)
