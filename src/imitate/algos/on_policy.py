@@ -71,6 +71,9 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int) -> dict[str, An
         )
         if demos:
             metrics.update(task.trajectory_metrics(result.trajectories, demos))
+    if task.rollout_metrics:  # a second, recorded rollout on a fresh env of the same seed
+        env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
+        metrics.update(task.policy_rollout_metrics(model, env, seed=cfg.seed + 10_000))
     return metrics
 
 

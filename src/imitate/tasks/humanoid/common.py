@@ -150,6 +150,13 @@ def _clip_kinematics() -> TreeKinematics:
     return TreeKinematics(hm.load_model())
 
 
+def clip_states_qpos(lib: MotionLibrary, clip_ids: np.ndarray, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """qpos (M, 35) and body positions (M, 15, 3) m of clip frames, the bodies placed by the
+    simulator's own kinematics (clip world frame)."""
+    qpos = lib.state(clip_ids, times_s, with_bodies=False).qpos()
+    return qpos, _clip_kinematics().forward(qpos)[0]
+
+
 def clip_states(lib: MotionLibrary, clip_ids: np.ndarray, times_s: np.ndarray) -> State:
     """The humanoid state of clip frames (clip ``clip_ids`` at ``times_s``), body positions from the
     simulator's own kinematics, so simulated and clip states go through one function."""
