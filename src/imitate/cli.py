@@ -79,6 +79,12 @@ def _eval(args) -> None:
     print(json.dumps(metrics, sort_keys=True))
 
 
+def _export(args) -> None:
+    from imitate import runner
+
+    print(json.dumps(runner.export(args.run_dir, onnx=args.onnx), sort_keys=True))
+
+
 def _plot(args) -> None:
     from imitate import runner
 
@@ -196,6 +202,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=int, default=None, help="episodes to evaluate (default: the run's eval_episodes)")
     p.add_argument("--video", action="store_true", help="also write a video of the policy (humanoid runs)")
     p.set_defaults(func=_eval)
+
+    p = sub.add_parser(
+        "export",
+        help="write a run's policy as ONNX (IBC: its energy E(obs, action)); prints what was written",
+        epilog="example: imitate export runs/maze/near/RUN --onnx policy.onnx. The inputs, outputs and "
+        "metadata of each kind are in docs/export.md.",
+    )
+    p.add_argument("run_dir")
+    p.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
+    p.set_defaults(func=_export)
 
     p = sub.add_parser("plot", help="write the plots that fit a run into RUN_DIR/plots")
     p.add_argument("run_dir")
