@@ -15,8 +15,7 @@ import os
 import sys
 
 from imitate.config import ConfigError, parse_overrides
-from imitate.data.dataset import DatasetError
-from imitate.utils.run import CheckpointError
+from imitate.utils.errors import CheckpointError, DatasetError
 
 EXPECTED_ERRORS = (ConfigError, DatasetError, CheckpointError, FloatingPointError)
 
@@ -277,9 +276,10 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2): a code, for callers of main()
         return exc.code if isinstance(exc.code, int) else 2
-    from imitate.runner import set_threads
+    if args.func not in (_list, _config):  # these two never import torch (nor build anything)
+        from imitate.runner import set_threads
 
-    set_threads()
+        set_threads()
     try:
         args.func(args)
         sys.stdout.flush()
