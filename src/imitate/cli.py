@@ -15,8 +15,7 @@ import os
 import sys
 
 from imitate.config import ConfigError, parse_overrides
-from imitate.data.dataset import DatasetError
-from imitate.utils.run import CheckpointError
+from imitate.utils.errors import CheckpointError, DatasetError
 
 EXPECTED_ERRORS = (ConfigError, DatasetError, CheckpointError, FloatingPointError)
 
@@ -77,6 +76,12 @@ def _eval(args) -> None:
 
     metrics = runner.evaluate(args.run_dir, episodes=args.episodes, video=args.video)
     print(json.dumps(metrics, sort_keys=True))
+
+
+def _export(args) -> None:
+    from imitate import runner
+
+    print(json.dumps(runner.export(args.run_dir, onnx=args.onnx), sort_keys=True))
 
 
 def _plot(args) -> None:
@@ -197,6 +202,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", action="store_true", help="also write a video of the policy (humanoid runs)")
     p.set_defaults(func=_eval)
 
+    p = sub.add_parser(
+        "export",
+        help="write a run's policy as ONNX (IBC: its energy E(obs, action)); prints what was written",
+        epilog="example: imitate export runs/maze/near/RUN --onnx policy.onnx. The inputs, outputs and "
+        "metadata of each kind are in docs/export.md.",
+    )
+    p.add_argument("run_dir")
+    p.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
+    p.set_defaults(func=_export)
+
     p = sub.add_parser("plot", help="write the plots that fit a run into RUN_DIR/plots")
     p.add_argument("run_dir")
     p.set_defaults(func=_plot)
@@ -261,9 +276,10 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2): a code, for callers of main()
         return exc.code if isinstance(exc.code, int) else 2
-    from imitate.runner import set_threads
+    if args.func not in (_list, _config):  # these two never import torch (nor build anything)
+        from imitate.runner import set_threads
 
-    set_threads()
+        set_threads()
     try:
         args.func(args)
         sys.stdout.flush()

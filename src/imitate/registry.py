@@ -90,6 +90,7 @@ class AlgoEntry:
     # the runner trains one first (same seed, out_dir, device, progress) and fills it in
     requires: tuple[str, str] | None = None
     video: bool = False  # ``imitate eval --video`` writes a video
+    export: str | None = None  # (run, task, cfg, path) -> summary: writes the run's policy as ONNX
 
     @property
     def needs_energy(self) -> bool:
@@ -108,6 +109,17 @@ class AlgoEntry:
         if video and not self.video:
             raise ConfigError(f"--video is not supported for {self.name!r} runs")
         return resolve(self.evaluate)(run, task, cfg, episodes, **({"video": True} if video else {}))
+
+    def check_export(self) -> None:
+        """Refuse, in one line, an algorithm whose runs have no policy (energy, cem)."""
+        if self.export is None:
+            able = ", ".join(name for name, algo in ALGOS.items() if algo.export)
+            raise ConfigError(f"{self.name!r} runs have no policy to export; runs of these algos do: {able}")
+
+    def run_export(self, run: Any, task: TaskEntry, cfg: Any, path: Any) -> dict:
+        self.check_export()
+        assert self.export is not None
+        return dict(resolve(self.export)(run, task, cfg, path))
 
 
 def _task(name: str, description: str, family: str, factory: str, **kw: Any) -> TaskEntry:
@@ -189,6 +201,9 @@ STYLE_TASKS = ("maze", "pusht", "block-push", "humanoid")
 POLICY_CURVES = ("episode/success_rate", "episode/length", "episode/return", "policy/action_std")
 BC_CURVES = ("bc/loss",)  # behavioural cloning (ibc-*, mse, mdn)
 ON_POLICY = "imitate.algos.on_policy:train_policy"
+PPO_EXPORT = "imitate.algos.export:export_ppo"  # deterministic actor, normaliser folded in
+BC_EXPORT = "imitate.algos.export:export_bc"
+IBC_EXPORT = "imitate.algos.export:export_ibc"  # the energy; the action search is the caller's
 POLICY_EVAL = "imitate.algos.on_policy:evaluate_policy_run"
 
 ALGOS: dict[str, AlgoEntry] = {
@@ -202,6 +217,7 @@ ALGOS: dict[str, AlgoEntry] = {
             POLICY_EVAL,
             reward="imitate.algos.on_policy:make_task_reward",
             curve_keys=POLICY_CURVES,
+            export=PPO_EXPORT,
         ),
         AlgoEntry(
             "energy",
@@ -223,6 +239,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=POLICY_CURVES + ("near/sigma_level", "near/mean_energy", "reward/r_energy"),
             tasks=STYLE_TASKS,
             requires=("energy", "energy"),
+            export=PPO_EXPORT,
         ),
         AlgoEntry(
             "amp",
@@ -233,6 +250,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=POLICY_CURVES + ("amp/accuracy", "amp/d_expert", "amp/d_policy", "amp/gp", "reward/r_amp"),
             tasks=STYLE_TASKS,
             needs_demos=True,
+            export=PPO_EXPORT,
         ),
         AlgoEntry(
             "cem",
@@ -252,6 +270,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=BC_CURVES + ("bc/true_action_top1",),
             needs_demos=True,
             needs_actions=True,
+            export=IBC_EXPORT,
         ),
         AlgoEntry(
             "ibc-langevin",
@@ -262,6 +281,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=BC_CURVES + ("bc/true_action_top1", "bc/grad_penalty"),
             needs_demos=True,
             needs_actions=True,
+            export=IBC_EXPORT,
         ),
         AlgoEntry(
             "mse",
@@ -272,6 +292,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=BC_CURVES,
             needs_demos=True,
             needs_actions=True,
+            export=BC_EXPORT,
         ),
         AlgoEntry(
             "mdn",
@@ -282,6 +303,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=BC_CURVES,
             needs_demos=True,
             needs_actions=True,
+            export=BC_EXPORT,
         ),
         AlgoEntry(
             "deepmimic",
@@ -305,6 +327,7 @@ ALGOS: dict[str, AlgoEntry] = {
             ),
             tasks=("humanoid-walk", "humanoid-cartwheel"),
             video=True,
+            export=PPO_EXPORT,
         ),
     )
 }

@@ -142,6 +142,23 @@ def evaluate(
     return metrics
 
 
+def export(run_dir: str | Path, onnx: str | Path) -> dict[str, Any]:
+    """Write a run's policy (IBC: its energy) as an ONNX file (``algos/export.py``); returns what
+    was written. The run, the algorithm and the output path are checked before any work."""
+    run = Run.open(run_dir)
+    task, algo = get_task(run.task), get_algo(run.algo)
+    algo.check_export()
+    from imitate.inputs import check_output_path
+
+    path = check_output_path(onnx)
+    from imitate.algos.export import require_onnx
+
+    require_onnx()
+    cfg = run_config(run)
+    summary = algo.run_export(run, task, cfg, path)
+    return {"onnx": str(path), "task": run.task, "algo": run.algo, **summary}
+
+
 def plot(run_dir: str | Path) -> list[Path]:
     """Every plot that fits the run: learning curves, and what evaluation draws."""
     from imitate.viz.curves import plot_learning_curves

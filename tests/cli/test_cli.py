@@ -179,3 +179,13 @@ def test_step_1_trained_first_has_the_runs_task_options(monkeypatch):
     assert (task, algo) == ("humanoid", "energy") and overrides["task_options"]["motion"] == "run"
     energy_cfg = runner.resolve_config("humanoid", "energy", overrides, check_inputs=False)
     assert energy_cfg.task_options == cfg.task_options
+
+
+def test_imitate_list_does_not_import_torch():
+    """The registry names every part lazily: listing tasks and algorithms imports no torch."""
+    import subprocess
+    import sys
+
+    code = "import sys; from imitate.cli import main; main(['list']); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False"

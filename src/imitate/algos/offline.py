@@ -54,8 +54,9 @@ class OfflineMethod:
         """The tensors minibatches are drawn from (rows in step), once started or restored."""
         raise NotImplementedError
 
-    def step(self, *rows: torch.Tensor, generator: torch.Generator) -> dict[str, float]:
-        """One gradient step on a minibatch (one tensor per ``data`` entry); the stats to average."""
+    def step(self, *rows: Any, **kwargs: Any) -> dict[str, float]:
+        """``step(*rows, generator=...)``: one gradient step on a minibatch (one tensor per ``data``
+        entry); the stats to average. Typed loosely so that a method can name its rows."""
         raise NotImplementedError
 
     def summary(self, iteration: int, running: dict[str, float]) -> dict[str, Any]:

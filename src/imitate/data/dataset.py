@@ -22,13 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from imitate.utils.errors import DatasetError
 from imitate.utils.io import atomic_write
 
 FORMAT = "imitate-demos/1"
-
-
-class DatasetError(ValueError):
-    """A demonstration file is missing, corrupt or inconsistent."""
 
 
 @dataclass

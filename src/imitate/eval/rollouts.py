@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
 
-from imitate.models.actor_critic import ActorCritic
 from imitate.tasks.core.vecenv import VecEnv
+
+
+class Policy(Protocol):
+    """What a rollout acts with: the actor-critic and every BC policy (``act`` on raw observations)."""
+
+    def act(
+        self, obs: torch.Tensor, deterministic: bool = True, generator: torch.Generator | None = None
+    ) -> torch.Tensor: ...
 
 
 @dataclass
@@ -29,7 +37,7 @@ class EvalResult:
 
 
 @torch.no_grad()
-def evaluate_policy(model: ActorCritic, env: VecEnv, seed: int = 12345, deterministic: bool = True) -> EvalResult:
+def evaluate_policy(model: Policy, env: VecEnv, seed: int = 12345, deterministic: bool = True) -> EvalResult:
     """One episode per env copy; copies that finish are ignored afterwards (auto-reset)."""
     n = env.num_envs
     obs = env.reset(seed=seed)

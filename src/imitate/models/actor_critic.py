@@ -32,6 +32,7 @@ class ActorCritic(nn.Module):
         self.value_norm = RunningMeanStd(1, clip=0.0)
         # Small last-layer weights: initial actions near zero mean, values near zero.
         for head, gain in ((self.actor[-1], 0.01), (self.critic[-1], 1.0)):
+            assert isinstance(head, nn.Linear)
             nn.init.orthogonal_(head.weight, gain)
             nn.init.zeros_(head.bias)
 

@@ -60,4 +60,5 @@ class MDN(nn.Module):
     def mode(self, obs: torch.Tensor) -> torch.Tensor:
         """Deterministic action: the mean of the most probable component, (B, A)."""
         log_w, mean, _ = self(obs)
-        return mean[torch.arange(len(obs)), log_w.argmax(-1)]
+        best = log_w.argmax(-1)[:, None, None].expand(-1, 1, mean.shape[-1])  # a gather: exports with a free batch
+        return mean.gather(1, best)[:, 0]

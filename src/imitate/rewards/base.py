@@ -16,6 +16,8 @@ from imitate.tasks.core.vecenv import StepResult
 
 
 class RewardModule(Protocol):
+    last_terms: dict[str, torch.Tensor]  # this step's logged terms, by name (reward/<name>)
+
     def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
         """Reward (N,) for the transition obs --action--> step. Also keeps ``last_terms``."""
 

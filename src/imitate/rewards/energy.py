@@ -165,10 +165,11 @@ class EnergyReward:
         """r_energy (N,) for one batched env step, from its transition pairs (N, 2*style_dim)."""
         with torch.no_grad():
             energy = self.model.energy(step.transition, self.level)  # (N,)
-        if self.offset is None:
-            self.provisional_offset = energy.mean().item()
+        offset = self.offset
+        if offset is None:
+            offset = self.provisional_offset = energy.mean().item()
             self.provisional_spread = energy.std().item() if len(energy) > 1 else 1.0
-        r_energy = torch.tanh((energy - self.offset) / self.spread)  # (N,)
+        r_energy = torch.tanh((energy - offset) / self.spread)  # (N,)
         self.last_terms = {"energy": energy, "r_energy": r_energy}
         return r_energy
 

@@ -78,7 +78,8 @@ START_MAX_COVERAGE = 0.5  # the block may not start (nearly) solved
 OBS_NAMES = ["agent_x", "agent_y", "block_x", "block_y", "block_sin", "block_cos"]
 
 
-def _mjcf() -> str:
+def pusht_xml() -> str:
+    """The MJCF of the Push-T scene; `imitate export` users load it with MuJoCo alone (README)."""
     bar, stem = T_RECTS
     wall = 20.0
     walls = "\n".join(
@@ -131,7 +132,7 @@ def pusht_model() -> mujoco.MjModel:
     """The shared MjModel (built once per process)."""
     global _MODEL
     if _MODEL is None:
-        _MODEL = mujoco.MjModel.from_xml_string(_mjcf())
+        _MODEL = mujoco.MjModel.from_xml_string(pusht_xml())
     return _MODEL
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from imitate.config import ConfigError, load_yaml, to_dict
+from imitate.utils.errors import CheckpointError
 from imitate.utils.io import TEMP_SUFFIX, atomic_torch_save, atomic_write, atomic_write_json, save_yaml
 from imitate.utils.numerics import NonFiniteError, first_non_finite
 from imitate.utils.safe_state import decode, encode
@@ -36,10 +37,6 @@ from imitate.utils.seeding import rng_state
 # Simulator state (PPO's "env") may hold inf legitimately (the particle's closest distance so
 # far starts at inf); the NaN/inf refusal guards learned values, so it does not look there.
 SIMULATOR_KEYS = ("env",)
-
-
-class CheckpointError(ValueError):
-    """A checkpoint is missing, unreadable, or belongs to another task or algorithm."""
 
 
 @dataclass

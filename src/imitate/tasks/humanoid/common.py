@@ -52,7 +52,7 @@ def ground_contact(
     touching = sim.contacts(tol_m)[:, others]
     if np.isfinite(below_m):
         touching = touching & (sim.body_pos()[:, others, 2] < below_m)
-    return touching.any(axis=1)
+    return np.asarray(touching.any(axis=1))  # numpy's stubs type any(axis=...) as bool | ndarray
 
 
 # -- state dicts --------------------------------------------------------------------------------
