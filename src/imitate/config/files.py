@@ -20,17 +20,22 @@ def preset(task: str, algo: str) -> dict[str, Any]:
     return dict(data.get(algo) or {})
 
 
+def read_yaml(path: Path, error: type[Exception] = ConfigError) -> Any:
+    """The YAML document in ``path``; invalid YAML or an unreadable file raises ``error``, one line."""
+    try:
+        return yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise error(f"{path}: not valid YAML ({first})") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
     """A YAML mapping from ``path``; a missing, unreadable or non-mapping file is a ConfigError."""
     if not path.is_file():
         raise ConfigError(f"no config.yaml in {path.parent} (is it a run directory?)")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{path}: not valid YAML ({first})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    data = read_yaml(path)
     if data is None:
         return {}
     if not isinstance(data, dict):

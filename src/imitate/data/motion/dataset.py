@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from imitate.config.files import read_yaml
 from imitate.data.motion.clip import MotionError, find_clip, load_clip
 from imitate.data.motion.library import MotionLibrary
 
@@ -85,13 +84,7 @@ def load_motion_list(path: str | Path, name: str | None = None) -> MotionDataset
     path = Path(path)
     if not path.is_file():
         raise MotionError(f"motion list not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MotionError(f"{path}: not valid YAML ({first})") from None
-    except OSError as exc:
-        raise MotionError(f"{path}: cannot read ({exc.strerror})") from None
+    data = read_yaml(path, MotionError)
     task_reward = None
     if isinstance(data, dict):
         unknown = sorted(set(map(str, data)) - {"motions", "task_reward"})
