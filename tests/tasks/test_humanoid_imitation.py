@@ -4,8 +4,6 @@ simulation, falls, the time limit, the task rewards, exact save and restore."""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 import torch
@@ -16,6 +14,7 @@ from imitate.tasks.humanoid.imitation import HumanoidEnv, motion_library
 from imitate.tasks.humanoid.observations import style_obs
 from imitate.tasks.humanoid.options import HumanoidOptions
 from imitate.utils import rotations as rot
+from tests.fixtures.replay import assert_restored_env_steps_alike
 
 CHI2_3DOF_P001 = 16.27  # chi-square, 3 degrees of freedom, p = 0.001
 
@@ -214,24 +213,9 @@ def test_task_rewards_and_their_default_per_motion():
 
 def test_saved_state_steps_exactly_as_the_original(weighted_list):
     cfg = HumanoidOptions(motion=weighted_list, task_reward="dist")
-    a = HumanoidEnv(6, seed=1, options=cfg)
-    a.reset(seed=1)
     gen = torch.Generator().manual_seed(0)
     actions = [torch.rand(6, 28, generator=gen) * 2 - 1 for _ in range(60)]
-    for x in actions[:20]:
-        a.step(x)
-    saved = io.BytesIO()
-    torch.save(a.get_state(), saved)
-    saved.seek(0)
-    b = HumanoidEnv(6, seed=99, options=cfg)
-    b.set_state(torch.load(saved, weights_only=False))
-    resets = 0
-    for x in actions[20:]:
-        sa, sb = a.step(x), b.step(x)
-        resets += int(sa.done.sum())
-        for field in ("obs", "reward", "terminated", "truncated", "final_obs", "success", "transition"):
-            assert torch.equal(getattr(sa, field), getattr(sb, field)), field
-        assert all(torch.equal(sa.extras[k], sb.extras[k]) for k in sa.extras)
+    a, b, resets = assert_restored_env_steps_alike(lambda seed: HumanoidEnv(6, seed=seed, options=cfg), actions, 20)
     assert resets > 0  # the restored RNG drew the same reset states
     assert torch.equal(a.observation("style"), b.observation("style"))
     a._read_group(a.spec.observations["policy"], ALL)  # reading again changes nothing

@@ -229,28 +229,13 @@ def test_observation_layout_and_yaw_invariance():
 def test_saved_state_steps_exactly_as_the_original():
     """Resume: physics, episode frames, reference clocks, actions and both RNGs round-trip through
     get_state/set_state (and torch.save) into an env built with another seed, across resets."""
-    import io
+    from tests.fixtures.replay import assert_restored_env_steps_alike
 
     cfg = CartwheelOptions(loop="none", max_root_error_m=0.5)
-    a = HumanoidTrackingEnv(6, seed=1, options=cfg)
-    a.reset(seed=1)
     gen = torch.Generator().manual_seed(0)
     actions = [(torch.rand(6, 28, generator=gen) * 2 - 1) * 0.9 for _ in range(45)]
-    for x in actions[:20]:
-        a.step(x)
-    saved = io.BytesIO()
-    torch.save(a.get_state(), saved)
-    saved.seek(0)
-    b = HumanoidTrackingEnv(6, seed=99, options=cfg)
-    b.set_state(torch.load(saved, weights_only=False))
-    resets = 0
-    for x in actions[20:]:
-        sa, sb = a.step(x), b.step(x)
-        resets += int(sa.done.sum())
-        for field in ("obs", "reward", "terminated", "truncated", "final_obs", "success", "transition"):
-            assert torch.equal(getattr(sa, field), getattr(sb, field)), field
-        assert sa.extras.keys() == sb.extras.keys()
-        assert all(torch.equal(sa.extras[k], sb.extras[k]) for k in sa.extras)
+    make = lambda seed: HumanoidTrackingEnv(6, seed=seed, options=cfg)  # noqa: E731
+    a, b, resets = assert_restored_env_steps_alike(make, actions, 20)
     assert resets > 0  # the restored RNG drew the same reset states
     a.close()
     b.close()
