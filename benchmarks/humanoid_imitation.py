@@ -32,7 +32,7 @@ KEYS = (
     "success_rate",
     "fall_rate",
     "episode_length",
-    "return_mean",
+    "return",
     "motion_distance_m",
     "motion_pose_error_dtw_m",
     "motion_top20_pose_error_dtw_m",

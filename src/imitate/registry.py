@@ -36,8 +36,8 @@ class TaskEntry:
     oracle: str | None = None  # (num_episodes, seed=0, progress=False, cfg=options) -> Demonstrations
     plot: str | None = None  # (policy_trajs, demo_trajs, path, title=...) -> None
     metrics: str | None = None  # (policy_trajs, demo_trajs) -> extra metrics
-    # (model, env, seed) -> extra metrics of a policy's own rollout (the humanoid's motion metrics)
-    rollout_metrics: str | None = None
+    # (env) -> an observer of the evaluation rollout with .metrics() (the humanoid's motion metrics)
+    rollout_observer: str | None = None
     default_episodes: int = 600
     oracle_actions: bool = True  # its oracle's demonstrations carry actions (False: observation only)
 
@@ -67,8 +67,8 @@ class TaskEntry:
     def plot_trajectories(self, policy_trajs: Any, demo_trajs: Any, path: Any, **kwargs: Any) -> Any:
         return resolve(self.plot)(policy_trajs, demo_trajs, path, **kwargs) if self.plot else None
 
-    def policy_rollout_metrics(self, model: Any, env: Any, seed: int) -> dict:
-        return dict(resolve(self.rollout_metrics)(model, env, seed)) if self.rollout_metrics else {}
+    def make_rollout_observer(self, env: Any) -> Any:
+        return resolve(self.rollout_observer)(env) if self.rollout_observer else None
 
     def trajectory_metrics(self, policy_trajs: Any, demo_trajs: Any) -> dict:
         return dict(resolve(self.metrics)(policy_trajs, demo_trajs)) if self.metrics else {}
@@ -176,7 +176,7 @@ TASKS: dict[str, TaskEntry] = {
             options="imitate.tasks.humanoid.options:HumanoidOptions",
             oracle="imitate.oracles.humanoid:humanoid_oracle",
             oracle_actions=False,
-            rollout_metrics="imitate.eval.humanoid:rollout_imitation",
+            rollout_observer="imitate.eval.humanoid:ImitationRecorder",
         ),
         _task(
             "humanoid-walk",

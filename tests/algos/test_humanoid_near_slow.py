@@ -23,6 +23,7 @@ import pytest
 
 from imitate import runner
 from imitate.algos.ppo import PPO
+from imitate.eval.humanoid import rollout_imitation
 from imitate.registry import TASKS
 
 NEAR_SAMPLES = 180 * 256 * 32  # 1,474,560
@@ -50,7 +51,7 @@ def test_near_walk_travels_farther_without_falling_more(tmp_path):
     cfg, task = runner.run_config(near), TASKS["humanoid"]
     untrained = PPO(task.make_env(cfg.num_envs, seed=cfg.seed, cfg=cfg), cfg).model
     eval_env = task.make_env(cfg.eval_episodes, seed=cfg.seed + 10_000, cfg=cfg)
-    before = task.policy_rollout_metrics(untrained, eval_env, seed=cfg.seed + 10_000)
+    before = rollout_imitation(untrained, eval_env, seed=cfg.seed + 10_000)
     keys = ("motion_distance_m", "fall_rate", "episode_length")
     numbers = {k: (before[k], after[k]) for k in keys}
     assert after["motion_episodes"] == before["motion_episodes"] == cfg.eval_episodes

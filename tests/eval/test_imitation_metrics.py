@@ -14,7 +14,9 @@ from imitate.tasks.humanoid.options import HumanoidOptions
 class StandStill:
     """A policy that always holds the default pose (zero action)."""
 
-    def act(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
+    def act(
+        self, obs: torch.Tensor, deterministic: bool = True, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         return torch.zeros(obs.shape[0], 28)
 
 

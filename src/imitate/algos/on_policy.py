@@ -62,7 +62,8 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int) -> dict[str, An
 
     model = load_policy(run, task, cfg)
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
-    result = evaluate_policy(model, env, seed=cfg.seed + 10_000)
+    observer = task.make_rollout_observer(env)  # task-specific records of the same rollout
+    result = evaluate_policy(model, env, seed=cfg.seed + 10_000, observer=observer)
     metrics = result.metrics()
     if task.plot or task.metrics:
         demos = demo_trajectories(run, cfg, task)
@@ -71,9 +72,8 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int) -> dict[str, An
         )
         if demos:
             metrics.update(task.trajectory_metrics(result.trajectories, demos))
-    if task.rollout_metrics:  # a second, recorded rollout on a fresh env of the same seed
-        env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
-        metrics.update(task.policy_rollout_metrics(model, env, seed=cfg.seed + 10_000))
+    if observer is not None:
+        metrics.update(observer.metrics())
     return metrics
 
 

@@ -173,58 +173,74 @@ def plot_reward_terms(record: dict, path: Path, title: str = "") -> Path:
     return path
 
 
-@torch.no_grad()
-def rollout_imitation(model, env, seed: int) -> dict[str, Any]:
-    """NEAR's protocol on the imitation-from-observation humanoid (``tasks/humanoid/imitation.py``):
-    one deterministic episode per env; returns, falls, and the motion metrics of each episode
-    against the clip window it started from (the same clip, from the reset time, as long as the
-    episode). Pose errors are root-relative in each root's heading frame, since every episode
-    starts at a random yaw. Summaries: top-20 by return beside all episodes (``motion_*``)."""
-    from imitate.eval import motion_metrics as mm
-    from imitate.tasks.humanoid.common import clip_states_qpos
-    from imitate.tasks.humanoid.imitation import motion_library
+class ImitationRecorder:
+    """NEAR's protocol on the imitation-from-observation humanoid (``tasks/humanoid/imitation.py``),
+    as an observer of the evaluation rollout: each episode is compared with the clip window it
+    started from (the same clip, from the reset time, as long as the episode). Pose errors are
+    root-relative in each root's heading frame, since every episode starts at a random yaw.
+    Summaries: top-20 by return beside all episodes (``motion_*``), the clip's own values beside
+    them (``motion_clip_*``), and the fall rate."""
 
-    n = env.num_envs
-    obs = env.reset(seed=seed)
-    clip_ids, start_s = env.buffers["clip_ids"].copy(), env.buffers["time_s"].copy()
-    active = torch.ones(n, dtype=torch.bool)
-    returns, fell = torch.zeros(n), torch.zeros(n, dtype=torch.bool)
-    body, quat, alive = [], [], []
-    for _ in range(env.max_episode_steps):
-        body.append(env.sim.body_pos().copy())  # (N, 15, 3) m, the state the step starts from
-        quat.append(env.sim.qpos[:, 3:7].copy())
-        alive.append(active.numpy().copy())
-        step = env.step(model.act(obs, deterministic=True))
-        returns += step.reward * active
-        fell |= active & step.terminated & ~step.success
-        active &= ~step.done
-        obs = step.obs
-        if not active.any():
-            break
-    pol, pq, act = np.stack(body, 1), np.stack(quat, 1), np.stack(alive, 1)  # (N, T, ...)
-    lib, dt_s = motion_library(env), env.sim.dt_s
-    rows, clip_rows = [], []
-    for i in range(n):
-        t = int(act[i].sum())  # one episode per env: a prefix of the steps
-        times = start_s[i] + dt_s * np.arange(t)
-        ref_qpos, ref_body = clip_states_qpos(lib, np.full(t, clip_ids[i]), times)
-        rows.append(
-            mm.episode_metrics(
-                pol[i, :t, 0],
-                dt_s,
-                pol[i, :t],
-                ref_body,
-                fell=bool(fell[i]),
-                policy_root_quat=pq[i, :t],
-                clip_root_quat=ref_qpos[:, 3:7],
+    def __init__(self, env) -> None:
+        self.env = env
+        self.body: list[np.ndarray] = []  # per step (N, 15, 3) m, the state the step starts from
+        self.quat: list[np.ndarray] = []  # per step (N, 4) root orientation
+        self.alive: list[np.ndarray] = []  # per step (N,) bool
+        self.returns = torch.zeros(env.num_envs)
+        self.fell = torch.zeros(env.num_envs, dtype=torch.bool)
+        self.start: tuple[np.ndarray, np.ndarray] | None = None
+
+    def before_step(self, active: torch.Tensor) -> None:
+        env = self.env
+        if self.start is None:  # the clip and time each episode started from
+            self.start = (env.buffers["clip_ids"].copy(), env.buffers["time_s"].copy())
+        self.body.append(env.sim.body_pos().copy())
+        self.quat.append(env.sim.qpos[:, 3:7].copy())
+        self.alive.append(active.cpu().numpy().copy())
+
+    def after_step(self, step, active: torch.Tensor) -> None:
+        self.returns += (step.reward * active).cpu()
+        self.fell |= (active & step.terminated & ~step.success).cpu()
+
+    def metrics(self) -> dict[str, Any]:
+        from imitate.eval import motion_metrics as mm
+        from imitate.tasks.humanoid.common import clip_states_qpos
+        from imitate.tasks.humanoid.imitation import motion_library
+
+        assert self.start is not None, "no step was recorded"
+        clip_ids, start_s = self.start
+        pol, pq, act = np.stack(self.body, 1), np.stack(self.quat, 1), np.stack(self.alive, 1)  # (N, T, ...)
+        lib, dt_s = motion_library(self.env), self.env.sim.dt_s
+        rows, clip_rows = [], []
+        for i in range(len(pol)):
+            t = int(act[i].sum())  # one episode per env: a prefix of the steps
+            times = start_s[i] + dt_s * np.arange(t)
+            ref_qpos, ref_body = clip_states_qpos(lib, np.full(t, clip_ids[i]), times)
+            rows.append(
+                mm.episode_metrics(
+                    pol[i, :t, 0],
+                    dt_s,
+                    pol[i, :t],
+                    ref_body,
+                    fell=bool(self.fell[i]),
+                    policy_root_quat=pq[i, :t],
+                    clip_root_quat=ref_qpos[:, 3:7],
+                )
             )
-        )
-        clip = mm.episode_metrics(ref_body[:, 0], dt_s)
-        clip_rows.append({k: clip[k] for k in MotionRecorder.CLIP_KEYS})
-    ret = returns.numpy()
-    metrics = mm.flatten_summary(mm.summarize(rows, ret), "motion_")
-    metrics.update(mm.flatten_summary(mm.summarize(clip_rows, ret), "motion_clip_"))
-    metrics.update(
-        return_mean=float(ret.mean()), fall_rate=float(fell.float().mean()), episode_length=float(act.sum(1).mean())
-    )
-    return metrics
+            clip = mm.episode_metrics(ref_body[:, 0], dt_s)
+            clip_rows.append({k: clip[k] for k in MotionRecorder.CLIP_KEYS})
+        ret = self.returns.numpy()
+        metrics = mm.flatten_summary(mm.summarize(rows, ret), "motion_")
+        metrics.update(mm.flatten_summary(mm.summarize(clip_rows, ret), "motion_clip_"))
+        metrics["fall_rate"] = float(self.fell.float().mean())
+        return metrics
+
+
+def rollout_imitation(model, env, seed: int) -> dict[str, Any]:
+    """The evaluation rollout of a humanoid imitation policy with ``ImitationRecorder`` watching:
+    success, length, return and NEAR's motion metrics."""
+    from imitate.eval.rollouts import evaluate_policy
+
+    recorder = ImitationRecorder(env)
+    result = evaluate_policy(model, env, seed=seed, observer=recorder)
+    return {**result.metrics(), **recorder.metrics()}

@@ -11,6 +11,14 @@ import torch
 from imitate.tasks.core.vecenv import VecEnv
 
 
+class RolloutObserver(Protocol):
+    """Sees every step of an evaluation rollout (``active``: the envs still in their episode)."""
+
+    def before_step(self, active: torch.Tensor) -> None: ...
+
+    def after_step(self, step, active: torch.Tensor) -> None: ...
+
+
 class Policy(Protocol):
     """What a rollout acts with: the actor-critic and every BC policy (``act`` on raw observations)."""
 
@@ -37,8 +45,11 @@ class EvalResult:
 
 
 @torch.no_grad()
-def evaluate_policy(model: Policy, env: VecEnv, seed: int = 12345, deterministic: bool = True) -> EvalResult:
-    """One episode per env copy; copies that finish are ignored afterwards (auto-reset)."""
+def evaluate_policy(
+    model: Policy, env: VecEnv, seed: int = 12345, deterministic: bool = True, observer: RolloutObserver | None = None
+) -> EvalResult:
+    """One episode per env copy; copies that finish are ignored afterwards (auto-reset).
+    ``observer`` records task-specific data of the same rollout (the humanoid's motion metrics)."""
     n = env.num_envs
     obs = env.reset(seed=seed)
     generator = torch.Generator(device=env.device).manual_seed(seed)
@@ -48,7 +59,11 @@ def evaluate_policy(model: Policy, env: VecEnv, seed: int = 12345, deterministic
     success = torch.zeros(n, dtype=torch.bool, device=env.device)
     path = [obs.clone()]
     for _ in range(env.max_episode_steps):
+        if observer is not None:
+            observer.before_step(active)
         step = env.step(model.act(obs, deterministic=deterministic, generator=generator))
+        if observer is not None:
+            observer.after_step(step, active)
         ret += step.reward * active
         length += active.long()
         success |= step.success & active
