@@ -7,9 +7,12 @@ For each motion and seed: `imitate train humanoid energy motion=M` (NEAR step 1)
 `humanoid-walk` with the motion's main clip. A run that exists with a checkpoint is resumed
 (`resume=RUN`) instead of started again, so a long grid continues across sessions; a finished
 run is only evaluated. Each run's metrics (NEAR's motion metrics: pose error by DTW, SPARC,
-root speed/acceleration/jerk, distance, falls, top-20 beside all episodes) go into one JSON.
+root speed/acceleration/jerk, distance, falls, top-20 beside all episodes) go into one JSON,
+rewritten (atomically) after every run and merged with the rows an earlier invocation left there,
+so a grid stopped by the end of a session keeps what it finished.
 
-    python benchmarks/humanoid_imitation.py --motions walk --seeds 0 --total-steps 1500000
+    python benchmarks/humanoid_imitation.py --motions walk --seeds 0,1,2 --total-steps 10000000 \
+        --out benchmarks/results/humanoid_imitation_10m
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import sys
 from pathlib import Path
 
 from _meta import finish, record
+from imitate.utils.io import atomic_write_json
 
 CLIPS = {
     "walk": "humanoid3d_walk",
@@ -83,7 +87,9 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/humanoid_imitation")
     args = parser.parse_args()
     meta = record()
-    rows = []
+    results_path = Path(args.out) / "results.json"
+    previous = json.loads(results_path.read_text())["runs"] if results_path.is_file() else []
+    rows = {(r["motion"], r["seed"], r["algo"]): r for r in previous}
     for motion in args.motions.split(","):
         for seed in map(int, args.seeds.split(",")):
             out = Path(args.out) / "runs" / f"{motion}-{seed}"
@@ -109,17 +115,16 @@ def main() -> None:
                     "run": str(path),
                     **{k: metrics.get(k) for k in KEYS},
                 }
-                rows.append(row)
+                rows[(motion, seed, algo)] = row
                 print(json.dumps(row), flush=True)
-    result = {
-        "benchmark": "humanoid_imitation",
-        "meta": finish(meta),
-        "total_steps": args.total_steps,
-        "energy_iterations": args.energy_iterations,
-        "runs": rows,
-    }
-    Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+                result = {
+                    "benchmark": "humanoid_imitation",
+                    "meta": finish(meta),
+                    "total_steps": args.total_steps,
+                    "energy_iterations": args.energy_iterations,
+                    "runs": list(rows.values()),
+                }
+                atomic_write_json(results_path, result)
 
 
 if __name__ == "__main__":

@@ -217,6 +217,7 @@ ALGOS: dict[str, AlgoEntry] = {
             POLICY_EVAL,
             reward="imitate.algos.on_policy:make_task_reward",
             curve_keys=POLICY_CURVES,
+            video=True,  # on the humanoid: the policy beside its clip
             export=PPO_EXPORT,
         ),
         AlgoEntry(
@@ -239,6 +240,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=POLICY_CURVES + ("near/sigma_level", "near/mean_energy", "reward/r_energy"),
             tasks=STYLE_TASKS,
             requires=("energy", "energy"),
+            video=True,
             export=PPO_EXPORT,
         ),
         AlgoEntry(
@@ -250,6 +252,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=POLICY_CURVES + ("amp/accuracy", "amp/d_expert", "amp/d_policy", "amp/gp", "reward/r_amp"),
             tasks=STYLE_TASKS,
             needs_demos=True,
+            video=True,
             export=PPO_EXPORT,
         ),
         AlgoEntry(

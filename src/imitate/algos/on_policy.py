@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from imitate.config import ConfigError
 from imitate.rewards.compose import ComposedReward, task_reward
 from imitate.utils.run import Run, fits_checkpoint, guarded
 from imitate.utils.seeding import restore_rng
@@ -54,8 +55,10 @@ def train_policy(
     return run, {"train_seconds": round(time.time() - started, 1), "env_steps": ppo.global_step}
 
 
-def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int) -> dict[str, Any]:
-    """Roll out a PPO run's policy deterministically; success, length, return, trajectory plot."""
+def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = False) -> dict[str, Any]:
+    """Roll out a PPO run's policy deterministically; success, length, return, trajectory plot;
+    with ``video``, the task's rollout observer writes ``videos/policy.mp4`` (the humanoid: the
+    policy beside the clip it started from)."""
     from imitate.algos.demos import demo_trajectories
     from imitate.algos.ppo import load_policy
     from imitate.eval.rollouts import evaluate_policy
@@ -63,6 +66,8 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int) -> dict[str, An
     model = load_policy(run, task, cfg)
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
     observer = task.make_rollout_observer(env)  # task-specific records of the same rollout
+    if video and not hasattr(observer, "write_video"):
+        raise ConfigError(f"--video needs a humanoid task; {task.name!r} has no character to render")
     result = evaluate_policy(model, env, seed=cfg.seed + 10_000, observer=observer)
     metrics = result.metrics()
     if task.plot or task.metrics:
@@ -74,6 +79,8 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int) -> dict[str, An
             metrics.update(task.trajectory_metrics(result.trajectories, demos))
     if observer is not None:
         metrics.update(observer.metrics())
+    if video:
+        metrics.update(observer.write_video(run.dir / "videos" / "policy.mp4", title=f"{run.algo} policy"))
     return metrics
 
 

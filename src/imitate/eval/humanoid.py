@@ -185,6 +185,7 @@ class ImitationRecorder:
         self.env = env
         self.body: list[np.ndarray] = []  # per step (N, 15, 3) m, the state the step starts from
         self.quat: list[np.ndarray] = []  # per step (N, 4) root orientation
+        self.qpos: list[np.ndarray] = []  # per step (N, 35), for the video
         self.alive: list[np.ndarray] = []  # per step (N,) bool
         self.returns = torch.zeros(env.num_envs)
         self.fell = torch.zeros(env.num_envs, dtype=torch.bool)
@@ -196,6 +197,7 @@ class ImitationRecorder:
             self.start = (env.buffers["clip_ids"].copy(), env.buffers["time_s"].copy())
         self.body.append(env.sim.body_pos().copy())
         self.quat.append(env.sim.qpos[:, 3:7].copy())
+        self.qpos.append(env.sim.qpos.copy())
         self.alive.append(active.cpu().numpy().copy())
 
     def after_step(self, step, active: torch.Tensor) -> None:
@@ -234,6 +236,27 @@ class ImitationRecorder:
         metrics.update(mm.flatten_summary(mm.summarize(clip_rows, ret), "motion_clip_"))
         metrics["fall_rate"] = float(self.fell.float().mean())
         return metrics
+
+    def write_video(self, path: Path, title: str = "policy") -> dict[str, Any]:
+        """The highest-return episode (left) beside the clip window it started from (right): the
+        same clip, from the reset time, as long as the episode, each followed by its own camera."""
+        from imitate.tasks.humanoid.imitation import motion_library
+        from imitate.viz.motion import write_side_by_side_video
+
+        assert self.start is not None, "no step was recorded"
+        clip_ids, start_s = self.start
+        best = int(self.returns.argmax())
+        steps = int(np.stack(self.alive, 1)[best].sum())
+        policy = np.stack(self.qpos, 1)[best, :steps]
+        lib = motion_library(self.env)
+        times = start_s[best] + self.env.sim.dt_s * np.arange(steps)
+        reference = lib.state(np.full(steps, clip_ids[best]), times, with_bodies=False).qpos()
+        clip = lib.names[clip_ids[best]]
+        source = f"{clip} from {start_s[best]:.2f} s"
+        panels = [(title, policy), (source, reference)]
+        written, used = write_side_by_side_video(panels, path, fps=1 / self.env.sim.dt_s)
+        layout = f"left: {title} (episode {best}, the highest return); right: {source}"
+        return {"video": str(written), "video_renderer": used, "video_layout": layout}
 
 
 def rollout_imitation(model, env, seed: int) -> dict[str, Any]:

@@ -103,6 +103,26 @@ def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
     return frames
 
 
+def _check_qpos(qpos: np.ndarray) -> np.ndarray:
+    qpos = np.asarray(qpos, dtype=np.float64)
+    if qpos.ndim != 2 or qpos.shape[1] != 35:
+        raise ValueError(f"qpos must be (T, 35) for the humanoid, got {qpos.shape}")
+    return qpos
+
+
+def _render(qpos: np.ndarray, renderer: str, width: int, height: int, title: str) -> tuple[list, str]:
+    """Frames of one qpos sequence and the renderer that made them (auto: MuJoCo, else stick)."""
+    if renderer not in RENDERERS:
+        raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
+    if renderer in ("auto", "mujoco"):
+        try:
+            return _mujoco_frames(qpos, width, height), "mujoco"
+        except RenderError:
+            if renderer == "mujoco":
+                raise
+    return _stick_frames(qpos, width, height, title), "stick"
+
+
 def write_qpos_video(
     qpos: np.ndarray,
     path: str | Path,
@@ -113,21 +133,30 @@ def write_qpos_video(
     title: str = "",
 ) -> tuple[Path, str]:
     """Render qpos (T, 35) frames at `fps` to an mp4 (or .gif). Returns (path, renderer used)."""
-    if renderer not in RENDERERS:
-        raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
-    qpos = np.asarray(qpos, dtype=np.float64)
-    if qpos.ndim != 2 or qpos.shape[1] != 35:
-        raise ValueError(f"qpos must be (T, 35) for the humanoid, got {qpos.shape}")
-    frames, used = None, renderer
-    if renderer in ("auto", "mujoco"):
-        try:
-            frames, used = _mujoco_frames(qpos, width, height), "mujoco"
-        except RenderError:
-            if renderer == "mujoco":
-                raise
-    if frames is None:
-        frames, used = _stick_frames(qpos, width, height, title), "stick"
+    frames, used = _render(_check_qpos(qpos), renderer, width, height, title)
     return _write_frames(frames, Path(path), fps), used
+
+
+def write_side_by_side_video(
+    panels: list[tuple[str, np.ndarray]],
+    path: str | Path,
+    fps: float = 30.0,
+    renderer: str = "auto",
+    width: int = 480,
+    height: int = 480,
+) -> tuple[Path, str]:
+    """Several (title, qpos (T_i, 35)) sequences rendered next to each other, left to right, each
+    by its own tracking camera; a shorter one holds its last frame (a policy that fell stays down
+    beside the clip that goes on). Returns (path, renderer used)."""
+    if not panels:
+        raise ValueError("a side-by-side video needs at least one panel")
+    rendered, used = [], renderer
+    for title, qpos in panels:
+        frames, used = _render(_check_qpos(qpos), used, width, height, title)
+        rendered.append(frames)  # the first panel's renderer is used for all: one look per video
+    steps = max(len(f) for f in rendered)
+    combined = (np.concatenate([f[min(t, len(f) - 1)] for f in rendered], axis=1) for t in range(steps))
+    return _write_frames(combined, Path(path), fps), used
 
 
 def clip_qpos(
