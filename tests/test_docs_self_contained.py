@@ -21,13 +21,21 @@ DOC_MENTION = re.compile(r"\bdocs/[\w./-]+\.md(?:#[\w-]+)?")
 FENCE = re.compile(r"^\s*(```|~~~)")
 
 
-def user_facing_files() -> list[Path]:
-    """README, docs, the package's sources and data, benchmarks (scripts and written results in
-    text form) and tests, this file excepted."""
+def user_facing_texts() -> list[tuple[Path, str]]:
+    """(path, text) of the README, docs, the package's sources and data, benchmarks (scripts and
+    written results in text form) and tests, this file excepted; binary files are skipped."""
     files = [ROOT / "README.md", ROOT / "pyproject.toml", ROOT / "Makefile"]
     for folder in ("docs", "src", "benchmarks", "tests"):
         files += [p for p in (ROOT / folder).rglob("*") if p.is_file() and p.suffix in TEXT_SUFFIXES]
-    return [p for p in files if p.exists() and p.resolve() != Path(__file__).resolve() and "__pycache__" not in p.parts]
+    texts = []
+    for path in files:
+        if not path.exists() or path.resolve() == Path(__file__).resolve() or "__pycache__" in path.parts:
+            continue
+        try:
+            texts.append((path, path.read_text(encoding="utf-8")))
+        except UnicodeDecodeError:
+            continue
+    return texts
 
 
 def markdown_files() -> list[Path]:
@@ -95,15 +103,12 @@ def _rel(path: Path) -> str:
 
 
 def test_nothing_points_at_the_teams_internal_files():
-    hits = []
-    for path in user_facing_files():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            continue
-        for number, line in enumerate(text.splitlines(), 1):
-            if INTERNAL.search(line):
-                hits.append(f"{_rel(path)}:{number}: {line.strip()[:100]}")
+    hits = [
+        f"{_rel(path)}:{number}: {line.strip()[:100]}"
+        for path, text in user_facing_texts()
+        for number, line in enumerate(text.splitlines(), 1)
+        if INTERNAL.search(line)
+    ]
     assert not hits, "points outside the repository:\n" + "\n".join(hits)
 
 
@@ -114,11 +119,7 @@ def test_every_relative_link_in_the_readme_and_docs_resolves():
 
 def test_every_docs_page_mentioned_anywhere_exists():
     problems = []
-    for path in user_facing_files():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            continue
+    for path, text in user_facing_texts():
         for mention in set(DOC_MENTION.findall(text)):
             why = broken_link(mention, ROOT / "README.md")  # mentions are relative to the repository root
             if why:
