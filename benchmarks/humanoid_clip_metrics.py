@@ -1,5 +1,5 @@
-"""NEAR's motion metrics (eval/motion_metrics.py) on the expert clips themselves, beside SPEC §4's
-expert values (SPARC / root velocity / acceleration / jerk of NEAR's CMU clips).
+"""NEAR's motion metrics (eval/motion_metrics.py) on the expert clips themselves, beside the NEAR
+paper's expert values (SPARC / root velocity / acceleration / jerk of its CMU clips; docs/tasks.md).
 
 For each clip (humanoid3d_walk, _run, _punch, _spinkick; DeepMimic's pybullet clips):
   ours         the clip played by `MotionLibrary` (interpolated, looping clips carried forward)
@@ -30,8 +30,8 @@ from imitate.data.motion import humanoid_model as hm
 from imitate.eval import motion_metrics as mm
 
 CLIPS = ("walk", "run", "punch", "spinkick")
-# SPEC §4: NEAR's expert values (SPARC, root velocity m/s, acceleration m/s², jerk m/s³)
-SPEC_EXPERT = {
+# The NEAR paper's expert values (SPARC, root velocity m/s, acceleration m/s², jerk m/s³)
+NEAR_EXPERT = {
     "walk": (-5.40, 1.31, 3.37, 130.1),
     "run": (-3.79, 3.55, 16.35, 513.7),
     "punch": (-1.73, 0.16, 2.51, 72.5),
@@ -88,7 +88,7 @@ def clip_metrics(name: str, loops: int, dt_s: float) -> dict:
         "clip_fps": round(clip.fps, 3),
         "clip_duration_s": round(clip.duration_s, 4),
         "seconds_played": round(seconds, 4),
-        "spec_expert": dict(zip(("sparc", "root_speed_m_s", "root_acc_m_s2", "root_jerk_m_s3"), SPEC_EXPERT[name])),
+        "near_expert": dict(zip(("sparc", "root_speed_m_s", "root_acc_m_s2", "root_jerk_m_s3"), NEAR_EXPERT[name])),
         "ours": ours,
         "one_pass": kinematic_row(one_root, dt_s),
         "near": kinematic_row(near_root, NEAR_DT_S),
@@ -100,13 +100,13 @@ def table(results: dict) -> str:
     cols = ("sparc_root_vel_axes", "root_speed_m_s", "root_acc_m_s2", "root_jerk_m_s3")
     fmt = lambda r: " / ".join(f"{r[c]:.2f}" if c != "root_jerk_m_s3" else f"{r[c]:.1f}" for c in cols)  # noqa: E731
     lines = [
-        "clip      | SPEC (NEAR, CMU)          | ours 30 Hz, looped          | one pass 30 Hz              | "
+        "clip      | NEAR paper (CMU clips)    | ours 30 Hz, looped          | one pass 30 Hz              | "
         "NEAR's sampling emulated    | SPARC of speed | pose err. vs still (m)",
     ]
     for name, r in results.items():
-        spec = " / ".join(str(v) for v in SPEC_EXPERT[name])
+        near = " / ".join(str(v) for v in NEAR_EXPERT[name])
         lines.append(
-            f"{name:9s} | {spec:25s} | {fmt(r['ours']):27s} | {fmt(r['one_pass']):27s} | {fmt(r['near']):27s} | "
+            f"{name:9s} | {near:25s} | {fmt(r['ours']):27s} | {fmt(r['one_pass']):27s} | {fmt(r['near']):27s} | "
             f"{r['ours']['sparc_root_speed']:14.2f} | {r['ours']['pose_error_dtw_vs_first_frame_held_m']:.3f}"
         )
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""IBC on the N-D particle (SPEC §5): IBC-DFO, IBC-Langevin, MSE and MDN at one CPU budget.
+"""IBC on the N-D particle (Florence et al. 2021): IBC-DFO, IBC-Langevin, MSE and MDN at one CPU budget.
 
 Part 1: 2-D, all four methods, several seeds. Part 2: success against dimension N for the
 methods in --dim-algos. Every run is `imitate train particle ALGO n_dim=N demos=FILE seed=S
@@ -29,7 +29,7 @@ from pathlib import Path
 from _meta import finish, record
 
 ALGOS = ("ibc-dfo", "ibc-langevin", "mse", "mdn")
-PUBLISHED_2D = {"ibc": 0.96, "mse": 0.05}  # SPEC §5 (IBC paper, particle 2-D)
+PUBLISHED_2D = {"ibc": 0.96, "mse": 0.05}  # IBC README's one short 2-D run, not a paper result (docs/methods.md#ibc)
 
 
 def imitate(*args: str) -> dict:

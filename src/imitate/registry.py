@@ -131,7 +131,7 @@ TASKS: dict[str, TaskEntry] = {
     for t in (
         _task(
             "maze",
-            "NEAR's 2-D maze: reach the far corner (SPEC §1)",
+            "NEAR's 2-D maze: reach the far corner (Diwan et al. 2025)",
             "maze",
             "MazeEnv",
             oracle="imitate.oracles.maze:maze_oracle",
@@ -140,7 +140,7 @@ TASKS: dict[str, TaskEntry] = {
         ),
         _task(
             "block-push",
-            "IBC's planar block pushing in MuJoCo: push the block onto the target (SPEC §5)",
+            "IBC's planar block pushing in MuJoCo: push the block onto the target (Florence et al. 2021)",
             "block_push",
             "BlockPushEnv",
             oracle="imitate.oracles.block_push:block_push_oracle",
@@ -149,7 +149,8 @@ TASKS: dict[str, TaskEntry] = {
         ),
         _task(
             "particle",
-            "IBC's N-D particle: visit goal 1, then goal 2 (SPEC §5); options n_dim=N, goal_order=fixed|either",
+            "IBC's N-D particle: visit goal 1, then goal 2 (Florence et al. 2021); "
+            "options n_dim=N, goal_order=fixed|either",
             "particle",
             "ParticleEnv",
             options="imitate.tasks.particle_options:ParticleOptions",
@@ -159,7 +160,7 @@ TASKS: dict[str, TaskEntry] = {
         ),
         _task(
             "pusht",
-            "Diffusion Policy's Push-T in MuJoCo: push the T block onto the goal T (SPEC §1)",
+            "Diffusion Policy's Push-T in MuJoCo: push the T block onto the goal T (Chi et al. 2023)",
             "pusht",
             "PushTEnv",
             oracle="imitate.oracles.pusht:pusht_oracle",
@@ -169,7 +170,8 @@ TASKS: dict[str, TaskEntry] = {
         ),
         _task(
             "humanoid",
-            "imitation from observation of motion clips (NEAR, AMP; SPEC §4): absolute PD targets, no phase; "
+            "imitation from observation of motion clips (NEAR, Diwan et al. 2025; AMP, Peng et al. 2021): "
+            "absolute PD targets, no phase; "
             "option motion=walk|run|spinkick|punch|CLIP|LIST.yaml, task_reward=time|dist|height",
             "humanoid.imitation",
             "HumanoidEnv",
@@ -180,14 +182,15 @@ TASKS: dict[str, TaskEntry] = {
         ),
         _task(
             "humanoid-walk",
-            "DeepMimic tracking of humanoid3d_walk with a MuJoCo humanoid (SPEC §2); option clip=NAME",
+            "DeepMimic tracking (Peng et al. 2018) of humanoid3d_walk with a MuJoCo humanoid; option clip=NAME",
             "humanoid.tracking",
             "HumanoidTrackingEnv",
             options="imitate.tasks.humanoid.options:TrackingOptions",
         ),
         _task(
             "humanoid-cartwheel",
-            "DeepMimic tracking of humanoid3d_cartwheel (hands may touch the ground; SPEC §2); option clip=NAME",
+            "DeepMimic tracking (Peng et al. 2018) of humanoid3d_cartwheel (hands may touch the ground); "
+            "option clip=NAME",
             "humanoid.tracking",
             "HumanoidTrackingEnv",
             options="imitate.tasks.humanoid.options:CartwheelOptions",

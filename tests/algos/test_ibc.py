@@ -245,7 +245,7 @@ def test_short_particle_run_ibc_beats_mse_when_demonstrations_are_multimodal(tmp
     "MSE (1500 steps: 0.545 vs 0.775; 4000 steps, 3 seeds: 0.81 vs 0.86)",
 )
 def test_short_particle_run_ibc_beats_mse_on_the_fixed_goal_order(tmp_path):
-    """The issue's original check on the SPEC task (goal 1, then goal 2). Kept, strictly expected
+    """The issue's original check on IBC's task (goal 1, then goal 2). Kept, strictly expected
     to fail, so that the day IBC passes it the suite says so."""
     demos = tmp_path / "p2.npz"
     assert main(["data", "particle", "--episodes", "2000", "--out", str(demos), "--no-progress"]) == 0

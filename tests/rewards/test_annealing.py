@@ -1,4 +1,4 @@
-"""NEAR's adaptive noise annealing and energy reward (SPEC §1)."""
+"""NEAR's adaptive noise annealing and energy reward (docs/methods.md#near)."""
 
 from __future__ import annotations
 

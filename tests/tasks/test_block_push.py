@@ -1,4 +1,4 @@
-"""Block pushing (SPEC §5): pusher tracking, contact, exact state restore, success threshold,
+"""Block pushing (IBC's task): pusher tracking, contact, exact state restore, success threshold,
 the scripted oracle's success rate and go-around, and `imitate data block-push`."""
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""AMP: PPO with an adversarial style reward (SPEC §3), as a reward plug-in (DESIGN principle 2).
+"""AMP: PPO with an adversarial style reward (Peng et al. 2021), as a reward plug-in (docs/architecture.md#principles).
 
 The expert pairs come from the same demonstrations NEAR's step 1 reads (``algos.demos.run_demos``:
 ``demos=PATH`` or oracle demos generated once into the run as ``demos.npz``), so AMP and NEAR

@@ -24,7 +24,7 @@ class DiscConfig(Checked):
 
 @dataclass
 class AMPConfig(PPOConfig):
-    """AMP: PPO on a discriminator's style reward (plus a weighted task reward), SPEC §3."""
+    """AMP: PPO on a discriminator's style reward (plus a weighted task reward), Peng et al. 2021."""
 
     demos: str = option("", "demonstration file; empty: generate oracle demos into the run")
     demo_episodes: int = option(600, "oracle episodes when demos is empty", ge=1)

@@ -1,4 +1,5 @@
-"""Explicit behavioural cloning baselines (SPEC §5): MSE regression and a mixture density network.
+"""Explicit behavioural cloning baselines (IBC's, Florence et al. 2021): MSE regression and a mixture density
+network.
 
 Both use the same ResNet MLP trunk as IBC's energy model and share its normalisation, training
 loop and evaluation (``bc_common``); only the output head and the loss differ.

@@ -4,7 +4,7 @@ batched rollouts.
 
 A method is a ``BCPolicy`` subclass with two methods on normalised tensors:
 ``loss(obs_n, act_n, generator) -> (loss, stats)`` and ``act_normalized(obs_n, generator)``.
-Normalisation (IBC's, SPEC §5): observations are z-scored; actions are mapped to [-1, 1] from
+Normalisation (IBC's): observations are z-scored; actions are mapped to [-1, 1] from
 the dataset's min/max widened by 5% of the range on each side. The normaliser is a buffer of
 the policy module, so the checkpoint alone rebuilds a working policy.
 """

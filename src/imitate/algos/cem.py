@@ -1,4 +1,4 @@
-"""CEM model-predictive control scored by a learned NEAR energy (SPEC §1's planning baseline).
+"""CEM model-predictive control scored by a learned NEAR energy (NEAR's planning baseline).
 
 At every real step, for each of P real envs: sample ``samples`` action sequences of length
 ``horizon`` from a per-env Gaussian, roll all P·samples of them out in *one* batched copy of

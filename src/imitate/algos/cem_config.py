@@ -10,7 +10,7 @@ from imitate.config import ConfigError, RunConfig, option
 
 @dataclass
 class CEMConfig(RunConfig):
-    """CEM model-predictive control scoring sampled action sequences by a NEAR energy (SPEC §1)."""
+    """CEM model-predictive control scoring sampled action sequences by a NEAR energy (NEAR's baseline)."""
 
     energy: str = option("", "the energy run directory (NEAR step 1) whose model scores plans")
     eval_episodes: int = option(20, "episodes planned (in parallel) when the run is made; planning is costly", ge=1)

@@ -1,4 +1,4 @@
-"""Implicit behavioural cloning (SPEC §5): an energy E(o, a) trained with InfoNCE, acting by
+"""Implicit behavioural cloning (Florence et al. 2021): an energy E(o, a) trained with InfoNCE, acting by
 optimising the energy over actions.
 
 Everything happens in normalised units: observations z-scored, actions in [-1, 1] (the

@@ -10,7 +10,7 @@ from imitate.config import option
 
 @dataclass
 class IBCConfig(BCConfig):
-    """Implicit BC (SPEC §5): an energy E(o, a) trained by InfoNCE; actions by DFO or Langevin."""
+    """Implicit BC (Florence et al. 2021): an energy E(o, a) trained by InfoNCE; actions by DFO or Langevin."""
 
     counter_examples: int = option(64, "negatives per sample, uniform in the normalised action box", ge=1)
     temperature: float = option(1.0, "InfoNCE logits are E / temperature", gt=0)

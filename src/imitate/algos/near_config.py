@@ -23,7 +23,7 @@ class NEARConfig(PPOConfig):
         ge=-1,
         lt=max(NCSN_LEVELS.values()),
     )
-    # Ours differs from SPEC §1 on purpose (docs/near.md): SPEC's tanh((E - m)/10) with the
+    # Ours differs from NEAR's on purpose (docs/near.md): NEAR's tanh((E - m)/10) with the
     # original constant is `normalise_energy=false energy_scale=10 absorbing_success=false`.
     energy_scale: float = option(
         1.0, "r = tanh((E - m) / energy_scale) [× rollout energy std if normalise_energy]", gt=0

@@ -1,4 +1,4 @@
-"""The one on-policy loop: PPO on a task with a reward plug-in (DESIGN principle 2).
+"""The one on-policy loop: PPO on a task with a reward plug-in (docs/architecture.md#principles).
 
 Plain PPO, NEAR step 2, AMP and DeepMimic are this loop; only ``make_reward(task, cfg, env)``
 differs, and every one of them returns a composed reward (``rewards/compose.py``). A run is

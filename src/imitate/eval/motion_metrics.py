@@ -1,4 +1,4 @@
-"""Motion-quality metrics of humanoid episodes, as NEAR reports them (SPEC §4; docs/humanoid_metrics.md).
+"""Motion-quality metrics of humanoid episodes, as NEAR reports them (docs/humanoid_metrics.md).
 
 Pure numpy functions of positions sampled at the control rate (30 Hz on the humanoid):
 
@@ -109,7 +109,7 @@ def root_velocity_sparc(root_pos_m: np.ndarray, dt_s: float, mode: str = "axes",
     """SPARC of the root velocity (forward differences of ``root_pos_m`` (..., T, 3)).
 
     ``mode="axes"``: SPARC of each velocity component (x, y, z), averaged: NEAR's computation,
-    the one its expert values (SPEC §4) come from (a component that is identically zero is
+    the one its expert values (docs/tasks.md#humanoid-imitation) come from (a component that is identically zero is
     left out). ``mode="speed"``: SPARC of the speed ‖v‖, the
     standard use of the measure on a speed profile."""
     vel = finite_difference(root_pos_m, dt_s, 1)

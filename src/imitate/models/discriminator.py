@@ -1,4 +1,4 @@
-"""AMP's discriminator: an MLP that tells expert transition pairs from the policy's (SPEC §3).
+"""AMP's discriminator: an MLP that tells expert transition pairs from the policy's (Peng et al. 2021).
 
 D(x) is a logit: high for pairs that look like the expert's. Inputs are normalised with a
 running mean/std fitted once on the expert data and then frozen (as NEAR's energy model does),
@@ -18,7 +18,7 @@ from imitate.utils.running_stats import RunningMeanStd
 
 
 class Discriminator(nn.Module):
-    """ReLU MLP trunk (default [1024, 512], SPEC §3) → linear head → logit (B,).
+    """ReLU MLP trunk (default [1024, 512], NEAR's AMP baseline) → linear head → logit (B,).
 
     The head is kept apart from the trunk because the logit regulariser penalises only its
     weights. ``normalizer`` is a buffer-only module, so ``state_dict`` holds everything.

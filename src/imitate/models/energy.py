@@ -2,7 +2,7 @@
 
 The model maps a normalised transition pair x = (s_t, s_t+1) and a noise level to a scalar
 energy E(x, σ). Higher energy means more expert-like; the score is ∇ₓE. It is trained by
-denoising score matching (DSM) over a ladder of noise levels (SPEC §1) and, at inference, used
+denoising score matching (DSM) over a ladder of noise levels (NCSN, Song & Ermon 2019/2020) and, at inference, used
 through an exponential moving average (EMA) of its weights with its normaliser frozen.
 """
 

@@ -1,4 +1,4 @@
-"""Scripted pushing demonstrations for block pushing (SPEC §5: go behind the block, push, re-orient).
+"""Scripted pushing demonstrations for block pushing (as IBC's oracle: go behind the block, push, re-orient).
 
 The oracle reads only the observation (pusher, set-point, block pose, target) and keeps one bit
 of memory per episode (pushing or not, with hysteresis). In the frame of the block→target line

@@ -1,4 +1,4 @@
-"""Planned demonstrations for the 2-D maze (SPEC: "a planner through the free space, with variety").
+"""Planned demonstrations for the 2-D maze (a planner through the free space, with variety; NEAR's were human).
 
 NEAR's maze used 573 human tele-operated demonstrations; ours come from a planner that is
 randomised so that episodes differ the way human ones do (route, shape, speed):

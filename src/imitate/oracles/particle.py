@@ -1,4 +1,4 @@
-"""IBC's particle oracle (SPEC §5): set-point at goal 1 until within 0.01 of it, then goal 2.
+"""IBC's particle oracle (Florence et al. 2021): set-point at goal 1 until within 0.01 of it, then goal 2.
 
 The switch is sticky: once the agent has been within ``SWITCH_DISTANCE`` of goal 1 the oracle
 aims at goal 2 for the rest of the episode. The oracle is privileged only in remembering that

@@ -1,4 +1,4 @@
-"""Scripted Push-T expert with privileged state (SPEC §1: "ours come from a scripted expert").
+"""Scripted Push-T expert with privileged state (the original demonstrations were human).
 
 Diffusion Policy used 206 human demonstrations; ours come from this controller, batched in numpy
 over episodes. Every step it

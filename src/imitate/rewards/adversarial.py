@@ -1,4 +1,4 @@
-"""AMP's reward plug-in: a discriminator trained on every rollout, scored on (s_t, s_t+1) (SPEC §3).
+"""AMP's reward plug-in: a discriminator trained on every rollout, scored on (s_t, s_t+1) (Peng et al. 2021).
 
 Loss per discriminator step (expert pairs labelled 1, policy pairs 0):
 
@@ -166,7 +166,7 @@ class AMPReward:
 
         r_amp ≥ 0 on every step, so in a task that *ends* on success it pays the policy to
         linger rather than finish (the survival bias of GAIL-type rewards, Kostrikov et al.
-        2019). Two remedies, both off by default (the plain SPEC formula):
+        2019). Two remedies, both off by default (the published formula):
         ``style_offset`` (log 2 = the reward of an undecided discriminator) centres the reward,
         so pairs the discriminator thinks are the policy's cost reward and finishing is not
         penalised; the composition's ``absorbing_success`` pays, on success terminations,

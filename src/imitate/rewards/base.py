@@ -1,4 +1,4 @@
-"""The reward plug-in protocol PPO talks to (DESIGN.md principle 2).
+"""The reward plug-in protocol PPO talks to (docs/architecture.md#principles).
 
 PPO knows nothing about NEAR, AMP or tracking: after each env step it hands the reward module
 the step and gets back one reward per env; after each rollout it calls ``update`` so the module

@@ -1,4 +1,4 @@
-"""The reward every PPO method trains on: a weighted sum of named parts (DESIGN principle 2).
+"""The reward every PPO method trains on: a weighted sum of named parts (docs/architecture.md#principles).
 
     r = Σ_k w_k · r_k   (+ the absorbing-success value, below)
 

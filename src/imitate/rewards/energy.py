@@ -1,7 +1,7 @@
 """NEAR's learned term: a frozen energy model scored on (s_t, s_t+1), with adaptive noise annealing.
 
 r_energy = tanh((E(x, σ_c) − m)/scale), where σ_c is the annealer's current noise level and m a
-moving average of recent rollouts' mean energy (SPEC §1). NEAR's reward
+moving average of recent rollouts' mean energy (docs/methods.md#near). NEAR's reward
 w_task·r_task + w_energy·r_energy (+ the absorbing-success value) is composed in
 ``rewards/compose.py``.
 """

@@ -1,4 +1,4 @@
-"""The batched-simulator interface every task runs on (DESIGN.md, engine layer).
+"""The batched-simulator interface every task runs on (docs/architecture.md, engine layer).
 
 A simulator holds the physics state of ``num_envs`` copies and advances all of them in one call;
 it knows nothing of tasks, rewards or resets. State get/set is exact (a saved state steps to the

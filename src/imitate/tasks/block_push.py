@@ -1,4 +1,4 @@
-"""Planar block pushing (SPEC §5, after IBC's BlockPush), batched over MuJoCo's C engine.
+"""Planar block pushing (after IBC's BlockPush, Florence et al. 2021; docs/tasks.md), batched over MuJoCo's C engine.
 
 A small cylindrical pusher, driven in x and y by stiff position actuators on two slide joints,
 pushes a 4 cm, 0.1 kg cube across a table onto a target point. The block has slide x, y, z and

@@ -1,4 +1,4 @@
-"""NEAR's 2-D maze (SPEC §1), batched in torch.
+"""NEAR's 2-D maze (Diwan et al. 2025; docs/tasks.md#maze), batched in torch.
 
 A disc of radius 15 moves in a 512×512 arena with four inner walls. The action is an absolute
 target position, tracked by a PD law integrated over 100 sub-steps of 3 ms. Reaching the goal

@@ -1,4 +1,4 @@
-"""IBC's N-D particle (SPEC §5), batched in torch: visit goal 1, then goal 2, and stay there.
+"""IBC's N-D particle (Florence et al. 2021), batched in torch: visit goal 1, then goal 2, and stay there.
 
 A point mass in [0, 1]^N tracks a position set-point with a PD law, acc = kp (target - p) - kv v
 (kp 10, kv 5), integrated by explicit Euler (position with the old velocity, then velocity) over

@@ -1,4 +1,4 @@
-"""Push-T (SPEC §1, Diffusion Policy's task), batched on MuJoCo's C engine.
+"""Push-T (Diffusion Policy's task, Chi et al. 2023; docs/tasks.md#push-t), batched on MuJoCo's C engine.
 
 A disc pusher (radius 15) pushes a T-shaped block on a 512×512 plane. The action in [-1, 1]² is
 an absolute target for the pusher, ``(a + 1) * 256``, tracked by a PD law (kp 100, kv 20 per unit

@@ -1,4 +1,4 @@
-"""The one run layout (DESIGN.md principle 4).
+"""The one run layout (docs/architecture.md#principles).
 
 ``<out_dir>/<task>/<algo>/<timestamp>-<seed>/`` holds ``config.yaml`` (resolved, with task and
 algo), ``tb/`` (TensorBoard), ``progress.jsonl`` (one line of scalars per iteration, for plots

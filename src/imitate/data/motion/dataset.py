@@ -1,4 +1,4 @@
-"""Motion data sets: which clips a humanoid imitates, and how often (SPEC §4; NEAR's motion files
+"""Motion data sets: which clips a humanoid imitates, and how often (NEAR's motion files
 are lists of ``{file, weight}``).
 
 ``motion=`` names one of, in this order:
@@ -30,7 +30,7 @@ from imitate.data.motion.clip import MotionError, find_clip, load_clip
 from imitate.data.motion.library import MotionLibrary
 
 SHIPPED_DIR = Path(__file__).with_name("datasets")
-TASK_REWARDS = ("time", "dist", "height")  # SPEC §4's humanoid task rewards
+TASK_REWARDS = ("time", "dist", "height")  # NEAR's humanoid task rewards
 _ENTRY_KEYS = {"clip", "file", "weight"}
 
 

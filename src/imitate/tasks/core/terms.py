@@ -1,4 +1,4 @@
-"""The term types a task is declared from (DESIGN.md principle 2: a task is a table, not a class).
+"""The term types a task is declared from (a task is a table, not a class: docs/architecture.md#principles).
 
 Every term is a plain function of the env (``TaskEnv``) plus keyword ``params``; the env calls
 them in a fixed order each step (see ``env.py``):

@@ -1,2 +1,2 @@
-"""The humanoid tracking task (DeepMimic, SPEC §2) declared as a term table: tracking.py, with its
+"""The humanoid tracking task (DeepMimic, Peng et al. 2018) declared as a term table: tracking.py, with its
 observations and options."""

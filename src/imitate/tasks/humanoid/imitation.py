@@ -1,4 +1,4 @@
-"""Imitation from observation of motion clips (NEAR, AMP; SPEC §1, §3, §4), declared as a term
+"""Imitation from observation of motion clips (NEAR, AMP; docs/tasks.md#humanoid-imitation), declared as a term
 table run by ``TaskEnv``: the task ``humanoid``.
 
 There is no reference at run time. The policy sees the 105-d style observation of its own state
@@ -17,11 +17,11 @@ that state; the style history then starts from it. The episode frame's yaw says 
 +x ("forward") points, which the ``dist`` reward measures along.
 
 Termination: a fall (a failure): a body other than ``contact_bodies`` touches the ground (within
-1 cm, geometric) with its origin below ``fall_height_m`` (0.3 m, SPEC §4), the pelvis is below
+1 cm, geometric) with its origin below ``fall_height_m`` (0.3 m, NEAR's), the pelvis is below
 ``min_base_height_m``, or MuJoCo diverged. The time limit (``episode_seconds``) truncates and is
 a success: surviving is what the looping motions ask for.
 
-Task rewards (SPEC §4), one term chosen by ``task_reward``: ``time`` 1 per step; ``dist``
+Task rewards (NEAR's), one term chosen by ``task_reward``: ``time`` 1 per step; ``dist``
 clamp(v, 0, 0.5)/0.5 with v the pelvis's forward speed (m/s, over the last control step, along
 the episode's +x); ``height`` clamp(z, 0, 2.5)/2.5 of the pelvis (m).
 """
@@ -49,7 +49,7 @@ from imitate.tasks.humanoid.common import (
 )
 from imitate.tasks.humanoid.options import HumanoidOptions, check_bodies
 
-DIST_MAX_MPS = 0.5  # SPEC §4: clamp(Δx, 0, 0.5)/0.5, read as a forward speed (docs/humanoid_imitation.md)
+DIST_MAX_MPS = 0.5  # NEAR's clamp(Δx, 0, 0.5)/0.5, read as a forward speed (docs/humanoid_imitation.md)
 HEIGHT_MAX_M = 2.5
 
 
@@ -98,7 +98,7 @@ def fell(env: TaskEnv, contact_bodies: tuple[str, ...], fall_height_m: float, mi
     return sim.unstable | low_root | ground_contact(sim, contact_bodies, below_m=fall_height_m)
 
 
-# -- task rewards (SPEC §4) -----------------------------------------------------------------------
+# -- task rewards (NEAR's) ------------------------------------------------------------------------
 def time_reward(env: TaskEnv) -> torch.Tensor:
     """1 per step survived."""
     return torch.ones(env.num_envs, device=env.device)

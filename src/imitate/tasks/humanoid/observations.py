@@ -1,4 +1,4 @@
-"""Observations of the humanoid tracking task, and the 105-d style observation (SPEC §4).
+"""Observations of the humanoid tracking task, and the 105-d style observation (NEAR's, docs/tasks.md).
 
 Batched torch functions (quaternions (w, x, y, z) everywhere). The tracking observation is
 yaw-invariant: velocities are expressed in the *heading frame* (the root's yaw only, Z-up) and
@@ -148,7 +148,7 @@ _EE_IDX = [hm.BODY_NAMES.index(n) for n in hm.END_EFFECTORS]
 
 
 def style_obs(s: State) -> torch.Tensor:
-    """(N, 105) style observation of SPEC §4 (NEAR/AMP): root height (1), root rotation
+    """(N, 105) style observation of NEAR and AMP: root height (1), root rotation
     tangent+normal in the heading frame (6), root linear and angular velocity in the heading frame
     (3+3), 3-DoF joints as tangent+normal (8×6) and 1-DoF angles (4), joint velocities (28),
     hands and feet relative to the root in the heading frame (4×3)."""

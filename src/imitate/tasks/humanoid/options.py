@@ -48,7 +48,7 @@ def _tol(term: str) -> float:
 
 @dataclass
 class TrackingOptions(Checked):
-    """Tracking of one reference clip (SPEC §2)."""
+    """Tracking of one reference clip (DeepMimic, Peng et al. 2018)."""
 
     clip: str = option("humanoid3d_walk", "the reference clip: any clip of `imitate motion list`, or a .txt path")
     loop: str = option(
@@ -115,7 +115,7 @@ class CartwheelOptions(TrackingOptions):
 
 @dataclass
 class HumanoidOptions(Checked):
-    """Imitation from observation of motion clips (NEAR, AMP; SPEC §4): absolute PD targets, no
+    """Imitation from observation of motion clips (NEAR, AMP): absolute PD targets, no
     reference and no phase in the observation, reference state initialisation from a data set."""
 
     # options an energy run (NEAR step 1) must share with the run that uses it (inputs.py)

@@ -1,4 +1,4 @@
-"""DeepMimic-style tracking reward terms (SPEC §2): a product of exp(−‖err‖²/σ) terms.
+"""DeepMimic-style tracking reward terms (Peng et al. 2018): a product of exp(−‖err‖²/σ) terms.
 
 Each term is a pure batched torch function of the simulated state and the reference state, both
 in the *same* frame: the env moves the reference into each episode's frame (its yaw offset and

@@ -1,5 +1,5 @@
 """DeepMimic-style motion tracking, declared as a term table: N humanoids follow one reference clip
-(SPEC §2), run by ``TaskEnv``.
+(DeepMimic; docs/methods.md#deepmimic), run by ``TaskEnv``.
 
 One control step (30 Hz), in TaskEnv's order: the action term reads the reference at the end of
 the step and turns the action into PD targets -> MuJoCo (4 physics steps at 120 Hz) -> the
