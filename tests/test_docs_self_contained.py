@@ -29,7 +29,8 @@ def user_facing_texts() -> list[tuple[Path, str]]:
         files += [p for p in (ROOT / folder).rglob("*") if p.is_file() and p.suffix in TEXT_SUFFIXES]
     texts = []
     for path in files:
-        if not path.exists() or path.resolve() == Path(__file__).resolve() or "__pycache__" in path.parts:
+        built = any(part == "__pycache__" or part.endswith(".egg-info") for part in path.parts)  # not sources
+        if not path.exists() or path.resolve() == Path(__file__).resolve() or built:
             continue
         try:
             texts.append((path, path.read_text(encoding="utf-8")))
