@@ -17,7 +17,7 @@ from imitate.algos.ppo import load_policy
 from imitate.eval.humanoid import plot_reward_terms, rollout_tracking
 from imitate.utils.io import atomic_write_json
 from imitate.utils.run import Run
-from imitate.viz.motion import write_qpos_video
+from imitate.viz.motion import clip_qpos, write_side_by_side_video
 
 
 def evaluate_tracking_run(run: Run, task, cfg, episodes: int, video: bool = False) -> dict[str, Any]:
@@ -49,10 +49,13 @@ def evaluate_tracking_run(run: Run, task, cfg, episodes: int, video: bool = Fals
         },
     )
     metrics["recorded_episode_length"] = len(rec["reward"])
-    if video:
-        path, used = write_qpos_video(
-            np.asarray(rec["qpos"]), run.dir / "videos" / "policy.mp4", fps=30.0, title=f"{run.task} policy"
-        )
+    if video:  # the episode from phase 0 (left) beside the clip it tracks, from phase 0 (right)
+        qpos = np.asarray(rec["qpos"])
+        clip = cfg.task_options.clip
+        reference = clip_qpos(clip, seconds=(len(qpos) - 1) / 30.0, fps=30.0)[: len(qpos)]
+        panels = [(f"{run.task} policy", qpos), (f"{clip} (reference)", reference)]
+        path, used = write_side_by_side_video(panels, run.dir / "videos" / "policy.mp4", fps=30.0)
         metrics["video"] = str(path)
         metrics["video_renderer"] = used
+        metrics["video_layout"] = f"left: the policy's episode from phase 0; right: {clip} from phase 0"
     return metrics

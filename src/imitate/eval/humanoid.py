@@ -14,8 +14,8 @@ Two rollouts of the deterministic policy:
      not kept (the env has reset it by then).
   2. one episode from phase 0 (no RSI), recorded: `plots/reward_terms.png` (each term and the
      product over time), `eval/episode.json` (observations, actions, rewards, dones, terms,
-     errors per step) and, with `video=True`, `videos/policy.mp4` (viz/motion.py's writer: MuJoCo
-     rendering, else a matplotlib stick figure).
+     errors per step) and, with `video=True`, `videos/policy.mp4`: the episode beside the clip
+     from phase 0 (viz/motion.py: MuJoCo rendering, else a matplotlib stick figure).
 """
 
 from __future__ import annotations
