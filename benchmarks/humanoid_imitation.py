@@ -77,6 +77,13 @@ def train(out: Path, task: str, algo: str, args: list[str]) -> tuple[Path, dict]
     return found, json.loads((found / "metrics.json").read_text())
 
 
+def earlier_rows(path: Path) -> dict[tuple, dict]:
+    """The rows already in the results file, re-read before each write so that invocations
+    running side by side (other seeds, other motions) keep each other's rows."""
+    runs = json.loads(path.read_text())["runs"] if path.is_file() else []
+    return {(r["motion"], r["seed"], r["algo"]): r for r in runs}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--motions", default="walk")
@@ -88,8 +95,7 @@ def main() -> None:
     args = parser.parse_args()
     meta = record()
     results_path = Path(args.out) / "results.json"
-    previous = json.loads(results_path.read_text())["runs"] if results_path.is_file() else []
-    rows = {(r["motion"], r["seed"], r["algo"]): r for r in previous}
+    rows: dict[tuple, dict] = {}  # this invocation's runs
     for motion in args.motions.split(","):
         for seed in map(int, args.seeds.split(",")):
             out = Path(args.out) / "runs" / f"{motion}-{seed}"
@@ -113,6 +119,7 @@ def main() -> None:
                     "seed": seed,
                     "algo": algo,
                     "run": str(path),
+                    "commit": meta["commit"],  # each invocation may be another (rows merge across them)
                     **{k: metrics.get(k) for k in KEYS},
                 }
                 rows[(motion, seed, algo)] = row
@@ -122,7 +129,7 @@ def main() -> None:
                     "meta": finish(meta),
                     "total_steps": args.total_steps,
                     "energy_iterations": args.energy_iterations,
-                    "runs": list(rows.values()),
+                    "runs": list({**earlier_rows(results_path), **rows}.values()),
                 }
                 atomic_write_json(results_path, result)
 
