@@ -237,8 +237,7 @@ def write_minari(demos: Demonstrations, target: MinariTarget, env: Any = None) -
 
 # -- reading ----------------------------------------------------------------------------------
 def _open(source: str | Path) -> Any:
-    minari = _minari()
-    data = _data_dir(source)
+    data = _data_dir(source)  # a plain directory is refused before minari is needed
     if data is None:
         if str(source).startswith(PREFIX):
             dataset_id = str(source)[len(PREFIX) :]
@@ -246,7 +245,11 @@ def _open(source: str | Path) -> Any:
                 f"{source}: no Minari dataset {dataset_id!r} under {_root_dir('')} ({ROOT_VARIABLE}); "
                 f"`minari list local` lists them, `minari download {dataset_id}` fetches a remote one"
             )
-        raise DatasetError(f"{source}: a directory, but not a Minari dataset (no data/metadata.json)")
+        raise DatasetError(
+            f"{source}: a directory, but not a Minari dataset (no data/metadata.json); "
+            "demos= takes a .npz file, a Minari dataset directory or minari:ID"
+        )
+    minari = _minari()
     try:
         return minari.MinariDataset(data)
     except READ_ERRORS as exc:
