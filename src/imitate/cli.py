@@ -44,6 +44,7 @@ def _data(args) -> None:
         seed=args.seed,
         progress=not args.no_progress,
         overrides=parse_overrides(args.options),
+        data_format=args.format,
     )
     print(f"wrote {demos.num_episodes} episodes ({len(demos.obs)} observations) to {path}")
 
@@ -169,7 +170,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("task")
     p.add_argument("options", nargs="*", metavar="key=value", help="task options, e.g. n_dim=4")
     p.add_argument("--episodes", type=int, default=None, help="successful episodes to write (default: the task's)")
-    p.add_argument("--out", default=None, help="output .npz (default data/TASK.npz)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="output .npz (default data/TASK.npz); with --format minari a dataset directory, or minari:ID "
+        "under Minari's root (default minari:imitate/TASK-oracle-v0)",
+    )
+    p.add_argument(
+        "--format",
+        default="npz",
+        choices=["npz", "minari"],
+        help="npz: our file (default); minari: a Minari dataset (pip install 'imitate[minari]')",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_data)

@@ -193,7 +193,12 @@ def make_data(
     seed: int = 0,
     progress: bool = True,
     overrides: dict[str, Any] | None = None,
-) -> tuple[Path, Any]:
+    data_format: str = "npz",
+) -> tuple[Any, Any]:
+    """Oracle demonstrations written to ``out`` as our .npz file (the default) or, with
+    ``data_format="minari"``, a Minari dataset; returns where they went and the demonstrations."""
+    if data_format not in ("npz", "minari"):
+        raise ConfigError(f"data format must be npz or minari, got {data_format!r}")
     task = get_task(task_name)
     episodes = task.default_episodes if episodes is None else episodes
     if episodes < 1:
@@ -201,14 +206,27 @@ def make_data(
     if not task.has_oracle:
         raise ConfigError(f"task {task_name!r} has no oracle to generate demonstrations")
     cfg = task_options(task, overrides or {})
+    from imitate.data import minari_io
     from imitate.inputs import check_memory, check_output_path, demo_bytes, env_dims
 
-    path = check_output_path(out or f"data/{task_name}.npz")
+    if data_format == "minari":
+        target = minari_io.minari_target(out, minari_io.default_dataset_id(task_name))
+        check_output_path(target.directory)
+    elif out and out.startswith(minari_io.PREFIX):
+        raise ConfigError(f"--out {out}: a Minari dataset id needs --format minari")
+    else:
+        path = check_output_path(out or f"data/{task_name}.npz")
     check_memory(
         {"--episodes (demonstrations)": demo_bytes(episodes, env_dims(task, cfg))},
         f"`imitate data {task_name}` of {episodes} episodes",
     )
     demos = task.run_oracle(episodes, seed=seed, progress=progress, cfg=cfg)
+    if data_format == "minari":
+        import dataclasses
+
+        from imitate.gym import env_spec
+
+        return minari_io.write_minari(demos, target, env=env_spec(task_name, dataclasses.asdict(cfg))), demos
     demos.save(path)
     return path, demos
 

@@ -339,7 +339,7 @@ CASES: list[tuple[str, Callable, str]] = [
         _demos(lambda w, t: _raw_file(t, _valid_npz_bytes(w)[: len(_valid_npz_bytes(w)) // 2])),
         "not a readable demonstration file",
     ),
-    ("demos_directory", _demos(lambda w, t: t), "demonstration file not found"),
+    ("demos_directory", _demos(lambda w, t: t), "a directory, but not a Minari dataset"),
     ("demos_missing_obs", _demos(lambda w, t: _demos_variant(w, t, obs=None)), "missing array 'obs'"),
     (
         "demos_wrong_key",

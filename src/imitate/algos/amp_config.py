@@ -26,7 +26,9 @@ class DiscConfig(Checked):
 class AMPConfig(PPOConfig):
     """AMP: PPO on a discriminator's style reward (plus a weighted task reward), Peng et al. 2021."""
 
-    demos: str = option("", "demonstration file; empty: generate oracle demos into the run")
+    demos: str = option(
+        "", "demonstrations (.npz, Minari dataset dir or minari:ID); empty: generate oracle demos into the run"
+    )
     demo_episodes: int = option(600, "oracle episodes when demos is empty", ge=1)
     w_task: float = option(0.5, "weight of the task reward", ge=0)
     w_style: float = option(0.5, "weight of the style reward", ge=0)

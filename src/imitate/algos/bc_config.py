@@ -11,7 +11,10 @@ from imitate.config import ACTIVATIONS, RunConfig, option
 class BCConfig(RunConfig):
     """Behavioural cloning on (observation, action) demos: MSE regression or a mixture density net."""
 
-    demos: str = option("", "demonstration file with actions; empty: generate oracle demos into the run")
+    demos: str = option(
+        "",
+        "demos with actions (.npz, Minari dataset dir or minari:ID); empty: generate oracle demos into the run",
+    )
     demo_episodes: int = option(2000, "oracle episodes when demos is empty", ge=1)
     iterations: int = option(10_000, "gradient steps", ge=1)
     batch_size: int = option(256, "samples per step", ge=1)

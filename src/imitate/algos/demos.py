@@ -1,8 +1,8 @@
 """A run's demonstrations: the ones it trains on, and the ones drawn beside its policy.
 
-NEAR step 1, AMP and behavioural cloning read the same data (``run_demos``): ``demos=PATH``,
-or oracle demos generated once into the run as ``demos.npz``, so a resume or an evaluation
-sees the very episodes training saw.
+NEAR step 1, AMP and behavioural cloning read the same data (``run_demos``): ``demos=PATH``
+(a .npz file, a Minari dataset directory, or ``minari:ID``), or oracle demos generated once into
+the run as ``demos.npz``, so a resume or an evaluation sees the very episodes training saw.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from imitate.config import ConfigError
-from imitate.data.dataset import Demonstrations
+from imitate.data.dataset import Demonstrations, demos_exist
 from imitate.utils.run import Run
 
 DEMOS_FILE = "demos.npz"
@@ -40,6 +40,6 @@ def demo_trajectories(run: Run, cfg: Any, task) -> list:
         energy_cfg = Run.open(cfg.energy).config_dict()
         candidates += [energy_cfg.get("demos", ""), Path(cfg.energy) / DEMOS_FILE]
     for path in candidates:
-        if path and Path(path).is_file():
+        if path and demos_exist(path):
             return Demonstrations.load(path, task=task.name).episodes()
     return task.run_oracle(60, seed=cfg.seed, cfg=cfg).episodes() if task.has_oracle else []

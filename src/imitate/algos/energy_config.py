@@ -14,7 +14,9 @@ NCSN_LEVELS = {"v2": 50, "v1": 10}
 class EnergyConfig(RunConfig):
     """NEAR step 1: an NCSN energy model of expert transitions by denoising score matching."""
 
-    demos: str = option("", "demonstration file; empty: generate oracle demos into the run")
+    demos: str = option(
+        "", "demonstrations (.npz, Minari dataset dir or minari:ID); empty: generate oracle demos into the run"
+    )
     demo_episodes: int = option(600, "oracle episodes when demos is empty", ge=1)
     version: str = option(
         "v2", "v2: E = f(x)/sigma (default); v1: level embedding (ablation)", choices=tuple(NCSN_LEVELS)

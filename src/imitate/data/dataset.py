@@ -8,6 +8,7 @@ On disk a dataset is one ``.npz`` file (format ``imitate-demos/1``):
 - ``metadata``     a JSON string: format, task, source, obs_names, created, and free extras.
 
 Files are written atomically and validated on load; every problem is one ``DatasetError`` line.
+``load`` also reads Minari datasets (``minari:ID`` or a dataset directory; ``minari_io.py``).
 """
 
 from __future__ import annotations
@@ -97,7 +98,12 @@ class Demonstrations:
 
     @classmethod
     def load(cls, path: str | Path, task: str | None = None) -> Demonstrations:
-        """Load and validate; ``task`` additionally checks the file was made for that task."""
+        """Load and validate; ``task`` additionally checks the file was made for that task.
+        ``path`` may also name a Minari dataset, ``minari:ID`` or its directory (``minari_io``)."""
+        from imitate.data import minari_io
+
+        if minari_io.is_minari_source(path):
+            return minari_io.load_minari(path, task)
         path = Path(path)
         if not path.is_file():
             raise DatasetError(f"demonstration file not found: {path} (make one with `imitate data TASK --out {path}`)")
@@ -117,8 +123,8 @@ class Demonstrations:
             raise DatasetError(f"{path}: 'metadata' must be a JSON object, got {type(metadata).__name__}")
         if metadata.get("format") != FORMAT:
             raise DatasetError(f"{path}: format {metadata.get('format')!r}, expected {FORMAT!r}")
-        if task is not None and metadata.get("task") != task:
-            raise DatasetError(f"{path}: demonstrations are for task {metadata.get('task')!r}, not {task!r}")
+        if task is not None:
+            check_task(metadata, task, str(path))
         if not np.issubdtype(arrays["obs"].dtype, np.floating) or not np.issubdtype(
             arrays["episode_ends"].dtype, np.integer
         ):
@@ -128,10 +134,30 @@ class Demonstrations:
             and not np.issubdtype(arrays["actions"].dtype, np.complexfloating)
         ):
             raise DatasetError(f"{path}: 'actions' must be numeric, got dtype {arrays['actions'].dtype}")
+        return cls.checked(arrays["obs"], arrays["episode_ends"], arrays.get("actions"), metadata, where=str(path))
+
+    @classmethod
+    def checked(
+        cls, obs: np.ndarray, episode_ends: np.ndarray, actions: np.ndarray | None, metadata: dict, where: str
+    ) -> Demonstrations:
+        """Demonstrations read from ``where``, validated with errors that name it."""
         demos = cls.__new__(cls)
-        demos.obs = arrays["obs"].astype(np.float32)
-        demos.episode_ends = arrays["episode_ends"].astype(np.int64)
-        demos.actions = arrays["actions"].astype(np.float32) if "actions" in arrays else None
+        demos.obs = obs.astype(np.float32)
+        demos.episode_ends = episode_ends.astype(np.int64)
+        demos.actions = None if actions is None else actions.astype(np.float32)
         demos.metadata = metadata
-        demos.validate(where=str(path))
+        demos.validate(where=where)
         return demos
+
+
+def check_task(metadata: dict, task: str, where: str) -> None:
+    """The demonstrations were made for ``task`` (their metadata says so)."""
+    if metadata.get("task") != task:
+        raise DatasetError(f"{where}: demonstrations are for task {metadata.get('task')!r}, not {task!r}")
+
+
+def demos_exist(source: str | Path) -> bool:
+    """``source`` names demonstrations that are there: a file, or a Minari dataset."""
+    from imitate.data import minari_io
+
+    return Path(source).is_file() or minari_io.minari_exists(source)

@@ -26,6 +26,8 @@ clip's length) and is only known once the env is built, and the env truncates at
 
 from __future__ import annotations
 
+from typing import Any
+
 NAMESPACE = "imitate"
 SPELLING = {"pusht": "PushT"}  # task names that are one word but read as two
 ENV_ENTRY = "imitate.gym.envs:ImitateEnv"
@@ -59,3 +61,14 @@ def register_envs() -> list[str]:
                 kwargs={"task": task},
             )
     return list(ids)
+
+
+def env_spec(task: str, options: dict[str, Any]) -> Any:
+    """The task's ``EnvSpec`` with ``options`` as its keyword arguments: ``gym.make`` of it
+    builds the task with those options (Minari datasets record it for ``recover_environment``)."""
+    import dataclasses
+
+    import gymnasium as gym
+
+    register_envs()
+    return dataclasses.replace(gym.spec(gym_id(task)), kwargs={"task": task, **options})
