@@ -75,6 +75,8 @@ def _eval(args) -> None:
     from imitate import runner
 
     metrics = runner.evaluate(args.run_dir, episodes=args.episodes, video=args.video)
+    if "video" in metrics:
+        print(f"video: {metrics['video']} ({metrics['video_renderer']} renderer)")
     print(json.dumps(metrics, sort_keys=True))
 
 

@@ -1,21 +1,18 @@
-"""Videos of humanoid motion: MuJoCo's offscreen renderer (EGL) or a matplotlib stick figure.
+"""Videos of humanoid motion: MuJoCo's offscreen renderer or a matplotlib stick figure.
 
 `write_qpos_video` replays any qpos sequence kinematically (set qpos, mj_forward, render), so it
-serves reference clips (`write_clip_video`) and policy rollouts alike. renderer="auto" tries
-MuJoCo first and falls back to the stick figure when no OpenGL context can be made.
+serves reference clips (`write_clip_video`) and policy rollouts alike. renderer="auto" renders
+with MuJoCo through the first OpenGL backend that works (`viz/gl.py`: EGL, then OSMesa, or the
+user's MUJOCO_GL) and falls back to the stick figure when none does.
 """
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
 from typing import Any
 
-# Headless machines: EGL, unless the user chose a backend (read when mujoco is first imported).
-if "MUJOCO_GL" not in os.environ and not os.environ.get("DISPLAY"):
-    os.environ["MUJOCO_GL"] = "egl"
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 RENDERERS = ("auto", "mujoco", "stick")
 
@@ -24,7 +21,7 @@ class RenderError(RuntimeError):
     """The requested renderer cannot run here (e.g. no OpenGL for renderer='mujoco')."""
 
 
-def _write_frames(frames, path: Path, fps: float) -> Path:
+def write_frames(frames, path: Path, fps: float) -> Path:
     """Encode RGB frames (iterable of (H, W, 3) uint8) to path atomically (temp file + rename)."""
     import imageio.v2 as imageio
 
@@ -41,7 +38,7 @@ def _write_frames(frames, path: Path, fps: float) -> Path:
     return path
 
 
-def _mujoco_frames(qpos: np.ndarray, width: int, height: int):
+def mujoco_frames(qpos: np.ndarray, width: int, height: int):
     import mujoco
 
     from imitate.data.motion import humanoid_model as hm
@@ -112,22 +109,26 @@ def write_qpos_video(
     height: int = 480,
     title: str = "",
 ) -> tuple[Path, str]:
-    """Render qpos (T, 35) frames at `fps` to an mp4 (or .gif). Returns (path, renderer used)."""
+    """Render qpos (T, 35) frames at `fps` to an mp4 (or .gif). Returns (path, renderer used:
+    `mujoco-egl`, `mujoco-osmesa`, ... or `stick`)."""
     if renderer not in RENDERERS:
         raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
     qpos = np.asarray(qpos, dtype=np.float64)
     if qpos.ndim != 2 or qpos.shape[1] != 35:
         raise ValueError(f"qpos must be (T, 35) for the humanoid, got {qpos.shape}")
-    frames, used = None, renderer
+    path = Path(path)
     if renderer in ("auto", "mujoco"):
-        try:
-            frames, used = _mujoco_frames(qpos, width, height), "mujoco"
-        except RenderError:
-            if renderer == "mujoco":
-                raise
-    if frames is None:
-        frames, used = _stick_frames(qpos, width, height, title), "stick"
-    return _write_frames(frames, Path(path), fps), used
+        from imitate.viz.gl import backends_to_try, render_mujoco_video
+
+        backend, failed = render_mujoco_video(qpos, path, fps, width, height)
+        if backend is not None:
+            return path, f"mujoco-{backend}"
+        why = "; ".join(f"MUJOCO_GL={b}: {reason}" for b, reason in failed)
+        if renderer == "mujoco":
+            raise RenderError(f"MuJoCo cannot render here ({why})")
+        if backends_to_try()[1]:  # the user's own MUJOCO_GL failed: say so; unset, the fallback is quiet
+            print(f"imitate: MuJoCo cannot render ({why}); writing the stick figure instead", file=sys.stderr)
+    return write_frames(_stick_frames(qpos, width, height, title), path, fps), "stick"
 
 
 def clip_qpos(
