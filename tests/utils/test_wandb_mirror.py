@@ -183,3 +183,11 @@ def test_wandb_missing_is_one_line_before_any_work(tmp_path, monkeypatch, capsys
     assert err == ["imitate: error: wandb=true needs the wandb package: pip install 'imitate[wandb]'"] * 2
     assert not (tmp_path / "particle").exists()
     assert json.loads((trained[0] / "metrics.json").read_text())["env_steps"] == 1536  # the run as it was
+
+
+def test_wandb_mode_is_checked(capsys):
+    assert main(["config", "particle", "ppo", "wandb_mode=sometimes"]) == 2
+    assert capsys.readouterr().err == (
+        "imitate: error: wandb_mode must be empty or one of online, offline, disabled, got 'sometimes'\n"
+    )
+    assert main(["config", "particle", "ppo", "wandb_mode=offline"]) == 0
