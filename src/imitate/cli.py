@@ -76,6 +76,8 @@ def _eval(args) -> None:
     from imitate import runner
 
     metrics = runner.evaluate(args.run_dir, episodes=args.episodes, video=args.video)
+    if "video" in metrics:
+        print(f"video: {metrics['video']} ({metrics['video_renderer']} renderer)")
     print(json.dumps(metrics, sort_keys=True))
 
 
@@ -94,10 +96,11 @@ def _plot(args) -> None:
 
 def _demo(args) -> None:
     from imitate import runner
+    from imitate.config.run import INHERITED_KEYS
 
     overrides = parse_overrides(args.overrides)
     print("NEAR on the maze: oracle demos → energy model → PPO on the annealed energy reward", flush=True)
-    energy_keys = {k: v for k, v in overrides.items() if k in ("seed", "out_dir", "device", "progress")}
+    energy_keys = {k: v for k, v in overrides.items() if k in INHERITED_KEYS}
     energy_overrides = {**energy_keys, **{k[7:]: v for k, v in overrides.items() if k.startswith("energy.")}}
     near_overrides = {k: v for k, v in overrides.items() if not k.startswith("energy.")}
     # Both steps' configs are checked before step 1 trains, so a typo in a step-2 key costs nothing.

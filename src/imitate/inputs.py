@@ -19,6 +19,7 @@ from imitate.algos.energy_config import NCSN_LEVELS, EnergyConfig
 from imitate.config import ConfigError, apply_overrides, preset
 from imitate.data.demo_checks import EnvDims, load_demos_for
 from imitate.registry import get_algo
+from imitate.utils.wandb_mirror import require_wandb
 
 FLOAT = 4  # bytes of a float32
 
@@ -191,6 +192,7 @@ def check_memory(parts: dict[str, int], what: str = "this run") -> None:
 
 def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
     """Every check above that applies to ``cfg``, before any run directory or training."""
+    require_wandb(cfg)
     if get_algo(algo_name).needs_actions and not getattr(cfg, "demos", "") and not task.oracle_actions:
         raise ConfigError(
             f"task {task.name!r} makes observation-only demonstrations (no actions); "

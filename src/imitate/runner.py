@@ -17,10 +17,12 @@ from typing import Any
 
 import torch
 
-from imitate.config import ConfigError, apply_overrides, preset, to_dict
+from imitate.config import ConfigError, apply_overrides, load_yaml, preset, to_dict
+from imitate.config.run import INHERITED_KEYS
 from imitate.registry import AlgoEntry, TaskEntry, get_algo, get_task
 from imitate.utils.run import Run
 from imitate.utils.seeding import seed_everything
+from imitate.utils.wandb_mirror import WandbMirror, require_wandb
 
 
 def default_config(task: TaskEntry, algo: AlgoEntry) -> Any:
@@ -61,20 +63,15 @@ def run_config(run: Run) -> Any:
 
 def train_required(task_name: str, algo: AlgoEntry, cfg: Any) -> None:
     """The run ``algo.requires`` names, trained first when ``cfg`` leaves it empty (NEAR and CEM
-    without ``energy=RUN_DIR``: NEAR step 1), with this run's seed, out_dir, device, progress
-    and task options (the humanoid's ``motion=``); its directory is written into ``cfg`` so the
-    run's config names what it used."""
+    without ``energy=RUN_DIR``: NEAR step 1), with this run's ``INHERITED_KEYS`` (seed, out_dir,
+    device, progress, the W&B keys) and task options (the humanoid's ``motion=``); its
+    directory is written into ``cfg`` so the run's config names what it used."""
     if algo.requires is None or getattr(cfg, algo.requires[0]):
         return
     field, needed = algo.requires
     step = get_algo(needed).description.split(":")[0]
     print(f"no {field}=RUN_DIR given: training the {needed} model first ({step})", flush=True)
-    overrides: dict[str, Any] = {
-        "seed": cfg.seed,
-        "out_dir": cfg.out_dir,
-        "device": cfg.device,
-        "progress": cfg.progress,
-    }
+    overrides: dict[str, Any] = {key: getattr(cfg, key) for key in INHERITED_KEYS}
     options = to_dict(cfg.task_options)
     if options:
         overrides["task_options"] = options
@@ -102,6 +99,7 @@ def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:
             f"`imitate train {task_name} {algo_name}`",
         )
         cfg.validate()
+        require_wandb(cfg)
         if run.has_checkpoint():
             state = run.load_checkpoint(task_name, algo_name)
     else:
@@ -111,16 +109,30 @@ def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:
     seed_everything(cfg.seed)
     result = algo.run_train(task, cfg, run, state)
     run, stats = result if isinstance(result, tuple) else (result, {})
-    metrics = evaluate(run, quiet=True)
-    run.write_metrics({**metrics, **stats})
+    metrics = {**evaluate(run, quiet=True), **stats}
+    run.write_metrics(metrics)
+    if cfg.wandb:
+        mirror_evaluation(run, metrics)
     return run
+
+
+def mirror_evaluation(run: Run, metrics: dict[str, Any]) -> None:
+    """An evaluation's numbers (and video) into the run's W&B run (``utils/wandb_mirror.py``)."""
+    progress = run.read_progress()
+    mirror = WandbMirror(run.dir, load_yaml(run.dir / "config.yaml"))
+    try:
+        mirror.log_evaluation(int(progress[-1]["step"]) if progress else 0, metrics)
+    finally:
+        mirror.close()
 
 
 def evaluate(
     run_dir: str | Path | Run, episodes: int | None = None, quiet: bool = False, video: bool = False
 ) -> dict[str, Any]:
     """Evaluate a run, write ``metrics.json`` (merged with what training wrote) and plots;
-    ``video=True`` (``--video``) also writes a video, for algorithms whose evaluate takes it."""
+    ``video=True`` (``--video``) also writes a video, for algorithms whose evaluate takes it.
+    A run trained with ``wandb=true`` gets the metrics and video in W&B too, unless ``quiet``
+    (training's own evaluation, which ``train`` mirrors with its stats; ``imitate plot``)."""
     run = run_dir if isinstance(run_dir, Run) else Run.open(run_dir)
     task, algo = get_task(run.task), get_algo(run.algo)
     cfg = run_config(run)
@@ -132,6 +144,8 @@ def evaluate(
     check_memory(eval_estimate(cfg, env_dims(task, cfg), episodes), f"`imitate eval` of {episodes} episodes")
     if video and not algo.video:
         raise ConfigError(f"--video is not supported for {run.algo!r} runs")
+    if not quiet:
+        require_wandb(cfg)
     seed_everything(cfg.seed + 10_000)  # an evaluation draws the same numbers however often it runs
     metrics = algo.run_evaluate(run, task, cfg, episodes, video=video)
     old = {}
@@ -139,6 +153,8 @@ def evaluate(
         old = json.loads((run.dir / "metrics.json").read_text())
     metrics = {"task": run.task, "algo": run.algo, **{k: v for k, v in old.items() if k not in metrics}, **metrics}
     run.write_metrics(metrics)
+    if cfg.wandb and not quiet:
+        mirror_evaluation(run, metrics)
     return metrics
 
 

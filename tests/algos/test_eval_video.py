@@ -7,17 +7,14 @@ import imageio.v2 as imageio
 import pytest
 
 from imitate.cli import main
-from imitate.viz import motion as viz_motion
+from imitate.viz import gl
 
 TINY = ["num_envs=4", "rollout_steps=16", "total_steps=64", "hidden=16,16", "progress=false", "eval_episodes=2"]
 
 
 @pytest.fixture
 def no_opengl(monkeypatch):
-    def fail(*args, **kwargs):
-        raise viz_motion.RenderError("no GL in tests")
-
-    monkeypatch.setattr(viz_motion, "_mujoco_frames", fail)
+    monkeypatch.setattr(gl, "render_with", lambda *args: "no GL in tests")
 
 
 def _train_and_eval(tmp_path, capsys, *train_args: str) -> dict:

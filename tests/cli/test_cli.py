@@ -142,7 +142,7 @@ def test_demo_runs_the_whole_pipeline_at_tiny_settings(tmp_path, capsys):
 @pytest.mark.parametrize("algo", ["near", "cem"])
 def test_without_an_energy_run_the_runner_trains_step_1_first(algo, monkeypatch, capsys):
     """No algorithm calls the runner: the runner itself trains the run ``Algo.requires`` names
-    when the command leaves it empty, with this run's seed/out_dir/device/progress."""
+    when the command leaves it empty, with this run's seed/out_dir/device/progress and W&B keys."""
     from types import SimpleNamespace
 
     from imitate import runner
@@ -151,10 +151,12 @@ def test_without_an_energy_run_the_runner_trains_step_1_first(algo, monkeypatch,
     calls = []
     monkeypatch.setattr(runner, "train", lambda *args: calls.append(args) or SimpleNamespace(dir=Path("/step1")))
     cfg = runner.resolve_config(
-        "maze", algo, {"seed": "3", "out_dir": "somewhere", "progress": "false"}, check_inputs=False
+        "maze", algo, {"seed": "3", "out_dir": "somewhere", "progress": "false", "wandb_group": "g"}, check_inputs=False
     )
     runner.train_required("maze", get_algo(algo), cfg)
-    assert calls == [("maze", "energy", {"seed": 3, "out_dir": "somewhere", "device": "cpu", "progress": False})]
+    wandb = {"wandb": False, "wandb_project": "imitate", "wandb_entity": "", "wandb_group": "g", "wandb_mode": ""}
+    expected = {"seed": 3, "out_dir": "somewhere", "device": "cpu", "progress": False, **wandb}
+    assert calls == [("maze", "energy", expected)]
     assert cfg.energy == "/step1"
     assert "no energy=RUN_DIR given: training the energy model first (NEAR step 1)" in capsys.readouterr().out
     runner.train_required("maze", get_algo(algo), cfg)  # named now: nothing more is trained

@@ -1,10 +1,12 @@
-"""One logger for every run: TensorBoard events plus a ``progress.jsonl`` line per iteration."""
+"""One logger for every run: TensorBoard events plus a ``progress.jsonl`` line per iteration, and
+with ``wandb=true`` the same scalars to Weights & Biases (``utils/wandb_mirror.py``)."""
 
 from __future__ import annotations
 
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 EVENT_PREFIX = "events.out.tfevents."  # then the creation second, host, pid
 
@@ -14,12 +16,13 @@ class Logger:
     the events a killed run wrote at or after it, so each step is shown once; ``Run.begin`` cuts
     ``progress.jsonl`` back the same way."""
 
-    def __init__(self, run_dir: Path, purge_step: int | None = None):
+    def __init__(self, run_dir: Path, purge_step: int | None = None, mirror: Any = None):
         from torch.utils.tensorboard import SummaryWriter
 
         _after_earlier_event_files(run_dir / "tb")
         self.writer = SummaryWriter(str(run_dir / "tb"), purge_step=purge_step)
         self.progress = open(run_dir / "progress.jsonl", "a")
+        self.mirror = mirror  # a WandbMirror, or None
 
     def log(self, step: int, scalars: dict[str, float]) -> None:
         for key, value in scalars.items():
@@ -27,10 +30,14 @@ class Logger:
         # One write per line: a kill can cut only the last line, which readers skip.
         self.progress.write(json.dumps({"step": step, **scalars}) + "\n")
         self.progress.flush()
+        if self.mirror is not None:
+            self.mirror.log(step, scalars)
 
     def close(self) -> None:
         self.writer.close()
         self.progress.close()
+        if self.mirror is not None:
+            self.mirror.close()
 
 
 def _after_earlier_event_files(tb_dir: Path) -> None:

@@ -133,9 +133,13 @@ class Run:
         self.save_config(cfg)
 
     def logger(self):
+        """TensorBoard and ``progress.jsonl``; W&B too when the saved config has ``wandb: true``."""
         from imitate.utils.logger import Logger
+        from imitate.utils.wandb_mirror import open_mirror
 
-        return Logger(self.dir, purge_step=self.purge_step)
+        return Logger(
+            self.dir, purge_step=self.purge_step, mirror=open_mirror(self.dir, load_yaml(self.dir / "config.yaml"))
+        )
 
     def truncate_progress(self, last_step: int) -> None:
         """Keep the progress rows up to ``last_step``; a line cut by a kill goes too."""

@@ -1,21 +1,19 @@
-"""Videos of humanoid motion: MuJoCo's offscreen renderer (EGL) or a matplotlib stick figure.
+"""Videos of humanoid motion: MuJoCo's offscreen renderer or a matplotlib stick figure.
 
 `write_qpos_video` replays any qpos sequence kinematically (set qpos, mj_forward, render), so it
-serves reference clips (`write_clip_video`) and policy rollouts alike. renderer="auto" tries
-MuJoCo first and falls back to the stick figure when no OpenGL context can be made.
+serves reference clips (`write_clip_video`) and policy rollouts alike. renderer="auto" renders
+with MuJoCo through the first OpenGL backend that works (`viz/gl.py`: EGL, then OSMesa, or the
+user's MUJOCO_GL) and falls back to the stick figure when none does.
 """
 
 from __future__ import annotations
 
-import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-# Headless machines: EGL, unless the user chose a backend (read when mujoco is first imported).
-if "MUJOCO_GL" not in os.environ and not os.environ.get("DISPLAY"):
-    os.environ["MUJOCO_GL"] = "egl"
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 RENDERERS = ("auto", "mujoco", "stick")
 
@@ -24,7 +22,7 @@ class RenderError(RuntimeError):
     """The requested renderer cannot run here (e.g. no OpenGL for renderer='mujoco')."""
 
 
-def _write_frames(frames, path: Path, fps: float) -> Path:
+def write_frames(frames, path: Path, fps: float) -> Path:
     """Encode RGB frames (iterable of (H, W, 3) uint8) to path atomically (temp file + rename)."""
     import imageio.v2 as imageio
 
@@ -41,7 +39,7 @@ def _write_frames(frames, path: Path, fps: float) -> Path:
     return path
 
 
-def _mujoco_frames(qpos: np.ndarray, width: int, height: int):
+def mujoco_frames(qpos: np.ndarray, width: int, height: int):
     import mujoco
 
     from imitate.data.motion import humanoid_model as hm
@@ -110,31 +108,10 @@ def _check_qpos(qpos: np.ndarray) -> np.ndarray:
     return qpos
 
 
-def _render(qpos: np.ndarray, renderer: str, width: int, height: int, title: str) -> tuple[list, str]:
-    """Frames of one qpos sequence and the renderer that made them (auto: MuJoCo, else stick)."""
-    if renderer not in RENDERERS:
-        raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
-    if renderer in ("auto", "mujoco"):
-        try:
-            return _mujoco_frames(qpos, width, height), "mujoco"
-        except RenderError:
-            if renderer == "mujoco":
-                raise
-    return _stick_frames(qpos, width, height, title), "stick"
-
-
-def write_qpos_video(
-    qpos: np.ndarray,
-    path: str | Path,
-    fps: float = 30.0,
-    renderer: str = "auto",
-    width: int = 640,
-    height: int = 480,
-    title: str = "",
-) -> tuple[Path, str]:
-    """Render qpos (T, 35) frames at `fps` to an mp4 (or .gif). Returns (path, renderer used)."""
-    frames, used = _render(_check_qpos(qpos), renderer, width, height, title)
-    return _write_frames(frames, Path(path), fps), used
+def side_by_side(rendered: list[list[np.ndarray]]) -> Iterator[np.ndarray]:
+    """Frames of several panels joined left to right; a shorter panel holds its last frame."""
+    for t in range(max(len(frames) for frames in rendered)):
+        yield np.concatenate([frames[min(t, len(frames) - 1)] for frames in rendered], axis=1)
 
 
 def write_side_by_side_video(
@@ -147,16 +124,40 @@ def write_side_by_side_video(
 ) -> tuple[Path, str]:
     """Several (title, qpos (T_i, 35)) sequences rendered next to each other, left to right, each
     by its own tracking camera; a shorter one holds its last frame (a policy that fell stays down
-    beside the clip that goes on). Returns (path, renderer used)."""
+    beside the clip that goes on). Returns (path, renderer used: `mujoco-egl`, `mujoco-osmesa`,
+    ... or `stick`). Titles are drawn by the stick figure only."""
+    if renderer not in RENDERERS:
+        raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
     if not panels:
-        raise ValueError("a side-by-side video needs at least one panel")
-    rendered, used = [], renderer
-    for title, qpos in panels:
-        frames, used = _render(_check_qpos(qpos), used, width, height, title)
-        rendered.append(frames)  # the first panel's renderer is used for all: one look per video
-    steps = max(len(f) for f in rendered)
-    combined = (np.concatenate([f[min(t, len(f) - 1)] for f in rendered], axis=1) for t in range(steps))
-    return _write_frames(combined, Path(path), fps), used
+        raise ValueError("a video needs at least one panel")
+    qpos = [_check_qpos(q) for _, q in panels]
+    path = Path(path)
+    if renderer in ("auto", "mujoco"):
+        from imitate.viz.gl import backends_to_try, render_mujoco_video
+
+        backend, failed = render_mujoco_video(qpos, path, fps, width, height)
+        if backend is not None:
+            return path, f"mujoco-{backend}"
+        why = "; ".join(f"MUJOCO_GL={b}: {reason}" for b, reason in failed)
+        if renderer == "mujoco":
+            raise RenderError(f"MuJoCo cannot render here ({why})")
+        if backends_to_try()[1]:  # the user's own MUJOCO_GL failed: say so; unset, the fallback is quiet
+            print(f"imitate: MuJoCo cannot render ({why}); writing the stick figure instead", file=sys.stderr)
+    sticks = [_stick_frames(q, width, height, title) for (title, _), q in zip(panels, qpos)]
+    return write_frames(side_by_side(sticks), path, fps), "stick"
+
+
+def write_qpos_video(
+    qpos: np.ndarray,
+    path: str | Path,
+    fps: float = 30.0,
+    renderer: str = "auto",
+    width: int = 640,
+    height: int = 480,
+    title: str = "",
+) -> tuple[Path, str]:
+    """Render qpos (T, 35) frames at `fps` to an mp4 (or .gif): the one-panel video."""
+    return write_side_by_side_video([(title, qpos)], path, fps, renderer, width, height)
 
 
 def clip_qpos(

@@ -1,0 +1,101 @@
+"""MuJoCo's OpenGL backend for videos, chosen by itself.
+
+mujoco reads ``MUJOCO_GL`` once, when it is first imported (``mujoco/rendering/classic/
+gl_context.py`` picks the GLFW, EGL or OSMesa context then), and the simulator imports mujoco long
+before a video is made. Unset, it means GLFW, which needs a display and prints warnings without
+one. So a MuJoCo video is rendered in a child process started with ``MUJOCO_GL`` set: on Linux
+EGL, then OSMesa (software), until one renders; the user's own ``MUJOCO_GL``, when set, is the
+only one tried. The child's stderr is captured, so a backend that fails costs one start-up
+(about a second) and leaves only its reason, never a warning on the terminal.
+
+The child is this module: ``python -m imitate.viz.gl QPOS OUT FPS WIDTH HEIGHT``, QPOS an .npy
+of one qpos sequence or an .npz of several (``panel0``, ``panel1``, ...: a side-by-side video).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# The order tried when MUJOCO_GL is unset: hardware EGL, then software OSMesa. Elsewhere the one
+# backend mujoco supports without a display server.
+AUTO_BACKENDS = {"linux": ("egl", "osmesa"), "darwin": ("cgl",), "win32": ("glfw",)}
+REASON_CHARS = 160  # a failing backend's reason is the last line of the child's stderr, cut to this
+
+
+def backends_to_try() -> tuple[tuple[str, ...], bool]:
+    """The backends to try in order, and whether the user chose them (``MUJOCO_GL`` set)."""
+    chosen = os.environ.get("MUJOCO_GL", "").strip().lower()
+    if chosen:
+        return (chosen,), True
+    return AUTO_BACKENDS.get(sys.platform, ("glfw",)), False
+
+
+def render_with(backend: str, qpos_file: Path, out: Path, fps: float, width: int, height: int) -> str | None:
+    """Render ``qpos_file`` to ``out`` in a child with ``MUJOCO_GL=backend``: None when it
+    worked, else why not (one line)."""
+    src = str(Path(__file__).resolve().parents[2])  # the child imports this same imitate
+    env = {**os.environ, "MUJOCO_GL": backend}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
+    frames = sum(len(q) for q in _panels(qpos_file))
+    timeout = 60 + frames  # start-up, then far more than the ~0.1 s a frame takes (EGL; OSMesa is slower)
+    cmd = [sys.executable, "-m", "imitate.viz.gl", str(qpos_file), str(out), str(fps), str(width), str(height)]
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"timed out after {timeout} s"
+    if proc.returncode == 0:
+        return None
+    lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+    reason = lines[-1] if lines else f"exit code {proc.returncode}"
+    return reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 3] + "..."
+
+
+def _panels(qpos_file: Path) -> list[np.ndarray]:
+    """The qpos sequences of a child's input file, left to right."""
+    if qpos_file.suffix == ".npy":
+        return [np.load(qpos_file)]
+    with np.load(qpos_file) as data:
+        return [data[f"panel{i}"] for i in range(len(data.files))]
+
+
+def render_mujoco_video(
+    qpos: list[np.ndarray], path: Path, fps: float, width: int, height: int
+) -> tuple[str | None, list[tuple[str, str]]]:
+    """Try each backend (``backends_to_try``) until one writes ``path``, the qpos sequences side by
+    side. Returns the backend that did (None if none) and the (backend, reason) of each that
+    failed before it."""
+    failed: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="imitate-video-") as tmp:
+        qpos_file = Path(tmp) / "qpos.npz"
+        panels: dict[str, Any] = {f"panel{i}": q for i, q in enumerate(qpos)}
+        np.savez(qpos_file, **panels)
+        for backend in backends_to_try()[0]:
+            reason = render_with(backend, qpos_file, path, fps, width, height)
+            if reason is None:
+                return backend, failed
+            failed.append((backend, reason))
+    return None, failed
+
+
+def _child(argv: list[str]) -> int:
+    from imitate.viz.motion import RenderError, mujoco_frames, side_by_side, write_frames
+
+    qpos_file, out, fps, width, height = argv
+    try:
+        frames = [mujoco_frames(q, int(width), int(height)) for q in _panels(Path(qpos_file))]
+    except RenderError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    write_frames(side_by_side(frames), Path(out), float(fps))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1:]))
