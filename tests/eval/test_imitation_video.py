@@ -36,6 +36,18 @@ def test_video_shows_the_best_episode_beside_its_clip(tmp_path, no_opengl):
     assert clip in out["video_layout"] and f"episode {best}" in out["video_layout"]
 
 
+def test_the_reference_panel_starts_where_the_policy_did():
+    """The clip window is placed in the episode's frame (random yaw at reset): frame 0 of both
+    panels is the same state, so the two are seen from the same side."""
+    env = HumanoidEnv(3, seed=0, options=HumanoidOptions(motion="walk", episode_seconds=0.5))
+    recorder = ImitationRecorder(env)
+    evaluate_policy(StandStill(), env, seed=4, observer=recorder)
+    (_, policy), (_, reference) = recorder.video_panels()[0]
+    assert len(policy) == len(reference) > 1
+    np.testing.assert_allclose(policy[0], reference[0], atol=1e-6)
+    assert np.abs(policy[-1] - reference[-1]).max() > 1e-2  # standing still is not the clip
+
+
 def test_a_shorter_panel_holds_its_last_frame(tmp_path, no_opengl):
     qpos = viz_motion.clip_qpos("humanoid3d_walk", seconds=0.5, fps=10.0)  # 6 frames of walking
     path, used = viz_motion.write_side_by_side_video(

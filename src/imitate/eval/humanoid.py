@@ -190,11 +190,13 @@ class ImitationRecorder:
         self.returns = torch.zeros(env.num_envs)
         self.fell = torch.zeros(env.num_envs, dtype=torch.bool)
         self.start: tuple[np.ndarray, np.ndarray] | None = None
+        self.frame: tuple[np.ndarray, ...] = ()  # each episode's (yaw, pivot, origin) at reset
 
     def before_step(self, active: torch.Tensor) -> None:
         env = self.env
-        if self.start is None:  # the clip and time each episode started from
+        if self.start is None:  # the clip and time each episode started from, and its frame
             self.start = (env.buffers["clip_ids"].copy(), env.buffers["time_s"].copy())
+            self.frame = tuple(env.buffers[k].copy() for k in ("yaw", "pivot", "origin"))
         self.body.append(env.sim.body_pos().copy())
         self.quat.append(env.sim.qpos[:, 3:7].copy())
         self.qpos.append(env.sim.qpos.copy())
@@ -237,11 +239,12 @@ class ImitationRecorder:
         metrics["fall_rate"] = float(self.fell.float().mean())
         return metrics
 
-    def write_video(self, path: Path, title: str = "policy") -> dict[str, Any]:
-        """The highest-return episode (left) beside the clip window it started from (right): the
-        same clip, from the reset time, as long as the episode, each followed by its own camera."""
+    def video_panels(self, title: str = "policy") -> tuple[list[tuple[str, np.ndarray]], str]:
+        """The highest-return episode (left) and the clip window it started from (right): the
+        same clip, from the reset time, as long as the episode, placed in the episode's frame (so
+        both start from the same pose, seen from the same side); and a line saying so."""
+        from imitate.tasks.humanoid.common import move_to_frame
         from imitate.tasks.humanoid.imitation import motion_library
-        from imitate.viz.motion import write_side_by_side_video
 
         assert self.start is not None, "no step was recorded"
         clip_ids, start_s = self.start
@@ -251,11 +254,17 @@ class ImitationRecorder:
         lib = motion_library(self.env)
         times = start_s[best] + self.env.sim.dt_s * np.arange(steps)
         reference = lib.state(np.full(steps, clip_ids[best]), times, with_bodies=False).qpos()
-        clip = lib.names[clip_ids[best]]
-        source = f"{clip} from {start_s[best]:.2f} s"
-        panels = [(title, policy), (source, reference)]
-        written, used = write_side_by_side_video(panels, path, fps=1 / self.env.sim.dt_s)
+        move_to_frame(reference, *(np.repeat(a[best : best + 1], steps, axis=0) for a in self.frame))
+        source = f"{lib.names[clip_ids[best]]} from {start_s[best]:.2f} s"
         layout = f"left: {title} (episode {best}, the highest return); right: {source}"
+        return [(title, policy), (source, reference)], layout
+
+    def write_video(self, path: Path, title: str = "policy") -> dict[str, Any]:
+        """``video_panels`` side by side, each followed by its own camera."""
+        from imitate.viz.motion import write_side_by_side_video
+
+        panels, layout = self.video_panels(title)
+        written, used = write_side_by_side_video(panels, path, fps=1 / self.env.sim.dt_s)
         return {"video": str(written), "video_renderer": used, "video_layout": layout}
 
 

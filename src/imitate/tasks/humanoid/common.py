@@ -113,16 +113,25 @@ def to_episode_frame(env: TaskEnv, ms, ids=ALL) -> tuple[np.ndarray, np.ndarray,
     (qpos (M, 35), qvel (M, 34), phase (M,)). qvel's angular part is local (MuJoCo), so it is
     unchanged."""
     i = np_ids(ids)
-    yaw, pivot, origin = env.buffers["yaw"][i], env.buffers["pivot"][i], env.buffers["origin"][i]
-    c, s = np.cos(yaw), np.sin(yaw)
+    frame = env.buffers["yaw"][i], env.buffers["pivot"][i], env.buffers["origin"][i]
     qpos, qvel = ms.qpos(), ms.qvel()
+    move_to_frame(qpos, *frame, qvel=qvel)
+    return qpos, qvel, ms.phase
+
+
+def move_to_frame(
+    qpos: np.ndarray, yaw: np.ndarray, pivot: np.ndarray, origin: np.ndarray, qvel: np.ndarray | None = None
+) -> None:
+    """Clip-world qpos (M, 35) (and qvel (M, 34)) turned by ``yaw`` (M,) about ``pivot`` (M, 2)
+    and moved to ``origin`` (M, 2), in place: an episode frame (module docstring)."""
+    c, s = np.cos(yaw), np.sin(yaw)
     x, y = qpos[:, 0] - pivot[:, 0], qpos[:, 1] - pivot[:, 1]
     qpos[:, 0] = c * x - s * y + origin[:, 0]
     qpos[:, 1] = s * x + c * y + origin[:, 1]
     qpos[:, 3:7] = rot.quat_mul(rot.quat_from_axis_angle(_Z, yaw), qpos[:, 3:7])
-    vx, vy = qvel[:, 0].copy(), qvel[:, 1].copy()
-    qvel[:, 0], qvel[:, 1] = c * vx - s * vy, s * vx + c * vy
-    return qpos, qvel, ms.phase
+    if qvel is not None:
+        vx, vy = qvel[:, 0].copy(), qvel[:, 1].copy()
+        qvel[:, 0], qvel[:, 1] = c * vx - s * vy, s * vx + c * vy
 
 
 def random_frame(env: TaskEnv, ids, yaw_range_rad: float, origin_range_m: float) -> None:
