@@ -193,7 +193,8 @@ def check_memory(parts: dict[str, int], what: str = "this run") -> None:
 def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
     """Every check above that applies to ``cfg``, before any run directory or training."""
     require_wandb(cfg)
-    if get_algo(algo_name).needs_actions and not getattr(cfg, "demos", "") and not task.oracle_actions:
+    needs_actions = get_algo(algo_name).needs_actions
+    if needs_actions and not getattr(cfg, "demos", "") and not task.oracle_actions:
         raise ConfigError(
             f"task {task.name!r} makes observation-only demonstrations (no actions); "
             f"{algo_name} needs demos=PATH with actions"
@@ -201,7 +202,7 @@ def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
     dims = env_dims(task, cfg)
     check_memory(memory_estimate(cfg, dims), f"`imitate train {task.name} {algo_name}`")
     if getattr(cfg, "demos", ""):
-        load_demos_for(task, cfg, dims, need_actions=hasattr(cfg, "width"))
+        load_demos_for(task, cfg, dims, need_actions=needs_actions, needed_by=repr(algo_name))
     if algo_name in ("near", "cem"):
         version = (
             check_energy_run(task, cfg.energy, dims, cfg.task_options) if cfg.energy else preset_energy_version(task)

@@ -312,6 +312,16 @@ ALGOS: dict[str, AlgoEntry] = {
             export=BC_EXPORT,
         ),
         AlgoEntry(
+            "world-model",
+            "AIME phase 1: RSSM world model of (observation, action) episodes, trained by its ELBO",
+            "imitate.algos.world_model_config:WorldModelConfig",
+            "imitate.algos.world_model:train_world_model_run",
+            "imitate.algos.world_model:evaluate_world_model_run",
+            curve_keys=("world_model/loss", "world_model/kl", "world_model/elbo"),
+            needs_demos=True,
+            needs_actions=True,
+        ),
+        AlgoEntry(
             "deepmimic",
             "DeepMimic: PPO on the multiplicative motion-tracking reward (humanoid)",
             "imitate.algos.ppo_config:PPOConfig",

@@ -417,7 +417,7 @@ CASES: list[tuple[str, Callable, str]] = [
     (
         "bc_no_actions",
         _bc_demos(lambda w, t: _demos_variant(w, t, "particle_demos", actions=None)),
-        "behavioural cloning needs actions",
+        "no 'actions' array; 'mse' learns from (observation, action) pairs",
     ),
     (
         "bc_actions_size",
@@ -448,6 +448,30 @@ CASES: list[tuple[str, Callable, str]] = [
         lambda w, t: ["train", "maze", "amp", "demos=" + str(_demos_variant(w, t, obs=lambda a: a["obs"][:, :1]))],
         "observations have 1 numbers",
     ),
+    # -- the world model (AIME phase 1) --------------------------------------------------------
+    (
+        "world_model_no_actions",
+        lambda w, t: ["train", "maze", "world-model", "demos=" + str(_demos_variant(w, t, actions=None))],
+        "no 'actions' array; 'world-model' learns from (observation, action) pairs",
+    ),
+    (
+        "world_model_bad_layout",
+        lambda w, t: [
+            "train",
+            "maze",
+            "world-model",
+            "demos=" + str(_demos_variant(w, t, metadata=_metadata(w, obs_layout=[["x", 1], ["y", 2]]))),
+            "iterations=5",
+        ],
+        "metadata 'obs_layout' sizes [1, 2] do not add up to the 2 observation numbers",
+    ),
+    (
+        "world_model_windows",
+        lambda w, t: ["train", "maze", "world-model", f"demos={w['maze_demos']}", "seq_len=5000"],
+        "no training episode has seq_len=5000 observations",
+    ),
+    ("world_model_kl_balance", _train("train", "maze", "world-model", "kl_balance=-0.5"), "kl_balance must be -1"),
+    ("world_model_decoder_std", _train("train", "maze", "world-model", "decoder_std=fixed"), "decoder_std must be"),
     # -- run directories -----------------------------------------------------------------------
     ("eval_missing", _eval(lambda w, t: t / "nowhere"), "run directory not found"),
     ("eval_not_a_run", _eval(lambda w, t: t), "no config.yaml"),

@@ -39,6 +39,16 @@ TINY = {
     "mdn": BC,
     "ibc-dfo": IBC,
     "ibc-langevin": IBC,
+    "world-model": [
+        "iterations=6",
+        "demo_episodes=4",
+        "deter=8",
+        "stoch=4",
+        "units=8",
+        "batch_size=4",
+        "seq_len=6",
+        "eval_horizon=5",
+    ],
 }
 COMMON = ["checkpoint_every=1", "progress=false"]
 

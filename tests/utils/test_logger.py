@@ -44,6 +44,10 @@ RUNS = {
             "dfo_samples=16",
         ],
     ),
+    "world-model": (
+        ["world_model/loss", "world_model/elbo", "world_model/kl"],
+        ["iterations=6", "demo_episodes=4", "deter=8", "stoch=4", "units=8", "batch_size=4", "seq_len=6"],
+    ),
 }
 
 

@@ -25,9 +25,9 @@ from imitate.algos.offline import OfflineMethod, minibatches, train_run
 from imitate.data.history import stack_history
 from imitate.utils.numerics import backward_step
 from imitate.utils.run import CheckpointError, Run
+from imitate.utils.running_stats import column_mean_std
 
 ACTION_MARGIN = 0.05  # widen the action bounds by this fraction of the range on each side
-MIN_STD = 1e-6  # observation dimensions that never vary are left unscaled
 
 
 class BCNormalizer(nn.Module):
@@ -47,9 +47,9 @@ class BCNormalizer(nn.Module):
 
     @torch.no_grad()
     def fit(self, obs: torch.Tensor, actions: torch.Tensor) -> None:
-        self.obs_mean.copy_(obs.mean(0))
-        std = obs.std(0)
-        self.obs_std.copy_(torch.where(std > MIN_STD, std, torch.ones_like(std)))
+        mean, std = column_mean_std(obs)
+        self.obs_mean.copy_(mean)
+        self.obs_std.copy_(std)
         low, high = actions.min(0).values, actions.max(0).values
         span = (high - low).clamp_min(1e-3)  # a constant action dimension still gets a box
         self.act_low.copy_(low - ACTION_MARGIN * span)

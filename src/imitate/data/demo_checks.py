@@ -20,9 +20,12 @@ class EnvDims:
     max_episode_steps: int
 
 
-def load_demos_for(task: Any, cfg: Any, dims: EnvDims | None = None, need_actions: bool = False) -> Demonstrations:
+def load_demos_for(
+    task: Any, cfg: Any, dims: EnvDims | None = None, need_actions: bool = False, needed_by: str = "behavioural cloning"
+) -> Demonstrations:
     """The file ``cfg.demos``, checked against the run: task, the task options it was made with
-    (e.g. the particle's goal_order), and, given ``dims``, observation and action sizes."""
+    (e.g. the particle's goal_order), and, given ``dims``, observation and action sizes
+    (``need_actions``: an 'actions' array too, which the algorithm ``needed_by`` learns from)."""
     demos = Demonstrations.load(cfg.demos, task=task.name)
     options = cfg.task_options
     for field in dataclasses.fields(options):
@@ -33,12 +36,18 @@ def load_demos_for(task: Any, cfg: Any, dims: EnvDims | None = None, need_action
                 f"the run has {field.name}={getattr(options, field.name)}"
             )
     if dims is not None:
-        check_demo_sizes(demos, dims.obs_dim, dims.act_dim, f"{cfg.demos}", task.name, need_actions)
+        check_demo_sizes(demos, dims.obs_dim, dims.act_dim, f"{cfg.demos}", task.name, need_actions, needed_by)
     return demos
 
 
 def check_demo_sizes(
-    demos: Demonstrations, obs_dim: int, act_dim: int, where: str, task_name: str, need_actions: bool = False
+    demos: Demonstrations,
+    obs_dim: int,
+    act_dim: int,
+    where: str,
+    task_name: str,
+    need_actions: bool = False,
+    needed_by: str = "behavioural cloning",
 ) -> None:
     """Observation and action sizes must be the task's (another n_dim, another task...)."""
     if demos.obs.shape[1] != obs_dim:
@@ -46,7 +55,7 @@ def check_demo_sizes(
             f"{where}: observations have {demos.obs.shape[1]} numbers, task {task_name!r} observes {obs_dim}"
         )
     if need_actions and demos.actions is None:
-        raise DatasetError(f"{where}: no 'actions' array; behavioural cloning needs actions")
+        raise DatasetError(f"{where}: no 'actions' array; {needed_by} learns from (observation, action) pairs")
     if demos.actions is not None and demos.actions.shape[1] != act_dim:
         raise DatasetError(
             f"{where}: actions have {demos.actions.shape[1]} numbers, task {task_name!r} acts with {act_dim}"

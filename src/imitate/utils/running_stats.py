@@ -5,6 +5,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+MIN_STD = 1e-6  # a column whose std is below this never varies: it is left unscaled
+
+
+def column_mean_std(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-column mean and std of (N, D) rows for z-scoring; std 1 where a column never varies."""
+    std = x.std(0)
+    return x.mean(0), torch.where(std > MIN_STD, std, torch.ones_like(std))
+
 
 class RunningMeanStd(nn.Module):
     """Tracks mean/variance of a stream of (B, D) batches (Chan et al. parallel update).
