@@ -89,7 +89,7 @@ def _observation_only(root, obs_dim: int):
         ),
         (
             ["train", "maze", "mse", "demos=minari:someone/obs2-v0"],
-            "no 'actions' array; behavioural cloning needs actions",
+            "no 'actions' array; 'mse' learns from (observation, action) pairs",
         ),
         (["train", "maze", "amp", "demos=minari:someone/obs3-v0"], "observations have 3 numbers"),
         (["data", "maze", "--episodes", "2", "--out", "minari:imitate/x-v0"], "needs --format minari"),
