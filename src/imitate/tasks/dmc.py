@@ -70,16 +70,21 @@ def _tolerance(x: np.ndarray, **kwargs: Any) -> np.ndarray:
 # -- physics read-outs ---------------------------------------------------------------------------
 def _boundary_poses(env: TaskEnv) -> tuple[np.ndarray, np.ndarray]:
     """Body positions (N, R, B, 3) and orientations (N, R, B, 4) after each of the R repeated
-    dm_control steps; the last is the current state, whose kinematics the sensors share."""
+    dm_control steps, in one batched kinematics call; the last (the current state) is kept in
+    ``env.scratch`` for this step's sensors."""
     sim: DmcSim = env.sim
-    pos, quat = sim.body_pos()[:, None], sim.body_quat()[:, None]
-    if sim.action_repeat > 1:
-        qpos = sim.split(sim.boundary_states()[:, :-1])[0]
-        earlier = sim.kin.forward(qpos.reshape(-1, sim.nq))[:2]
-        shape = (env.num_envs, sim.action_repeat - 1, sim.kin.nbody)
-        pos = np.concatenate([earlier[0].reshape(*shape, 3), pos], axis=1)
-        quat = np.concatenate([earlier[1].reshape(*shape, 4), quat], axis=1)
+    qpos = sim.split(sim.boundary_states())[0]  # (N, R, nq)
+    pos, quat = sim.kin.forward(qpos.reshape(-1, sim.nq))[:2]
+    shape = (env.num_envs, sim.action_repeat, sim.kin.nbody)
+    pos, quat = pos.reshape(*shape, 3), quat.reshape(*shape, 4)
+    env.scratch["pose"] = pos[:, -1], quat[:, -1]
     return pos, quat
+
+
+def _pose(env: TaskEnv, ids) -> tuple[np.ndarray, np.ndarray]:
+    """Body positions (M, B, 3) and orientations (M, B, 4) of envs ``ids`` now."""
+    pos, quat = env.scratch["pose"] if "pose" in env.scratch else (env.sim.body_pos(), env.sim.body_quat())
+    return pos[np_ids(ids)], quat[np_ids(ids)]
 
 
 def _com_speed(env: TaskEnv) -> np.ndarray:
@@ -141,13 +146,13 @@ TASKS: dict[str, DmcTask] = {
 # -- sensors (dm_control's observation keys) -----------------------------------------------------
 def orientations(env: TaskEnv, ids) -> np.ndarray:
     """(M, 14) the xx and xz entries of every body's rotation matrix, body by body."""
-    matrix = rot.quat_to_matrix(env.sim.body_quat()[np_ids(ids)])  # (M, 7, 3, 3)
+    matrix = rot.quat_to_matrix(_pose(env, ids)[1])  # (M, 7, 3, 3)
     return matrix[..., 0, [0, 2]].reshape(len(matrix), -1)
 
 
 def height(env: TaskEnv, ids) -> np.ndarray:
     """(M, 1) torso height."""
-    return env.sim.body_pos()[np_ids(ids), TORSO, 2:3]
+    return _pose(env, ids)[0][:, TORSO, 2:3]
 
 
 def position(env: TaskEnv, ids) -> np.ndarray:
