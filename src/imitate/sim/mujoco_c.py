@@ -9,6 +9,11 @@ releases the GIL, and stores it back). The solver warm start is never carried be
 the next state is a pure function of (row, control): ``get_state``/``set_state`` are exact and both
 backends agree (to ~1e-14; bit for bit on the contact-free tasks).
 
+The rollout backend also keeps the state after every physics step of the last step
+(``substep_states``) and, with ``sense_final``, the model's sensors at each of them
+(``substep_sensors``; rollout records a step's sensors before it integrates, so one more physics
+step, discarded, supplies the last state's); ``advance`` steps only some rows (settling resets).
+
 Body positions come from batched numpy forward kinematics (``TreeKinematics``) where the model's
 joints allow it (a free root and hinges); other models read their joint coordinates directly.
 """
