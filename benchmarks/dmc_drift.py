@@ -26,6 +26,7 @@ import torch
 
 from _meta import finish, record
 from imitate.tasks.dmc import TASKS, DmcEnv
+from imitate.utils.io import atomic_write_json
 
 THRESHOLD = 1e-6
 
@@ -90,11 +91,7 @@ def main() -> None:
             rows.append(drift(name, seed))
             print(json.dumps(rows[-1]), flush=True)
     result = {"benchmark": "dmc_drift", "meta": finish(meta), "threshold": THRESHOLD, "results": rows}
-    out = Path(__file__).parent / "results" / "dmc_drift.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=1) + "\n")
-    tmp.replace(out)  # atomic
+    atomic_write_json(Path(__file__).parent / "results" / "dmc_drift.json", result)
     print(json.dumps(result))
 
 

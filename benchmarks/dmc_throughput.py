@@ -32,6 +32,7 @@ from _meta import finish, record
 from _timing import rate
 from imitate.tasks.dmc import TASKS, DmcEnv
 from imitate.tasks.dmc_options import DmcOptions
+from imitate.utils.io import atomic_write_json
 
 
 def _raw(model: mujoco.MjModel, n: int, nstep: int, ctrl: np.ndarray):
@@ -118,11 +119,7 @@ def main() -> None:
         "action_repeat": DmcOptions().action_repeat,
         "results": rows,
     }
-    out = Path(__file__).parent / "results" / "dmc_throughput.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=1) + "\n")
-    tmp.replace(out)  # atomic
+    atomic_write_json(Path(__file__).parent / "results" / "dmc_throughput.json", result)
     print(json.dumps(result))
 
 
