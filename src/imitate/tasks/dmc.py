@@ -50,7 +50,7 @@ CHEETAH_RUN_SPEED = 10.0
 # AIME's cheetah rewards: (qvel index, sign, scale) of clip(sign · qvel[index] / scale, 0, 1)
 AIME_CHEETAH = {"run-backward": (0, -1.0, 10.0), "flip": (2, 1.0, 5.0), "flip-backward": (2, -1.0, 5.0)}
 SETTLE_STEPS = 200  # dm_control cheetah: physics steps that settle a reset pose
-TORSO = 0  # the torso is the first body (and its subtree the whole body) in both models
+TORSO = 0  # the torso is the first body (index 0 of the kinematics, world excluded) in both models
 
 
 @dataclass(frozen=True)
