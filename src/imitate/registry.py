@@ -195,6 +195,25 @@ TASKS: dict[str, TaskEntry] = {
             "HumanoidTrackingEnv",
             options="imitate.tasks.humanoid.options:CartwheelOptions",
         ),
+        *(
+            _task(
+                name,
+                f"AIME's DeepMind Control {name.replace('-', ' ')} (Zhang et al. 2023): {what}, batched; "
+                "options setup=mdp|lpomdp, action_repeat=N",
+                "dmc",
+                factory,
+                options="imitate.tasks.dmc_options:DmcOptions",
+            )
+            for name, factory, what in (
+                ("walker-stand", "WalkerStandEnv", "dm_control's task"),
+                ("walker-walk", "WalkerWalkEnv", "dm_control's task"),
+                ("walker-run", "WalkerRunEnv", "dm_control's task"),
+                ("cheetah-run", "CheetahRunEnv", "dm_control's task"),
+                ("cheetah-run-backward", "CheetahRunBackwardEnv", "AIME's reward"),
+                ("cheetah-flip", "CheetahFlipEnv", "AIME's reward"),
+                ("cheetah-flip-backward", "CheetahFlipBackwardEnv", "AIME's reward"),
+            )
+        ),
     )
 }
 

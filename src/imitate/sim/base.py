@@ -4,9 +4,10 @@ A simulator holds the physics state of ``num_envs`` copies and advances all of t
 it knows nothing of tasks, rewards or resets. State get/set is exact (a saved state steps to the
 same next state), so runs resume bit for bit and planners (CEM) can roll copies forward.
 
-Engines: ``pointmass`` (torch; maze, particle) and ``mujoco_c`` (MuJoCo's C engine through
-``mujoco.rollout`` or a thread pool over MjData). A GPU engine (MuJoCo Warp, MJX) or a
-dm_control adapter is another class with these methods; tasks only call what is declared here.
+Engines: ``pointmass`` (torch; maze, particle), ``mujoco_c`` (MuJoCo's C engine through
+``mujoco.rollout`` or a thread pool over MjData) and ``dmc`` (a ``mujoco_c`` engine of dm_control's
+suite models, docs/dmc.md). A GPU engine (MuJoCo Warp, MJX) is another class with these methods;
+tasks only call what is declared here.
 """
 
 from __future__ import annotations

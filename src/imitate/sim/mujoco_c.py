@@ -9,6 +9,11 @@ releases the GIL, and stores it back). The solver warm start is never carried be
 the next state is a pure function of (row, control): ``get_state``/``set_state`` are exact and both
 backends agree (to ~1e-14; bit for bit on the contact-free tasks).
 
+The rollout backend also keeps the state after every physics step of the last step
+(``substep_states``) and, with ``sense_final``, the model's sensors at each of them
+(``substep_sensors``; rollout records a step's sensors before it integrates, so one more physics
+step, discarded, supplies the last state's); ``advance`` steps only some rows (settling resets).
+
 Body positions come from batched numpy forward kinematics (``TreeKinematics``) where the model's
 joints allow it (a free root and hinges); other models read their joint coordinates directly.
 """
@@ -32,13 +37,24 @@ class MujocoSim:
     """``num_envs`` copies of ``model``; see the module docstring."""
 
     def __init__(
-        self, model: mujoco.MjModel, num_envs: int, substeps: int, nthread: int | None = None, backend: str = "rollout"
+        self,
+        model: mujoco.MjModel,
+        num_envs: int,
+        substeps: int,
+        nthread: int | None = None,
+        backend: str = "rollout",
+        sense_final: bool = False,
     ):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        if sense_final and backend != "rollout":
+            raise ValueError("sense_final needs the rollout backend")
         if num_envs < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
         self.model, self.num_envs, self.substeps, self.backend = model, num_envs, substeps, backend
+        # rollout records the sensors of the state *before* each physics step: one more step, whose
+        # state is discarded, gives the sensors of the last state too
+        self.sense_final = sense_final
         self.dt_s = model.opt.timestep * substeps  # control period
         self.nq, self.nv, self.nu = model.nq, model.nv, model.nu
         self._spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
@@ -66,8 +82,11 @@ class MujocoSim:
         self.initial_row = row  # the model's rest state (time 0, qpos0, zero velocity)
         self.state = np.tile(row, (num_envs, 1))  # (N, nstate)
         self.unstable = np.zeros(num_envs, dtype=bool)  # rows MuJoCo reset because physics diverged
-        self._out = np.empty((num_envs, substeps, self.nstate))
-        self._sensors = np.empty((num_envs, substeps, model.nsensordata))
+        extra = int(sense_final)
+        self._out = np.empty((num_envs, substeps + extra, self.nstate))
+        self._sensors = np.empty((num_envs, substeps + extra, model.nsensordata))
+        self._trajectory: np.ndarray | None = None  # the last step's states after each physics step
+        self._sensed: np.ndarray | None = None  # ... and the sensors at each of them (sense_final)
         self._kin: TreeKinematics | None = None
         self._cache: dict[str, tuple] = {}  # "pose": FK of qpos, "full": with velocities; per state
 
@@ -130,22 +149,26 @@ class MujocoSim:
         ctrl = np.ascontiguousarray(np.broadcast_to(ctrl, (self.num_envs, self.nu)), dtype=np.float64)
         t_expected = self.state[:, 0] + nstep * self.model.opt.timestep
         if self._rollout is not None:
-            control = np.ascontiguousarray(np.repeat(ctrl[:, None, :], nstep, axis=1))  # (N, nstep, nu)
+            nrun = nstep + int(self.sense_final)
+            control = np.ascontiguousarray(np.repeat(ctrl[:, None, :], nrun, axis=1))  # (N, nrun, nu)
             same = nstep == self.substeps
-            out = self._out if same else np.empty((self.num_envs, nstep, self.nstate))
-            sensors = self._sensors if same else np.empty((self.num_envs, nstep, self.model.nsensordata))
+            out = self._out if same else np.empty((self.num_envs, nrun, self.nstate))
+            sensors = self._sensors if same else np.empty((self.num_envs, nrun, self.model.nsensordata))
             self._rollout.rollout(
                 self._models,
                 self._datas,
                 np.ascontiguousarray(self.state),
                 control,
-                nstep=nstep,
+                nstep=nrun,
                 skip_checks=True,
                 state=out,
                 sensordata=sensors,
             )
-            self.state = np.ascontiguousarray(out[:, -1])
+            self.state = np.ascontiguousarray(out[:, nstep - 1])
+            self._trajectory = out[:, :nstep]
+            self._sensed = sensors[:, 1:] if self.sense_final else None
         else:
+            self._trajectory = self._sensed = None
             jobs = [(self._datas[w], self._chunks[w], ctrl, nstep) for w in range(len(self._chunks))]
             if self._pool is None:
                 for job in jobs:
@@ -156,6 +179,43 @@ class MujocoSim:
         self.unstable |= bad
         self._cache = {}
         return bad
+
+    def substep_states(self) -> np.ndarray:
+        """(N, nstep, nstate): the state after each physics step of the last ``step`` (the
+        rollout backend records them; valid until the next step or ``advance``)."""
+        if self._trajectory is None:
+            raise RuntimeError("substep states are recorded by the rollout backend only, after a step")
+        return self._trajectory
+
+    def substep_sensors(self) -> np.ndarray:
+        """(N, nstep, nsensordata): the model's sensors at the state after each physics step of the
+        last ``step``, as MuJoCo computes them (``sense_final`` sims; valid until the next step)."""
+        if self._sensed is None:
+            raise RuntimeError("substep sensors are recorded by sense_final sims only, after a step")
+        return self._sensed
+
+    def advance(self, env_ids: np.ndarray, nstep: int, warmstart: np.ndarray | None = None) -> None:
+        """Step only envs ``env_ids`` ``nstep`` physics steps with zero controls (settling a reset
+        pose), the solver warm-started from ``warmstart`` ((M, nv) or (nv,); zero if None) and then
+        carried between those steps. Rollout backend only."""
+        if self._rollout is None:
+            raise RuntimeError("advance needs the rollout backend")
+        idx = np.asarray(env_ids)
+        out = np.empty((len(idx), nstep, self.nstate))
+        self._rollout.rollout(
+            [self.model] * len(idx),
+            self._datas,
+            np.ascontiguousarray(self.state[idx]),
+            np.zeros((len(idx), nstep, self.nu)),
+            nstep=nstep,
+            initial_warmstart=None
+            if warmstart is None
+            else np.ascontiguousarray(np.broadcast_to(warmstart, (len(idx), self.nv))),
+            state=out,
+        )
+        self.state[idx] = out[:, -1]
+        self._trajectory = self._sensed = None
+        self._cache = {}
 
     def _step_chunk(self, data: mujoco.MjData, chunk: slice, ctrl: np.ndarray, nstep: int) -> None:
         m, spec, state = self.model, self._spec, self.state

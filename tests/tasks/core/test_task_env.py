@@ -38,6 +38,19 @@ def test_history_stacks_oldest_first_and_tiles_the_first_frame_at_reset():
         assert torch.equal(step.transition[:, :4], torch.cat(frames[-3:-1], dim=-1))
 
 
+def test_obs_layout_names_each_term_and_observation_terms_split_a_frame():
+    env = ReachEnv(3, seed=0)
+    env.reset(seed=0)
+    assert env.obs_layout["policy"] == (("position", 2), ("velocity", 2), ("goal", 2))
+    env.step(torch.rand(3, 2) * 2 - 1)
+    terms = env.observation_terms()
+    assert list(terms) == ["position", "velocity", "goal"]
+    assert torch.equal(terms["position"], env.sim.pos) and torch.equal(terms["goal"], env.commands["goal"])
+    masked = TaskEnv(_with(observations={"policy": ObsGroup(REACH.observations["policy"].terms, mask=(0, 4))}), 2)
+    with pytest.raises(ValueError, match="masked"):
+        masked.observation_terms()
+
+
 def test_mask_keeps_the_named_feature_indices():
     spec = _with(observations={"policy": ObsGroup(REACH.observations["policy"].terms, mask=(0, 1, 4, 5))})
     env = TaskEnv(spec, 3, seed=1)

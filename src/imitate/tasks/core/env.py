@@ -81,6 +81,8 @@ class TaskEnv:
         self.fired: dict[str, torch.Tensor] = {}  # this step's terminations, by name
         self.terminated = self.truncated = self.success = torch.zeros(num_envs, dtype=torch.bool, device=self.device)
         self._frames: dict[str, torch.Tensor] = {}  # group -> (N, history, d)
+        # group -> ((term, size), ...) in the order a frame concatenates them (before any mask)
+        self.obs_layout: dict[str, tuple[tuple[str, int], ...]] = {}
         self._never = torch.zeros(num_envs, dtype=torch.bool, device=self.device)  # shared; read-only
         terms = spec.terminations
         self._termination_kinds = {
@@ -95,8 +97,10 @@ class TaskEnv:
         self.group_dims = {g: f[0].numel() for g, f in self._frames.items()}
 
     # -- observations --------------------------------------------------------------------------
-    def _read_group(self, group: ObsGroup, ids: Ids) -> torch.Tensor:
+    def _read_group(self, group: ObsGroup, ids: Ids, name: str | None = None) -> torch.Tensor:
         parts = [_as_tensor(t.func(self, ids, **t.params), self.device, torch.float32) for t in group.terms.values()]
+        if name is not None and name not in self.obs_layout:
+            self.obs_layout[name] = tuple((term, int(p.shape[-1])) for term, p in zip(group.terms, parts))
         if group.mask is not None:
             return (torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0])[:, list(group.mask)]
         # a fresh tensor, never a view of the simulator's state, which changes in place
@@ -107,7 +111,7 @@ class TaskEnv:
         fill the whole history with it. Frames are never changed in place once handed out (a
         reset writes into a copy), so ``observation`` can return views."""
         for name, group in self.spec.observations.items():
-            frame = self._read_group(group, ids)  # (M, d)
+            frame = self._read_group(group, ids, name)  # (M, d)
             if name not in self._frames or (fresh and isinstance(ids, slice)):
                 self._frames[name] = frame[:, None].repeat(1, group.history, 1)
             elif fresh:
@@ -123,6 +127,16 @@ class TaskEnv:
         """(N, history · d) current features of ``group``, oldest frame first (a view of a tensor
         the env never changes again)."""
         return self._frames[group].reshape(self.num_envs, -1)
+
+    def observation_terms(self, group: str = "policy") -> dict[str, torch.Tensor]:
+        """The newest frame of ``group`` split into its terms by ``obs_layout``: {term: (N, size)}
+        (views). A masked group has no per-term layout."""
+        if self.spec.observations[group].mask is not None:
+            raise ValueError(f"observation group {group!r} is masked; its features are not split by term")
+        frame, out, start = self._frames[group][:, -1], {}, 0
+        for term, size in self.obs_layout[group]:
+            out[term], start = frame[:, start : start + size], start + size
+        return out
 
     def refresh(self, ids: Ids = ALL) -> torch.Tensor:
         """Read the observations of envs ``ids`` again after their state was edited from outside

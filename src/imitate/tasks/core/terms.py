@@ -7,8 +7,10 @@ them in a fixed order each step (see ``env.py``):
 - ``ObsTerm`` in an ``ObsGroup``: ``func(env, ids, **params)`` → (len(ids), d) features of the
   envs ``ids`` (an index tensor, or ``slice(None)`` for all). Groups are named: ``policy`` (what
   the policy sees; required), ``critic``, ``style`` (what NEAR and AMP score, as pairs
-  (s_t, s_t+1)), ``goal``. A group may keep a history of its last ``history`` frames (oldest
-  first; the first frame tiled at reset) and a ``mask`` of feature indices.
+  (s_t, s_t+1)), ``goal``, ``probe`` (state a set-up hides from the policy, kept for evaluation:
+  the DeepMind Control tasks' lpomdp). ``TaskEnv.obs_layout`` records each group's terms and
+  sizes. A group may keep a history of its last ``history`` frames (oldest first; the first frame
+  tiled at reset) and a ``mask`` of feature indices.
 - ``RewardTerm``: ``func(env, **params)`` → (N,); the reward is Σ weight · term, each logged.
 - ``Termination``: ``func(env, **params)`` → (N,) bool. ``time_out`` ones truncate (PPO
   bootstraps through them), the others terminate. ``outcome`` marks what a firing term means:
