@@ -82,10 +82,10 @@ def load_discriminator(run: Run):
     return disc.eval().requires_grad_(False)
 
 
-def evaluate_amp(run: Run, task, cfg: AMPConfig, episodes: int) -> dict[str, Any]:
-    """Policy evaluation (success, length, trajectories) plus, on the maze, the discriminator
-    landscape and D on expert vs evaluation-policy pairs."""
-    metrics = evaluate_policy_run(run, task, cfg, episodes)
+def evaluate_amp(run: Run, task, cfg: AMPConfig, episodes: int, video: bool = False) -> dict[str, Any]:
+    """Policy evaluation (success, length, trajectories, ``video``) plus, on the maze, the
+    discriminator landscape and D on expert vs evaluation-policy pairs."""
+    metrics = evaluate_policy_run(run, task, cfg, episodes, video=video)
     disc = load_discriminator(run)
     expert = run_demos(task, cfg, run).transitions()
     with torch.no_grad():

@@ -54,8 +54,9 @@ def train_policy(
     return run, {"train_seconds": round(time.time() - started, 1), "env_steps": ppo.global_step}
 
 
-def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int) -> dict[str, Any]:
-    """Roll out a PPO run's policy deterministically; success, length, return, trajectory plot."""
+def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = False) -> dict[str, Any]:
+    """Roll out a PPO run's policy deterministically; success, length, return, trajectory plot;
+    with ``video``, the task's video of those episodes (``videos/policy.mp4``)."""
     from imitate.algos.demos import demo_trajectories
     from imitate.algos.ppo import load_policy
     from imitate.eval.rollouts import evaluate_policy
@@ -64,7 +65,7 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int) -> dict[str, An
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
     observer = task.make_rollout_observer(env)  # task-specific records of the same rollout
     result = evaluate_policy(model, env, seed=cfg.seed + 10_000, observer=observer)
-    metrics = result.metrics()
+    metrics: dict[str, Any] = dict(result.metrics())
     if task.plot or task.metrics:
         demos = demo_trajectories(run, cfg, task)
         task.plot_trajectories(
@@ -74,6 +75,8 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int) -> dict[str, An
             metrics.update(task.trajectory_metrics(result.trajectories, demos))
     if observer is not None:
         metrics.update(observer.metrics())
+    if video:
+        metrics["video"] = str(task.write_video(result.trajectories, run.dir / "videos" / "policy.mp4"))
     return metrics
 
 
