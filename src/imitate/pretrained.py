@@ -16,6 +16,7 @@ folder, which is only read (as ``energy=pretrained:maze/energy`` on the command 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -32,8 +33,7 @@ WORK_DIR = Path("runs") / "pretrained"  # working copies, relative to the curren
 
 @dataclass(frozen=True)
 class Pretrained:
-    name: str  # "<task>/<algo>", its folder under PRETRAINED_DIR
-    description: str
+    name: str  # "<task>/<algo>", its folder under PRETRAINED_DIR (docs/pretrained.md says what each is)
     score: str  # what it scores, formatted with its metrics.json
     overrides: tuple[str, ...]  # `imitate train TASK ALGO` + these trained it (docs/pretrained.md)
     demos: bool = False  # ships its demos.npz: evaluation scores against them (maze demo distance, AMP's D)
@@ -51,15 +51,10 @@ class Pretrained:
         return PRETRAINED_DIR / self.name
 
     def metrics(self) -> dict[str, Any]:
-        import json
-
         return json.loads((self.path / "metrics.json").read_text())
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
-
-    def command(self) -> str:
-        return " ".join(["imitate train", self.task, self.algo, *self.overrides])
 
 
 CATALOG: dict[str, Pretrained] = {
@@ -67,33 +62,28 @@ CATALOG: dict[str, Pretrained] = {
     for p in (
         Pretrained(
             "maze/energy",
-            "NEAR step 1: NCSN energy of 600 oracle maze demonstrations (preset, 20k DSM iterations)",
             "energy gap data vs 1-std-off at the smallest σ {energy_gap_smallest_sigma:.1f}",
             ("seed=0", "progress=false"),
             demos=True,
         ),
         Pretrained(
             "maze/near",
-            "NEAR step 2: PPO on maze/energy's annealed energy reward (preset, 500k env steps)",
             "success {success_rate:.2f} of {episodes} episodes, demo distance {demo_distance:.1f}",
             ("energy=pretrained:maze/energy", "seed=0", "progress=false"),
         ),
         Pretrained(
             "maze/amp",
-            "AMP: PPO on a discriminator style reward on the maze (preset, 500k env steps)",
             "success {success_rate:.2f} of {episodes} episodes, demo distance {demo_distance:.1f}",
             ("seed=0", "progress=false"),
             demos=True,
         ),
         Pretrained(
             "particle/ibc-dfo",
-            "implicit BC on the 2-D particle, actions by DFO (preset, 4000 iterations, 2000 demos)",
             "success {success_rate:.2f} of {episodes} episodes",
             ("seed=0", "progress=false"),
         ),
         Pretrained(
             "humanoid-walk/deepmimic",
-            "DeepMimic walk tracking, action_mode=reference (8.19 M samples, 35 min on 2 cores)",
             "tracking reward {reward_tracking:.2f}/step, {episode_length:.0f} of 300 steps, "
             "{success_rate:.2f} without a fall",
             ("total_steps=8192000", "seed=0", "progress=false"),
