@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint test-slow bench clean
+.PHONY: setup demo test lint wheel-check test-slow bench clean
 
 setup: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ lint: setup
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The wheel alone in a fresh venv, one command per task family (.ci/run runs it after the tests).
+wheel-check:
+	.ci/wheel_check.sh $(PYTHON)
 
 test-slow: setup
 	$(BIN)/python -m pytest -q -m slow

@@ -72,26 +72,55 @@ def _config(args) -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4])
 
 
+def _run_dir(arg: str):
+    """A run directory argument; ``pretrained:NAME`` becomes a fresh working copy, said on stderr."""
+    from imitate.pretrained import is_pretrained, resolve_run_dir
+
+    path = resolve_run_dir(arg)
+    if is_pretrained(arg):
+        print(f"{arg}: a fresh copy in {path}", file=sys.stderr)
+    return path
+
+
 def _eval(args) -> None:
     from imitate import runner
 
-    metrics = runner.evaluate(args.run_dir, episodes=args.episodes, video=args.video)
+    metrics = runner.evaluate(_run_dir(args.run_dir), episodes=args.episodes, video=args.video)
     if "video" in metrics:
-        print(f"video: {metrics['video']} ({metrics['video_renderer']} renderer)")
+        renderer = metrics.get("video_renderer")  # the humanoid's: MuJoCo's GL backend or the stick figure
+        print(f"video: {metrics['video']}" + (f" ({renderer} renderer)" if renderer else ""))
     print(json.dumps(metrics, sort_keys=True))
 
 
 def _export(args) -> None:
     from imitate import runner
 
-    print(json.dumps(runner.export(args.run_dir, onnx=args.onnx), sort_keys=True))
+    print(json.dumps(runner.export(_run_dir(args.run_dir), onnx=args.onnx), sort_keys=True))
 
 
 def _plot(args) -> None:
     from imitate import runner
 
-    for path in runner.plot(args.run_dir):
+    for path in runner.plot(_run_dir(args.run_dir)):
         print(path)
+
+
+def _pretrained(args) -> None:
+    from imitate import pretrained
+
+    if args.build is None:
+        if args.from_run or args.out:
+            raise ConfigError("--from and --out go with --build NAME")
+        rows = [("name", "task", "algo", "scores (recorded)", "size"), *pretrained.listing()]
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        for row in rows:
+            print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        print("evaluate one: imitate eval pretrained:NAME (docs/pretrained.md)")
+        return
+    from imitate.pretrained_build import build
+
+    metrics = build(args.build, args.from_run, args.out or pretrained.PRETRAINED_DIR)
+    print(json.dumps(metrics, sort_keys=True))
 
 
 def _demo(args) -> None:
@@ -211,8 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("overrides", nargs="*", metavar="key=value")
     p.set_defaults(func=_config)
 
-    p = sub.add_parser("eval", help="evaluate a run; writes metrics.json and prints it as one JSON line")
-    p.add_argument("run_dir")
+    p = sub.add_parser(
+        "eval",
+        help="evaluate a run; writes metrics.json and prints it as one JSON line",
+        epilog="RUN_DIR may be pretrained:NAME (`imitate pretrained` lists them): a fresh copy of it in "
+        "runs/pretrained/NAME is evaluated",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--episodes", type=int, default=None, help="episodes to evaluate (default: the run's eval_episodes)")
     p.add_argument("--video", action="store_true", help="also write a video of the policy (humanoid runs)")
     p.set_defaults(func=_eval)
@@ -257,6 +291,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_motion)
 
     p = sub.add_parser(
+        "pretrained",
+        help="list the pretrained runs that ship with the package (imitate eval pretrained:NAME)",
+        epilog="examples: imitate pretrained | imitate eval pretrained:maze/near | "
+        "imitate pretrained --build maze/near (retrains it with its recorded command; docs/pretrained.md)",
+    )
+    p.add_argument("--build", metavar="NAME", default=None, help="rebuild NAME: train, strip, check, write")
+    p.add_argument("--from", dest="from_run", metavar="RUN_DIR", default=None, help="package this finished run")
+    p.add_argument("--out", default=None, help="folder to write into (default: the package's own)")
+    p.set_defaults(func=_pretrained)
+
+    p = sub.add_parser(
         "demo",
         help="the main job: NEAR learns the maze end to end",
         epilog="overrides go to the NEAR policy run; prefix energy. for step 1 (energy.iterations=5000)",
@@ -291,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2): a code, for callers of main()
         return exc.code if isinstance(exc.code, int) else 2
-    if args.func not in (_list, _config):  # these two never import torch (nor build anything)
+    # list, config and the pretrained listing never import torch (nor build anything)
+    if args.func not in (_list, _config, _pretrained) or getattr(args, "build", None):
         from imitate.runner import set_threads
 
         set_threads()

@@ -38,6 +38,8 @@ class TaskEntry:
     metrics: str | None = None  # (policy_trajs, demo_trajs) -> extra metrics
     # (env) -> an observer of the evaluation rollout with .metrics() (the humanoid's motion metrics)
     rollout_observer: str | None = None
+    video: str | None = None  # (policy_trajs, path) -> path: a video of evaluation episodes
+    observer_video: bool = False  # ... or its rollout observer has .write_video(path, title) (humanoid)
     default_episodes: int = 600
     oracle_actions: bool = True  # its oracle's demonstrations carry actions (False: observation only)
 
@@ -73,6 +75,11 @@ class TaskEntry:
     def trajectory_metrics(self, policy_trajs: Any, demo_trajs: Any) -> dict:
         return dict(resolve(self.metrics)(policy_trajs, demo_trajs)) if self.metrics else {}
 
+    def write_video(self, policy_trajs: Any, path: Any) -> Any:
+        if self.video is None:
+            raise ConfigError(f"task {self.name!r} has no video of its episodes")
+        return resolve(self.video)(policy_trajs, path)
+
 
 @dataclass(frozen=True)
 class AlgoEntry:
@@ -89,7 +96,8 @@ class AlgoEntry:
     # (config field, algo): the field names a run of that algo; when a new run leaves it empty
     # the runner trains one first (same seed, out_dir, device, progress) and fills it in
     requires: tuple[str, str] | None = None
-    video: bool = False  # ``imitate eval --video`` writes a video
+    video: bool = False  # ``imitate eval --video`` writes its own video (the humanoid's tracking)
+    task_video: bool = False  # ... or the task's (``TaskEntry.video``), on tasks that have one
     export: str | None = None  # (run, task, cfg, path) -> summary: writes the run's policy as ONNX
 
     @property
@@ -105,9 +113,25 @@ class AlgoEntry:
             return resolve(self.train)(task, self.name, cfg, run, state, resolve(self.reward))
         return resolve(self.train)(task, cfg, run, state)
 
+    def writes_video(self, task: TaskEntry) -> bool:
+        return self.video or (self.task_video and (task.video is not None or task.observer_video))
+
+    def check_video(self, task: TaskEntry) -> None:
+        """Refuse ``--video`` in one line where this algorithm on ``task`` has no video."""
+        if not self.writes_video(task):
+            able = [f"{a.name} on {', '.join(a.tasks)}" for a in ALGOS.values() if a.video]
+            able += [
+                f"{a.name} on {t.name}"
+                for a in ALGOS.values()
+                if a.task_video
+                for t in TASKS.values()
+                if t.video or t.observer_video
+            ]
+            raise ConfigError(f"--video is not supported for {task.name}/{self.name} runs; it is for {'; '.join(able)}")
+
     def run_evaluate(self, run: Any, task: TaskEntry, cfg: Any, episodes: int, video: bool = False) -> dict:
-        if video and not self.video:
-            raise ConfigError(f"--video is not supported for {self.name!r} runs")
+        if video:
+            self.check_video(task)
         return resolve(self.evaluate)(run, task, cfg, episodes, **({"video": True} if video else {}))
 
     def check_export(self) -> None:
@@ -137,6 +161,7 @@ TASKS: dict[str, TaskEntry] = {
             oracle="imitate.oracles.maze:maze_oracle",
             plot="imitate.viz.maze:plot_maze_trajectories",
             metrics="imitate.eval.metrics:maze_metrics",
+            video="imitate.viz.maze:write_maze_video",
         ),
         _task(
             "block-push",
@@ -179,6 +204,7 @@ TASKS: dict[str, TaskEntry] = {
             oracle="imitate.oracles.humanoid:humanoid_oracle",
             oracle_actions=False,
             rollout_observer="imitate.eval.humanoid:ImitationRecorder",
+            observer_video=True,  # --video: the best episode beside the clip it started from
         ),
         _task(
             "humanoid-walk",
@@ -239,7 +265,7 @@ ALGOS: dict[str, AlgoEntry] = {
             POLICY_EVAL,
             reward="imitate.algos.on_policy:make_task_reward",
             curve_keys=POLICY_CURVES,
-            video=True,  # on the humanoid: the policy beside its clip
+            task_video=True,
             export=PPO_EXPORT,
         ),
         AlgoEntry(
@@ -262,7 +288,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=POLICY_CURVES + ("near/sigma_level", "near/mean_energy", "reward/r_energy"),
             tasks=STYLE_TASKS,
             requires=("energy", "energy"),
-            video=True,
+            task_video=True,
             export=PPO_EXPORT,
         ),
         AlgoEntry(
@@ -274,7 +300,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=POLICY_CURVES + ("amp/accuracy", "amp/d_expert", "amp/d_policy", "amp/gp", "reward/r_amp"),
             tasks=STYLE_TASKS,
             needs_demos=True,
-            video=True,
+            task_video=True,
             export=PPO_EXPORT,
         ),
         AlgoEntry(

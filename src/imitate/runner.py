@@ -19,6 +19,7 @@ import torch
 
 from imitate.config import ConfigError, apply_overrides, load_yaml, preset, to_dict
 from imitate.config.run import INHERITED_KEYS
+from imitate.pretrained import installed_path, is_pretrained, resolve_run_dir
 from imitate.registry import AlgoEntry, TaskEntry, get_algo, get_task
 from imitate.utils.run import Run
 from imitate.utils.seeding import seed_everything
@@ -39,6 +40,8 @@ def resolve_config(task_name: str, algo_name: str, overrides: dict[str, Any], ch
     )
     cfg = apply_overrides(cfg, overrides, f"`imitate train {task_name} {algo_name}`")
     cfg.validate()
+    if is_pretrained(getattr(cfg, "energy", "")):  # energy=pretrained:maze/energy: read in place
+        cfg.energy = str(installed_path(cfg.energy).resolve())
     if check_inputs:
         from imitate.inputs import check_run_inputs
 
@@ -89,6 +92,8 @@ def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:
     (killed before its first one) is trained from scratch in its directory."""
     task, algo = get_task(task_name), get_algo(algo_name, task_name)
     state = None
+    if is_pretrained(overrides.get("resume", "")):
+        raise ConfigError(f"resume={overrides['resume']}: a pretrained run keeps no optimiser state to resume from")
     if overrides.get("resume"):
         run = Run.open(overrides["resume"])
         if (run.task, run.algo) != (task_name, algo_name):
@@ -130,10 +135,11 @@ def evaluate(
     run_dir: str | Path | Run, episodes: int | None = None, quiet: bool = False, video: bool = False
 ) -> dict[str, Any]:
     """Evaluate a run, write ``metrics.json`` (merged with what training wrote) and plots;
-    ``video=True`` (``--video``) also writes a video, for algorithms whose evaluate takes it.
+    ``video=True`` (``--video``) also writes a video, where the algorithm on the task has one.
+    ``pretrained:NAME`` evaluates a fresh copy of that shipped run (``pretrained.py``).
     A run trained with ``wandb=true`` gets the metrics and video in W&B too, unless ``quiet``
     (training's own evaluation, which ``train`` mirrors with its stats; ``imitate plot``)."""
-    run = run_dir if isinstance(run_dir, Run) else Run.open(run_dir)
+    run = run_dir if isinstance(run_dir, Run) else Run.open(resolve_run_dir(run_dir))
     task, algo = get_task(run.task), get_algo(run.algo)
     cfg = run_config(run)
     episodes = getattr(cfg, "eval_episodes", 100) if episodes is None else episodes  # default: the run's own
@@ -142,8 +148,8 @@ def evaluate(
     from imitate.inputs import check_memory, env_dims, eval_estimate
 
     check_memory(eval_estimate(cfg, env_dims(task, cfg), episodes), f"`imitate eval` of {episodes} episodes")
-    if video and not algo.video:
-        raise ConfigError(f"--video is not supported for {run.algo!r} runs")
+    if video:
+        algo.check_video(task)
     if not quiet:
         require_wandb(cfg)
     seed_everything(cfg.seed + 10_000)  # an evaluation draws the same numbers however often it runs
@@ -161,7 +167,7 @@ def evaluate(
 def export(run_dir: str | Path, onnx: str | Path) -> dict[str, Any]:
     """Write a run's policy (IBC: its energy) as an ONNX file (``algos/export.py``); returns what
     was written. The run, the algorithm and the output path are checked before any work."""
-    run = Run.open(run_dir)
+    run = Run.open(resolve_run_dir(run_dir))
     task, algo = get_task(run.task), get_algo(run.algo)
     algo.check_export()
     from imitate.inputs import check_output_path
@@ -179,7 +185,7 @@ def plot(run_dir: str | Path) -> list[Path]:
     """Every plot that fits the run: learning curves, and what evaluation draws."""
     from imitate.viz.curves import plot_learning_curves
 
-    run = Run.open(run_dir)
+    run = Run.open(resolve_run_dir(run_dir))
     made = [
         plot_learning_curves(
             run.read_progress(),

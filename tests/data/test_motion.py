@@ -1,12 +1,15 @@
 """Motion clips and the motion library: cache, interpolation, slerp, looping, phase, sampling, video."""
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import imitate
 from imitate.data.motion import MotionError, MotionLibrary, available_clips, load_clip
-from imitate.data.motion.clip import MotionClip
+from imitate.data.motion.clip import CLIPS_DIR, MotionClip
 from imitate.utils import rotations as rot
 
 
@@ -32,6 +35,24 @@ def test_all_clips_load(cache):
         assert clip.body_pos.shape == (clip.num_frames, 15, 3)
     assert load_clip("humanoid3d_backflip", cache_dir=cache).fps == pytest.approx(16, rel=1e-3)
     assert load_clip("walk", cache_dir=cache).fps == pytest.approx(30, rel=1e-3)
+
+
+def test_clips_ship_with_the_package_without_pybullet(monkeypatch, tmp_path):
+    """The clips are package data: listing and loading them never imports pybullet (a dev extra)."""
+    monkeypatch.setitem(sys.modules, "pybullet_data", None)  # `import pybullet_data` now fails
+    assert CLIPS_DIR.is_relative_to(Path(imitate.__file__).parent)
+    assert (CLIPS_DIR / "NOTICE").is_file()
+    assert len(available_clips()) == 20
+    assert load_clip("walker/turn_left0", cache_dir=tmp_path).num_frames > 2
+
+
+def test_packaged_clips_are_pybullets_unchanged():
+    """The packaged files are byte for byte the ones pybullet ships (where pybullet is installed)."""
+    pybullet_data = pytest.importorskip("pybullet_data")
+    theirs = Path(pybullet_data.getDataPath()) / "data" / "motions"
+    for name in available_clips():
+        rel = f"{name}.txt"
+        assert (CLIPS_DIR / rel).read_bytes() == (theirs / rel).read_bytes(), name
 
 
 def test_cache_round_trip_and_invalidation(tmp_path):

@@ -83,8 +83,8 @@ def load_discriminator(run: Run):
 
 
 def evaluate_amp(run: Run, task, cfg: AMPConfig, episodes: int, video: bool = False) -> dict[str, Any]:
-    """Policy evaluation (success, length, trajectories; ``video`` as ``evaluate_policy_run``) plus,
-    on the maze, the discriminator landscape and D on expert vs evaluation-policy pairs."""
+    """Policy evaluation (success, length, trajectories, ``video``) plus, on the maze, the
+    discriminator landscape and D on expert vs evaluation-policy pairs."""
     metrics = evaluate_policy_run(run, task, cfg, episodes, video=video)
     disc = load_discriminator(run)
     expert = run_demos(task, cfg, run).transitions()

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from imitate.config import ConfigError
 from imitate.rewards.compose import ComposedReward, task_reward
 from imitate.utils.run import Run, fits_checkpoint, guarded
 from imitate.utils.seeding import restore_rng
@@ -57,8 +56,8 @@ def train_policy(
 
 def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = False) -> dict[str, Any]:
     """Roll out a PPO run's policy deterministically; success, length, return, trajectory plot;
-    with ``video``, the task's rollout observer writes ``videos/policy.mp4`` (the humanoid: the
-    policy beside the clip it started from)."""
+    with ``video``, a video of those episodes (``videos/policy.mp4``): the task's rollout observer's
+    where it writes one (the humanoid: the best episode beside its clip), else the task's own."""
     from imitate.algos.demos import demo_trajectories
     from imitate.algos.ppo import load_policy
     from imitate.eval.rollouts import evaluate_policy
@@ -66,10 +65,8 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = F
     model = load_policy(run, task, cfg)
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
     observer = task.make_rollout_observer(env)  # task-specific records of the same rollout
-    if video and not hasattr(observer, "write_video"):
-        raise ConfigError(f"--video needs a humanoid task; {task.name!r} has no character to render")
     result = evaluate_policy(model, env, seed=cfg.seed + 10_000, observer=observer)
-    metrics = result.metrics()
+    metrics: dict[str, Any] = dict(result.metrics())
     if task.plot or task.metrics:
         demos = demo_trajectories(run, cfg, task)
         task.plot_trajectories(
@@ -80,7 +77,11 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = F
     if observer is not None:
         metrics.update(observer.metrics())
     if video:
-        metrics.update(observer.write_video(run.dir / "videos" / "policy.mp4", title=f"{run.algo} policy"))
+        path = run.dir / "videos" / "policy.mp4"
+        if task.observer_video:
+            metrics.update(observer.write_video(path, title=f"{run.algo} policy"))
+        else:
+            metrics["video"] = str(task.write_video(result.trajectories, path))
     return metrics
 
 

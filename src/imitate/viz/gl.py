@@ -85,7 +85,8 @@ def render_mujoco_video(
 
 
 def _child(argv: list[str]) -> int:
-    from imitate.viz.motion import RenderError, mujoco_frames, side_by_side, write_frames
+    from imitate.viz.motion import RenderError, mujoco_frames, side_by_side
+    from imitate.viz.video import write_frames
 
     qpos_file, out, fps, width, height = argv
     try:

@@ -11,32 +11,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+
+from imitate.viz.video import figure_frame, write_frames
 
 RENDERERS = ("auto", "mujoco", "stick")
 
 
 class RenderError(RuntimeError):
     """The requested renderer cannot run here (e.g. no OpenGL for renderer='mujoco')."""
-
-
-def write_frames(frames, path: Path, fps: float) -> Path:
-    """Encode RGB frames (iterable of (H, W, 3) uint8) to path atomically (temp file + rename)."""
-    import imageio.v2 as imageio
-
-    from imitate.utils.io import atomic_path
-
-    path = Path(path)
-    kwargs: dict[str, Any] = {"fps": fps}
-    if path.suffix in ("", ".mp4"):
-        kwargs.update(codec="libx264", macro_block_size=8, quality=7)
-    with atomic_path(path, suffix=f".tmp{path.suffix or '.mp4'}") as tmp:  # the suffix tells imageio the format
-        with imageio.get_writer(tmp, **kwargs) as writer:
-            for f in frames:
-                writer.append_data(f)  # type: ignore[attr-defined]  # imageio's v2 writers have it
-    return path
 
 
 def mujoco_frames(qpos: np.ndarray, width: int, height: int):
@@ -94,8 +78,7 @@ def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
                 ax.tick_params(labelsize=6)
             if title:
                 fig.suptitle(title, fontsize=8)
-            fig.canvas.draw()
-            frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())  # type: ignore[attr-defined]  # Agg
+            frames.append(figure_frame(fig))
     finally:
         plt.close(fig)
     return frames

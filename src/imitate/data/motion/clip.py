@@ -1,6 +1,7 @@
 """DeepMimic-format motion clips, converted once to our Z-up humanoid's coordinates.
 
-Source format (pybullet_data/data/motions/*.txt): JSON {"Loop": "wrap"|"none", "Frames": [[44]]};
+Source format (the clips in ``clips/`` beside this module, from DeepMimic and pybullet; ``clips/NOTICE``
+names their sources and licenses): JSON {"Loop": "wrap"|"none", "Frames": [[44]]};
 a frame = duration (s), root pos (3), root quat w,x,y,z (4), then per joint in `model.FRAME_JOINTS`
 order a local quat w,x,y,z (3-DoF joints) or an angle in rad (knees, elbows). Y-up.
 
@@ -48,20 +49,13 @@ class MotionError(DatasetError):
     """A motion clip is missing, malformed, or not in the DeepMimic humanoid format."""
 
 
-def motions_dir() -> Path:
-    """pybullet_data's motion folder (the clips ship with the `pybullet` package)."""
-    try:
-        import pybullet_data
-    except ImportError as exc:
-        raise MotionError("the DeepMimic clips ship with pybullet: pip install pybullet") from exc
-    return Path(pybullet_data.getDataPath()) / "data" / "motions"
+CLIPS_DIR = Path(__file__).with_name("clips")  # package data: DeepMimic's humanoid clips (clips/NOTICE)
 
 
 def available_clips() -> list[str]:
-    """Names of the humanoid clips that ship with pybullet: humanoid3d_* and walker/*."""
-    root = motions_dir()
-    names = sorted(p.stem for p in root.glob("humanoid3d_*.txt"))
-    names += sorted(f"walker/{p.stem}" for p in (root / "walker").glob("*.txt"))
+    """Names of the humanoid clips that ship with the package: humanoid3d_* and walker/*."""
+    names = sorted(p.stem for p in CLIPS_DIR.glob("humanoid3d_*.txt"))
+    names += sorted(f"walker/{p.stem}" for p in (CLIPS_DIR / "walker").glob("*.txt"))
     return names
 
 
@@ -70,8 +64,7 @@ def find_clip(name: str | Path) -> Path:
     p = Path(name)
     if p.suffix == ".txt" and p.exists():
         return p
-    root = motions_dir()
-    for cand in (root / f"{name}.txt", root / f"humanoid3d_{name}.txt", root / "walker" / f"{name}.txt"):
+    for cand in (CLIPS_DIR / f"{name}.txt", CLIPS_DIR / f"humanoid3d_{name}.txt", CLIPS_DIR / "walker" / f"{name}.txt"):
         if cand.exists():
             return cand
     raise MotionError(f"unknown motion clip {str(name)!r}; `imitate motion list` shows the clips")
