@@ -29,6 +29,7 @@ def test_command_line_keys_go_on_top_of_the_file():
     )
     assert spec.seeds == [0, 4] and spec.sweep["absorbing_success"] == ["true"] and spec.overrides["w_task"] == "0.3"
     assert (spec.backend, spec.address, spec.jobs) == ("ray", "auto", 1)
+    assert load_spec("benchmarks/grids/near_maze_ablations.yaml", {"jobs": ""}).jobs is None  # no limit
 
 
 def test_per_algo_keys_reach_only_their_algo():
@@ -66,3 +67,9 @@ def test_a_grid_needs_tasks_and_algos_and_known_keys(tmp_path):
         load_spec(str(tmp_path / "g.yaml"), {})
     with pytest.raises(ConfigError, match="grid file not found"):
         load_spec(str(tmp_path / "none.yaml"), {})
+
+
+@pytest.mark.parametrize("name", ["maze_methods", "pusht_methods", "block_push_ibc"])
+def test_the_benchmark_grids_expand(name):
+    jobs = expand(load_spec(f"benchmarks/grids/{name}.yaml", {}))
+    assert len({j.name for j in jobs}) == len(jobs) and all(j.seed in (0, 1, 2) for j in jobs)

@@ -73,6 +73,14 @@ def error_line(log: str, code: int) -> str:
     return (said or lines or [f"exit code {code}"])[-1]
 
 
+def node_name() -> str:
+    """The host, and in a Ray worker the Ray node too (a test cluster's nodes share one host)."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        return f"{socket.gethostname()}/{ray.get_runtime_context().get_node_id()[:12]}"
+    return socket.gethostname()
+
+
 def run_attempt(payload: dict[str, Any]) -> dict[str, Any]:
     """Train (or resume) one run as ``payload`` describes; returns its outcome.
 
@@ -109,7 +117,7 @@ def run_attempt(payload: dict[str, Any]) -> dict[str, Any]:
             "error": "" if done else error_line(log, proc.returncode),
             "log": log,
             "run": run,
-            "node": socket.gethostname(),
+            "node": node_name(),
             "archive": pack(root, run) if copy and run is not None else None,
             "scratch": str(root) if copy else None,
         }

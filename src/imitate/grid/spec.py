@@ -170,11 +170,11 @@ def parse_spec(raw: dict[str, Any]) -> GridSpec:
         sweep=axes,
         backend=str(raw.get("backend", "local")),
         address=str(raw.get("address", "local")),
-        jobs=None if raw.get("jobs") is None else _int(raw["jobs"], "jobs", 1),
+        jobs=None if raw.get("jobs") in (None, "") else _int(raw["jobs"], "jobs", 1),  # jobs=: no limit (Ray)
         retries=_int(raw.get("retries", 2), "retries", 0),
         storage=str(raw.get("storage", "shared")),
         cpus=_int(raw.get("cpus", 1), "cpus", 1),
-        gpus=None if raw.get("gpus") is None else _float(raw["gpus"], "gpus"),
+        gpus=None if raw.get("gpus") in (None, "") else _float(raw["gpus"], "gpus"),
         dir=str(raw.get("dir") or ""),
         out_dir=str(raw.get("out_dir") or "runs"),
     )
