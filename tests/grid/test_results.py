@@ -79,3 +79,14 @@ def test_results_of_a_directory_that_is_no_grid_is_one_line(tmp_path, capsys):
     assert err.count("\n") == 1 and "not a grid directory (no manifest.json)" in err
     with pytest.raises(Exception, match="not a grid directory"):
         write_results(tmp_path)
+
+
+def test_axes_keep_the_sweep_order(tmp_path):
+    run = tmp_path / "runs" / "z=1,a=2" / "maze" / "ppo" / "20270101-000000-0"
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text(json.dumps({"success_rate": 1.0}))
+    job = {"task": "maze", "algo": "ppo", "cell": "z=1,a=2", "axes": {"a": "2", "z": "1"}, "seed": 0, "role": "grid"}
+    (tmp_path / "manifest.json").write_text(json.dumps({"axes": ["z", "a"], "jobs": [job]}))
+    write_results(tmp_path)
+    assert json.loads((tmp_path / "results" / "maze.json").read_text())["axes"] == ["z", "a"]
+    assert "| algo | z | a | seeds | success_rate |" in (tmp_path / "results" / "maze.md").read_text()

@@ -62,7 +62,7 @@ def run_grid(spec: GridSpec):
     try:
         base.mkdir(parents=True, exist_ok=True)
         save_yaml(spec.to_yaml(), base / "grid.yaml")
-        manifest = {"grid": spec.to_yaml(), "jobs": []}
+        manifest = {"grid": spec.to_yaml(), "axes": list(spec.sweep), "jobs": []}
         atomic_write_json(base / "manifest.json", manifest)
         todo = len(jobs)
         print(f"grid {base}: {todo} runs ({spec.backend} backend)", flush=True)

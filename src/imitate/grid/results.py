@@ -79,8 +79,13 @@ def collect(base: Path) -> dict[str, list[dict[str, Any]]]:
         cell["runs"].append(
             {"seed": job["seed"], "metrics": json.loads((base / run / "metrics.json").read_text()), "progress": rows}
         )
+    order = manifest.get("axes", [])  # the sweep's order (the JSON's own keys are sorted)
     by_task: dict[str, list[dict[str, Any]]] = {}
     for cell in cells.values():
+        cell["axes"] = {
+            k: cell["axes"][k]
+            for k in sorted(cell["axes"], key=lambda k: (k not in order, order.index(k) if k in order else 0, k))
+        }
         by_task.setdefault(cell["task"], []).append(cell)
     return by_task
 
@@ -120,6 +125,8 @@ def _cell(s: dict[str, Any] | None) -> str:
         return "—"
     if s["std"] is None:
         return f"{s['mean']:.3g}"
+    if s["std"] == 0:
+        return f"{s['mean']:.3g} ± 0"
     low, high = s["ci95"]
     return f"{s['mean']:.3g} ± {s['std']:.2g} [{low:.3g}, {high:.3g}]"
 
