@@ -73,3 +73,20 @@ def test_a_grid_needs_tasks_and_algos_and_known_keys(tmp_path):
 def test_the_benchmark_grids_expand(name):
     jobs = expand(load_spec(f"benchmarks/grids/{name}.yaml", {}))
     assert len({j.name for j in jobs}) == len(jobs) and all(j.seed in (0, 1, 2) for j in jobs)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sweep.num_envz=1,2"], "unknown key 'num_envz'"),
+        (["backend=slurm"], "backend must be one of local, ray, got 'slurm'"),
+        (["backend=ray", "address=127.0.0.1:1"], "address=127.0.0.1:1: cannot reach 127.0.0.1:1"),
+    ],
+)
+def test_the_grid_command_says_bad_input_in_one_line_and_writes_nothing(argv, message, tmp_path, capsys):
+    from imitate.cli import main
+
+    assert main(["grid", "tasks=maze", "algos=ppo", f"dir={tmp_path / 'g'}", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("imitate: error: ") and message in err
+    assert not (tmp_path / "g").exists()
