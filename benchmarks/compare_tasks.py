@@ -4,8 +4,8 @@
     python benchmarks/compare_tasks.py block-push     # IBC-DFO, IBC-Langevin, MSE, MDN on block pushing, 3 seeds
     python benchmarks/compare_tasks.py block-push --resume DIR   # finish (or just re-tabulate) a comparison
 
-Each writes `<out>/<task>/compare/<stamp>/` (results.md, results.json, plots/curves.png, runs/)
-and prints results.json as one JSON object. With --resume, finished runs are kept, so on a
+Each writes `<out>/<task>/compare/<stamp>/` (results/<task>.md|.csv|.json, results/plots/, runs/)
+and prints the results JSON as one object. With --resume, finished runs are kept, so on a
 complete comparison this only rebuilds the table.
 """
 
@@ -55,8 +55,8 @@ def main() -> None:
     proc = subprocess.run([sys.executable, "-m", "imitate.cli", "compare", *argv], capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"imitate compare {' '.join(argv)} failed: {proc.stderr.strip()[-500:]}")
-    base = next(line.split()[1] for line in proc.stdout.splitlines() if line.startswith("comparison: "))
-    path = Path(base, "results.json")
+    base = next(line.split()[1] for line in proc.stdout.splitlines() if line.startswith("grid: "))
+    path = Path(base, "results", f"{args.name}.json")
     result = {
         "meta": {**finish(meta), "imitate_command": ["imitate", "compare", *argv]},
         **json.loads(path.read_text()),

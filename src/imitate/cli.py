@@ -147,10 +147,40 @@ def _demo(args) -> None:
 
 def _compare(args) -> None:
     from imitate.compare import compare
+    from imitate.grid import raise_failed
 
-    base = compare(args.task, [a.strip() for a in args.algos.split(",")], parse_overrides(args.overrides))
-    print(f"comparison: {base}  (results.md, plots/curves.png)")
-    print(json.dumps(json.loads((base / "results.json").read_text()), sort_keys=True))
+    report = compare(args.task, [a.strip() for a in args.algos.split(",")], parse_overrides(args.overrides))
+    print((report.dir / "results" / f"{args.task}.md").read_text(), end="")
+    _summary(report)
+    print(json.dumps(json.loads((report.dir / "results" / f"{args.task}.json").read_text()), sort_keys=True))
+    raise_failed(report)
+
+
+def _summary(report) -> None:
+    print(
+        f"grid: {report.dir}  ran {report.ran}, skipped {report.skipped} (finished earlier), "
+        f"failed {len(report.failed)}"
+    )
+    print(f"results: {report.dir / 'results'}  (imitate results {report.dir} rebuilds them)")
+
+
+def _grid(args) -> None:
+    from imitate.grid import load_spec, raise_failed, run_grid
+
+    grid_file = args.items[0] if args.items and "=" not in args.items[0] else None
+    items = args.items[1:] if grid_file else args.items
+    report = run_grid(load_spec(grid_file, parse_overrides(items)))
+    _summary(report)
+    raise_failed(report)
+
+
+def _results(args) -> None:
+    from imitate.grid.results import write_results
+
+    for path in write_results(args.grid_dir):
+        if path.suffix == ".md":
+            print(path.read_text(), end="")
+        print(path)
 
 
 def _motion(args) -> None:
@@ -271,12 +301,33 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples: imitate compare maze ppo,near,amp seeds=3 | imitate compare maze ppo,near "
         "total_steps=200000 near.w_task=0.3 jobs=2 | imitate compare maze ppo,near resume=DIR. "
         "key=value goes to every algo, ALGO.key=value to one; seeds (3), jobs (CPU count), "
-        "out_dir and resume belong to compare.",
+        "out_dir and resume belong to compare, and every key of `imitate grid` but tasks and dir.",
     )
     p.add_argument("task")
     p.add_argument("algos", metavar="ALGO[,ALGO...]")
     p.add_argument("overrides", nargs="*", metavar="key=value")
     p.set_defaults(func=_compare)
+
+    p = sub.add_parser(
+        "grid",
+        help="run tasks x algos x seeds x sweeps, locally or on a Ray cluster; tables and curves",
+        epilog="examples: imitate grid benchmarks/grids/near_maze_ablations.yaml | imitate grid tasks=maze "
+        "algos=ppo,near seeds=3 sweep.lr=1e-3,3e-4 jobs=2 | imitate grid GRID.yaml backend=ray address=auto. "
+        "Grid keys: tasks, algos, seeds, sweep.KEY=a,b, backend (local|ray), address (auto|ray://HOST:PORT|"
+        "HOST:PORT|local), jobs, retries (2), storage (shared|copy), cpus, gpus, dir, out_dir; any other "
+        "key=value is a config override (ALGO.key for one algo). Run it again with the same dir= to continue. "
+        "docs/grid.md has the details.",
+    )
+    p.add_argument("items", nargs="*", metavar="[GRID.yaml] key=value")
+    p.set_defaults(func=_grid)
+
+    p = sub.add_parser(
+        "results",
+        help="rebuild a grid's tables (md, csv, json: mean, std, 95%% CI per cell) and curves from its runs",
+        epilog="example: imitate results runs/grid/20270101-120000",
+    )
+    p.add_argument("grid_dir")
+    p.set_defaults(func=_results)
 
     p = sub.add_parser(
         "motion",

@@ -74,12 +74,19 @@ def train_required(task_name: str, algo: AlgoEntry, cfg: Any) -> None:
     field, needed = algo.requires
     step = get_algo(needed).description.split(":")[0]
     print(f"no {field}=RUN_DIR given: training the {needed} model first ({step})", flush=True)
+    first = train(task_name, needed, required_overrides(cfg))
+    setattr(cfg, field, str(first.dir))
+
+
+def required_overrides(cfg: Any) -> dict[str, Any]:
+    """What the run an algorithm requires inherits from the run that needs it: ``INHERITED_KEYS``
+    (seed, out_dir, device, progress, the W&B keys) and the task options (``imitate grid`` trains
+    it as a job of its own)."""
     overrides: dict[str, Any] = {key: getattr(cfg, key) for key in INHERITED_KEYS}
     options = to_dict(cfg.task_options)
     if options:
         overrides["task_options"] = options
-    first = train(task_name, needed, overrides)
-    setattr(cfg, field, str(first.dir))
+    return overrides
 
 
 def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:

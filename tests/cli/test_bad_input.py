@@ -324,7 +324,7 @@ CASES: list[tuple[str, Callable, str]] = [
     ),
     ("config_listing_bad_value", _train("config", "maze", "ppo", "lr=abc"), "lr expects float"),
     ("compare_unknown_algo", _train("compare", "maze", "ppo,nope"), "unknown algo 'nope'"),
-    ("compare_zero_seeds", _train("compare", "maze", "ppo", "seeds=0"), "seeds and jobs must be at least 1"),
+    ("compare_zero_seeds", _train("compare", "maze", "ppo", "seeds=0"), "seeds must be at least 1"),
     ("compare_bad_value", _train("compare", "maze", "ppo,near", "near.fixed_level=70"), "fixed_level must be in"),
     ("compare_resume_not_compare", lambda w, t: ["compare", "maze", "ppo", f"resume={t}"], "not a compare directory"),
     ("demo_bad_step2_key", _train("demo", "fixed_level=99"), "fixed_level must be in [-1, 50)"),

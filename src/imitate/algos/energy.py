@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from imitate.algos.demos import run_demos
-from imitate.algos.energy_config import EnergyConfig
+from imitate.algos.energy_config import LEVEL_NAMES, EnergyConfig, named_level
 from imitate.algos.offline import OfflineMethod, train_run
 from imitate.models.energy import NCSN, EnergyTrainer, batched_energy
 from imitate.utils.run import CheckpointError, Run, load_checkpoint
@@ -77,11 +77,7 @@ def energy_metrics(model: NCSN, data: torch.Tensor, seed: int = 0) -> dict[str, 
     direction = direction / direction.norm(dim=1, keepdim=True)
     off = data + direction * std
     out = {}
-    for name, level in (
-        ("largest_sigma", 0),
-        ("middle_sigma", model.num_levels // 2),
-        ("smallest_sigma", model.num_levels - 1),
-    ):
+    for name, level in ((f"{n}_sigma", named_level(n, model.num_levels)) for n in LEVEL_NAMES):
         on_e = batched_energy(model, data, level).mean().item()
         off_e = batched_energy(model, off, level).mean().item()
         out[f"energy_data_{name}"] = on_e

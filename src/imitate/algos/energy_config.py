@@ -8,6 +8,14 @@ from imitate.config import RunConfig, option
 
 # level indices without importing torch. A test checks they agree with the model.
 NCSN_LEVELS = {"v2": 50, "v1": 10}
+# Named points of a ladder of n levels (index 0 is the largest σ), for NEAR's noise ablations
+# (``noise_level=``) and the energy metrics; the same names mean the same index in both.
+LEVEL_NAMES = ("largest", "middle", "smallest")
+
+
+def named_level(name: str, num_levels: int) -> int:
+    """The index of the ``largest``, ``middle`` (n // 2) or ``smallest`` σ of ``num_levels``."""
+    return {"largest": 0, "middle": num_levels // 2, "smallest": num_levels - 1}[name]
 
 
 @dataclass

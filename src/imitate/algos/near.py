@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from imitate.algos.energy_config import named_level
 from imitate.algos.near_config import NEARConfig
 from imitate.config import ConfigError
 from imitate.rewards.base import TaskReward
@@ -20,7 +21,7 @@ def make_near_reward(task, cfg: NEARConfig, env) -> ComposedReward:
     model = load_energy_model(cfg.energy, task.name, 2 * env.style_dim)
     energy = EnergyReward(
         model.to(env.device),
-        fixed_level=None if cfg.fixed_level < 0 else cfg.fixed_level,
+        fixed_level=fixed_level(cfg, model.num_levels),
         scale=cfg.energy_scale,
         normalise=cfg.normalise_energy,
     )
@@ -29,3 +30,10 @@ def make_near_reward(task, cfg: NEARConfig, env) -> ComposedReward:
         absorbing_success=cfg.absorbing_success,
         gamma=cfg.gamma,
     )
+
+
+def fixed_level(cfg: NEARConfig, num_levels: int) -> int | None:
+    """The noise-level index NEAR holds fixed (``fixed_level=K`` or ``noise_level=NAME``); None anneals."""
+    if cfg.fixed_level >= 0:
+        return cfg.fixed_level
+    return None if cfg.noise_level == "annealed" else named_level(cfg.noise_level, num_levels)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from imitate.algos.energy_config import NCSN_LEVELS
+from imitate.algos.energy_config import LEVEL_NAMES, NCSN_LEVELS
 from imitate.algos.ppo_config import PPOConfig
 from imitate.config import ConfigError, option
 
@@ -23,6 +23,12 @@ class NEARConfig(PPOConfig):
         ge=-1,
         lt=max(NCSN_LEVELS.values()),
     )
+    noise_level: str = option(
+        "annealed",
+        "annealed: adaptive annealing; largest|middle|smallest: that σ of the model's ladder, fixed "
+        "(index 0, n // 2, n - 1 of its n levels, whichever NCSN version; NEAR's ablations)",
+        choices=("annealed", *LEVEL_NAMES),
+    )
     # Ours differs from NEAR's on purpose (docs/near.md): NEAR's tanh((E - m)/10) with the
     # original constant is `normalise_energy=false energy_scale=10 absorbing_success=false`.
     energy_scale: float = option(
@@ -35,3 +41,7 @@ class NEARConfig(PPOConfig):
         super().check()
         if self.w_task + self.w_energy <= 0:
             raise ConfigError("w_task + w_energy must be positive")
+        if self.fixed_level >= 0 and self.noise_level != "annealed":
+            raise ConfigError(
+                f"fixed_level={self.fixed_level} and noise_level={self.noise_level} both fix the noise level: give one"
+            )

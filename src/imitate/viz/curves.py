@@ -47,9 +47,10 @@ def plot_curves_with_spread(
     keys = [k for k in keys if any(k in r for runs in groups.values() for rows in runs for r in rows)]
     if not keys:
         return None
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.4), squeeze=False)
+    many = len(groups) > 4  # a grid's cells: the legend goes beside the panels, not over the curves
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys) + 3.2 * many, 3.4 + 0.9 * many), squeeze=False)
     for ax, key in zip(axes[0], keys):
-        for label, runs in groups.items():
+        for i, (label, runs) in enumerate(groups.items()):
             series = [np.array([(r["step"], r[key]) for r in rows if key in r]) for rows in runs]
             series = [s for s in series if len(s) > 1]
             if not series:
@@ -58,15 +59,21 @@ def plot_curves_with_spread(
             grid = np.linspace(max(s[0, 0] for s in series), end, points)
             values = np.stack([np.interp(grid, s[:, 0], s[:, 1]) for s in series])
             mean, std = values.mean(0), values.std(0)
-            (line,) = ax.plot(grid, mean, lw=1.5, label=f"{label} ({len(series)})")
+            # the colour cycle has 10 colours: later groups get dashed, then dotted lines
+            (line,) = ax.plot(grid, mean, lw=1.5, ls=("-", "--", ":")[i // 10 % 3], label=f"{label} ({len(series)})")
             ax.fill_between(grid, mean - std, mean + std, color=line.get_color(), alpha=0.2)
         ax.set_title(key)
         ax.set_xlabel("env steps")
         ax.grid(alpha=0.3)
     if axes[0][0].get_legend_handles_labels()[0]:
-        axes[0][0].legend(fontsize=8)
+        if many:
+            axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+        else:
+            axes[0][0].legend(fontsize=8)
     if title:
-        fig.suptitle(title)
+        import textwrap
+
+        fig.suptitle("\n".join(textwrap.wrap(title, 60 + 45 * many)), fontsize=10)
     fig.tight_layout()
     atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
