@@ -34,6 +34,7 @@ EVAL_STATE: dict[str, tuple[str, ...]] = {
     "ibc-langevin": BC_POLICY,
     "mse": BC_POLICY,
     "mdn": BC_POLICY,
+    "world-model": ("model_config", "model"),  # what load_world_model reads
 }
 # Metrics that measure the machine, not the policy: left out of the stripped-vs-full comparison.
 TIMING_KEYS = ("eval_seconds", "train_seconds", "video", "video_renderer")

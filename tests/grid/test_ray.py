@@ -74,12 +74,13 @@ def test_a_grid_on_the_cluster_equals_the_local_grid_and_resumes_to_nothing(clus
     assert (again.ran, again.skipped) == (0, 2)
 
 
-def _training_process(marker: str) -> tuple[int, int] | None:
-    """(pid, parent pid) of the `imitate.cli train` process whose command line holds ``marker``."""
+def _training_process(marker: str, algo: str) -> tuple[int, int] | None:
+    """(pid, parent pid) of the `imitate.cli train` process of ``algo`` whose command line holds
+    ``marker`` (the grid's other runs share the marker: the algo picks the one)."""
     for entry in Path("/proc").iterdir():
         try:
             cmd = (entry / "cmdline").read_bytes().split(b"\0")
-            if b"imitate.cli" in cmd and any(marker.encode() in part for part in cmd):
+            if b"imitate.cli" in cmd and algo.encode() in cmd and any(marker.encode() in part for part in cmd):
                 stat = (entry / "stat").read_text()
                 return int(entry.name), int(stat.rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError):
@@ -126,7 +127,7 @@ def test_a_killed_worker_is_retried_and_a_failing_run_is_reported(cluster, tmp_p
         checkpoint = found[0] if found else None
         time.sleep(0.2)
     assert checkpoint is not None, "the ppo run wrote no checkpoint"
-    process = _training_process(f"out_dir={base.resolve()}/runs")
+    process = _training_process(f"out_dir={base.resolve()}/runs", "ppo")
     assert process is not None and "metrics.json" not in os.listdir(checkpoint.parent.parent)
     os.kill(process[1], signal.SIGKILL)  # the Ray worker running the attempt; its training dies with it
     thread.join(timeout=240)
