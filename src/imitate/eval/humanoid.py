@@ -184,8 +184,7 @@ class ImitationRecorder:
     def __init__(self, env) -> None:
         self.env = env
         self.body: list[np.ndarray] = []  # per step (N, 15, 3) m, the state the step starts from
-        self.quat: list[np.ndarray] = []  # per step (N, 4) root orientation
-        self.qpos: list[np.ndarray] = []  # per step (N, 35), for the video
+        self.qpos: list[np.ndarray] = []  # per step (N, 35): the root orientation and the video
         self.alive: list[np.ndarray] = []  # per step (N,) bool
         self.returns = torch.zeros(env.num_envs)
         self.fell = torch.zeros(env.num_envs, dtype=torch.bool)
@@ -198,7 +197,6 @@ class ImitationRecorder:
             self.start = (env.buffers["clip_ids"].copy(), env.buffers["time_s"].copy())
             self.frame = tuple(env.buffers[k].copy() for k in ("yaw", "pivot", "origin"))
         self.body.append(env.sim.body_pos().copy())
-        self.quat.append(env.sim.qpos[:, 3:7].copy())
         self.qpos.append(env.sim.qpos.copy())
         self.alive.append(active.cpu().numpy().copy())
 
@@ -213,7 +211,7 @@ class ImitationRecorder:
 
         assert self.start is not None, "no step was recorded"
         clip_ids, start_s = self.start
-        pol, pq, act = np.stack(self.body, 1), np.stack(self.quat, 1), np.stack(self.alive, 1)  # (N, T, ...)
+        pol, pq, act = np.stack(self.body, 1), np.stack(self.qpos, 1)[..., 3:7], np.stack(self.alive, 1)  # (N, T, ...)
         lib, dt_s = motion_library(self.env), self.env.sim.dt_s
         rows, clip_rows = [], []
         for i in range(len(pol)):
