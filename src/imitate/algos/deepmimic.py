@@ -17,7 +17,7 @@ from imitate.algos.ppo import load_policy
 from imitate.eval.humanoid import plot_reward_terms, rollout_tracking
 from imitate.utils.io import atomic_write_json
 from imitate.utils.run import Run
-from imitate.viz.motion import clip_qpos, write_side_by_side_video
+from imitate.viz.motion import write_side_by_side_video
 
 
 def evaluate_tracking_run(run: Run, task, cfg, episodes: int, video: bool = False) -> dict[str, Any]:
@@ -49,11 +49,12 @@ def evaluate_tracking_run(run: Run, task, cfg, episodes: int, video: bool = Fals
         },
     )
     metrics["recorded_episode_length"] = len(rec["reward"])
-    if video:  # the episode from phase 0 (left) beside the clip it tracks, from phase 0 (right)
-        qpos = np.asarray(rec["qpos"])
+    if video:  # the episode from phase 0 (left) beside the reference it tracked (right)
         clip = cfg.task_options.clip
-        reference = clip_qpos(clip, seconds=(len(qpos) - 1) / 30.0, fps=30.0)[: len(qpos)]
-        panels = [(f"{run.task} policy", qpos), (f"{clip} (reference)", reference)]
+        panels = [
+            (f"{run.task} policy", np.asarray(rec["qpos"])),
+            (f"{clip} (reference)", np.asarray(rec["reference_qpos"])),
+        ]
         path, used = write_side_by_side_video(panels, run.dir / "videos" / "policy.mp4", fps=30.0)
         metrics["video"] = str(path)
         metrics["video_renderer"] = used

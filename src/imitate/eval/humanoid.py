@@ -82,9 +82,16 @@ def rollout_tracking(model, env, seed: int, record: bool = False, motion_metrics
     fell = torch.zeros(n, dtype=torch.bool)
     recorder = MotionRecorder(env) if motion_metrics else None
     sums: dict[str, torch.Tensor] = {}
+    from imitate.tasks.humanoid import tracking
+
+    def reference_qpos() -> list[float]:  # env 0's reference now, in its episode's frame
+        now = env.buffers["time_s"][:1]
+        return tracking.reference(env, tracking.motion(env), now, ids=slice(0, 1))[0][0].tolist()
+
     rec: dict[str, list] = {
         "obs": [obs[0].tolist()],
         "qpos": [env.sim.qpos[0].tolist()],
+        "reference_qpos": [reference_qpos()] if record else [],
         "action": [],
         "reward": [],
         "done": [],
@@ -120,6 +127,7 @@ def rollout_tracking(model, env, seed: int, record: bool = False, motion_metrics
             rec["errors"].append({k[6:]: float(v[0]) for k, v in step.extras.items() if k.startswith("error/")})
             if not bool(step.done[0]):
                 rec["qpos"].append(env.sim.qpos[0].tolist())
+                rec["reference_qpos"].append(reference_qpos())
         active &= ~step.done
         obs = step.obs
         if not active.any():
