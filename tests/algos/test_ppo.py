@@ -272,3 +272,31 @@ def test_gym_vec_env_auto_reset_and_scaling():
     assert (step.obs - step.final_obs).abs().sum(-1).min() > 1e-3
     assert step.obs[:, 2].abs().max() <= 1.0
     env.close()
+
+
+# -- the KL-adaptive learning rate ----------------------------------------------------------------
+def test_kl_target_moves_the_learning_rate_toward_the_target_kl_and_checkpoints_carry_it():
+    lrs = {}
+    for target in (1e-9, 10.0):  # every KL is above 2e-9 (lr falls), every KL below 5 (lr rises)
+        cfg = small_cfg(total_steps=32 * 20 * 2, seed=0, kl_target=target, lr=1e-3)
+        ppo = PPO(PointEnv(cfg.num_envs, seed=1), cfg)
+        logged: list[float] = []
+        ppo.train(log=lambda step, stats, out=logged: out.append(stats["policy/learning_rate"]))
+        lrs[target] = logged
+        resumed = PPO(PointEnv(cfg.num_envs, seed=1), cfg)
+        resumed.load_state_dict(ppo.state_dict())
+        assert resumed.optimizer.param_groups[0]["lr"] == logged[-1]
+    updates = 2 * small_cfg().epochs * small_cfg().minibatches  # two iterations of minibatches
+    assert lrs[1e-9][-1] == pytest.approx(max(1e-3 / 1.5**updates, 1e-6))
+    assert lrs[10.0][-1] == pytest.approx(min(1e-3 * 1.5**updates, 1e-2))
+    fixed = small_cfg(total_steps=32 * 20, seed=0, lr=1e-3)
+    logged = []
+    PPO(PointEnv(fixed.num_envs, seed=1), fixed).train(log=lambda s, st: logged.append(st["policy/learning_rate"]))
+    assert logged == [1e-3]
+
+
+def test_kl_target_with_anneal_lr_is_refused():
+    from imitate.config import ConfigError
+
+    with pytest.raises(ConfigError, match="choose one"):
+        small_cfg(kl_target=0.01, anneal_lr=True).check()

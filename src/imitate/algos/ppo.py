@@ -201,6 +201,7 @@ class PPO:
                 **reward_stats,
                 **{f"reward/{k}": float(v) for k, v in term_sums.items()},
                 "policy/action_std": float(model.log_std.detach().exp().mean()),
+                "policy/learning_rate": float(self.optimizer.param_groups[0]["lr"]),
             }
             if log is not None:
                 log(self.global_step, stats)
@@ -263,13 +264,25 @@ class PPO:
                 loss = policy_loss + cfg.vf_coef * value_loss - cfg.ent_coef * entropy
                 backward_step(loss, self.optimizer, model.parameters(), "ppo_loss", cfg.max_grad_norm)
                 with torch.no_grad():
+                    approx_kl = float(((ratio - 1) - log_ratio).mean())
                     sums["loss/policy"] += float(policy_loss)
                     sums["loss/value"] += float(value_loss)
                     sums["loss/entropy"] += float(entropy)
-                    sums["loss/approx_kl"] += float(((ratio - 1) - log_ratio).mean())
+                    sums["loss/approx_kl"] += approx_kl
                     sums["loss/clip_frac"] += float(((ratio - 1).abs() > cfg.clip_ratio).float().mean())
                 count += 1
+                if cfg.kl_target > 0:
+                    self._adapt_lr(approx_kl)
         return {k: v / count for k, v in sums.items()}
+
+    def _adapt_lr(self, approx_kl: float) -> None:
+        """rl_games's 'adaptive' rule: the step size follows the policy's KL change. The lr lives
+        in the optimiser's state, so checkpoints and resume carry it."""
+        group, target = self.optimizer.param_groups[0], self.cfg.kl_target
+        if approx_kl > 2.0 * target:
+            group["lr"] = max(group["lr"] / 1.5, 1e-6)
+        elif approx_kl < 0.5 * target:
+            group["lr"] = min(group["lr"] * 1.5, 1e-2)
 
 
 def load_policy(run, task, cfg):

@@ -16,6 +16,12 @@ class PPOConfig(RunConfig):
     total_steps: int = option(2_000_000, "env steps (all envs) to train for", ge=1)
     lr: float = option(3e-4, "Adam learning rate", gt=0)
     anneal_lr: bool = option(False, "decay the learning rate linearly to 0")
+    kl_target: float = option(
+        0.0,
+        "adapt the learning rate to this KL per minibatch (÷1.5 above 2×, ×1.5 below ½×, within "
+        "[1e-6, 1e-2], like rl_games's 'adaptive' schedule); 0 keeps lr fixed",
+        ge=0,
+    )
     gamma: float = option(0.99, "discount", gt=0, le=1)
     gae_lambda: float = option(0.95, "GAE λ", ge=0, le=1)
     epochs: int = option(5, "passes over each rollout", ge=1)
@@ -36,6 +42,8 @@ class PPOConfig(RunConfig):
 
     def check(self) -> None:
         super().check()
+        if self.anneal_lr and self.kl_target > 0:
+            raise ConfigError("anneal_lr and kl_target are two learning-rate schedules: choose one")
         batch = self.num_envs * self.rollout_steps
         if batch % self.minibatches or self.minibatches > batch:
             raise ConfigError(f"num_envs*rollout_steps ({batch}) must divide into minibatches={self.minibatches}")
