@@ -10,6 +10,7 @@ memory the config asks for must fit in this machine. Each problem is one ``Confi
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -79,6 +80,55 @@ def check_level(name: str, level: int, version: str) -> None:
         raise ConfigError(
             f"{name}={level} but an NCSN {version} energy has levels 0..{NCSN_LEVELS[version] - 1} "
             f"(-1: {'adaptive annealing' if name == 'fixed_level' else 'the smallest σ'})"
+        )
+
+
+# -- world-model runs (AIME phase 2) -------------------------------------------------------------
+def check_world_model_run(task: Any, cfg: Any, dims: EnvDims) -> None:
+    """``cfg.world_model`` must be a world-model run of ``task`` made with this run's task options,
+    whose model observes what the task (or ``cfg.demos``, by its layout) observes and acts with
+    the task's action size."""
+    from imitate.algos.world_model import load_world_model
+    from imitate.utils.run import Run
+
+    where = f"world_model={cfg.world_model}"
+    run = Run.open(cfg.world_model)
+    if run.algo != "world-model":
+        raise ConfigError(
+            f"{where} is a {run.task}/{run.algo} run, not a world-model run "
+            f"(train one with `imitate train {task.name} world-model`)"
+        )
+    if run.task != task.name:
+        raise ConfigError(f"{where} was trained on task {run.task!r}, not {task.name!r}")
+    recorded = run.config_dict().get("task_options") or {}
+    for field in dataclasses.fields(cfg.task_options):
+        if field.name in recorded and recorded[field.name] != getattr(cfg.task_options, field.name):
+            raise ConfigError(
+                f"{where} was trained with {field.name}={recorded[field.name]}, "
+                f"this run has {field.name}={getattr(cfg.task_options, field.name)}"
+            )
+    model = load_world_model(run.dir)
+    if model.obs_dim != dims.obs_dim or model.act_dim != dims.act_dim:
+        raise CheckpointError(
+            f"{where}: the world model observes {model.obs_dim} numbers and acts with {model.act_dim}; "
+            f"task {task.name!r} observes {dims.obs_dim} and acts with {dims.act_dim}"
+        )
+    if getattr(cfg, "demos", ""):
+        from imitate.data.sequences import obs_layout
+
+        demos = load_demos_for(task, cfg, dims, needed_by="'aime'")
+        load_world_model(run.dir, obs_layout(demos, cfg.demos), dims.act_dim)  # one line if the layouts differ
+
+
+def check_aime_inputs(task: Any, cfg: Any, dims: EnvDims) -> None:
+    """A given world model must fit (above); without one, phase 1 must be trainable on the task's
+    oracle demonstrations, which need actions."""
+    if cfg.world_model:
+        check_world_model_run(task, cfg, dims)
+    elif not (task.has_oracle and task.oracle_actions):
+        raise ConfigError(
+            f"task {task.name!r} has no oracle with actions to train a world model on: give "
+            f"world_model=RUN_DIR (`imitate train {task.name} world-model demos=DATA_WITH_ACTIONS`)"
         )
 
 
@@ -209,3 +259,5 @@ def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
         )
         level_key = "fixed_level" if algo_name == "near" else "level"
         check_level(level_key, getattr(cfg, level_key), version)
+    if algo_name == "aime":
+        check_aime_inputs(task, cfg, dims)
