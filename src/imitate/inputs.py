@@ -20,6 +20,7 @@ from imitate.algos.energy_config import NCSN_LEVELS, EnergyConfig
 from imitate.config import ConfigError, apply_overrides, preset
 from imitate.data.demo_checks import EnvDims, load_demos_for
 from imitate.registry import get_algo
+from imitate.utils.errors import CheckpointError
 from imitate.utils.wandb_mirror import require_wandb
 
 FLOAT = 4  # bytes of a float32
@@ -37,29 +38,37 @@ def preset_energy_version(task: Any) -> str:
     return apply_overrides(EnergyConfig(), preset(task.name, "energy"), f"preset configs/{task.name}.yaml").version
 
 
+def open_required_run(task: Any, key: str, run_dir: str, algo: str, option_keys: Any, options: Any) -> Any:
+    """The run ``key=run_dir`` names, refused in one line unless it is an ``algo`` run of ``task``
+    trained with the values ``options`` has for ``option_keys`` (those it recorded)."""
+    from imitate.utils.run import Run
+
+    run = Run.open(run_dir)
+    if run.algo != algo:
+        article = "an" if algo[0] in "aeiou" else "a"
+        raise ConfigError(
+            f"{key}={run_dir} is a {run.task}/{run.algo} run, not {article} {algo} run "
+            f"(train one with `imitate train {task.name} {algo}`)"
+        )
+    if run.task != task.name:
+        raise ConfigError(f"{key}={run_dir} was trained on task {run.task!r}, not {task.name!r}")
+    recorded = run.config_dict().get("task_options") or {}
+    for name in option_keys:
+        if name in recorded and recorded[name] != getattr(options, name):
+            raise ConfigError(
+                f"{key}={run_dir} was trained with {name}={recorded[name]}, this run has "
+                f"{name}={getattr(options, name)} (train one with `imitate train {task.name} {algo} "
+                f"{name}={getattr(options, name)}`)"
+            )
+    return run
+
+
 def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None, options: Any = None) -> str:
     """``energy_dir`` must be a finished energy run of ``task`` whose input fits the task's
     transitions and, given the run's task ``options``, that was trained with the same values of
     the options its class lists in ``STYLE_KEYS`` (the humanoid's ``motion``: the features and
     data the energy scores); returns its NCSN version."""
-    from imitate.utils.run import CheckpointError, Run
-
-    run = Run.open(energy_dir)
-    if run.algo != "energy":
-        raise ConfigError(
-            f"energy={energy_dir} is a {run.task}/{run.algo} run, not an energy run "
-            f"(train one with `imitate train {task.name} energy`)"
-        )
-    if run.task != task.name:
-        raise ConfigError(f"energy={energy_dir} was trained on task {run.task!r}, not {task.name!r}")
-    recorded = run.config_dict().get("task_options") or {}
-    for key in getattr(type(options), "STYLE_KEYS", ()):
-        if key in recorded and recorded[key] != getattr(options, key):
-            raise ConfigError(
-                f"energy={energy_dir} was trained with {key}={recorded[key]}, this run has "
-                f"{key}={getattr(options, key)} (train one with `imitate train {task.name} energy "
-                f"{key}={getattr(options, key)}`)"
-            )
+    run = open_required_run(task, "energy", energy_dir, "energy", getattr(type(options), "STYLE_KEYS", ()), options)
     state = run.load_checkpoint(task.name, "energy")
     config = state.get("model_config")
     if not isinstance(config, dict) or "in_dim" not in config:
@@ -89,24 +98,10 @@ def check_world_model_run(task: Any, cfg: Any, dims: EnvDims) -> None:
     whose model observes what the task (or ``cfg.demos``, by its layout) observes and acts with
     the task's action size."""
     from imitate.algos.world_model import load_world_model
-    from imitate.utils.run import Run
 
     where = f"world_model={cfg.world_model}"
-    run = Run.open(cfg.world_model)
-    if run.algo != "world-model":
-        raise ConfigError(
-            f"{where} is a {run.task}/{run.algo} run, not a world-model run "
-            f"(train one with `imitate train {task.name} world-model`)"
-        )
-    if run.task != task.name:
-        raise ConfigError(f"{where} was trained on task {run.task!r}, not {task.name!r}")
-    recorded = run.config_dict().get("task_options") or {}
-    for field in dataclasses.fields(cfg.task_options):
-        if field.name in recorded and recorded[field.name] != getattr(cfg.task_options, field.name):
-            raise ConfigError(
-                f"{where} was trained with {field.name}={recorded[field.name]}, "
-                f"this run has {field.name}={getattr(cfg.task_options, field.name)}"
-            )
+    names = [field.name for field in dataclasses.fields(cfg.task_options)]
+    run = open_required_run(task, "world_model", cfg.world_model, "world-model", names, cfg.task_options)
     model = load_world_model(run.dir)
     if model.obs_dim != dims.obs_dim or model.act_dim != dims.act_dim:
         raise CheckpointError(

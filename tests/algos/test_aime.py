@@ -174,3 +174,21 @@ def test_bad_world_models_and_layouts_are_refused_in_one_line(files, tmp_path, c
     assert main(["train", "humanoid", "aime", out]) == 2
     assert "no oracle with actions to train a world model on" in _error(capsys)
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").rglob("config.yaml"))
+
+
+def test_without_a_world_model_the_runner_trains_phase_1_first(monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from imitate import runner
+    from imitate.registry import get_algo
+
+    calls = []
+    monkeypatch.setattr(runner, "train", lambda *args: calls.append(args) or SimpleNamespace(dir=Path("/phase1")))
+    cfg = runner.resolve_config("particle", "aime", {"seed": "3", "n_dim": "3"}, check_inputs=False)
+    runner.train_required("particle", get_algo("aime"), cfg)
+    assert [(task, algo) for task, algo, _ in calls] == [("particle", "world-model")]
+    assert calls[0][2]["seed"] == 3 and calls[0][2]["task_options"]["n_dim"] == 3
+    assert cfg.world_model == "/phase1"
+    assert (
+        "no world_model=RUN_DIR given: training the world-model model first (AIME phase 1)" in capsys.readouterr().out
+    )

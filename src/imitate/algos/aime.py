@@ -190,6 +190,9 @@ def evaluate_aime_run(run: Run, task, cfg: AimeConfig, episodes: int) -> dict[st
         metrics["demo_action_mse"] = mse
     if task.plot:
         task.plot_trajectories(
-            result.trajectories, demo_trajectories(run, cfg, task), run.plots_dir / "trajectories.png", title="aime policy"
+            result.trajectories,
+            demo_trajectories(run, cfg, task),
+            run.plots_dir / "trajectories.png",
+            title="aime policy",
         )
     return metrics

@@ -26,7 +26,8 @@ class AimeConfig(RunConfig):
     lr: float = option(3e-4, "Adam learning rate of the policy (AIME's)", gt=0)
     grad_clip: float = option(100.0, "gradient-norm clip of the summed-over-time loss (AIME's)", gt=0)
     aime_loss: str = option(
-        "elbo", "what the policy maximises: elbo (AIME), kl (the KL term only) or rec (reconstruction only)",
+        "elbo",
+        "what the policy maximises: elbo (AIME), kl (the KL term only) or rec (reconstruction only)",
         choices=AIME_LOSSES,
     )
     beta_nll: bool = option(True, "weight each dimension's NLL and the KL by the detached decoder std (AIME's)")
