@@ -108,6 +108,8 @@ def check_world_model_run(task: Any, cfg: Any, dims: EnvDims) -> None:
             f"{where}: the world model observes {model.obs_dim} numbers and acts with {model.act_dim}; "
             f"task {task.name!r} observes {dims.obs_dim} and acts with {dims.act_dim}"
         )
+    if cfg.idm_guidance and model.idm is None:
+        raise CheckpointError(f"{where} has no IDM for idm_guidance (train it with idm=true)")
     if getattr(cfg, "demos", ""):
         from imitate.data.sequences import obs_layout
 

@@ -133,14 +133,14 @@ def test_a_policy_in_the_filter_supplies_the_actions_and_receives_the_gradient()
     model = small_model().requires_grad_(False)
     obs_n = model.normalize(obs)
     replay = iter(prev.unbind(1))
-    replayed = model.observe(obs_n, None, use_mean=True, policy=lambda feature: next(replay))
+    replayed = model.observe(obs_n, None, use_mean=True, policy=lambda feature, embed: next(replay))
     recorded = model.observe(obs_n, prev, use_mean=True)
     assert torch.equal(replayed.states.deter, recorded.states.deter) and torch.equal(replayed.actions, prev)
     torch.manual_seed(1)
     policy = torch.nn.Linear(32 + 4, 1)
     seen = []
 
-    def act(feature: torch.Tensor) -> torch.Tensor:
+    def act(feature: torch.Tensor, embed: torch.Tensor) -> torch.Tensor:
         seen.append(feature)
         return torch.tanh(policy(feature))
 
@@ -149,6 +149,26 @@ def test_a_policy_in_the_filter_supplies_the_actions_and_receives_the_gradient()
     loss.backward()
     assert policy.weight.grad is not None and policy.weight.grad.abs().sum() > 0
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_the_idm_learns_from_detached_inputs_only():
+    """AIME's IDM (idm_mode detach): its NLL moves its own weights and no other; the rest of the
+    model is initialised as without it."""
+    obs, prev = linear_gaussian(4, 6, seed=1)
+    with_idm, without = small_model(idm=True), small_model()
+    assert all(torch.equal(a, b) for a, b in zip(without.state_dict().values(), with_idm.state_dict().values()))
+    grads = {}
+    for weight in (0.0, 1.0):
+        with_idm.zero_grad()
+        loss, stats = with_idm.loss(with_idm.normalize(obs), prev, torch.Generator().manual_seed(0), idm_weight=weight)
+        loss.backward()
+        grads[weight] = {n: p.grad.clone() for n, p in with_idm.named_parameters() if p.grad is not None}
+        assert stats["idm_nll"] > 0
+    idm = {n for n in grads[1.0] if n.startswith("idm.")}
+    assert idm and all(grads[1.0][n].abs().sum() > 0 and grads[0.0][n].abs().sum() == 0 for n in idm)
+    assert all(torch.equal(grads[0.0][n], grads[1.0][n]) for n in grads[1.0] if n not in idm)
+    with pytest.raises(ValueError, match="no inverse dynamics model"):
+        without.idm_dist(torch.zeros(1, 36), torch.zeros(1, 3))
 
 
 # -- layouts and imagination ---------------------------------------------------------------------

@@ -5,7 +5,10 @@ Each step takes ``batch_size`` windows of ``seq_len`` demonstrated observations.
 model filters them from the zero state, but the action before each step is the policy's, drawn
 (reparameterised) from π(· | s_{t-1}) on the state the filter reached so far; the loss is the
 negative ELBO of the window under those actions (``RSSM.loss`` with ``policy``), and only the
-policy's weights move. Any actions the demonstration file holds are dropped when it is read.
+policy's weights move. With ``idm_guidance`` (AIME-IDM) the actions come from the world model's
+frozen inverse dynamics model q(a_{t-1} | s_{t-1}, o_t) instead, and the policy, as their prior,
+is pulled to it by ``idm_weight`` × KL(q || π) per step. Any actions the demonstration file
+holds are dropped when it is read.
 
 Evaluation rolls the policy out in the task's env: at every step the posterior filters the
 env's observation with the action sent before it, and the policy acts on the state (tanh of
@@ -25,7 +28,7 @@ from imitate.algos.aime_config import EXPERT_RETURNS, AimeConfig
 from imitate.algos.offline import OfflineMethod, train_run
 from imitate.algos.world_model import Sequences, load_world_model
 from imitate.models.aime_policy import TanhGaussianPolicy
-from imitate.models.rssm import RSSM
+from imitate.models.rssm import RSSM, gaussian_kl, sample
 from imitate.utils.errors import CheckpointError
 from imitate.utils.numerics import backward_step
 from imitate.utils.run import Run
@@ -64,6 +67,8 @@ class AimeFit(OfflineMethod):
         self.device = self.data_set.device
         self.train_starts = self.data_set.train_starts(cfg.seq_len)
         self.model = frozen_world_model(task, cfg, self.data_set)
+        if cfg.idm_guidance and self.model.idm is None:
+            raise CheckpointError(f"world_model={cfg.world_model} has no IDM for idm_guidance (train it with idm=true)")
         torch.manual_seed(cfg.seed)  # weight init: the same seed, the same policy
         self.policy = build_policy(cfg, self.model).to(self.device)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.lr)
@@ -90,14 +95,24 @@ class AimeFit(OfflineMethod):
     def step(self, starts: torch.Tensor, generator: torch.Generator) -> dict[str, float]:
         cfg = self.cfg
         idx = starts[:, None] + torch.arange(cfg.seq_len, device=self.device)
+        action_kls: list[torch.Tensor] = []
+
+        def act(feature: torch.Tensor, embed: torch.Tensor) -> torch.Tensor:
+            if not cfg.idm_guidance:
+                return self.policy.sample(feature, generator)
+            # AIME-IDM: the (frozen) IDM's action posterior drives the model, the policy is its prior
+            posterior = self.model.idm_dist(feature, embed)
+            action_kls.append(gaussian_kl(posterior, self.policy.head(feature)))
+            return torch.tanh(sample(posterior, generator))
+
         loss, stats = self.model.loss(
-            self.obs_n[idx],
-            None,
-            generator=generator,
-            beta_nll=cfg.beta_nll,
-            policy=lambda feature: self.policy.sample(feature, generator),
-            terms=cfg.aime_loss,
+            self.obs_n[idx], None, generator=generator, beta_nll=cfg.beta_nll, policy=act, terms=cfg.aime_loss
         )
+        if action_kls:
+            action_kl = torch.stack(action_kls, dim=1)  # (B, T): KL of the tanh-Gaussians = of their bases
+            loss = loss + cfg.idm_weight * action_kl.sum(1).mean()
+            stats["loss"] = loss.item() / cfg.seq_len
+            stats["action_kl"] = action_kl.mean().item()
         backward_step(loss, self.optimizer, self.policy.parameters(), "aime_loss", max_norm=cfg.grad_clip)
         return stats
 
@@ -163,7 +178,9 @@ def demo_action_mse(model: RSSM, policy: TanhGaussianPolicy, task, cfg: AimeConf
     data = Sequences(task, cfg, run, with_actions=False)
     starts = data.starts(data.train_episodes, cfg.seq_len, stride=cfg.seq_len)
     idx = starts[:, None] + torch.arange(cfg.seq_len, device=data.device)
-    filtered = model.observe(model.normalize(data.obs[idx]), None, use_mean=True, policy=policy.mode)
+    filtered = model.observe(
+        model.normalize(data.obs[idx]), None, use_mean=True, policy=lambda feature, embed: policy.mode(feature)
+    )
     prev = torch.from_numpy(previous_actions(demos.actions, demos.episode_ends)).to(data.device)[idx]
     # a window's first action precedes its first observation, which cannot show it: left out
     return ((filtered.actions[:, 1:] - prev[:, 1:]) ** 2).mean().item()

@@ -30,6 +30,10 @@ class AimeConfig(RunConfig):
         "what the policy maximises: elbo (AIME), kl (the KL term only) or rec (reconstruction only)",
         choices=AIME_LOSSES,
     )
+    idm_guidance: bool = option(
+        False, "actions from the world model's IDM (world-model idm=true), the policy pulled to it by a KL (AIME-IDM)"
+    )
+    idm_weight: float = option(1.0, "weight of KL(IDM || policy) with idm_guidance (AIME: the KL scale, 1)", ge=0)
     beta_nll: bool = option(True, "weight each dimension's NLL and the KL by the detached decoder std (AIME's)")
     policy_units: int = option(64, "hidden units of the policy's two MLPs (mean, std)", ge=1)
     policy_layers: int = option(2, "hidden layers of the policy's MLPs (AIME: 2)", ge=1)

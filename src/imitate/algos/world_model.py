@@ -27,7 +27,7 @@ from imitate.utils.run import Run, load_checkpoint
 ALGO = "world-model"
 
 
-MODEL_KEYS = ("deter", "stoch", "units", "layers", "embed", "activation", "min_std", "decoder_std")
+MODEL_KEYS = ("deter", "stoch", "units", "layers", "embed", "activation", "min_std", "decoder_std", "idm")
 
 
 def build_model(cfg: WorldModelConfig, layout: Layout, act_dim: int) -> RSSM:
@@ -146,6 +146,7 @@ class WorldModelFit(OfflineMethod):
             kl_balance=cfg.kl_balance,
             kl_scale=cfg.kl_scale,
             beta_nll=cfg.beta_nll,
+            idm_weight=cfg.idm_weight,
         )
         backward_step(loss, self.optimizer, self.model.parameters(), "world_model_loss", max_norm=cfg.grad_clip)
         return stats
