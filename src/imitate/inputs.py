@@ -10,6 +10,7 @@ memory the config asks for must fit in this machine. Each problem is one ``Confi
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,6 +20,7 @@ from imitate.algos.energy_config import NCSN_LEVELS, EnergyConfig
 from imitate.config import ConfigError, apply_overrides, preset
 from imitate.data.demo_checks import EnvDims, load_demos_for
 from imitate.registry import get_algo
+from imitate.utils.errors import CheckpointError
 from imitate.utils.wandb_mirror import require_wandb
 
 FLOAT = 4  # bytes of a float32
@@ -36,29 +38,37 @@ def preset_energy_version(task: Any) -> str:
     return apply_overrides(EnergyConfig(), preset(task.name, "energy"), f"preset configs/{task.name}.yaml").version
 
 
+def open_required_run(task: Any, key: str, run_dir: str, algo: str, option_keys: Any, options: Any) -> Any:
+    """The run ``key=run_dir`` names, refused in one line unless it is an ``algo`` run of ``task``
+    trained with the values ``options`` has for ``option_keys`` (those it recorded)."""
+    from imitate.utils.run import Run
+
+    run = Run.open(run_dir)
+    if run.algo != algo:
+        article = "an" if algo[0] in "aeiou" else "a"
+        raise ConfigError(
+            f"{key}={run_dir} is a {run.task}/{run.algo} run, not {article} {algo} run "
+            f"(train one with `imitate train {task.name} {algo}`)"
+        )
+    if run.task != task.name:
+        raise ConfigError(f"{key}={run_dir} was trained on task {run.task!r}, not {task.name!r}")
+    recorded = run.config_dict().get("task_options") or {}
+    for name in option_keys:
+        if name in recorded and recorded[name] != getattr(options, name):
+            raise ConfigError(
+                f"{key}={run_dir} was trained with {name}={recorded[name]}, this run has "
+                f"{name}={getattr(options, name)} (train one with `imitate train {task.name} {algo} "
+                f"{name}={getattr(options, name)}`)"
+            )
+    return run
+
+
 def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None, options: Any = None) -> str:
     """``energy_dir`` must be a finished energy run of ``task`` whose input fits the task's
     transitions and, given the run's task ``options``, that was trained with the same values of
     the options its class lists in ``STYLE_KEYS`` (the humanoid's ``motion``: the features and
     data the energy scores); returns its NCSN version."""
-    from imitate.utils.run import CheckpointError, Run
-
-    run = Run.open(energy_dir)
-    if run.algo != "energy":
-        raise ConfigError(
-            f"energy={energy_dir} is a {run.task}/{run.algo} run, not an energy run "
-            f"(train one with `imitate train {task.name} energy`)"
-        )
-    if run.task != task.name:
-        raise ConfigError(f"energy={energy_dir} was trained on task {run.task!r}, not {task.name!r}")
-    recorded = run.config_dict().get("task_options") or {}
-    for key in getattr(type(options), "STYLE_KEYS", ()):
-        if key in recorded and recorded[key] != getattr(options, key):
-            raise ConfigError(
-                f"energy={energy_dir} was trained with {key}={recorded[key]}, this run has "
-                f"{key}={getattr(options, key)} (train one with `imitate train {task.name} energy "
-                f"{key}={getattr(options, key)}`)"
-            )
+    run = open_required_run(task, "energy", energy_dir, "energy", getattr(type(options), "STYLE_KEYS", ()), options)
     state = run.load_checkpoint(task.name, "energy")
     config = state.get("model_config")
     if not isinstance(config, dict) or "in_dim" not in config:
@@ -79,6 +89,43 @@ def check_level(name: str, level: int, version: str) -> None:
         raise ConfigError(
             f"{name}={level} but an NCSN {version} energy has levels 0..{NCSN_LEVELS[version] - 1} "
             f"(-1: {'adaptive annealing' if name == 'fixed_level' else 'the smallest σ'})"
+        )
+
+
+# -- world-model runs (AIME phase 2) -------------------------------------------------------------
+def check_world_model_run(task: Any, cfg: Any, dims: EnvDims) -> None:
+    """``cfg.world_model`` must be a world-model run of ``task`` made with this run's task options,
+    whose model observes what the task (or ``cfg.demos``, by its layout) observes and acts with
+    the task's action size."""
+    from imitate.algos.world_model import load_world_model
+
+    where = f"world_model={cfg.world_model}"
+    names = [field.name for field in dataclasses.fields(cfg.task_options)]
+    run = open_required_run(task, "world_model", cfg.world_model, "world-model", names, cfg.task_options)
+    model = load_world_model(run.dir)
+    if model.obs_dim != dims.obs_dim or model.act_dim != dims.act_dim:
+        raise CheckpointError(
+            f"{where}: the world model observes {model.obs_dim} numbers and acts with {model.act_dim}; "
+            f"task {task.name!r} observes {dims.obs_dim} and acts with {dims.act_dim}"
+        )
+    if cfg.idm_guidance and model.idm is None:
+        raise CheckpointError(f"{where} has no IDM for idm_guidance (train it with idm=true)")
+    if getattr(cfg, "demos", ""):
+        from imitate.data.sequences import obs_layout
+
+        demos = load_demos_for(task, cfg, dims, needed_by="'aime'")
+        load_world_model(run.dir, obs_layout(demos, cfg.demos), dims.act_dim)  # one line if the layouts differ
+
+
+def check_aime_inputs(task: Any, cfg: Any, dims: EnvDims) -> None:
+    """A given world model must fit (above); without one, phase 1 must be trainable on the task's
+    oracle demonstrations, which need actions."""
+    if cfg.world_model:
+        check_world_model_run(task, cfg, dims)
+    elif not (task.has_oracle and task.oracle_actions):
+        raise ConfigError(
+            f"task {task.name!r} has no oracle with actions to train a world model on: give "
+            f"world_model=RUN_DIR (`imitate train {task.name} world-model demos=DATA_WITH_ACTIONS`)"
         )
 
 
@@ -209,3 +256,5 @@ def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
         )
         level_key = "fixed_level" if algo_name == "near" else "level"
         check_level(level_key, getattr(cfg, level_key), version)
+    if algo_name == "aime":
+        check_aime_inputs(task, cfg, dims)

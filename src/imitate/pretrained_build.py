@@ -35,6 +35,7 @@ EVAL_STATE: dict[str, tuple[str, ...]] = {
     "mse": BC_POLICY,
     "mdn": BC_POLICY,
     "world-model": ("model_config", "model"),  # what load_world_model reads
+    "aime": ("policy_config", "policy"),  # what load_aime_policy reads; the world model is its own run
 }
 # Metrics that measure the machine, not the policy: left out of the stripped-vs-full comparison.
 TIMING_KEYS = ("eval_seconds", "train_seconds", "video", "video_renderer")

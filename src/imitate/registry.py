@@ -367,6 +367,17 @@ ALGOS: dict[str, AlgoEntry] = {
             needs_actions=True,
         ),
         AlgoEntry(
+            "aime",
+            "AIME phase 2: a policy whose actions make a frozen world model find observation-only "
+            "demos likely; world_model=RUN_DIR or runs phase 1 first",
+            "imitate.algos.aime_config:AimeConfig",
+            "imitate.algos.aime:train_aime_run",
+            "imitate.algos.aime:evaluate_aime_run",
+            curve_keys=("aime/loss", "aime/kl", "aime/elbo"),
+            needs_demos=True,
+            requires=("world_model", "world-model"),
+        ),
+        AlgoEntry(
             "deepmimic",
             "DeepMimic: PPO on the multiplicative motion-tracking reward (humanoid)",
             "imitate.algos.ppo_config:PPOConfig",

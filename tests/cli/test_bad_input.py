@@ -472,6 +472,15 @@ CASES: list[tuple[str, Callable, str]] = [
     ),
     ("world_model_kl_balance", _train("train", "maze", "world-model", "kl_balance=-0.5"), "kl_balance must be -1"),
     ("world_model_decoder_std", _train("train", "maze", "world-model", "decoder_std=fixed"), "decoder_std must be"),
+    # -- AIME phase 2 (more in tests/algos/test_aime.py) ----------------------------------------
+    ("aime_loss", _train("train", "maze", "aime", "aime_loss=both"), "aime_loss must be one of"),
+    ("aime_world_model_missing", lambda w, t: ["train", "maze", "aime", f"world_model={t / 'x'}"], "not found"),
+    (
+        "aime_world_model_energy",
+        lambda w, t: ["train", "maze", "aime", f"world_model={w['energy_run']}"],
+        "is a maze/energy run, not a world-model run",
+    ),
+    ("aime_no_oracle_actions", _train("train", "humanoid", "aime"), "no oracle with actions to train a world model"),
     # -- run directories -----------------------------------------------------------------------
     ("eval_missing", _eval(lambda w, t: t / "nowhere"), "run directory not found"),
     ("eval_not_a_run", _eval(lambda w, t: t), "no config.yaml"),

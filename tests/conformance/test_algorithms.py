@@ -49,6 +49,7 @@ TINY = {
         "seq_len=6",
         "eval_horizon=5",
     ],
+    "aime": ["iterations=6", "demo_episodes=4", "batch_size=4", "seq_len=6", "policy_units=8", "eval_episodes=2"],
 }
 COMMON = ["checkpoint_every=1", "progress=false"]
 
@@ -62,6 +63,9 @@ def _pairs():
                 continue
             if algo.needs_actions and not task.oracle_actions:
                 continue
+            needed = ALGOS[algo.requires[1]] if algo.requires else None
+            if needed is not None and needed.needs_actions and not task.oracle_actions:
+                continue  # the run it requires (AIME's world model) cannot be trained there
             yield algo_name, task_name
 
 
@@ -82,6 +86,21 @@ def energy_runs(tmp_path_factory):
     return runs
 
 
+@pytest.fixture(scope="module")
+def world_model_runs(tmp_path_factory):
+    """A tiny world model per task AIME runs on here, trained on first use."""
+    root, runs = tmp_path_factory.mktemp("world_models"), {}
+
+    def get(task: str) -> Path:
+        if task not in runs:
+            argv = ["train", task, "world-model", *TINY["world-model"], "progress=false", f"out_dir={root}"]
+            assert main(argv) == 0
+            runs[task] = next(p.parent for p in (root / task).rglob("config.yaml"))
+        return runs[task]
+
+    return get
+
+
 def _train(task: str, algo: str, out: Path, extra: list[str]) -> Path:
     common = ["progress=false"] if algo == "cem" else COMMON  # CEM trains nothing: no checkpoints
     assert main(["train", task, algo, *TINY[algo], *common, *extra, f"out_dir={out}"]) == 0
@@ -95,8 +114,10 @@ def test_every_algorithm_is_exercised():
 
 
 @pytest.mark.parametrize("algo,task", PAIRS, ids=[f"{a}-{t}" for a, t in PAIRS])
-def test_train_kill_resume_eval(algo, task, tmp_path, monkeypatch, energy_runs):
+def test_train_kill_resume_eval(algo, task, tmp_path, monkeypatch, energy_runs, world_model_runs):
     extra = [f"energy={energy_runs[task]}"] if ALGOS[algo].needs_energy else []
+    if algo == "aime":
+        extra = [f"world_model={world_model_runs(task)}"]
     reference = _train(task, algo, tmp_path / "reference", extra)
     if algo == "cem":  # plans at evaluation; nothing to resume
         assert main(["eval", str(reference), "--episodes", "2"]) == 0

@@ -110,6 +110,67 @@ def test_loss_is_the_negative_elbo_summed_over_time():
     assert stats["elbo"] == pytest.approx(-(stats["nll_position"] + stats["nll_extra"]) - stats["kl"], rel=1e-5)
 
 
+def test_loss_terms_select_the_kl_or_the_reconstruction():
+    obs, prev = linear_gaussian(4, 6, seed=1)
+    model = small_model()
+    losses = {
+        terms: model.loss(model.normalize(obs), prev, torch.Generator().manual_seed(0), terms=terms)
+        for terms in ("elbo", "kl", "rec")
+    }
+    (elbo, stats), (kl, _), (rec, _) = losses["elbo"], losses["kl"], losses["rec"]
+    assert kl.item() / 6 == pytest.approx(stats["kl"], rel=1e-5)
+    assert rec.item() / 6 == pytest.approx(stats["nll_position"] + stats["nll_extra"], rel=1e-5)
+    assert elbo.item() == pytest.approx(kl.item() + rec.item(), rel=1e-5)
+    with pytest.raises(ValueError, match="terms must be one of"):
+        model.loss(model.normalize(obs), prev, terms="both")
+
+
+def test_a_policy_in_the_filter_supplies_the_actions_and_receives_the_gradient():
+    """AIME phase 2: the action before step t is the policy's on the state before t; a policy
+    that replays the recorded actions filters exactly as the recorded actions do, and the ELBO's
+    gradient reaches a learnt policy through the frozen model."""
+    obs, prev = linear_gaussian(3, 5, seed=3)
+    model = small_model().requires_grad_(False)
+    obs_n = model.normalize(obs)
+    replay = iter(prev.unbind(1))
+    replayed = model.observe(obs_n, None, use_mean=True, policy=lambda feature, embed: next(replay))
+    recorded = model.observe(obs_n, prev, use_mean=True)
+    assert torch.equal(replayed.states.deter, recorded.states.deter) and torch.equal(replayed.actions, prev)
+    torch.manual_seed(1)
+    policy = torch.nn.Linear(32 + 4, 1)
+    seen = []
+
+    def act(feature: torch.Tensor, embed: torch.Tensor) -> torch.Tensor:
+        seen.append(feature)
+        return torch.tanh(policy(feature))
+
+    loss, _ = model.loss(obs_n, None, torch.Generator().manual_seed(0), policy=act)
+    assert torch.equal(seen[0], torch.zeros(3, 36))  # the first action comes from the zero state
+    loss.backward()
+    assert policy.weight.grad is not None and policy.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_the_idm_learns_from_detached_inputs_only():
+    """AIME's IDM (idm_mode detach): its NLL moves its own weights and no other; the rest of the
+    model is initialised as without it."""
+    obs, prev = linear_gaussian(4, 6, seed=1)
+    with_idm, without = small_model(idm=True), small_model()
+    assert all(torch.equal(a, b) for a, b in zip(without.state_dict().values(), with_idm.state_dict().values()))
+    grads = {}
+    for weight in (0.0, 1.0):
+        with_idm.zero_grad()
+        loss, stats = with_idm.loss(with_idm.normalize(obs), prev, torch.Generator().manual_seed(0), idm_weight=weight)
+        loss.backward()
+        grads[weight] = {n: p.grad.clone() for n, p in with_idm.named_parameters() if p.grad is not None}
+        assert stats["idm_nll"] > 0
+    idm = {n for n in grads[1.0] if n.startswith("idm.")}
+    assert idm and all(grads[1.0][n].abs().sum() > 0 and grads[0.0][n].abs().sum() == 0 for n in idm)
+    assert all(torch.equal(grads[0.0][n], grads[1.0][n]) for n in grads[1.0] if n not in idm)
+    with pytest.raises(ValueError, match="no inverse dynamics model"):
+        without.idm_dist(torch.zeros(1, 36), torch.zeros(1, 3))
+
+
 # -- layouts and imagination ---------------------------------------------------------------------
 def test_groups_as_a_dict_or_a_flat_vector_are_the_same_observation():
     obs, _ = linear_gaussian(2, 3, seed=0)

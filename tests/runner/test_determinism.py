@@ -66,6 +66,19 @@ CASES = {
         "eval_horizon=10",
         "checkpoint_every=10",
     ],
+    "aime": [
+        "train",
+        "pusht",
+        "aime",
+        "world_model={world_model}",
+        "iterations=30",
+        "demo_episodes=4",
+        "batch_size=4",
+        "seq_len=8",
+        "policy_units=16",
+        "eval_episodes=2",
+        "checkpoint_every=10",
+    ],
     "deepmimic": [
         "train",
         "humanoid-walk",
@@ -93,9 +106,17 @@ def energy_run(tmp_path_factory):
     return run
 
 
+@pytest.fixture(scope="module")
+def world_model_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("world_model")
+    assert main([*CASES["world-model"], "progress=false", f"out_dir={root}"]) == 0
+    (run,) = _runs(root)
+    return run
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_same_seed_same_run(name, energy_run, tmp_path):
-    argv = [a.format(energy=energy_run) for a in CASES[name]]
+def test_same_seed_same_run(name, energy_run, world_model_run, tmp_path):
+    argv = [a.format(energy=energy_run, world_model=world_model_run) for a in CASES[name]]
     roots = [tmp_path / "a", tmp_path / "b"]
     for root in roots:
         assert main([*argv, "progress=false", f"out_dir={root}"]) == 0

@@ -27,7 +27,7 @@ from imitate.utils.run import Run, load_checkpoint
 ALGO = "world-model"
 
 
-MODEL_KEYS = ("deter", "stoch", "units", "layers", "embed", "activation", "min_std", "decoder_std")
+MODEL_KEYS = ("deter", "stoch", "units", "layers", "embed", "activation", "min_std", "decoder_std", "idm")
 
 
 def build_model(cfg: WorldModelConfig, layout: Layout, act_dim: int) -> RSSM:
@@ -46,22 +46,41 @@ def check_layout(model: RSSM, layout: Layout, act_dim: int, where: str = "") -> 
 
 
 class Sequences:
-    """A run's data set as tensors: observations, the action before each step, episodes split."""
+    """A run's data set as tensors: observations, the action before each step, episodes split.
 
-    def __init__(self, task, cfg: WorldModelConfig, run: Run):
+    ``with_actions=False`` (AIME phase 2) drops whatever actions the file holds as soon as it is
+    read: ``prev_actions`` is None and nothing downstream can see them."""
+
+    def __init__(self, task, cfg: Any, run: Run, with_actions: bool = True):
         where = cfg.demos or str(run.dir)
         demos = run_demos(task, cfg, run)
-        if demos.actions is None:
+        if with_actions and demos.actions is None:
             raise DatasetError(f"{where}: no 'actions' array; the world model learns from (observation, action) data")
         self.layout = obs_layout(demos, where)
         self.obs_names = list(demos.metadata.get("obs_names") or [])
         self.episode_ends = demos.episode_ends
-        self.train_episodes, self.heldout_episodes = split_episodes(demos.num_episodes, cfg.holdout, cfg.seed)
+        holdout = getattr(cfg, "holdout", 0.0)  # AIME phase 2 trains on every demonstration
+        self.train_episodes, self.heldout_episodes = split_episodes(demos.num_episodes, holdout, cfg.seed)
         self.device = torch.device(cfg.device)
         self.obs = torch.from_numpy(demos.obs).to(self.device)
-        self.prev_actions = torch.from_numpy(previous_actions(demos.actions, demos.episode_ends)).to(self.device)
-        self.act_dim = int(demos.actions.shape[1])
+        self.prev_actions: torch.Tensor | None = None
+        self.act_dim = 0
+        if with_actions:
+            assert demos.actions is not None
+            self.prev_actions = torch.from_numpy(previous_actions(demos.actions, demos.episode_ends)).to(self.device)
+            self.act_dim = int(demos.actions.shape[1])
         self.where = where
+
+    def train_starts(self, seq_len: int) -> torch.Tensor:
+        """Every window start of ``seq_len`` steps inside a training episode; one line if none."""
+        starts = self.starts(self.train_episodes, seq_len)
+        if len(starts) == 0:
+            longest = longest_episode(self.episode_ends, self.train_episodes)
+            raise DatasetError(
+                f"{self.where}: no training episode has seq_len={seq_len} observations "
+                f"(the longest has {longest}); lower seq_len"
+            )
+        return starts
 
     def rows(self, episodes: np.ndarray) -> torch.Tensor:
         """Every row of ``episodes`` (for the normaliser)."""
@@ -71,6 +90,7 @@ class Sequences:
 
     def windows(self, starts: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, length, obs_dim) observations and (B, length, act_dim) previous actions."""
+        assert self.prev_actions is not None, "windows of an observation-only data set have no actions"
         idx = starts[:, None] + torch.arange(length, device=starts.device)
         return self.obs[idx], self.prev_actions[idx]
 
@@ -87,13 +107,7 @@ class WorldModelFit(OfflineMethod):
     def __init__(self, task, cfg: WorldModelConfig, run: Run):
         self.cfg, self.data_set = cfg, Sequences(task, cfg, run)
         self.device = self.data_set.device
-        self.train_starts = self.data_set.starts(self.data_set.train_episodes, cfg.seq_len)
-        if len(self.train_starts) == 0:
-            longest = longest_episode(self.data_set.episode_ends, self.data_set.train_episodes)
-            raise DatasetError(
-                f"{self.data_set.where}: no training episode has seq_len={cfg.seq_len} observations "
-                f"(the longest has {longest}); lower seq_len"
-            )
+        self.train_starts = self.data_set.train_starts(cfg.seq_len)
         torch.manual_seed(cfg.seed)  # weight init: the same seed, the same model
         self.model = build_model(cfg, self.data_set.layout, self.data_set.act_dim).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
@@ -121,6 +135,7 @@ class WorldModelFit(OfflineMethod):
 
     def step(self, starts: torch.Tensor, generator: torch.Generator) -> dict[str, float]:
         cfg = self.cfg
+        assert self.data_set.prev_actions is not None
         idx = starts[:, None] + torch.arange(cfg.seq_len, device=self.device)
         self.model.train()
         loss, stats = self.model.loss(
@@ -131,6 +146,7 @@ class WorldModelFit(OfflineMethod):
             kl_balance=cfg.kl_balance,
             kl_scale=cfg.kl_scale,
             beta_nll=cfg.beta_nll,
+            idm_weight=cfg.idm_weight,
         )
         backward_step(loss, self.optimizer, self.model.parameters(), "world_model_loss", max_norm=cfg.grad_clip)
         return stats

@@ -41,6 +41,8 @@ class WorldModelConfig(RunConfig):
         -1.0, "KL balancing alpha in [0, 1]: alpha KL(sg q||p) + (1-alpha) KL(q||sg p); -1: off (AIME)", ge=-1, le=1
     )
     kl_scale: float = option(1.0, "weight of the KL term (AIME: 1)", ge=0)
+    idm: bool = option(False, "also learn an inverse dynamics model of a_{t-1} (for aime idm_guidance=true)")
+    idm_weight: float = option(1.0, "weight of the inverse dynamics model's NLL in the loss (AIME: 1)", ge=0)
     eval_context: int = option(5, "evaluation: steps filtered before the open-loop prediction", ge=1)
     eval_horizon: int = option(50, "evaluation: steps predicted open loop after the context", ge=1)
     eval_episodes: int = option(100, "evaluation: held-out episodes used at most", ge=1)

@@ -23,7 +23,7 @@ in them (AIME phase 2 back-propagates through it).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import torch
@@ -35,6 +35,7 @@ from imitate.utils.running_stats import column_mean_std
 
 Layout = tuple[tuple[str, int], ...]
 DECODER_STDS = ("learned", "unit")
+LOSS_TERMS = ("elbo", "kl", "rec")  # what ``loss`` optimises: both ELBO terms, or one of them
 
 
 def as_layout(groups: Sequence[Sequence[Any]]) -> Layout:
@@ -94,6 +95,13 @@ def gaussian_log_prob(x: torch.Tensor, dist: Gaussian) -> torch.Tensor:
     return -0.5 * ((x - mean) / std) ** 2 - torch.log(std) - 0.5 * math.log(2 * math.pi)
 
 
+def tanh_gaussian_log_prob(action: torch.Tensor, dist: Gaussian, eps: float = 1e-4) -> torch.Tensor:
+    """log p(a) per element of a = tanh(u), u ~ N(mean, std); ``action`` is clamped to ±(1 - eps)
+    so that actions on the bounds of [-1, 1] stay finite."""
+    u = torch.atanh(action.clamp(-1 + eps, 1 - eps))
+    return gaussian_log_prob(u, dist) - torch.log1p(-(torch.tanh(u) ** 2))
+
+
 def sample(dist: Gaussian, generator: torch.Generator | None) -> torch.Tensor:
     """A reparameterised draw (differentiable in mean and std), by ``generator`` if given."""
     mean, std = dist
@@ -148,11 +156,13 @@ class State(NamedTuple):
 
 
 class Filtered(NamedTuple):
-    """``observe``'s result, each (B, T, ·): states from the posterior, and both distributions."""
+    """``observe``'s result, each (B, T, ·): states from the posterior, both distributions, and
+    the action before each step."""
 
     states: State
     posterior: Gaussian
     prior: Gaussian
+    actions: torch.Tensor
 
 
 class RSSM(nn.Module):
@@ -173,6 +183,7 @@ class RSSM(nn.Module):
         activation: str = "elu",
         min_std: float = 0.01,
         decoder_std: str = "learned",
+        idm: bool = False,
     ):
         super().__init__()
         if decoder_std not in DECODER_STDS:
@@ -189,6 +200,7 @@ class RSSM(nn.Module):
             "activation": activation,
             "min_std": min_std,
             "decoder_std": decoder_std,
+            "idm": idm,
         }
         self.act_dim, self.deter_dim, self.stoch_dim = act_dim, deter, stoch
         self.obs_dim = sum(size for _, size in self.layout)
@@ -208,6 +220,10 @@ class RSSM(nn.Module):
                 for name, size in self.layout
             }
         )
+        # AIME's inverse dynamics model: a_{t-1} (tanh-Gaussian) from s_{t-1} and the embedding
+        # of o_t (not from s_t, whose h_t is computed from a_{t-1}); built last so that the
+        # other weights are initialised as without it
+        self.idm = GaussianHead(deter + stoch + embed_dim, act_dim, units, layers, activation, min_std) if idm else None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> RSSM:
@@ -252,33 +268,56 @@ class RSSM(nn.Module):
             torch.zeros(batch, self.deter_dim, device=device), torch.zeros(batch, self.stoch_dim, device=device)
         )
 
+    def filter_step(
+        self,
+        state: State,
+        prev_action: torch.Tensor,
+        embed: torch.Tensor,
+        generator: torch.Generator | None = None,
+        use_mean: bool = False,
+    ) -> tuple[State, Gaussian]:
+        """One posterior step: h from the previous state and action, z from q(z | h, e) (a draw,
+        or its mean with ``use_mean``); returns the new state and the posterior."""
+        h = self.cell(torch.cat([state.stoch, prev_action], dim=-1), state.deter)
+        post = self.posterior_net(torch.cat([h, embed], dim=-1))
+        return State(h, post[0] if use_mean else sample(post, generator)), post
+
     def observe(
         self,
         obs_n: torch.Tensor,
-        prev_actions: torch.Tensor,
+        prev_actions: torch.Tensor | None,
         state: State | None = None,
         generator: torch.Generator | None = None,
         use_mean: bool = False,
+        policy: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     ) -> Filtered:
         """Filter normalised observations (B, T, obs_dim) with the actions before each step
         (B, T, act_dim) from ``state`` (default: zeros); z_t is drawn from the posterior
-        (``use_mean``: its mean)."""
+        (``use_mean``: its mean). With ``policy`` (AIME phase 2) the action before step t is
+        ``policy(feature of the state before t, embedding of o_t)`` instead (the zero state's
+        before the first step; the embedding is for IDM guidance), and ``prev_actions`` is not
+        read; the actions used come back in ``actions``."""
         batch, steps = obs_n.shape[:2]
         state = self.initial_state(batch) if state is None else state
         embeds = self.embed(obs_n)
-        h, z = state
-        deters, stochs, means, stds = [], [], [], []
+        deters, stochs, means, stds, actions = [], [], [], [], []
         for t in range(steps):
-            h = self.cell(torch.cat([z, prev_actions[:, t]], dim=-1), h)
-            post = self.posterior_net(torch.cat([h, embeds[:, t]], dim=-1))
-            z = post[0] if use_mean else sample(post, generator)
-            deters.append(h)
-            stochs.append(z)
+            if policy is not None:
+                action = policy(state.feature, embeds[:, t])
+            else:
+                assert prev_actions is not None, "observe needs prev_actions or a policy"
+                action = prev_actions[:, t]
+            state, post = self.filter_step(state, action, embeds[:, t], generator, use_mean)
+            deters.append(state.deter)
+            stochs.append(state.stoch)
             means.append(post[0])
             stds.append(post[1])
+            actions.append(action)
         deter = torch.stack(deters, dim=1)
         posterior = (torch.stack(means, dim=1), torch.stack(stds, dim=1))
-        return Filtered(State(deter, torch.stack(stochs, dim=1)), posterior, self.prior_net(deter))
+        return Filtered(
+            State(deter, torch.stack(stochs, dim=1)), posterior, self.prior_net(deter), torch.stack(actions, dim=1)
+        )
 
     def imagine(
         self, state: State, actions: torch.Tensor, generator: torch.Generator | None = None, use_mean: bool = True
@@ -322,21 +361,45 @@ class RSSM(nn.Module):
         future = self.open_loop(filtered.states.at(context - 1), prev_actions[:, context:])
         return recon, torch.cat([recon[:, :context], future], dim=1)
 
+    # -- inverse dynamics (AIME's IDM) -------------------------------------------------------------
+    def idm_dist(self, feature: torch.Tensor, embed: torch.Tensor) -> Gaussian:
+        """The IDM's Gaussian before the tanh of a_{t-1}, from s_{t-1}'s feature and e_t."""
+        if self.idm is None:
+            raise ValueError("this world model has no inverse dynamics model (train it with idm=true)")
+        return self.idm(torch.cat([feature, embed], dim=-1))
+
+    def idm_nll(self, states: State, obs_n: torch.Tensor, prev_actions: torch.Tensor) -> torch.Tensor:
+        """-log q(a_{t-1} | s_{t-1}, e_t) per sequence and step t = 1 .. T-1, inputs detached."""
+        feature = states.feature[:, :-1].detach()
+        embed = self.embed(obs_n)[:, 1:].detach()
+        dist = self.idm_dist(feature, embed)
+        return -tanh_gaussian_log_prob(prev_actions[:, 1:], dist).sum(-1)
+
     # -- loss ------------------------------------------------------------------------------------
     def loss(
         self,
         obs_n: torch.Tensor,
-        prev_actions: torch.Tensor,
+        prev_actions: torch.Tensor | None,
         generator: torch.Generator | None = None,
         free_nats: float = 0.0,
         kl_balance: float = -1.0,
         kl_scale: float = 1.0,
         beta_nll: bool = False,
+        policy: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        terms: str = "elbo",
+        idm_weight: float = 1.0,
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """The negative ELBO of normalised observations (B, T, obs_dim) under the options in the
         module docstring, summed over time and averaged over the batch; and per-step statistics
-        of the true (unclamped, unweighted) terms: ``elbo``, ``kl``, ``nll_<group>``, ``mse_<group>``."""
-        filtered = self.observe(obs_n, prev_actions, generator=generator)
+        of the true (unclamped, unweighted) terms: ``elbo``, ``kl``, ``nll_<group>``, ``mse_<group>``.
+        ``policy``: the actions come from it (``observe``; AIME phase 2). ``terms``: ``elbo``
+        (both), ``kl`` (the KL term only) or ``rec`` (the reconstruction term only) in the loss.
+        A model with an IDM, given recorded actions, adds ``idm_weight`` × its negative
+        log-likelihood of each a_{t-1}, t ≥ 1, on detached inputs (AIME's ``idm_mode: detach``:
+        it does not shape the model), logged as ``idm_nll`` per step."""
+        if terms not in LOSS_TERMS:
+            raise ValueError(f"terms must be one of {LOSS_TERMS}, got {terms!r}")
+        filtered = self.observe(obs_n, prev_actions, generator=generator, policy=policy)
         dists = self.decode(filtered.states)
         targets = split_groups(obs_n, self.layout)
         log_probs = {name: gaussian_log_prob(targets[name], dists[name]) for name, _ in self.layout}  # (B, T, d)
@@ -346,9 +409,20 @@ class RSSM(nn.Module):
         if beta_nll:  # AIME's "dim_wise" reweighting (Seitzer et al. 2022), applied to the KL too
             weight = torch.cat([dists[name][1] for name, _ in self.layout], dim=-1).detach()
             log_prob, kl_term = log_prob * weight, kl_term * weight.mean(-1)
-        loss = (-log_prob.sum(-1) + kl_scale * kl_term).sum(1).mean()
+        per_step = torch.zeros_like(kl)
+        if terms != "kl":
+            per_step = per_step - log_prob.sum(-1)
+        if terms != "rec":
+            per_step = per_step + kl_scale * kl_term
+        loss = per_step.sum(1).mean()
+        idm_nll = None
+        if self.idm is not None and prev_actions is not None and obs_n.shape[1] > 1:
+            idm_nll = self.idm_nll(filtered.states, obs_n, prev_actions)  # (B, T - 1)
+            loss = loss + idm_weight * idm_nll.sum(1).mean()
         nll = {name: -lp.sum(-1).mean() for name, lp in log_probs.items()}
         stats = {"loss": loss.item() / obs_n.shape[1], "kl": kl.mean().item()}
+        if idm_nll is not None:
+            stats["idm_nll"] = idm_nll.mean().item()
         stats["elbo"] = -sum(v.item() for v in nll.values()) - stats["kl"]
         for name, _ in self.layout:
             stats[f"nll_{name}"] = nll[name].item()
