@@ -206,6 +206,36 @@ TASKS: dict[str, TaskEntry] = {
             rollout_observer="imitate.eval.humanoid:ImitationRecorder",
             observer_video=True,  # --video: the best episode beside the clip it started from
         ),
+        *(
+            _task(
+                name,
+                f"{what} on the humanoid imitation task (NEAR, Diwan et al. 2025): the goal in the policy's "
+                f"observation, not in the style features; options {keys}, motion=..., local_root_obs=true|false",
+                "humanoid.goals",
+                factory,
+                options=f"imitate.tasks.humanoid.options:{opts}",
+                oracle="imitate.oracles.humanoid:humanoid_oracle",
+                oracle_actions=False,
+                rollout_observer="imitate.eval.humanoid:GoalRecorder",
+                observer_video=True,
+            )
+            for name, factory, opts, what, keys in (
+                (
+                    "humanoid-target",
+                    "HumanoidTargetEnv",
+                    "TargetOptions",
+                    "target reaching",
+                    "goal_angle_deg, goal_min_m, goal_max_m, success_m",
+                ),
+                (
+                    "humanoid-strike",
+                    "HumanoidStrikeEnv",
+                    "StrikeOptions",
+                    "strike (knock a 1 x 1 x 2 m box over with a hand)",
+                    "goal_angle_deg, goal_min_m, goal_max_m, knock_tilt_deg",
+                ),
+            )
+        ),
         _task(
             "humanoid-walk",
             "DeepMimic tracking (Peng et al. 2018) of humanoid3d_walk with a MuJoCo humanoid; option clip=NAME",
@@ -245,7 +275,7 @@ TASKS: dict[str, TaskEntry] = {
 
 # Style learners score pairs of demonstrated observations: tasks whose demonstrations are their
 # style features and that have an oracle (the humanoid's demonstrations are clip frames' features).
-STYLE_TASKS = ("maze", "pusht", "block-push", "humanoid")
+STYLE_TASKS = ("maze", "pusht", "block-push", "humanoid", "humanoid-target", "humanoid-strike")
 POLICY_CURVES = ("episode/success_rate", "episode/length", "episode/return", "policy/action_std")
 BC_CURVES = ("bc/loss",)  # behavioural cloning (ibc-*, mse, mdn)
 ON_POLICY = "imitate.algos.on_policy:train_policy"

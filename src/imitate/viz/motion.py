@@ -23,12 +23,14 @@ class RenderError(RuntimeError):
     """The requested renderer cannot run here (e.g. no OpenGL for renderer='mujoco')."""
 
 
-def mujoco_frames(qpos: np.ndarray, width: int, height: int):
+def mujoco_frames(qpos: np.ndarray, width: int, height: int, props: str = ""):
+    """Frames of qpos rows of the humanoid, or of the humanoid with ``props`` (MJCF bodies, their
+    coordinates after the character's: ``hm.scene_xml``)."""
     import mujoco
 
     from imitate.data.motion import humanoid_model as hm
 
-    model = hm.load_model()
+    model = hm.load_model(props=props)
     data = mujoco.MjData(model)
     try:
         renderer = mujoco.Renderer(model, height=height, width=width)
@@ -84,10 +86,10 @@ def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
     return frames
 
 
-def _check_qpos(qpos: np.ndarray) -> np.ndarray:
+def _check_qpos(qpos: np.ndarray, nq: int = 35) -> np.ndarray:
     qpos = np.asarray(qpos, dtype=np.float64)
-    if qpos.ndim != 2 or qpos.shape[1] != 35:
-        raise ValueError(f"qpos must be (T, 35) for the humanoid, got {qpos.shape}")
+    if qpos.ndim != 2 or qpos.shape[1] != nq:
+        raise ValueError(f"qpos must be (T, {nq}) for the humanoid and its props, got {qpos.shape}")
     return qpos
 
 
@@ -104,21 +106,27 @@ def write_side_by_side_video(
     renderer: str = "auto",
     width: int = 480,
     height: int = 480,
+    props: str = "",
 ) -> tuple[Path, str]:
     """Several (title, qpos (T_i, 35)) sequences rendered next to each other, left to right, each
     by its own tracking camera; a shorter one holds its last frame (a policy that fell stays down
     beside the clip that goes on). Returns (path, renderer used: `mujoco-egl`, `mujoco-osmesa`,
-    ... or `stick`). Titles are drawn by the stick figure only."""
+    ... or `stick`). Titles are drawn by the stick figure only. ``props``: MJCF bodies drawn beside
+    the character by MuJoCo (a goal task's box or target; their coordinates follow the
+    character's in each qpos row); the stick figure draws the character only."""
     if renderer not in RENDERERS:
         raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
     if not panels:
         raise ValueError("a video needs at least one panel")
-    qpos = [_check_qpos(q) for _, q in panels]
+    from imitate.data.motion import humanoid_model as hm
+
+    nq = hm.load_model(props=props).nq if props else hm.NQ
+    qpos = [_check_qpos(q, nq) for _, q in panels]
     path = Path(path)
     if renderer in ("auto", "mujoco"):
         from imitate.viz.gl import backends_to_try, render_mujoco_video
 
-        backend, failed = render_mujoco_video(qpos, path, fps, width, height)
+        backend, failed = render_mujoco_video(qpos, path, fps, width, height, props)
         if backend is not None:
             return path, f"mujoco-{backend}"
         why = "; ".join(f"MUJOCO_GL={b}: {reason}" for b, reason in failed)
