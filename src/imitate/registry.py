@@ -42,6 +42,9 @@ class TaskEntry:
     observer_video: bool = False  # ... or its rollout observer has .write_video(path, title) (humanoid)
     default_episodes: int = 600
     oracle_actions: bool = True  # its oracle's demonstrations carry actions (False: observation only)
+    # the observation group its demonstrations hold: "policy", or "style" (the humanoid's clip
+    # features, which a goal task's policy observation extends with the goal)
+    demo_group: str = "policy"
 
     def options_class(self) -> type:
         return resolve(self.options) if self.options else NoOptions
@@ -64,7 +67,9 @@ class TaskEntry:
     def run_oracle(self, num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None) -> Any:
         if self.oracle is None:
             raise ConfigError(f"task {self.name!r} has no oracle to generate demonstrations")
-        return resolve(self.oracle)(num_episodes, seed=seed, progress=progress, cfg=self._options(cfg))
+        demos = resolve(self.oracle)(num_episodes, seed=seed, progress=progress, cfg=self._options(cfg))
+        demos.metadata["task"] = self.name  # one oracle may serve several tasks (the humanoid's goal tasks)
+        return demos
 
     def plot_trajectories(self, policy_trajs: Any, demo_trajs: Any, path: Any, **kwargs: Any) -> Any:
         return resolve(self.plot)(policy_trajs, demo_trajs, path, **kwargs) if self.plot else None
@@ -203,6 +208,7 @@ TASKS: dict[str, TaskEntry] = {
             options="imitate.tasks.humanoid.options:HumanoidOptions",
             oracle="imitate.oracles.humanoid:humanoid_oracle",
             oracle_actions=False,
+            demo_group="style",
             rollout_observer="imitate.eval.humanoid:ImitationRecorder",
             observer_video=True,  # --video: the best episode beside the clip it started from
         ),
@@ -216,6 +222,7 @@ TASKS: dict[str, TaskEntry] = {
                 options=f"imitate.tasks.humanoid.options:{opts}",
                 oracle="imitate.oracles.humanoid:humanoid_oracle",
                 oracle_actions=False,
+                demo_group="style",
                 rollout_observer="imitate.eval.humanoid:GoalRecorder",
                 observer_video=True,
             )

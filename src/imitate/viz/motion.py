@@ -48,8 +48,35 @@ def mujoco_frames(qpos: np.ndarray, width: int, height: int, props: str = ""):
     return frames
 
 
-def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
-    """Side (x-z) and front (y-z) views of the skeleton, camera following the root."""
+_BOX_EDGES = [(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1]  # corners differing in one axis
+
+
+def prop_outlines(qpos: np.ndarray, props: str) -> np.ndarray:
+    """(T, G, 8, 3) world corners of the box around each prop geom (a box, or a cylinder's
+    bounding box) in each qpos row of the humanoid with ``props`` (``hm.scene_xml``); kinematics
+    only, no OpenGL."""
+    import mujoco
+
+    from imitate.data.motion import humanoid_model as hm
+
+    model = hm.load_model(props=props)
+    data = mujoco.MjData(model)
+    geoms = [g for g in range(model.ngeom) if model.geom_bodyid[g] > hm.NUM_BODIES]
+    signs = np.array([[(k >> i) & 1 for i in range(3)] for k in range(8)]) * 2.0 - 1.0  # (8, 3)
+    out = np.empty((len(qpos), len(geoms), 8, 3))
+    for t, q in enumerate(qpos):
+        data.qpos[:] = q
+        mujoco.mj_kinematics(model, data)
+        for k, g in enumerate(geoms):
+            size = model.geom_size[g]
+            half = size if model.geom_type[g] == mujoco.mjtGeom.mjGEOM_BOX else np.array([size[0], size[0], size[1]])
+            out[t, k] = data.geom_xpos[g] + (signs * half) @ data.geom_xmat[g].reshape(3, 3).T
+    return out
+
+
+def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = "", props: str = ""):
+    """Side (x-z) and front (y-z) views of the skeleton, camera following the root; ``props``
+    (MJCF bodies after the character's) drawn as the outlines of their geoms' boxes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -61,6 +88,7 @@ def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
     kin = TreeKinematics(hm.load_model())
     pos = kin.forward(np.asarray(qpos, dtype=np.float64))[0]  # (T, 15, 3)
     edges = [(b, p) for b, p in enumerate(kin.parent) if p >= 0]
+    outlines = prop_outlines(qpos, props) if props else np.empty((len(pos), 0, 8, 3))
     dpi = 50
     fig, axes = plt.subplots(1, 2, figsize=(width / dpi, height / dpi), dpi=dpi)
     frames = []
@@ -72,6 +100,9 @@ def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
                 ax.axhline(0.0, color="0.5", lw=1)
                 for b, p in edges:
                     ax.plot(pos[t, [b, p], i], pos[t, [b, p], 2], "-", color="tab:blue", lw=2)
+                for corners in outlines[t]:
+                    for a, b in _BOX_EDGES:
+                        ax.plot(corners[[a, b], i], corners[[a, b], 2], "-", color="tab:red", lw=1)
                 ax.plot(pos[t, :, i], pos[t, :, 2], "o", color="tab:orange", ms=3)
                 ax.set_xlim(root[i] - 1.0, root[i] + 1.0)
                 ax.set_ylim(-0.1, 1.9)
@@ -113,7 +144,7 @@ def write_side_by_side_video(
     beside the clip that goes on). Returns (path, renderer used: `mujoco-egl`, `mujoco-osmesa`,
     ... or `stick`). Titles are drawn by the stick figure only. ``props``: MJCF bodies drawn beside
     the character by MuJoCo (a goal task's box or target; their coordinates follow the
-    character's in each qpos row); the stick figure draws the character only."""
+    character's in each qpos row), outlined by the stick figure."""
     if renderer not in RENDERERS:
         raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
     if not panels:
@@ -134,7 +165,7 @@ def write_side_by_side_video(
             raise RenderError(f"MuJoCo cannot render here ({why})")
         if backends_to_try()[1]:  # the user's own MUJOCO_GL failed: say so; unset, the fallback is quiet
             print(f"imitate: MuJoCo cannot render ({why}); writing the stick figure instead", file=sys.stderr)
-    sticks = [_stick_frames(q, width, height, title) for (title, _), q in zip(panels, qpos)]
+    sticks = [_stick_frames(q, width, height, title, props) for (title, _), q in zip(panels, qpos)]
     return write_frames(side_by_side(sticks), path, fps), "stick"
 
 
