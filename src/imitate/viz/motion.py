@@ -48,7 +48,9 @@ def mujoco_frames(qpos: np.ndarray, width: int, height: int, props: str = ""):
     return frames
 
 
-_BOX_EDGES = [(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1]  # corners differing in one axis
+_BOX_EDGES = [
+    (a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1
+]  # corners differing in one axis
 
 
 def prop_outlines(qpos: np.ndarray, props: str) -> np.ndarray:

@@ -155,7 +155,9 @@ def goal_spec(
     group, its reset events after the clip state, its step event, buffers, rewards and
     terminations; the time limit is a success only once the goal was achieved."""
     base = imitation.imitation_spec(opts, {**imitation.TASK_REWARDS, **rewards})
-    policy = ObsGroup({"style": ObsTerm(policy_style, {"local_root_obs": opts.local_root_obs}), "goal": ObsTerm(goal_obs)})
+    policy = ObsGroup(
+        {"style": ObsTerm(policy_style, {"local_root_obs": opts.local_root_obs}), "goal": ObsTerm(goal_obs)}
+    )
     events = dict(base.events)
     if props is not None:
         events["clip_state"] = replace(events["clip_state"], params={**events["clip_state"].params, "props": props})
@@ -306,7 +308,11 @@ def box_obs(env: TaskEnv, ids) -> torch.Tensor:
     vel = env.sim.qvel[:, hm.NV : hm.NV + 3]
     rel_rot = ob.quat_mul(ob.heading_inverse(s), t(quat))
     return torch.cat(
-        [in_heading_frame(env, ids, t(centre) - s["root_pos"]), ob.tangent_normal(rel_rot), in_heading_frame(env, ids, t(vel))],
+        [
+            in_heading_frame(env, ids, t(centre) - s["root_pos"]),
+            ob.tangent_normal(rel_rot),
+            in_heading_frame(env, ids, t(vel)),
+        ],
         dim=-1,
     )
 
@@ -336,7 +342,11 @@ def strike_spec(opts: StrikeOptions) -> TaskSpec:
         reset={"clear_hit": Event(clear_hit)},
         step=Event(strike_progress, mode="step", params={"knock_tilt_rad": knock}),
         buffers={"hit": Buffer(dtype="np.bool_")},
-        terminations={"knocked_without_hand": Termination(knocked_without_hand, outcome="failure", params={"knock_tilt_rad": knock})},
+        terminations={
+            "knocked_without_hand": Termination(
+                knocked_without_hand, outcome="failure", params={"knock_tilt_rad": knock}
+            )
+        },
         props=partial(box_props, opts=opts),
         make_sim=partial(make_strike_sim, model=strike_model()),
     )

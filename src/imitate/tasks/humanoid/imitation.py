@@ -129,7 +129,9 @@ def _forward_mps(env: TaskEnv) -> torch.Tensor:
 
 
 # -- the task -------------------------------------------------------------------------------------
-def imitation_spec(opts: HumanoidOptions, task_rewards: Mapping[str, Callable[..., torch.Tensor]] = TASK_REWARDS) -> TaskSpec:
+def imitation_spec(
+    opts: HumanoidOptions, task_rewards: Mapping[str, Callable[..., torch.Tensor]] = TASK_REWARDS
+) -> TaskSpec:
     """The term table of imitating the data set ``opts.motion`` from observation; a goal task
     (``goals.py``) adds its terms to it and its rewards to ``task_rewards``."""
     data = resolve_motion(opts.motion)

@@ -171,7 +171,9 @@ class GoalOptions(HumanoidOptions):
     at reset at U(−goal_angle_deg, goal_angle_deg) from the character's heading and U(goal_min_m,
     goal_max_m) from its pelvis; its features follow the style observation in the policy's."""
 
-    goal_angle_deg: float = option(120.0, "the goal is drawn at U(-a, a) degrees from the character's heading", ge=0, le=180)
+    goal_angle_deg: float = option(
+        120.0, "the goal is drawn at U(-a, a) degrees from the character's heading", ge=0, le=180
+    )
     goal_min_m: float = option(2.0, "... and U(goal_min_m, goal_max_m) m from the pelvis (horizontal)", ge=0)
     goal_max_m: float = option(6.0, "the farthest a goal is drawn from the pelvis (m)", ge=0)
     local_root_obs: bool = option(
@@ -209,6 +211,10 @@ class StrikeOptions(GoalOptions):
         f"(docs/humanoid_imitation.md#goal-tasks); {_GOAL_REWARD_HELP}",
         choices=("strike", "auto", "time", "dist", "height"),
     )
-    goal_min_m: float = option(1.0, "... and U(goal_min_m, goal_max_m) m from the pelvis (box centre, horizontal)", ge=0)
+    goal_min_m: float = option(
+        1.0, "... and U(goal_min_m, goal_max_m) m from the pelvis (box centre, horizontal)", ge=0
+    )
     goal_max_m: float = option(4.0, "the farthest the box is drawn from the pelvis (m)", ge=0)
-    knock_tilt_deg: float = option(45.0, "the box is knocked over when its up axis tilts beyond this (degrees)", gt=0, lt=90)
+    knock_tilt_deg: float = option(
+        45.0, "the box is knocked over when its up axis tilts beyond this (degrees)", gt=0, lt=90
+    )
