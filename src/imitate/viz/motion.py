@@ -23,9 +23,27 @@ class RenderError(RuntimeError):
     """The requested renderer cannot run here (e.g. no OpenGL for renderer='mujoco')."""
 
 
+PROP_VIEW_MIN_M = 3.5  # the track camera's distance, kept as the least when props are in view
+
+
+def _prop_camera(mujoco, qpos: np.ndarray, nq: int):
+    """A camera that keeps the character and its first prop in view: looking at their midpoint
+    from the side the track camera looks from (−y), farther away the farther apart they are. A
+    prop under the floor (hidden) leaves the character alone in view."""
+    cam = mujoco.MjvCamera()
+    cam.type = mujoco.mjtCamera.mjCAMERA_FREE
+    cam.azimuth, cam.elevation = 90.0, -15.0
+    root, prop = qpos[:3], qpos[nq : nq + 3]
+    together = prop[2] > -1.0
+    cam.lookat[:] = (root + prop) / 2 if together else root
+    cam.distance = PROP_VIEW_MIN_M + (1.2 * float(np.linalg.norm((prop - root)[:2])) if together else 0.0)
+    return cam
+
+
 def mujoco_frames(qpos: np.ndarray, width: int, height: int, props: str = ""):
-    """Frames of qpos rows of the humanoid, or of the humanoid with ``props`` (MJCF bodies, their
-    coordinates after the character's: ``hm.scene_xml``)."""
+    """Frames of qpos rows of the humanoid, followed by its tracking camera; or of the humanoid
+    with ``props`` (MJCF bodies, their coordinates after the character's: ``hm.scene_xml``), seen
+    by a camera that keeps both in view."""
     import mujoco
 
     from imitate.data.motion import humanoid_model as hm
@@ -41,7 +59,7 @@ def mujoco_frames(qpos: np.ndarray, width: int, height: int, props: str = ""):
         for q in qpos:
             data.qpos[:] = q
             mujoco.mj_forward(model, data)
-            renderer.update_scene(data, camera="track")
+            renderer.update_scene(data, camera=_prop_camera(mujoco, q, hm.NQ) if props else "track")
             frames.append(renderer.render().copy())
     finally:
         renderer.close()

@@ -73,10 +73,12 @@ BOX_XML = (
 HAND_SENSORS_XML = "".join(
     f'<contact name="{hand}_box" geom1="{hand}" geom2="box" data="found" num="1"/>' for hand in HAND_GEOMS
 )
-# the target in a video: a flat red disc on the ground that collides with nothing (rendering only)
+# the target in a video: a flat red disc on the ground and a pole on it, colliding with nothing
+# (the video's model only)
 TARGET_MARKER_XML = (
     '<body name="target"><freejoint name="target"/><geom name="target" type="cylinder" size="0.3 0.005" '
-    'contype="0" conaffinity="0" rgba="0.9 0.15 0.15 0.9"/></body>'
+    'contype="0" conaffinity="0" rgba="0.9 0.15 0.15 0.9"/><geom name="target_pole" type="cylinder" '
+    'size="0.03 0.75" pos="0 0 0.75" contype="0" conaffinity="0" rgba="0.9 0.15 0.15 0.9"/></body>'
 )
 
 
@@ -359,19 +361,20 @@ VIDEO_PROPS = {
 }
 
 
+def _goal_env(spec, opts: GoalOptions, num_envs: int, seed: int, device: str | torch.device) -> TaskEnv:
+    opts.validate()
+    return TaskEnv(spec(opts), num_envs, seed=seed, device=device, options=opts)
+
+
 def HumanoidTargetEnv(  # noqa: N802
     num_envs: int, seed: int = 0, device: str | torch.device = "cpu", options: TargetOptions | None = None
 ) -> TaskEnv:
     """``num_envs`` humanoids imitating ``options.motion`` while reaching targets."""
-    opts = options if options is not None else TargetOptions()
-    opts.validate()
-    return TaskEnv(target_spec(opts), num_envs, seed=seed, device=device, options=opts)
+    return _goal_env(target_spec, options or TargetOptions(), num_envs, seed, device)
 
 
 def HumanoidStrikeEnv(  # noqa: N802
     num_envs: int, seed: int = 0, device: str | torch.device = "cpu", options: StrikeOptions | None = None
 ) -> TaskEnv:
     """``num_envs`` humanoids imitating ``options.motion`` while knocking boxes over."""
-    opts = options if options is not None else StrikeOptions()
-    opts.validate()
-    return TaskEnv(strike_spec(opts), num_envs, seed=seed, device=device, options=opts)
+    return _goal_env(strike_spec, options or StrikeOptions(), num_envs, seed, device)

@@ -159,10 +159,14 @@ class HumanoidOptions(Checked):
         return self.task_reward if self.task_reward != "auto" else suggested or "time"
 
 
-_GOAL_REWARD_HELP = (
-    "time: 1 per step; dist: clamp(forward pelvis speed, 0, 0.5 m/s)/0.5; height: clamp(pelvis z, 0, 2.5 m)/2.5; "
-    "auto: the data set's own"
-)
+def _goal_task_reward(name: str, formula: str) -> str:
+    """The ``task_reward`` option of a goal task: its own reward ``name`` by default."""
+    return option(
+        name,
+        f"{name}: {formula} (docs/humanoid_imitation.md#goal-tasks); time: 1 per step; dist: clamp(forward "
+        "pelvis speed, 0, 0.5 m/s)/0.5; height: clamp(pelvis z, 0, 2.5 m)/2.5; auto: the data set's own",
+        choices=(name, "auto", "time", "dist", "height"),
+    )
 
 
 @dataclass
@@ -192,11 +196,8 @@ class GoalOptions(HumanoidOptions):
 class TargetOptions(GoalOptions):
     """Target reaching (NEAR's): a target on the ground; success within ``success_m`` of it."""
 
-    task_reward: str = option(
-        "target",
-        "target: 0.6 exp(-0.5 d²) + 0.3 tanh(2.5 a) + 0.1 (1 - (|v| - 2)²) + 1 if d < 1.25 m "
-        f"(docs/humanoid_imitation.md#goal-tasks); {_GOAL_REWARD_HELP}",
-        choices=("target", "auto", "time", "dist", "height"),
+    task_reward: str = _goal_task_reward(
+        "target", "0.6 exp(-0.5 d²) + 0.3 tanh(2.5 a) + 0.1 (1 - (|v| - 2)²) + 1 if d < 1.25 m"
     )
     success_m: float = option(1.0, "success: the pelvis comes within this horizontal distance (m) of the target", gt=0)
 
@@ -205,11 +206,8 @@ class TargetOptions(GoalOptions):
 class StrikeOptions(GoalOptions):
     """Strike (NEAR's): knock a 1 x 1 x 2 m, 0.25 kg box over with a hand."""
 
-    task_reward: str = option(
-        "strike",
-        "strike: approach + hand-to-box terms until the box is knocked over by a hand, then 1 "
-        f"(docs/humanoid_imitation.md#goal-tasks); {_GOAL_REWARD_HELP}",
-        choices=("strike", "auto", "time", "dist", "height"),
+    task_reward: str = _goal_task_reward(
+        "strike", "approach + hand-to-box terms until a hand knocks the box over, then 1"
     )
     goal_min_m: float = option(
         1.0, "... and U(goal_min_m, goal_max_m) m from the pelvis (box centre, horizontal)", ge=0
