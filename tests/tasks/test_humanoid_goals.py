@@ -224,3 +224,21 @@ def test_bad_goal_options_are_refused_in_one_line(task, key, problem, capsys, tm
     assert main(["train", task, "ppo", key, f"out_dir={tmp_path}"]) == 2
     err = capsys.readouterr().err.strip()
     assert problem in err and len(err.splitlines()) == 1
+
+
+def test_a_goal_task_trains_on_its_own_clip_feature_demonstrations(tmp_path):
+    """`imitate data humanoid-target` writes the style features (105), named for its task; AMP on
+    the task accepts them though its policy observes 107 numbers, and refuses `humanoid`'s."""
+    from imitate.data.dataset import Demonstrations
+    from imitate.registry import get_task
+    from imitate.runner import resolve_config
+    from imitate.utils.errors import DatasetError
+
+    demos = get_task("humanoid-target").run_oracle(2, seed=0)
+    assert demos.obs.shape[1] == 105 and demos.metadata["task"] == "humanoid-target"
+    demos.save(tmp_path / "target.npz")
+    cfg = resolve_config("humanoid-target", "amp", {"demos": str(tmp_path / "target.npz")})
+    assert Demonstrations.load(cfg.demos, task="humanoid-target").obs.shape == demos.obs.shape
+    get_task("humanoid").run_oracle(2, seed=0).save(tmp_path / "plain.npz")
+    with pytest.raises(DatasetError, match="humanoid"):
+        resolve_config("humanoid-target", "amp", {"demos": str(tmp_path / "plain.npz")})
