@@ -42,6 +42,9 @@ class TaskEntry:
     observer_video: bool = False  # ... or its rollout observer has .write_video(path, title) (humanoid)
     default_episodes: int = 600
     oracle_actions: bool = True  # its oracle's demonstrations carry actions (False: observation only)
+    # the observation group its demonstrations hold: "policy", or "style" (the humanoid's clip
+    # features, which a goal task's policy observation extends with the goal)
+    demo_group: str = "policy"
 
     def options_class(self) -> type:
         return resolve(self.options) if self.options else NoOptions
@@ -64,7 +67,9 @@ class TaskEntry:
     def run_oracle(self, num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None) -> Any:
         if self.oracle is None:
             raise ConfigError(f"task {self.name!r} has no oracle to generate demonstrations")
-        return resolve(self.oracle)(num_episodes, seed=seed, progress=progress, cfg=self._options(cfg))
+        demos = resolve(self.oracle)(num_episodes, seed=seed, progress=progress, cfg=self._options(cfg))
+        demos.metadata["task"] = self.name  # one oracle may serve several tasks (the humanoid's goal tasks)
+        return demos
 
     def plot_trajectories(self, policy_trajs: Any, demo_trajs: Any, path: Any, **kwargs: Any) -> Any:
         return resolve(self.plot)(policy_trajs, demo_trajs, path, **kwargs) if self.plot else None
@@ -203,8 +208,40 @@ TASKS: dict[str, TaskEntry] = {
             options="imitate.tasks.humanoid.options:HumanoidOptions",
             oracle="imitate.oracles.humanoid:humanoid_oracle",
             oracle_actions=False,
+            demo_group="style",
             rollout_observer="imitate.eval.humanoid:ImitationRecorder",
             observer_video=True,  # --video: the best episode beside the clip it started from
+        ),
+        *(
+            _task(
+                name,
+                f"{what} on the humanoid imitation task (NEAR, Diwan et al. 2025): the goal in the policy's "
+                f"observation, not in the style features; options {keys}, motion=..., local_root_obs=true|false",
+                "humanoid.goals",
+                factory,
+                options=f"imitate.tasks.humanoid.options:{opts}",
+                oracle="imitate.oracles.humanoid:humanoid_oracle",
+                oracle_actions=False,
+                demo_group="style",
+                rollout_observer="imitate.eval.humanoid:GoalRecorder",
+                observer_video=True,
+            )
+            for name, factory, opts, what, keys in (
+                (
+                    "humanoid-target",
+                    "HumanoidTargetEnv",
+                    "TargetOptions",
+                    "target reaching",
+                    "goal_angle_deg, goal_min_m, goal_max_m, success_m",
+                ),
+                (
+                    "humanoid-strike",
+                    "HumanoidStrikeEnv",
+                    "StrikeOptions",
+                    "strike (knock a 1 x 1 x 2 m box over with a hand)",
+                    "goal_angle_deg, goal_min_m, goal_max_m, knock_tilt_deg",
+                ),
+            )
         ),
         _task(
             "humanoid-walk",
@@ -245,7 +282,7 @@ TASKS: dict[str, TaskEntry] = {
 
 # Style learners score pairs of demonstrated observations: tasks whose demonstrations are their
 # style features and that have an oracle (the humanoid's demonstrations are clip frames' features).
-STYLE_TASKS = ("maze", "pusht", "block-push", "humanoid")
+STYLE_TASKS = ("maze", "pusht", "block-push", "humanoid", "humanoid-target", "humanoid-strike")
 POLICY_CURVES = ("episode/success_rate", "episode/length", "episode/return", "policy/action_std")
 BC_CURVES = ("bc/loss",)  # behavioural cloning (ibc-*, mse, mdn)
 ON_POLICY = "imitate.algos.on_policy:train_policy"

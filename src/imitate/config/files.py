@@ -12,12 +12,15 @@ from imitate.config.fields import ConfigError
 
 
 def preset(task: str, algo: str) -> dict[str, Any]:
-    """The YAML preset for task/algo (``configs/<task>.yaml``, section ``<algo>``), if any."""
+    """The YAML preset for task/algo (``configs/<task>.yaml``, section ``<algo>``), if any. A file
+    with ``inherit: OTHER`` starts from OTHER's section, its own keys on top (one level deep: a
+    goal task starts from ``humanoid``'s presets)."""
     path = resources.files("imitate") / "configs" / f"{task}.yaml"
     if not path.is_file():
         return {}
     data = yaml.safe_load(path.read_text()) or {}
-    return dict(data.get(algo) or {})
+    base = preset(data["inherit"], algo) if data.get("inherit") else {}
+    return {**base, **dict(data.get(algo) or {})}
 
 
 def read_yaml(path: Path, error: type[Exception] = ConfigError) -> Any:

@@ -36,7 +36,8 @@ def load_demos_for(
                 f"the run has {field.name}={getattr(options, field.name)}"
             )
     if dims is not None:
-        check_demo_sizes(demos, dims.obs_dim, dims.act_dim, f"{cfg.demos}", task.name, need_actions, needed_by)
+        obs_dim = dims.style_dim if getattr(task, "demo_group", "policy") == "style" else dims.obs_dim
+        check_demo_sizes(demos, obs_dim, dims.act_dim, f"{cfg.demos}", task.name, need_actions, needed_by)
     return demos
 
 

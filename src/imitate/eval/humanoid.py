@@ -205,8 +205,14 @@ class ImitationRecorder:
             self.start = (env.buffers["clip_ids"].copy(), env.buffers["time_s"].copy())
             self.frame = tuple(env.buffers[k].copy() for k in ("yaw", "pivot", "origin"))
         self.body.append(env.sim.body_pos().copy())
-        self.qpos.append(env.sim.qpos.copy())
+        self.qpos.append(self.scene_qpos())
         self.alive.append(active.cpu().numpy().copy())
+
+    def scene_qpos(self) -> np.ndarray:
+        """(N, nq) what a video replays: the character's coordinates (a goal task adds its props')."""
+        from imitate.data.motion.humanoid_model import NQ
+
+        return self.env.sim.qpos[:, :NQ].copy()
 
     def after_step(self, step, active: torch.Tensor) -> None:
         self.returns += (step.reward * active).cpu()
@@ -261,17 +267,63 @@ class ImitationRecorder:
         times = start_s[best] + self.env.sim.dt_s * np.arange(steps)
         reference = lib.state(np.full(steps, clip_ids[best]), times, with_bodies=False).qpos()
         move_to_frame(reference, *(np.repeat(a[best : best + 1], steps, axis=0) for a in self.frame))
+        reference = self.reference_scene(reference, policy)
         source = f"{lib.names[clip_ids[best]]} from {start_s[best]:.2f} s"
         layout = f"left: {title} (episode {best}, the highest return); right: {source}"
         return [(title, policy), (source, reference)], layout
+
+    def reference_scene(self, reference: np.ndarray, policy: np.ndarray) -> np.ndarray:
+        """The clip panel's coordinates beside the policy's ``policy`` (the character alone here)."""
+        return reference
+
+    props_xml = ""  # MJCF of the props a video draws beside the character (goal tasks)
 
     def write_video(self, path: Path, title: str = "policy") -> dict[str, Any]:
         """``video_panels`` side by side, each followed by its own camera."""
         from imitate.viz.motion import write_side_by_side_video
 
         panels, layout = self.video_panels(title)
-        written, used = write_side_by_side_video(panels, path, fps=1 / self.env.sim.dt_s)
+        written, used = write_side_by_side_video(panels, path, fps=1 / self.env.sim.dt_s, props=self.props_xml)
         return {"video": str(written), "video_renderer": used, "video_layout": layout}
+
+
+class GoalRecorder(ImitationRecorder):
+    """``ImitationRecorder`` on a goal task (``tasks/humanoid/goals.py``), with the goal's metrics:
+    ``goal_success_rate``, the share of episodes that achieved their goal at some step (reached the
+    target, knocked the box over with a hand), whether or not they fell afterwards, and
+    ``goal_time_s``, the mean time (s) from the reset to that step over those episodes (None when
+    none did). The video draws the props: the target as a red disc, the strike box; the clip panel
+    shows the character alone (its props under the floor)."""
+
+    def __init__(self, env) -> None:
+        from imitate.tasks.humanoid.goals import VIDEO_PROPS
+
+        super().__init__(env)
+        self.props_xml, self._props_qpos = VIDEO_PROPS[env.spec.name]
+        self.goal_s = np.full(env.num_envs, -1.0)  # per episode: when the goal was achieved
+
+    def scene_qpos(self) -> np.ndarray:
+        return np.concatenate([super().scene_qpos(), self._props_qpos(self.env)], axis=1)
+
+    def after_step(self, step, active: torch.Tensor) -> None:
+        super().after_step(step, active)
+        goal_s, alive = step.extras["goal_s"].cpu().numpy(), active.cpu().numpy()
+        first = alive & (goal_s >= 0) & (self.goal_s < 0)
+        self.goal_s[first] = goal_s[first]
+
+    def metrics(self) -> dict[str, Any]:
+        metrics = super().metrics()
+        reached = self.goal_s >= 0
+        metrics["goal_success_rate"] = float(reached.mean())
+        metrics["goal_time_s"] = float(self.goal_s[reached].mean()) if reached.any() else None
+        return metrics
+
+    def reference_scene(self, reference: np.ndarray, policy: np.ndarray) -> np.ndarray:
+        from imitate.tasks.humanoid.goals import HIDDEN_Z_M
+
+        props = policy[: len(reference), reference.shape[1] :].copy()
+        props[:, 2::7] = HIDDEN_Z_M  # each free prop's z
+        return np.concatenate([reference, props], axis=1)
 
 
 def rollout_imitation(model, env, seed: int) -> dict[str, Any]:

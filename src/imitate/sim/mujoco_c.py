@@ -15,7 +15,9 @@ The rollout backend also keeps the state after every physics step of the last st
 step, discarded, supplies the last state's); ``advance`` steps only some rows (settling resets).
 
 Body positions come from batched numpy forward kinematics (``TreeKinematics``) where the model's
-joints allow it (a free root and hinges); other models read their joint coordinates directly.
+joints allow it (a free root and hinges); other models read their joint coordinates directly. A
+scene of a character and free props (a strike box) passes the character's own ``kinematics``:
+body positions and ground contacts are then the character's, and the props are read from qpos.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class MujocoSim:
         nthread: int | None = None,
         backend: str = "rollout",
         sense_final: bool = False,
+        kinematics: TreeKinematics | None = None,
     ):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -87,7 +90,9 @@ class MujocoSim:
         self._sensors = np.empty((num_envs, substeps + extra, model.nsensordata))
         self._trajectory: np.ndarray | None = None  # the last step's states after each physics step
         self._sensed: np.ndarray | None = None  # ... and the sensors at each of them (sense_final)
-        self._kin: TreeKinematics | None = None
+        # FK of the model's own tree, or of the character alone (``kinematics``: a scene whose props
+        # are free bodies, which TreeKinematics does not place; it reads qpos/qvel by address)
+        self._kin: TreeKinematics | None = kinematics
         self._cache: dict[str, tuple] = {}  # "pose": FK of qpos, "full": with velocities; per state
 
     def close(self) -> None:

@@ -8,8 +8,9 @@ EGL, then OSMesa (software), until one renders; the user's own ``MUJOCO_GL``, wh
 only one tried. The child's stderr is captured, so a backend that fails costs one start-up
 (about a second) and leaves only its reason, never a warning on the terminal.
 
-The child is this module: ``python -m imitate.viz.gl QPOS OUT FPS WIDTH HEIGHT``, QPOS an .npy
-of one qpos sequence or an .npz of several (``panel0``, ``panel1``, ...: a side-by-side video).
+The child is this module: ``python -m imitate.viz.gl QPOS OUT FPS WIDTH HEIGHT [PROPS]``, QPOS an
+.npy of one qpos sequence or an .npz of several (``panel0``, ``panel1``, ...: a side-by-side
+video), PROPS a file of MJCF bodies drawn beside the character (a goal task's box or target).
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def backends_to_try() -> tuple[tuple[str, ...], bool]:
     return AUTO_BACKENDS.get(sys.platform, ("glfw",)), False
 
 
-def render_with(backend: str, qpos_file: Path, out: Path, fps: float, width: int, height: int) -> str | None:
+def render_with(
+    backend: str, qpos_file: Path, out: Path, fps: float, width: int, height: int, props_file: Path | None = None
+) -> str | None:
     """Render ``qpos_file`` to ``out`` in a child with ``MUJOCO_GL=backend``: None when it
     worked, else why not (one line)."""
     src = str(Path(__file__).resolve().parents[2])  # the child imports this same imitate
@@ -46,6 +49,7 @@ def render_with(backend: str, qpos_file: Path, out: Path, fps: float, width: int
     frames = sum(len(q) for q in _panels(qpos_file))
     timeout = 60 + frames  # start-up, then far more than the ~0.1 s a frame takes (EGL; OSMesa is slower)
     cmd = [sys.executable, "-m", "imitate.viz.gl", str(qpos_file), str(out), str(fps), str(width), str(height)]
+    cmd += [str(props_file)] if props_file is not None else []
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -66,7 +70,7 @@ def _panels(qpos_file: Path) -> list[np.ndarray]:
 
 
 def render_mujoco_video(
-    qpos: list[np.ndarray], path: Path, fps: float, width: int, height: int
+    qpos: list[np.ndarray], path: Path, fps: float, width: int, height: int, props: str = ""
 ) -> tuple[str | None, list[tuple[str, str]]]:
     """Try each backend (``backends_to_try``) until one writes ``path``, the qpos sequences side by
     side. Returns the backend that did (None if none) and the (backend, reason) of each that
@@ -76,8 +80,11 @@ def render_mujoco_video(
         qpos_file = Path(tmp) / "qpos.npz"
         panels: dict[str, Any] = {f"panel{i}": q for i, q in enumerate(qpos)}
         np.savez(qpos_file, **panels)
+        props_file = Path(tmp) / "props.xml" if props else None
+        if props_file is not None:
+            props_file.write_text(props)
         for backend in backends_to_try()[0]:
-            reason = render_with(backend, qpos_file, path, fps, width, height)
+            reason = render_with(backend, qpos_file, path, fps, width, height, props_file)
             if reason is None:
                 return backend, failed
             failed.append((backend, reason))
@@ -88,9 +95,10 @@ def _child(argv: list[str]) -> int:
     from imitate.viz.motion import RenderError, mujoco_frames, side_by_side
     from imitate.viz.video import write_frames
 
-    qpos_file, out, fps, width, height = argv
+    qpos_file, out, fps, width, height = argv[:5]
+    props = Path(argv[5]).read_text() if len(argv) > 5 else ""
     try:
-        frames = [mujoco_frames(q, int(width), int(height)) for q in _panels(Path(qpos_file))]
+        frames = [mujoco_frames(q, int(width), int(height), props) for q in _panels(Path(qpos_file))]
     except RenderError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -23,12 +23,32 @@ class RenderError(RuntimeError):
     """The requested renderer cannot run here (e.g. no OpenGL for renderer='mujoco')."""
 
 
-def mujoco_frames(qpos: np.ndarray, width: int, height: int):
+PROP_VIEW_MIN_M = 3.5  # the track camera's distance, kept as the least when props are in view
+
+
+def _prop_camera(mujoco, qpos: np.ndarray, nq: int):
+    """A camera that keeps the character and its first prop in view: looking at their midpoint
+    from the side the track camera looks from (−y), farther away the farther apart they are. A
+    prop under the floor (hidden) leaves the character alone in view."""
+    cam = mujoco.MjvCamera()
+    cam.type = mujoco.mjtCamera.mjCAMERA_FREE
+    cam.azimuth, cam.elevation = 90.0, -15.0
+    root, prop = qpos[:3], qpos[nq : nq + 3]
+    together = prop[2] > -1.0
+    cam.lookat[:] = (root + prop) / 2 if together else root
+    cam.distance = PROP_VIEW_MIN_M + (1.2 * float(np.linalg.norm((prop - root)[:2])) if together else 0.0)
+    return cam
+
+
+def mujoco_frames(qpos: np.ndarray, width: int, height: int, props: str = ""):
+    """Frames of qpos rows of the humanoid, followed by its tracking camera; or of the humanoid
+    with ``props`` (MJCF bodies, their coordinates after the character's: ``hm.scene_xml``), seen
+    by a camera that keeps both in view."""
     import mujoco
 
     from imitate.data.motion import humanoid_model as hm
 
-    model = hm.load_model()
+    model = hm.load_model(props=props)
     data = mujoco.MjData(model)
     try:
         renderer = mujoco.Renderer(model, height=height, width=width)
@@ -39,15 +59,44 @@ def mujoco_frames(qpos: np.ndarray, width: int, height: int):
         for q in qpos:
             data.qpos[:] = q
             mujoco.mj_forward(model, data)
-            renderer.update_scene(data, camera="track")
+            renderer.update_scene(data, camera=_prop_camera(mujoco, q, hm.NQ) if props else "track")
             frames.append(renderer.render().copy())
     finally:
         renderer.close()
     return frames
 
 
-def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
-    """Side (x-z) and front (y-z) views of the skeleton, camera following the root."""
+_BOX_EDGES = [
+    (a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1
+]  # corners differing in one axis
+
+
+def prop_outlines(qpos: np.ndarray, props: str) -> np.ndarray:
+    """(T, G, 8, 3) world corners of the box around each prop geom (a box, or a cylinder's
+    bounding box) in each qpos row of the humanoid with ``props`` (``hm.scene_xml``); kinematics
+    only, no OpenGL."""
+    import mujoco
+
+    from imitate.data.motion import humanoid_model as hm
+
+    model = hm.load_model(props=props)
+    data = mujoco.MjData(model)
+    geoms = [g for g in range(model.ngeom) if model.geom_bodyid[g] > hm.NUM_BODIES]
+    signs = np.array([[(k >> i) & 1 for i in range(3)] for k in range(8)]) * 2.0 - 1.0  # (8, 3)
+    out = np.empty((len(qpos), len(geoms), 8, 3))
+    for t, q in enumerate(qpos):
+        data.qpos[:] = q
+        mujoco.mj_kinematics(model, data)
+        for k, g in enumerate(geoms):
+            size = model.geom_size[g]
+            half = size if model.geom_type[g] == mujoco.mjtGeom.mjGEOM_BOX else np.array([size[0], size[0], size[1]])
+            out[t, k] = data.geom_xpos[g] + (signs * half) @ data.geom_xmat[g].reshape(3, 3).T
+    return out
+
+
+def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = "", props: str = ""):
+    """Side (x-z) and front (y-z) views of the skeleton, camera following the root; ``props``
+    (MJCF bodies after the character's) drawn as the outlines of their geoms' boxes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -59,6 +108,7 @@ def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
     kin = TreeKinematics(hm.load_model())
     pos = kin.forward(np.asarray(qpos, dtype=np.float64))[0]  # (T, 15, 3)
     edges = [(b, p) for b, p in enumerate(kin.parent) if p >= 0]
+    outlines = prop_outlines(qpos, props) if props else np.empty((len(pos), 0, 8, 3))
     dpi = 50
     fig, axes = plt.subplots(1, 2, figsize=(width / dpi, height / dpi), dpi=dpi)
     frames = []
@@ -70,6 +120,9 @@ def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
                 ax.axhline(0.0, color="0.5", lw=1)
                 for b, p in edges:
                     ax.plot(pos[t, [b, p], i], pos[t, [b, p], 2], "-", color="tab:blue", lw=2)
+                for corners in outlines[t]:
+                    for a, b in _BOX_EDGES:
+                        ax.plot(corners[[a, b], i], corners[[a, b], 2], "-", color="tab:red", lw=1)
                 ax.plot(pos[t, :, i], pos[t, :, 2], "o", color="tab:orange", ms=3)
                 ax.set_xlim(root[i] - 1.0, root[i] + 1.0)
                 ax.set_ylim(-0.1, 1.9)
@@ -84,10 +137,10 @@ def _stick_frames(qpos: np.ndarray, width: int, height: int, title: str = ""):
     return frames
 
 
-def _check_qpos(qpos: np.ndarray) -> np.ndarray:
+def _check_qpos(qpos: np.ndarray, nq: int = 35) -> np.ndarray:
     qpos = np.asarray(qpos, dtype=np.float64)
-    if qpos.ndim != 2 or qpos.shape[1] != 35:
-        raise ValueError(f"qpos must be (T, 35) for the humanoid, got {qpos.shape}")
+    if qpos.ndim != 2 or qpos.shape[1] != nq:
+        raise ValueError(f"qpos must be (T, {nq}) for the humanoid and its props, got {qpos.shape}")
     return qpos
 
 
@@ -104,21 +157,27 @@ def write_side_by_side_video(
     renderer: str = "auto",
     width: int = 480,
     height: int = 480,
+    props: str = "",
 ) -> tuple[Path, str]:
     """Several (title, qpos (T_i, 35)) sequences rendered next to each other, left to right, each
     by its own tracking camera; a shorter one holds its last frame (a policy that fell stays down
     beside the clip that goes on). Returns (path, renderer used: `mujoco-egl`, `mujoco-osmesa`,
-    ... or `stick`). Titles are drawn by the stick figure only."""
+    ... or `stick`). Titles are drawn by the stick figure only. ``props``: MJCF bodies drawn beside
+    the character by MuJoCo (a goal task's box or target; their coordinates follow the
+    character's in each qpos row), outlined by the stick figure."""
     if renderer not in RENDERERS:
         raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
     if not panels:
         raise ValueError("a video needs at least one panel")
-    qpos = [_check_qpos(q) for _, q in panels]
+    from imitate.data.motion import humanoid_model as hm
+
+    nq = hm.load_model(props=props).nq if props else hm.NQ
+    qpos = [_check_qpos(q, nq) for _, q in panels]
     path = Path(path)
     if renderer in ("auto", "mujoco"):
         from imitate.viz.gl import backends_to_try, render_mujoco_video
 
-        backend, failed = render_mujoco_video(qpos, path, fps, width, height)
+        backend, failed = render_mujoco_video(qpos, path, fps, width, height, props)
         if backend is not None:
             return path, f"mujoco-{backend}"
         why = "; ".join(f"MUJOCO_GL={b}: {reason}" for b, reason in failed)
@@ -126,7 +185,7 @@ def write_side_by_side_video(
             raise RenderError(f"MuJoCo cannot render here ({why})")
         if backends_to_try()[1]:  # the user's own MUJOCO_GL failed: say so; unset, the fallback is quiet
             print(f"imitate: MuJoCo cannot render ({why}); writing the stick figure instead", file=sys.stderr)
-    sticks = [_stick_frames(q, width, height, title) for (title, _), q in zip(panels, qpos)]
+    sticks = [_stick_frames(q, width, height, title, props) for (title, _), q in zip(panels, qpos)]
     return write_frames(side_by_side(sticks), path, fps), "stick"
 
 

@@ -155,11 +155,31 @@ Y_TO_Z_ROT = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 Y_TO_Z_QUAT = np.array([np.cos(np.pi / 4), np.sin(np.pi / 4), 0.0, 0.0])  # (w, x, y, z)
 
 
-def load_model(self_collision: bool = True, timestep_s: float | None = None):
-    """Compile the MJCF. `self_collision=False` leaves only body-floor contacts (faster)."""
+NQ = 7 + NUM_DOF  # the character's qpos (35) and qvel (34); a scene's props come after them
+NV = 6 + NUM_DOF
+
+
+def scene_xml(props: str = "", sensors: str = "") -> str:
+    """The character's MJCF with ``props`` (MJCF bodies: a strike box, a target marker) added to
+    the world after it, so its bodies, joints and actuators keep their ids and qpos/qvel addresses
+    (props' coordinates follow at ``NQ``, ``NV``), and ``sensors`` (MJCF sensor elements)."""
+    text = ASSET_PATH.read_text()
+    if props:
+        text = text.replace("</worldbody>", f"{props}\n  </worldbody>", 1)
+    if sensors:
+        text = text.replace("</mujoco>", f"  <sensor>{sensors}</sensor>\n</mujoco>", 1)
+    return text
+
+
+def load_model(self_collision: bool = True, timestep_s: float | None = None, props: str = "", sensors: str = ""):
+    """Compile the MJCF (with ``props`` and ``sensors``: ``scene_xml``). `self_collision=False`
+    leaves only body-floor contacts (faster)."""
     import mujoco
 
-    model = mujoco.MjModel.from_xml_path(str(ASSET_PATH))
+    if props or sensors:
+        model = mujoco.MjModel.from_xml_string(scene_xml(props, sensors))
+    else:
+        model = mujoco.MjModel.from_xml_path(str(ASSET_PATH))
     if timestep_s is not None:
         model.opt.timestep = timestep_s
     if not self_collision:
@@ -177,10 +197,10 @@ def check_model(model) -> None:
     """Fail loudly if the XML drifted from the names and orders this module promises."""
     import mujoco
 
-    names = tuple(model.joint(j).name for j in range(1, model.njnt))
+    names = tuple(model.joint(j).name for j in range(1, min(model.njnt, NUM_DOF + 1)))  # props' joints follow
     if names != JOINT_NAMES:
         raise ValueError(f"humanoid.xml joint order {names} differs from model.JOINT_NAMES")
-    bodies = tuple(model.body(b).name for b in range(1, model.nbody))
+    bodies = tuple(model.body(b).name for b in range(1, min(model.nbody, NUM_BODIES + 1)))
     if bodies != BODY_NAMES:
         raise ValueError(f"humanoid.xml body order {bodies} differs from model.BODY_NAMES")
     for i in range(model.nu):

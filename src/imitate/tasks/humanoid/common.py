@@ -15,6 +15,7 @@ task uses ψ to know which way the clip's +x ("forward") points.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -68,8 +69,8 @@ def humanoid_state(
         "root_quat": t(quat),
         "lin_vel": t(qvel[:, :3]),
         "ang_vel": t(rot.quat_rotate(quat, qvel[:, 3:6])),
-        "joint_pos": t(qpos[:, 7:]),
-        "joint_vel": t(qvel[:, 6:]),
+        "joint_pos": t(qpos[:, 7 : hm.NQ]),  # a scene's props (strike box) follow the character
+        "joint_vel": t(qvel[:, 6 : hm.NV]),
         "ee_pos": t(body_pos[:, EE_IDS]),
         "body_pos": t(body_pos),
     }
@@ -141,14 +142,22 @@ def random_frame(env: TaskEnv, ids, yaw_range_rad: float, origin_range_m: float)
     env.buffers["origin"][i] = env.rng.uniform(-1.0, 1.0, (m, 2)) * origin_range_m
 
 
-def place_at_clip_state(env: TaskEnv, ids, lib: MotionLibrary) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def place_at_clip_state(
+    env: TaskEnv, ids, lib: MotionLibrary, props: Callable[..., np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Put envs ``ids`` exactly in the state of clip ``clip_ids`` at ``time_s`` (their buffers), in
-    the episode frame pivoting about that state's root; returns it as (qpos, qvel, phase)."""
+    the episode frame pivoting about that state's root; returns it as (qpos, qvel, phase). A scene
+    with props (a strike box) gives their coordinates, ``props(env, ids, qpos)`` -> (M, nq − 35),
+    placed beside the character's state (at rest)."""
     i = np_ids(ids)
     ms = lib.state(env.buffers["clip_ids"][i], env.buffers["time_s"][i], with_bodies=False)
     env.buffers["pivot"][i] = ms.root_pos[:, :2]
     placed = to_episode_frame(env, ms, ids)
-    env.sim.set_joints(placed[0], placed[1], env_ids=None if isinstance(i, slice) else i, normalise_root=True)
+    qpos, qvel = placed[0], placed[1]
+    if props is not None:
+        qpos = np.concatenate([qpos, props(env, ids, qpos)], axis=1)
+        qvel = np.concatenate([qvel, np.zeros((len(qvel), env.sim.nv - hm.NV))], axis=1)
+    env.sim.set_joints(qpos, qvel, env_ids=None if isinstance(i, slice) else i, normalise_root=True)
     return placed
 
 

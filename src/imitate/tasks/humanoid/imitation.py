@@ -29,6 +29,7 @@ the episode's +x); ``height`` clamp(z, 0, 2.5)/2.5 of the pelvis (m).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from functools import partial
 
 import numpy as np
@@ -73,10 +74,10 @@ def start(env: TaskEnv, ids, lib: MotionLibrary, rsi: bool) -> None:
     env.buffers["time_s"][i] = times if rsi else np.zeros(m)
 
 
-def clip_state(env: TaskEnv, ids, lib: MotionLibrary) -> None:
-    """Put envs ``ids`` in the drawn clip state, in their episode frames; the pelvis's forward
-    progress is measured from there."""
-    qpos = place_at_clip_state(env, ids, lib)[0]
+def clip_state(env: TaskEnv, ids, lib: MotionLibrary, props=None) -> None:
+    """Put envs ``ids`` in the drawn clip state, in their episode frames (with a goal task's
+    ``props``: ``common.place_at_clip_state``); the pelvis's forward progress is measured from there."""
+    qpos = place_at_clip_state(env, ids, lib, props)[0]
     env.buffers["root_xy"][np_ids(ids)] = qpos[:, :2]
 
 
@@ -128,8 +129,11 @@ def _forward_mps(env: TaskEnv) -> torch.Tensor:
 
 
 # -- the task -------------------------------------------------------------------------------------
-def imitation_spec(opts: HumanoidOptions) -> TaskSpec:
-    """The term table of imitating the data set ``opts.motion`` from observation."""
+def imitation_spec(
+    opts: HumanoidOptions, task_rewards: Mapping[str, Callable[..., torch.Tensor]] = TASK_REWARDS
+) -> TaskSpec:
+    """The term table of imitating the data set ``opts.motion`` from observation; a goal task
+    (``goals.py``) adds its terms to it and its rewards to ``task_rewards``."""
     data = resolve_motion(opts.motion)
     lib = data.library()
     model = hm.load_model()
@@ -141,7 +145,7 @@ def imitation_spec(opts: HumanoidOptions) -> TaskSpec:
         make_sim=partial(make_sim, model=model),
         action=ActionTerm(absolute_pd_targets, dim=hm.NUM_DOF, params={"scale_rad": opts.action_scale}),
         observations={"policy": features, "style": features},
-        rewards={reward: RewardTerm(TASK_REWARDS[reward])},
+        rewards={reward: RewardTerm(task_rewards[reward])},
         terminations={
             "fell": Termination(
                 fell,

@@ -157,3 +157,62 @@ class HumanoidOptions(Checked):
         """The task reward term: ``task_reward``, or for ``auto`` the data set's ``suggested`` one
         (time when it names none)."""
         return self.task_reward if self.task_reward != "auto" else suggested or "time"
+
+
+def _goal_task_reward(name: str, formula: str) -> str:
+    """The ``task_reward`` option of a goal task: its own reward ``name`` by default."""
+    return option(
+        name,
+        f"{name}: {formula} (docs/humanoid_imitation.md#goal-tasks); time: 1 per step; dist: clamp(forward "
+        "pelvis speed, 0, 0.5 m/s)/0.5; height: clamp(pelvis z, 0, 2.5 m)/2.5; auto: the data set's own",
+        choices=(name, "auto", "time", "dist", "height"),
+    )
+
+
+@dataclass
+class GoalOptions(HumanoidOptions):
+    """A goal on top of imitation from observation (``tasks/humanoid/goals.py``): the goal is drawn
+    at reset at U(−goal_angle_deg, goal_angle_deg) from the character's heading and U(goal_min_m,
+    goal_max_m) from its pelvis; its features follow the style observation in the policy's."""
+
+    goal_angle_deg: float = option(
+        120.0, "the goal is drawn at U(-a, a) degrees from the character's heading", ge=0, le=180
+    )
+    goal_min_m: float = option(2.0, "... and U(goal_min_m, goal_max_m) m from the pelvis (horizontal)", ge=0)
+    goal_max_m: float = option(6.0, "the farthest a goal is drawn from the pelvis (m)", ge=0)
+    local_root_obs: bool = option(
+        True,
+        "true: the policy sees the root rotation relative to its heading (the style features, AMP's "
+        "localRootObs=True); false: the root rotation in the world frame (AMP's default)",
+    )
+
+    def check(self) -> None:
+        super().check()
+        if self.goal_min_m > self.goal_max_m:
+            raise ConfigError(f"goal_min_m={self.goal_min_m} is more than goal_max_m={self.goal_max_m}")
+
+
+@dataclass
+class TargetOptions(GoalOptions):
+    """Target reaching (NEAR's): a target on the ground; success within ``success_m`` of it."""
+
+    task_reward: str = _goal_task_reward(
+        "target", "0.6 exp(-0.5 d²) + 0.3 tanh(2.5 a) + 0.1 (1 - (|v| - 2)²) + 1 if d < 1.25 m"
+    )
+    success_m: float = option(1.0, "success: the pelvis comes within this horizontal distance (m) of the target", gt=0)
+
+
+@dataclass
+class StrikeOptions(GoalOptions):
+    """Strike (NEAR's): knock a 1 x 1 x 2 m, 0.25 kg box over with a hand."""
+
+    task_reward: str = _goal_task_reward(
+        "strike", "approach + hand-to-box terms until a hand knocks the box over, then 1"
+    )
+    goal_min_m: float = option(
+        1.0, "... and U(goal_min_m, goal_max_m) m from the pelvis (box centre, horizontal)", ge=0
+    )
+    goal_max_m: float = option(4.0, "the farthest the box is drawn from the pelvis (m)", ge=0)
+    knock_tilt_deg: float = option(
+        45.0, "the box is knocked over when its up axis tilts beyond this (degrees)", gt=0, lt=90
+    )
