@@ -63,9 +63,10 @@ def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None, options: 
     config = state.get("model_config")
     if not isinstance(config, dict) or "in_dim" not in config:
         raise CheckpointError(f"{run.checkpoint_path}: no energy model in the checkpoint")
-    if dims is not None and config["in_dim"] != 2 * dims.style_dim:
+    raw_dim = config.get("raw_dim", config["in_dim"])  # a masked model reads some of them
+    if dims is not None and raw_dim != 2 * dims.style_dim:
         raise CheckpointError(
-            f"{run.checkpoint_path}: energy model takes {config['in_dim']} features, "
+            f"{run.checkpoint_path}: energy model takes {raw_dim} features, "
             f"task {task.name!r} transitions have {2 * dims.style_dim}"
         )
     version = str(config.get("version", run.config_dict().get("version", "v2")))

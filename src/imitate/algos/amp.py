@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from imitate.algos.amp_config import AMPConfig
-from imitate.algos.demos import run_demos
+from imitate.algos.demos import feature_columns, keep_columns, run_demos
 from imitate.algos.on_policy import evaluate_policy_run, train_policy
 from imitate.rewards.adversarial import AMPReward
 from imitate.rewards.base import TaskReward
@@ -23,7 +23,8 @@ from imitate.utils.run import CheckpointError, Run, guarded
 
 def make_amp_reward(task, cfg: AMPConfig, env, expert: torch.Tensor) -> ComposedReward:
     """w_task·r_task + w_style·r_style, with the absorbing-success value (``rewards/compose.py``);
-    the discriminator is normalised on ``expert`` (M, 2·style)."""
+    the discriminator is normalised on ``expert`` (M, 2·style), of which it reads the columns the
+    task options' feature mask keeps (the humanoid's ``mask=``)."""
     if expert.shape[1] != 2 * env.style_dim:
         raise CheckpointError(
             f"demonstrations give {expert.shape[1]} features per pair, task "
@@ -42,6 +43,7 @@ def make_amp_reward(task, cfg: AMPConfig, env, expert: torch.Tensor) -> Composed
         style_offset=cfg.style_offset,
         seed=cfg.seed,
         device=env.device,
+        columns=feature_columns(cfg),
     )
     return ComposedReward(
         {"task": (cfg.w_task, TaskReward()), "style": (cfg.w_style, style)},
@@ -87,7 +89,7 @@ def evaluate_amp(run: Run, task, cfg: AMPConfig, episodes: int, video: bool = Fa
     discriminator landscape and D on expert vs evaluation-policy pairs."""
     metrics = evaluate_policy_run(run, task, cfg, episodes, video=video)
     disc = load_discriminator(run)
-    expert = run_demos(task, cfg, run).transitions()
+    expert = keep_columns(run_demos(task, cfg, run).transitions(), feature_columns(cfg))  # what D reads
     with torch.no_grad():
         metrics["d_expert_mean"] = float(disc.logits(expert).mean())
     if task.name == "maze":

@@ -33,6 +33,18 @@ def run_demos(task, cfg: Any, run: Run) -> Demonstrations:
     return demos
 
 
+def feature_columns(cfg: Any) -> tuple[int, ...] | None:
+    """The columns of a transition pair the run's task options keep (the humanoid's ``mask=``,
+    ``tasks/humanoid/masks.py``); None: all of them (every other task)."""
+    columns = getattr(getattr(cfg, "task_options", None), "pair_columns", None)
+    return columns() if columns is not None else None
+
+
+def keep_columns(pairs: Any, columns: tuple[int, ...] | None) -> Any:
+    """The ``columns`` of (M, D) pairs (``feature_columns``); all of them for None."""
+    return pairs if columns is None else pairs[:, list(columns)]
+
+
 def demo_trajectories(run: Run, cfg: Any, task) -> list:
     """Demonstrations to draw beside a policy: the run's own, its energy run's, else oracle."""
     candidates = [getattr(cfg, "demos", ""), run.dir / DEMOS_FILE]

@@ -164,7 +164,7 @@ class EnergyReward:
     def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
         """r_energy (N,) for one batched env step, from its transition pairs (N, 2*style_dim)."""
         with torch.no_grad():
-            energy = self.model.energy(step.transition, self.level)  # (N,)
+            energy = self.model.energy(self.model.select(step.transition), self.level)  # (N,)
         offset = self.offset
         if offset is None:
             offset = self.provisional_offset = energy.mean().item()
@@ -185,7 +185,7 @@ class EnergyReward:
         level switch; ``near/sigma_level`` and ``near/sigma`` are the level for the next rollout.
         """
         level = self.level
-        energies = batched_energy(self.model, transitions, level)
+        energies = batched_energy(self.model, self.model.select(transitions), level)
         mean_energy = energies.mean().item()
         self.offset_history.append(mean_energy)
         self.spread_history.append(energies.std().item() if len(energies) > 1 else 1.0)
