@@ -39,8 +39,9 @@ def preset_energy_version(task: Any) -> str:
 def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None, options: Any = None) -> str:
     """``energy_dir`` must be a finished energy run of ``task`` whose input fits the task's
     transitions and, given the run's task ``options``, that was trained with the same values of
-    the options its class lists in ``STYLE_KEYS`` (the humanoid's ``motion``: the features and
-    data the energy scores); returns its NCSN version."""
+    the options its class lists in ``STYLE_KEYS`` (the humanoid's ``motion`` and ``mask``: the
+    features and data the energy scores); returns its NCSN version. A model of a composition
+    (``check_composed_energy``) passes ``options=None``: it keeps its own motion and mask."""
     from imitate.utils.run import CheckpointError, Run
 
     run = Run.open(energy_dir)
@@ -73,6 +74,32 @@ def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None, options: 
     if version not in NCSN_LEVELS:
         raise CheckpointError(f"{run.checkpoint_path}: unknown NCSN version {version!r}")
     return version
+
+
+def check_composed_energy(task: Any, cfg: Any, dims: EnvDims) -> str:
+    """Every model of ``energy=LABEL:RUN,...`` as ``check_energy_run`` (each with its own motion
+    and mask), one noise ladder for all, and a task that reports ``goal_distance`` when
+    ``energy_gate`` asks for it; returns their NCSN version."""
+    from imitate.algos.near_config import energy_sources
+
+    sources = energy_sources(cfg.energy)
+    if len(sources) == 1:
+        return check_energy_run(task, sources[0][1], dims, cfg.task_options)
+    mask = getattr(cfg.task_options, "mask", None)
+    if mask not in (None, "all"):
+        raise ConfigError(
+            f"mask={mask} names the mask of one energy model; composed models each use the mask they were trained with"
+        )
+    versions = {label: check_energy_run(task, path, dims) for label, path in sources}
+    if len(set(versions.values())) > 1:
+        raise ConfigError(f"composed energy models need one noise ladder (NCSN version), got {versions}")
+    if cfg.energy_gate:
+        from imitate.rewards.energy_sum import GOAL_DISTANCE
+
+        env = task.make_env(1, seed=0, cfg=cfg)
+        if GOAL_DISTANCE not in getattr(getattr(env, "spec", None), "extras", {}):
+            raise ConfigError(f"energy_gate={cfg.energy_gate}: task {task.name!r} reports no {GOAL_DISTANCE}")
+    return next(iter(versions.values()))
 
 
 def check_level(name: str, level: int, version: str) -> None:
@@ -205,8 +232,11 @@ def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
     if getattr(cfg, "demos", ""):
         load_demos_for(task, cfg, dims, need_actions=needs_actions, needed_by=repr(algo_name))
     if algo_name in ("near", "cem"):
-        version = (
-            check_energy_run(task, cfg.energy, dims, cfg.task_options) if cfg.energy else preset_energy_version(task)
-        )
+        if not cfg.energy:
+            version = preset_energy_version(task)
+        elif algo_name == "near":
+            version = check_composed_energy(task, cfg, dims)
+        else:
+            version = check_energy_run(task, cfg.energy, dims, cfg.task_options)
         level_key = "fixed_level" if algo_name == "near" else "level"
         check_level(level_key, getattr(cfg, level_key), version)

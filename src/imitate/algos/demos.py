@@ -45,12 +45,27 @@ def keep_columns(pairs: Any, columns: tuple[int, ...] | None) -> Any:
     return pairs if columns is None else pairs[:, list(columns)]
 
 
+def energy_demo_paths(energy_dir: str) -> list:
+    """Where an energy run's demonstrations are: its ``demos=`` file, or those made into it."""
+    return [Run.open(energy_dir).config_dict().get("demos", ""), Path(energy_dir) / DEMOS_FILE]
+
+
+def energy_run_demos(task, energy_dir: str) -> Demonstrations:
+    """The demonstrations an energy run was trained on."""
+    for path in energy_demo_paths(energy_dir):
+        if path and demos_exist(path):
+            return Demonstrations.load(path, task=task.name)
+    raise ConfigError(f"energy={energy_dir}: its demonstrations are gone (no demos file, no {DEMOS_FILE})")
+
+
 def demo_trajectories(run: Run, cfg: Any, task) -> list:
-    """Demonstrations to draw beside a policy: the run's own, its energy run's, else oracle."""
+    """Demonstrations to draw beside a policy: the run's own, its (first) energy run's, else oracle."""
+    from imitate.algos.near_config import energy_sources
+
     candidates = [getattr(cfg, "demos", ""), run.dir / DEMOS_FILE]
-    if getattr(cfg, "energy", ""):
-        energy_cfg = Run.open(cfg.energy).config_dict()
-        candidates += [energy_cfg.get("demos", ""), Path(cfg.energy) / DEMOS_FILE]
+    sources = energy_sources(getattr(cfg, "energy", ""))
+    if sources:
+        candidates += energy_demo_paths(sources[0][1])
     for path in candidates:
         if path and demos_exist(path):
             return Demonstrations.load(path, task=task.name).episodes()
