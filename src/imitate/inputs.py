@@ -76,6 +76,15 @@ def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None, options: 
     return version
 
 
+def refuse_run_mask(cfg: Any, what: str) -> None:
+    """A composed run leaves ``mask=all``: each of its models keeps the mask of its own run."""
+    mask = getattr(cfg.task_options, "mask", None)
+    if mask not in (None, "all"):
+        raise ConfigError(
+            f"mask={mask} names the mask of one {what}; composed {what}s each use the mask they were trained with"
+        )
+
+
 def check_composed_energy(task: Any, cfg: Any, dims: EnvDims) -> str:
     """Every model of ``energy=LABEL:RUN,...`` as ``check_energy_run`` (each with its own motion
     and mask), one noise ladder for all, and a task that reports ``goal_distance`` when
@@ -85,11 +94,7 @@ def check_composed_energy(task: Any, cfg: Any, dims: EnvDims) -> str:
     sources = energy_sources(cfg.energy)
     if len(sources) == 1:
         return check_energy_run(task, sources[0][1], dims, cfg.task_options)
-    mask = getattr(cfg.task_options, "mask", None)
-    if mask not in (None, "all"):
-        raise ConfigError(
-            f"mask={mask} names the mask of one energy model; composed models each use the mask they were trained with"
-        )
+    refuse_run_mask(cfg, "energy model")
     versions = {label: check_energy_run(task, path, dims) for label, path in sources}
     if len(set(versions.values())) > 1:
         raise ConfigError(f"composed energy models need one noise ladder (NCSN version), got {versions}")
@@ -100,6 +105,31 @@ def check_composed_energy(task: Any, cfg: Any, dims: EnvDims) -> str:
         if GOAL_DISTANCE not in getattr(getattr(env, "spec", None), "extras", {}):
             raise ConfigError(f"energy_gate={cfg.energy_gate}: task {task.name!r} reports no {GOAL_DISTANCE}")
     return next(iter(versions.values()))
+
+
+def check_discriminator_runs(task: Any, cfg: Any, dims: EnvDims) -> None:
+    """Every run of AMP's ``discriminators=LABEL:RUN,...``: an AMP run of ``task`` with one
+    discriminator whose input fits the task's pairs under its own mask; the composed run itself
+    leaves ``mask=all``."""
+    from imitate.algos.amp import discriminator_state
+    from imitate.algos.labelled_runs import labelled_runs
+    from imitate.utils.run import CheckpointError, Run
+
+    refuse_run_mask(cfg, "discriminator")
+    for label, path in labelled_runs(cfg.discriminators, "discriminators"):
+        run = Run.open(path)
+        if run.algo != "amp" or run.task != task.name:
+            raise ConfigError(
+                f"discriminators: {label}:{path} is a {run.task}/{run.algo} run, not a {task.name}/amp run"
+            )
+        state = discriminator_state(run)
+        columns = state.get("columns")
+        reads = len(columns) if columns is not None else 2 * dims.style_dim
+        if state["disc_config"]["in_dim"] != reads:
+            raise CheckpointError(
+                f"{run.checkpoint_path}: discriminator takes {state['disc_config']['in_dim']} features, "
+                f"task {task.name!r} pairs give it {reads}"
+            )
 
 
 def check_level(name: str, level: int, version: str) -> None:
@@ -231,6 +261,8 @@ def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
     check_memory(memory_estimate(cfg, dims), f"`imitate train {task.name} {algo_name}`")
     if getattr(cfg, "demos", ""):
         load_demos_for(task, cfg, dims, need_actions=needs_actions, needed_by=repr(algo_name))
+    if algo_name == "amp" and cfg.discriminators:
+        check_discriminator_runs(task, cfg, dims)
     if algo_name in ("near", "cem"):
         if not cfg.energy:
             version = preset_energy_version(task)

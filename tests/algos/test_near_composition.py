@@ -5,7 +5,7 @@ masks and scales; the ``energy=`` / ``energy_gate=`` syntax; AMP's discriminator
 import pytest
 import torch
 
-from imitate.algos.demos import energy_run_demos
+from imitate.algos.demos import trained_demos
 from imitate.algos.energy import load_energy_model
 from imitate.algos.near import make_near_reward
 from imitate.algos.near_config import energy_sources, gate_option
@@ -54,7 +54,7 @@ def test_composed_runs_each_use_their_own_mask_and_scale(runs):
     for label, path in (("walk", walk), ("punch", punch)):
         model = load_energy_model(path, "humanoid", 210)
         means[label] = float(
-            batched_energy(model, model.select(energy_run_demos(TASKS["humanoid"], path).transitions()), 0).mean()
+            batched_energy(model, model.select(trained_demos(TASKS["humanoid"], path).transitions()), 0).mean()
         )
     assert energy.scales["walk"] == 1.0
     assert energy.scales["punch"] == pytest.approx(abs(means["walk"]) / abs(means["punch"]), rel=1e-5)
@@ -77,7 +77,7 @@ def test_composition_inputs_are_checked_in_one_line(runs):
         ({"energy": both, "energy_gate": "punch:1.5"}, "task 'humanoid' reports no goal_distance"),
         ({"energy": both, "energy_gate": "kick:1.5"}, "'kick' is not one of several composed energy models"),
         ({"energy": walk, "energy_gate": "walk:1"}, "not one of several composed energy models"),
-        ({"energy": f"{walk},{punch}"}, "several energy models need distinct labels"),
+        ({"energy": f"{walk},{punch}"}, "several runs need distinct labels"),
     ]
     for overrides, message in cases:
         with pytest.raises(ConfigError, match=message):
@@ -89,7 +89,7 @@ def test_energy_sources_and_gate_syntax():
     assert energy_sources("runs/x") == [("", "runs/x")]
     assert energy_sources("pretrained:maze/energy") == [("", "pretrained:maze/energy")]
     assert energy_sources("walk:a/b, wave:/c") == [("walk", "a/b"), ("wave", "/c")]
-    with pytest.raises(ConfigError, match="distinct labels"):
+    with pytest.raises(ConfigError, match="energy=walk:a,walk:b: several runs need distinct labels"):
         energy_sources("walk:a,walk:b")
     assert gate_option("punch:1.5") == ("punch", 1.5)
     for bad in ("punch", "punch:far", "punch:-1", ":2"):

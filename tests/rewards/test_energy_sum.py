@@ -54,7 +54,7 @@ def test_scale_factors_bring_each_model_to_the_first_ones_mean_magnitude():
     punch_pairs = torch.tensor([[9.0, 2.0, 9.0, 3.0]] * 7)
     scales = composition_scales(models, {"walk": walk_pairs, "punch": punch_pairs})
     assert scales == pytest.approx([1.0, 0.25])
-    with pytest.raises(ValueError, match="'punch' has mean energy 0 on its data"):
+    with pytest.raises(ValueError, match="energy model 'punch' has mean 0 on its data"):
         composition_scales(models, {"walk": walk_pairs, "punch": torch.zeros(3, RAW)})
 
 

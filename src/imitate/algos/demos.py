@@ -45,17 +45,17 @@ def keep_columns(pairs: Any, columns: tuple[int, ...] | None) -> Any:
     return pairs if columns is None else pairs[:, list(columns)]
 
 
-def energy_demo_paths(energy_dir: str) -> list:
-    """Where an energy run's demonstrations are: its ``demos=`` file, or those made into it."""
-    return [Run.open(energy_dir).config_dict().get("demos", ""), Path(energy_dir) / DEMOS_FILE]
+def demo_paths(run_dir: str) -> list:
+    """Where a run's demonstrations are: its ``demos=`` file, or those made into it."""
+    return [Run.open(run_dir).config_dict().get("demos", ""), Path(run_dir) / DEMOS_FILE]
 
 
-def energy_run_demos(task, energy_dir: str) -> Demonstrations:
-    """The demonstrations an energy run was trained on."""
-    for path in energy_demo_paths(energy_dir):
+def trained_demos(task, run_dir: str) -> Demonstrations:
+    """The demonstrations a finished run (energy, AMP) was trained on."""
+    for path in demo_paths(run_dir):
         if path and demos_exist(path):
             return Demonstrations.load(path, task=task.name)
-    raise ConfigError(f"energy={energy_dir}: its demonstrations are gone (no demos file, no {DEMOS_FILE})")
+    raise ConfigError(f"{run_dir}: its demonstrations are gone (no demos file, no {DEMOS_FILE})")
 
 
 def demo_trajectories(run: Run, cfg: Any, task) -> list:
@@ -65,7 +65,7 @@ def demo_trajectories(run: Run, cfg: Any, task) -> list:
     candidates = [getattr(cfg, "demos", ""), run.dir / DEMOS_FILE]
     sources = energy_sources(getattr(cfg, "energy", ""))
     if sources:
-        candidates += energy_demo_paths(sources[0][1])
+        candidates += demo_paths(sources[0][1])
     for path in candidates:
         if path and demos_exist(path):
             return Demonstrations.load(path, task=task.name).episodes()

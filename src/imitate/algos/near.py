@@ -18,7 +18,7 @@ def make_near_reward(task, cfg: NEARConfig, env) -> ComposedReward:
     on the energy model of the step-1 run ``cfg.energy`` (the runner trains one first when the
     command names none, ``Algo.requires``), or on the scaled, weighted sum of several
     (``energy=LABEL:RUN,LABEL:RUN``, ``rewards/energy_sum.py``)."""
-    from imitate.algos.demos import energy_run_demos
+    from imitate.algos.demos import trained_demos
     from imitate.algos.energy import load_energy_model
 
     sources = energy_sources(cfg.energy)
@@ -35,7 +35,7 @@ def make_near_reward(task, cfg: NEARConfig, env) -> ComposedReward:
     if len(models) == 1:
         energy = EnergyReward(first, **options)
     else:
-        pairs = {label: energy_run_demos(task, path).transitions().to(env.device) for label, path in sources}
+        pairs = {label: trained_demos(task, path).transitions().to(env.device) for label, path in sources}
         gate = ProximityGate(*gate_option(cfg.energy_gate)) if cfg.energy_gate else None
         weights = cfg.energy_weights or (1.0,) * len(models)
         energy = ComposedEnergyReward(models, weights, composition_scales(models, pairs), gate, **options)

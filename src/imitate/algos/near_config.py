@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from imitate.algos.energy_config import LEVEL_NAMES, NCSN_LEVELS
+from imitate.algos.labelled_runs import labelled_runs
 from imitate.algos.ppo_config import PPOConfig
 from imitate.config import ConfigError, option
 
-_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-
 
 def energy_sources(energy: str) -> list[tuple[str, str]]:
-    """``energy=``'s (label, run directory) pairs: one bare directory (label ``""``), or several
-    ``LABEL:RUN_DIR`` entries with distinct labels (``pretrained:NAME`` is a directory, not a label)."""
-    if not energy:
-        return []
-    out = []
-    for entry in (e.strip() for e in energy.split(",")):
-        label, sep, path = entry.partition(":")
-        labelled = bool(sep) and label != "pretrained" and _LABEL.fullmatch(label) is not None and bool(path)
-        out.append((label, path) if labelled else ("", entry))
-    labels = [label for label, _ in out]
-    if len(out) > 1 and (not all(labels) or len(set(labels)) < len(labels)):
-        raise ConfigError(f"energy={energy}: several energy models need distinct labels: LABEL:RUN_DIR,LABEL:RUN_DIR")
-    return out
+    """``energy=``'s (label, energy run) pairs (``labelled_runs``)."""
+    return labelled_runs(energy, "energy")
 
 
 def gate_option(gate: str) -> tuple[str, float]:

@@ -224,6 +224,7 @@ class AMPReward:
             "optimizer": self.optimizer.state_dict(),
             "replay": self.replay.state_dict(),
             "generator": self.generator.get_state(),
+            "columns": self.columns,  # the feature mask it reads (a composition reuses it)
         }
 
     def load_state_dict(self, state: dict) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 import torch
 
 from imitate.models.energy import NCSN, batched_energy
+from imitate.rewards.compose import common_magnitude
 from imitate.rewards.energy import EnergyReward
 from imitate.tasks.core.vecenv import StepResult
 
@@ -33,11 +34,7 @@ def composition_scales(models: Mapping[str, NCSN], pairs: Mapping[str, torch.Ten
     """s_i = |mean E_0| / |mean E_i| at level 0 (the largest σ), each model on its own pairs
     (M_i, raw_dim). Magnitudes, so a scale never flips a model's sign (energies may be negative)."""
     means = {label: float(batched_energy(m, m.select(pairs[label]), 0).mean()) for label, m in models.items()}
-    tiny = [label for label, mean in means.items() if not abs(mean) > 1e-12]
-    if tiny:
-        raise ValueError(f"energy model {tiny[0]!r} has mean energy {means[tiny[0]]:g} on its data: cannot scale it")
-    first = abs(next(iter(means.values())))
-    return [first / abs(mean) for mean in means.values()]
+    return common_magnitude(means, "energy model")
 
 
 class ProximityGate:
