@@ -66,22 +66,80 @@ def open_required_run(task: Any, key: str, run_dir: str, algo: str, option_keys:
 def check_energy_run(task: Any, energy_dir: str, dims: EnvDims | None, options: Any = None) -> str:
     """``energy_dir`` must be a finished energy run of ``task`` whose input fits the task's
     transitions and, given the run's task ``options``, that was trained with the same values of
-    the options its class lists in ``STYLE_KEYS`` (the humanoid's ``motion``: the features and
-    data the energy scores); returns its NCSN version."""
+    the options its class lists in ``STYLE_KEYS`` (the humanoid's ``motion`` and ``mask``: the
+    features and data the energy scores); returns its NCSN version. A model of a composition
+    (``check_composed_energy``) passes ``options=None``: it keeps its own motion and mask."""
     run = open_required_run(task, "energy", energy_dir, "energy", getattr(type(options), "STYLE_KEYS", ()), options)
     state = run.load_checkpoint(task.name, "energy")
     config = state.get("model_config")
     if not isinstance(config, dict) or "in_dim" not in config:
         raise CheckpointError(f"{run.checkpoint_path}: no energy model in the checkpoint")
-    if dims is not None and config["in_dim"] != 2 * dims.style_dim:
+    raw_dim = config.get("raw_dim", config["in_dim"])  # a masked model reads some of them
+    if dims is not None and raw_dim != 2 * dims.style_dim:
         raise CheckpointError(
-            f"{run.checkpoint_path}: energy model takes {config['in_dim']} features, "
+            f"{run.checkpoint_path}: energy model takes {raw_dim} features, "
             f"task {task.name!r} transitions have {2 * dims.style_dim}"
         )
     version = str(config.get("version", run.config_dict().get("version", "v2")))
     if version not in NCSN_LEVELS:
         raise CheckpointError(f"{run.checkpoint_path}: unknown NCSN version {version!r}")
     return version
+
+
+def refuse_run_mask(cfg: Any, what: str) -> None:
+    """A composed run leaves ``mask=all``: each of its models keeps the mask of its own run."""
+    mask = getattr(cfg.task_options, "mask", None)
+    if mask not in (None, "all"):
+        raise ConfigError(
+            f"mask={mask} names the mask of one {what}; composed {what}s each use the mask they were trained with"
+        )
+
+
+def check_composed_energy(task: Any, cfg: Any, dims: EnvDims) -> str:
+    """Every model of ``energy=LABEL:RUN,...`` as ``check_energy_run`` (each with its own motion
+    and mask), one noise ladder for all, and a task that reports ``goal_distance`` when
+    ``energy_gate`` asks for it; returns their NCSN version."""
+    from imitate.algos.near_config import energy_sources
+
+    sources = energy_sources(cfg.energy)
+    if len(sources) == 1:
+        return check_energy_run(task, sources[0][1], dims, cfg.task_options)
+    refuse_run_mask(cfg, "energy model")
+    versions = {label: check_energy_run(task, path, dims) for label, path in sources}
+    if len(set(versions.values())) > 1:
+        raise ConfigError(f"composed energy models need one noise ladder (NCSN version), got {versions}")
+    if cfg.energy_gate:
+        from imitate.rewards.energy_sum import GOAL_DISTANCE
+
+        env = task.make_env(1, seed=0, cfg=cfg)
+        if GOAL_DISTANCE not in getattr(getattr(env, "spec", None), "extras", {}):
+            raise ConfigError(f"energy_gate={cfg.energy_gate}: task {task.name!r} reports no {GOAL_DISTANCE}")
+    return next(iter(versions.values()))
+
+
+def check_discriminator_runs(task: Any, cfg: Any, dims: EnvDims) -> None:
+    """Every run of AMP's ``discriminators=LABEL:RUN,...``: an AMP run of ``task`` with one
+    discriminator whose input fits the task's pairs under its own mask; the composed run itself
+    leaves ``mask=all``."""
+    from imitate.algos.amp import discriminator_state
+    from imitate.algos.labelled_runs import labelled_runs
+    from imitate.utils.run import CheckpointError, Run
+
+    refuse_run_mask(cfg, "discriminator")
+    for label, path in labelled_runs(cfg.discriminators, "discriminators"):
+        run = Run.open(path)
+        if run.algo != "amp" or run.task != task.name:
+            raise ConfigError(
+                f"discriminators: {label}:{path} is a {run.task}/{run.algo} run, not a {task.name}/amp run"
+            )
+        state = discriminator_state(run)
+        columns = state.get("columns")
+        reads = len(columns) if columns is not None else 2 * dims.style_dim
+        if state["disc_config"]["in_dim"] != reads:
+            raise CheckpointError(
+                f"{run.checkpoint_path}: discriminator takes {state['disc_config']['in_dim']} features, "
+                f"task {task.name!r} pairs give it {reads}"
+            )
 
 
 def check_level(name: str, level: int, version: str) -> None:
@@ -250,10 +308,15 @@ def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
     check_memory(memory_estimate(cfg, dims), f"`imitate train {task.name} {algo_name}`")
     if getattr(cfg, "demos", ""):
         load_demos_for(task, cfg, dims, need_actions=needs_actions, needed_by=repr(algo_name))
+    if algo_name == "amp" and cfg.discriminators:
+        check_discriminator_runs(task, cfg, dims)
     if algo_name in ("near", "cem"):
-        version = (
-            check_energy_run(task, cfg.energy, dims, cfg.task_options) if cfg.energy else preset_energy_version(task)
-        )
+        if not cfg.energy:
+            version = preset_energy_version(task)
+        elif algo_name == "near":
+            version = check_composed_energy(task, cfg, dims)
+        else:
+            version = check_energy_run(task, cfg.energy, dims, cfg.task_options)
         level_key = "fixed_level" if algo_name == "near" else "level"
         check_level(level_key, getattr(cfg, level_key), version)
     if algo_name == "aime":

@@ -202,7 +202,7 @@ TASKS: dict[str, TaskEntry] = {
             "humanoid",
             "imitation from observation of motion clips (NEAR, Diwan et al. 2025; AMP, Peng et al. 2021): "
             "absolute PD targets, no phase; "
-            "option motion=walk|run|spinkick|punch|CLIP|LIST.yaml, task_reward=time|dist|height",
+            "option motion=walk|run|spinkick|punch|CLIP|LIST.yaml, task_reward=time|dist|height, mask=all|upper|lower",
             "humanoid.imitation",
             "HumanoidEnv",
             options="imitate.tasks.humanoid.options:HumanoidOptions",

@@ -275,6 +275,28 @@ CASES: list[tuple[str, Callable, str]] = [
         "was trained with motion=walk, this run has motion=run",
     ),
     (
+        "humanoid_energy_other_mask",
+        lambda w, t: ["train", "humanoid", "near", f"energy={w['humanoid_energy_run']}", "mask=upper"],
+        "was trained with mask=all, this run has mask=upper",
+    ),
+    ("humanoid_mask_unknown", _train("train", "humanoid", "energy", "mask=arms"), "mask must be one of all, upper"),
+    (
+        "humanoid_energies_unlabelled",
+        lambda w, t: ["train", "humanoid", "near", f"energy={w['humanoid_energy_run']},{w['humanoid_energy_run']}"],
+        "several runs need distinct labels",
+    ),
+    (
+        "humanoid_energy_gate_no_distance",
+        lambda w, t: [
+            "train",
+            "humanoid",
+            "near",
+            f"energy=a:{w['humanoid_energy_run']},b:{w['humanoid_energy_run']}",
+            "energy_gate=b:1",
+        ],
+        "task 'humanoid' reports no goal_distance",
+    ),
+    (
         "humanoid_energy_of_maze",
         lambda w, t: ["train", "humanoid", "near", f"energy={w['energy_run']}"],
         "trained on task 'maze', not 'humanoid'",

@@ -119,6 +119,20 @@ def test_reaching_the_target_is_remembered_and_the_episode_runs_on_to_a_success(
     assert step.truncated.tolist() == [True, True] and step.success.tolist() == [True, False]
 
 
+def test_goal_tasks_report_the_pelvis_distance_to_their_goal_for_the_energy_gate():
+    env = HumanoidTargetEnv(2, seed=0)
+    env.buffers["target_xy"][:] = env.sim.qpos[:, :2] + np.array([[3.0, 4.0], [0.0, 0.0]])
+    step = env.step(torch.zeros(2, 28))
+    expected = np.linalg.norm(env.buffers["target_xy"] - env.sim.qpos[:, :2], axis=1)
+    assert step.extras["goal_distance"].tolist() == pytest.approx(expected.tolist(), abs=1e-5)
+    assert 4.5 < step.extras["goal_distance"][0] < 5.5 and step.extras["goal_distance"][1] < 0.5
+    strike, hand, action = _strike_with_box(lambda hand: _box_beside(hand, 0.0, 0.3))
+    pelvis = strike.sim.body_pos()[0, 0]
+    surface = goals.distance_to_box(strike, pelvis[None, None])[0, 0]
+    assert 0.3 < surface < 1.5
+    assert strike.step(action).extras["goal_distance"].shape == (1,)
+
+
 # -- strike -----------------------------------------------------------------------------------------
 RAISED_ARM = -1.0  # right_shoulder_x action: the arm held out sideways (-1.5 rad), hand at the -y side
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from imitate.algos.labelled_runs import labelled_runs
 from imitate.algos.ppo_config import PPOConfig
 from imitate.config import Checked, ConfigError, option
 
@@ -35,6 +36,14 @@ class AMPConfig(PPOConfig):
     disc: DiscConfig = field(
         default_factory=lambda: DiscConfig(), metadata={"help": "the discriminator (a group: disc.KEY=VALUE)"}
     )
+    discriminators: str = option(
+        "",
+        "several style terms summed: LABEL:AMP_RUN,LABEL:AMP_RUN, each starting from that run's discriminator "
+        "and training on, under the mask of, that run's demonstrations (docs/humanoid_imitation.md#composed-rewards)",
+    )
+    style_weights: tuple[float, ...] = option(
+        (), "relative weights of the composed discriminators, in discriminators='s order (empty: equal)", gt=0
+    )
     style_offset: float = option(0.0, "r_style = r_amp − style_offset; log 2 ≈ 0.693 centres it (docs/amp_cem.md)")
     absorbing_success: bool = option(False, "on success terminations add w_style·r_style·γ/(1−γ) (docs/amp_cem.md)")
 
@@ -42,3 +51,10 @@ class AMPConfig(PPOConfig):
         super().check()
         if self.w_task + self.w_style <= 0:
             raise ConfigError("w_task + w_style must be positive")
+        sources = labelled_runs(self.discriminators, "discriminators")
+        if sources and not all(label for label, _ in sources):
+            raise ConfigError(f"discriminators={self.discriminators}: label each run, LABEL:AMP_RUN")
+        if self.style_weights and len(self.style_weights) != len(sources):
+            raise ConfigError(f"style_weights has {len(self.style_weights)} weights for {len(sources)} discriminators")
+        if sources and self.demos:
+            raise ConfigError("discriminators= trains each on its run's own demonstrations: give no demos=")

@@ -136,7 +136,7 @@ class CEMPlanner:
 
 def energy_scorer(model, level: int) -> Callable[[torch.Tensor], torch.Tensor]:
     """Energy E(pair, σ_level) (B,) of raw transition pairs, from a frozen NCSN."""
-    return lambda transitions: model.energy(transitions, level)
+    return lambda transitions: model.energy(model.select(transitions), level)
 
 
 def run_cem_episodes(task, cfg: CEMConfig, model, episodes: int, seed: int) -> dict[str, Any]:

@@ -33,12 +33,39 @@ def run_demos(task, cfg: Any, run: Run) -> Demonstrations:
     return demos
 
 
+def feature_columns(cfg: Any) -> tuple[int, ...] | None:
+    """The columns of a transition pair the run's task options keep (the humanoid's ``mask=``,
+    ``tasks/humanoid/masks.py``); None: all of them (every other task)."""
+    columns = getattr(getattr(cfg, "task_options", None), "pair_columns", None)
+    return columns() if columns is not None else None
+
+
+def keep_columns(pairs: Any, columns: tuple[int, ...] | None) -> Any:
+    """The ``columns`` of (M, D) pairs (``feature_columns``); all of them for None."""
+    return pairs if columns is None else pairs[:, list(columns)]
+
+
+def demo_paths(run_dir: str) -> list:
+    """Where a run's demonstrations are: its ``demos=`` file, or those made into it."""
+    return [Run.open(run_dir).config_dict().get("demos", ""), Path(run_dir) / DEMOS_FILE]
+
+
+def trained_demos(task, run_dir: str) -> Demonstrations:
+    """The demonstrations a finished run (energy, AMP) was trained on."""
+    for path in demo_paths(run_dir):
+        if path and demos_exist(path):
+            return Demonstrations.load(path, task=task.name)
+    raise ConfigError(f"{run_dir}: its demonstrations are gone (no demos file, no {DEMOS_FILE})")
+
+
 def demo_trajectories(run: Run, cfg: Any, task) -> list:
-    """Demonstrations to draw beside a policy: the run's own, its energy run's, else oracle."""
+    """Demonstrations to draw beside a policy: the run's own, its (first) energy run's, else oracle."""
+    from imitate.algos.near_config import energy_sources
+
     candidates = [getattr(cfg, "demos", ""), run.dir / DEMOS_FILE]
-    if getattr(cfg, "energy", ""):
-        energy_cfg = Run.open(cfg.energy).config_dict()
-        candidates += [energy_cfg.get("demos", ""), Path(cfg.energy) / DEMOS_FILE]
+    sources = energy_sources(getattr(cfg, "energy", ""))
+    if sources:
+        candidates += demo_paths(sources[0][1])
     for path in candidates:
         if path and demos_exist(path):
             return Demonstrations.load(path, task=task.name).episodes()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from imitate.algos.demos import run_demos
+from imitate.algos.demos import feature_columns, keep_columns, run_demos
 from imitate.algos.energy_config import LEVEL_NAMES, EnergyConfig, named_level
 from imitate.algos.offline import OfflineMethod, train_run
 from imitate.models.energy import NCSN, EnergyTrainer, batched_energy
@@ -15,14 +15,19 @@ class EnergyFit(OfflineMethod):
     """DSM on expert transition pairs (M, 2·style_dim) for the offline loop (``algos/offline.py``).
 
     Its checkpoint part is the trainer plus the EMA model and its config: what NEAR, CEM and
-    evaluation load from a finished step-1 run (``load_energy_model``)."""
+    evaluation load from a finished step-1 run (``load_energy_model``). Under a feature mask
+    (the humanoid's ``mask=``) the model learns the masked columns and keeps them in its config."""
 
     desc, prefix, shown, average = "energy (DSM)", "energy", "dsm_loss", (0.98, 0.02)
 
     def __init__(self, task, cfg: EnergyConfig, run: Run):
-        self.transitions = run_demos(task, cfg, run).transitions()  # (M, 2 * obs_dim)
+        pairs = run_demos(task, cfg, run).transitions()  # (M, 2 * obs_dim)
+        columns = feature_columns(cfg)
+        self.transitions = keep_columns(pairs, columns)
         torch.manual_seed(cfg.seed)  # weight init: the same seed, the same model
-        model = NCSN(self.transitions.shape[1], cfg.hidden, version=cfg.version)
+        model = NCSN(
+            self.transitions.shape[1], cfg.hidden, version=cfg.version, columns=columns, raw_dim=pairs.shape[1]
+        )
         self.trainer = EnergyTrainer(model, lr=cfg.lr, ema_decay=cfg.ema_decay)
 
     def start(self) -> None:
@@ -48,14 +53,15 @@ class EnergyFit(OfflineMethod):
 
 
 def load_energy_model(run_dir, task_name: str, expect_in_dim: int) -> NCSN:
-    """The EMA energy model of a finished step-1 run, checked against the task."""
+    """The EMA energy model of a finished step-1 run, checked against the task's pairs of
+    ``expect_in_dim`` numbers (it reads its masked columns of them, ``NCSN.select``)."""
     run = Run.open(run_dir)
     state = load_checkpoint(run.checkpoint_path, expect_task=task_name, expect_algo="energy")
     model = NCSN.from_config(state["model_config"])
     model.load_state_dict(state["ema_model"])
-    if model.in_dim != expect_in_dim:
+    if model.raw_dim != expect_in_dim:
         raise CheckpointError(
-            f"{run.checkpoint_path}: energy model takes {model.in_dim} features, "
+            f"{run.checkpoint_path}: energy model takes {model.raw_dim} features, "
             f"the task's transitions have {expect_in_dim}"
         )
     model.normalizer.frozen = True
@@ -96,8 +102,9 @@ def evaluate_energy_run(run: Run, task, cfg: EnergyConfig, episodes: int | None 
     from imitate.viz.energy import plot_energy_vs_distance, plot_maze_energy_landscape
 
     state = run.load_checkpoint(run.task, "energy")
-    model = load_energy_model(run.dir, run.task, state["model_config"]["in_dim"])
-    data = run_demos(task, cfg, run).transitions()
+    config = state["model_config"]
+    model = load_energy_model(run.dir, run.task, config.get("raw_dim", config["in_dim"]))
+    data = model.select(run_demos(task, cfg, run).transitions())  # what the model reads
     if task.name == "maze":
         plot_maze_energy_landscape(model, data, run.plots_dir / "energy_landscape.png")
     plot_energy_vs_distance(model, data, run.plots_dir / "energy_vs_distance.png")

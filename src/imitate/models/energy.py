@@ -51,15 +51,34 @@ class NCSN(nn.Module):
     Defaults (hidden=(512, 512), latent_dim=128) are ours; the decoder mirrors the encoder.
     The normaliser (``normalizer``) and the σ ladder (``sigmas``) are buffers, so one
     ``state_dict`` holds everything needed to use a trained model.
+
+    A model of masked features (``columns``: the columns of a raw pair of ``raw_dim`` numbers it
+    reads, ``in_dim`` of them) keeps them in its config; ``select`` turns a raw pair into its
+    input, so callers holding whole pairs need not know the mask.
     """
 
     sigmas: torch.Tensor  # (L,) noise levels, largest first (a buffer)
 
-    def __init__(self, in_dim: int, hidden: Sequence[int] = (512, 512), latent_dim: int = 128, version: str = "v2"):
+    def __init__(
+        self,
+        in_dim: int,
+        hidden: Sequence[int] = (512, 512),
+        latent_dim: int = 128,
+        version: str = "v2",
+        columns: Sequence[int] | None = None,
+        raw_dim: int | None = None,
+    ):
         super().__init__()
         if version not in VERSIONS:
             raise ValueError(f"unknown NCSN version {version!r}; use one of {VERSIONS}")
-        self.config = {"in_dim": in_dim, "hidden": list(hidden), "latent_dim": latent_dim, "version": version}
+        self.config: dict = {"in_dim": in_dim, "hidden": list(hidden), "latent_dim": latent_dim, "version": version}
+        self.columns: list[int] | None = None
+        self.raw_dim = in_dim  # numbers in the raw pairs ``select`` takes
+        if columns is not None:  # only then in the config: unmasked configs stay as they were
+            if len(columns) != in_dim or raw_dim is None or not all(0 <= c < raw_dim for c in columns):
+                raise ValueError(f"{len(columns)} feature columns of {raw_dim} for an energy model of {in_dim} inputs")
+            self.columns, self.raw_dim = [int(c) for c in columns], int(raw_dim)
+            self.config.update(columns=self.columns, raw_dim=self.raw_dim)
         self.in_dim = in_dim
         self.version = version
         self.normalizer = RunningMeanStd(in_dim)
@@ -72,7 +91,23 @@ class NCSN(nn.Module):
     @classmethod
     def from_config(cls, config: dict) -> NCSN:
         """Rebuild an (untrained) model from ``model.config``, e.g. before loading a checkpoint."""
-        return cls(config["in_dim"], tuple(config["hidden"]), config["latent_dim"], config["version"])
+        return cls(
+            config["in_dim"],
+            tuple(config["hidden"]),
+            config["latent_dim"],
+            config["version"],
+            config.get("columns"),
+            config.get("raw_dim"),
+        )
+
+    def select(self, pairs: torch.Tensor) -> torch.Tensor:
+        """The model's input (B, in_dim) of raw pairs (B, raw_dim): its columns, or all of them."""
+        if pairs.shape[-1] != self.raw_dim:
+            raise ValueError(
+                f"energy model reads pairs of {self.raw_dim} features, got {tuple(pairs.shape)}; "
+                "check the task's transition size"
+            )
+        return pairs if self.columns is None else pairs[..., self.columns]
 
     @property
     def num_levels(self) -> int:

@@ -120,7 +120,9 @@ class AMPReward:
 
     ``expert`` (M, D) are the raw expert pairs; they fit the normaliser when the reward is made
     (a checkpoint restores it with the rest). ``updates`` discriminator steps per rollout, each
-    on ``batch_size`` expert pairs and ``batch_size`` policy pairs.
+    on ``batch_size`` expert pairs and ``batch_size`` policy pairs. ``columns`` (a feature mask,
+    the humanoid's ``mask=``): the discriminator sees only these columns of every pair, expert
+    and policy alike.
     """
 
     def __init__(
@@ -137,11 +139,14 @@ class AMPReward:
         style_offset: float = 0.0,
         seed: int = 0,
         device: str | torch.device = "cpu",
+        columns: tuple[int, ...] | None = None,
     ):
         if expert.ndim != 2 or len(expert) == 0:
             raise ValueError(f"AMP needs expert pairs of shape (M, D), got {tuple(expert.shape)}")
         self.device = torch.device(device)
-        self.expert = expert.detach().float().to(self.device)  # (M, D)
+        self.columns = None if columns is None else list(columns)
+        self.expert = self.select(expert.detach().float().to(self.device))  # (M, D')
+        expert = self.expert
         generator_state = torch.random.get_rng_state()
         torch.manual_seed(seed + 7)  # discriminator init independent of the policy's
         self.disc = Discriminator(expert.shape[1], hidden).to(self.device)
@@ -154,6 +159,10 @@ class AMPReward:
         self.w_gp, self.logit_reg, self.weight_decay = w_gp, logit_reg, weight_decay
         self.style_offset = style_offset
         self.last_terms: dict[str, torch.Tensor] = {}
+
+    def select(self, transitions: torch.Tensor) -> torch.Tensor:
+        """The columns of raw pairs (B, D) the discriminator reads (all without a mask)."""
+        return transitions if self.columns is None else transitions[:, self.columns]
 
     @torch.no_grad()
     def style_reward(self, transitions: torch.Tensor) -> torch.Tensor:
@@ -172,7 +181,7 @@ class AMPReward:
         penalised; the composition's ``absorbing_success`` pays, on success terminations,
         w_style·r_style·γ/(1−γ) (``absorbing_value``).
         """
-        r_amp = self.style_reward(step.transition)
+        r_amp = self.style_reward(self.select(step.transition))
         self.last_terms = {"r_amp": r_amp}
         return r_amp - self.style_offset
 
@@ -187,7 +196,7 @@ class AMPReward:
 
     def update(self, transitions: torch.Tensor) -> dict[str, float]:
         """``updates`` discriminator steps on this rollout's (M, D) pairs; returns mean terms."""
-        policy = transitions.detach().float().to(self.device)
+        policy = self.select(transitions.detach().float().to(self.device))
         self.disc.train()
         sums: dict[str, float] = {}
         for _ in range(self.updates):
@@ -215,6 +224,7 @@ class AMPReward:
             "optimizer": self.optimizer.state_dict(),
             "replay": self.replay.state_dict(),
             "generator": self.generator.get_state(),
+            "columns": self.columns,  # the feature mask it reads (a composition reuses it)
         }
 
     def load_state_dict(self, state: dict) -> None:

@@ -85,6 +85,41 @@ class ComposedReward:
             part.load_state_dict(state if flat else state[name])
 
 
+def common_magnitude(means: Mapping[str, float], what: str = "term") -> list[float]:
+    """Scales s_i = |m_0| / |m_i| that bring each composed term's mean ``means`` (label → m_i) to
+    the first one's magnitude; magnitudes, so a scale never flips a term's sign."""
+    tiny = [label for label, mean in means.items() if not abs(mean) > 1e-12]
+    if tiny:
+        raise ValueError(f"{what} {tiny[0]!r} has mean {means[tiny[0]]:g} on its data: cannot scale it")
+    first = abs(next(iter(means.values())))
+    return [first / abs(mean) for mean in means.values()]
+
+
+class Labelled:
+    """One of several parts of the same kind (AMP's discriminators): its logged terms and stats
+    carry its label (``r_amp_walk``, ``amp/loss_walk``); everything else is the part's."""
+
+    def __init__(self, label: str, part: RewardModule):
+        self.label, self.part = label, part
+        self.last_terms: dict[str, torch.Tensor] = {}
+        if hasattr(part, "absorbing_value"):
+            self.absorbing_value = part.absorbing_value
+
+    def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
+        value = self.part(obs, action, step)
+        self.last_terms = {f"{k}_{self.label}": v for k, v in self.part.last_terms.items()}
+        return value
+
+    def update(self, transitions: torch.Tensor) -> dict[str, float]:
+        return {f"{k}_{self.label}": v for k, v in self.part.update(transitions).items()}
+
+    def state_dict(self) -> dict:
+        return self.part.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.part.load_state_dict(state)
+
+
 def task_reward(success_bonus: float = 0.0) -> ComposedReward:
     """Plain PPO's reward: the env's task reward, plus ``success_bonus`` on success terminations."""
     return ComposedReward({"task": (1.0, TaskReward(success_bonus))})

@@ -161,10 +161,18 @@ class EnergyReward:
         std = sum(self.spread_history) / len(self.spread_history) if self.spread_history else self.provisional_spread
         return self.scale * max(std or 1.0, 1e-8)
 
+    def step_energy(self, step: StepResult) -> torch.Tensor:
+        """E(x, σ_c) (N,) of one step's transition pairs (N, 2*style_dim)."""
+        return self.model.energy(self.model.select(step.transition), self.level)
+
+    def rollout_energy(self, transitions: torch.Tensor) -> torch.Tensor:
+        """E(x, σ_c) (M,) of one rollout's pairs (M, 2*style_dim), at the level they were scored at."""
+        return batched_energy(self.model, self.model.select(transitions), self.level)
+
     def __call__(self, obs: torch.Tensor, action: torch.Tensor, step: StepResult) -> torch.Tensor:
         """r_energy (N,) for one batched env step, from its transition pairs (N, 2*style_dim)."""
         with torch.no_grad():
-            energy = self.model.energy(step.transition, self.level)  # (N,)
+            energy = self.step_energy(step)  # (N,)
         offset = self.offset
         if offset is None:
             offset = self.provisional_offset = energy.mean().item()
@@ -184,8 +192,7 @@ class EnergyReward:
         ``near/offset`` is the window mean including this rollout, before any reset caused by a
         level switch; ``near/sigma_level`` and ``near/sigma`` are the level for the next rollout.
         """
-        level = self.level
-        energies = batched_energy(self.model, transitions, level)
+        energies = self.rollout_energy(transitions)
         mean_energy = energies.mean().item()
         self.offset_history.append(mean_energy)
         self.spread_history.append(energies.std().item() if len(energies) > 1 else 1.0)

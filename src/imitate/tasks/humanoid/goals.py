@@ -149,13 +149,16 @@ def goal_spec(
     reset: dict[str, Event],
     step: Event,
     buffers: dict[str, Buffer],
+    distance,
     terminations: dict[str, Termination] | None = None,
     props=None,
     make_sim=None,
 ) -> TaskSpec:
     """``humanoid``'s term table with a goal: its features after the style ones in the policy
     group, its reset events after the clip state, its step event, buffers, rewards and
-    terminations; the time limit is a success only once the goal was achieved."""
+    terminations; the time limit is a success only once the goal was achieved. ``distance(env)``
+    (N,) m is reported as the step extra ``goal_distance``, which a composed NEAR reward's
+    proximity gate reads (``energy_gate=``, rewards/energy_sum.py)."""
     base = imitation.imitation_spec(opts, {**imitation.TASK_REWARDS, **rewards})
     policy = ObsGroup(
         {"style": ObsTerm(policy_style, {"local_root_obs": opts.local_root_obs}), "goal": ObsTerm(goal_obs)}
@@ -177,7 +180,7 @@ def goal_spec(
         },
         events=events,
         buffers={**base.buffers, "goal_s": Buffer(dtype="np.float64", fill=-1.0), **buffers},
-        extras={**base.extras, "goal_reached": _goal_reached, "goal_s": _goal_s},
+        extras={**base.extras, "goal_reached": _goal_reached, "goal_s": _goal_s, "goal_distance": distance},
     )
 
 
@@ -214,6 +217,12 @@ def target_reward(env: TaskEnv) -> torch.Tensor:
     return 0.6 * torch.exp(-0.5 * d * d) + 0.3 * torch.tanh(2.5 * a) + 0.1 * (1 - (v - TARGET_SPEED_MPS) ** 2) + bonus
 
 
+def target_distance(env: TaskEnv) -> torch.Tensor:
+    """(N,) horizontal pelvis–target distance (m)."""
+    d = np.linalg.norm(env.buffers["target_xy"] - env.sim.qpos[:, :2], axis=1)
+    return torch.as_tensor(d, dtype=torch.float32, device=env.device)
+
+
 def target_progress(env: TaskEnv, ids, success_m: float) -> None:
     """Step event: the target is reached when the pelvis is within ``success_m`` of it."""
     d = np.linalg.norm(env.buffers["target_xy"] - env.sim.qpos[:, :2], axis=1)
@@ -235,6 +244,7 @@ def target_spec(opts: TargetOptions) -> TaskSpec:
         reset={"target": Event(place_target, params={"opts": opts})},
         step=Event(target_progress, mode="step", params={"success_m": opts.success_m}),
         buffers={"target_xy": Buffer((2,), "np.float64")},
+        distance=target_distance,
     )
 
 
@@ -329,6 +339,12 @@ def strike_reward(env: TaskEnv, knock_tilt_rad: float) -> torch.Tensor:
     return torch.as_tensor(np.where(goal_now(env), 1.0, shaped), dtype=torch.float32, device=env.device)
 
 
+def box_distance(env: TaskEnv) -> torch.Tensor:
+    """(N,) distance (m) from the pelvis to the box's surface."""
+    d = distance_to_box(env, env.sim.body_pos()[:, :1])[:, 0]
+    return torch.as_tensor(d, dtype=torch.float32, device=env.device)
+
+
 def box_video_qpos(env: TaskEnv) -> np.ndarray:
     """(N, 7) the box's coordinates (it is in the model: the video shows it where it is)."""
     return env.sim.qpos[:, hm.NQ : hm.NQ + 7].copy()
@@ -351,6 +367,7 @@ def strike_spec(opts: StrikeOptions) -> TaskSpec:
         },
         props=partial(box_props, opts=opts),
         make_sim=partial(make_strike_sim, model=strike_model()),
+        distance=box_distance,
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from imitate.config import Checked, ConfigError, option
+from imitate.tasks.humanoid.masks import MASK_NAMES, pair_columns
 
 TERMS = (
     "base_height",
@@ -119,7 +120,7 @@ class HumanoidOptions(Checked):
     reference and no phase in the observation, reference state initialisation from a data set."""
 
     # options an energy run (NEAR step 1) must share with the run that uses it (inputs.py)
-    STYLE_KEYS: ClassVar[tuple[str, ...]] = ("motion",)
+    STYLE_KEYS: ClassVar[tuple[str, ...]] = ("motion", "mask")
 
     motion: str = option(
         "walk",
@@ -146,12 +147,22 @@ class HumanoidOptions(Checked):
     demo_seconds: float = option(
         2.0, "oracle: each demonstration is a window of this many seconds of a clip, from a uniform phase", gt=0
     )
+    mask: str = option(
+        "all",
+        "style numbers NEAR's energy and AMP's discriminator score: all, or upper|lower: the root's and "
+        "those of the upper or lower body's joints and end effectors (tasks/humanoid/masks.py)",
+        choices=MASK_NAMES,
+    )
 
     def check(self) -> None:
         check_bodies(self.contact_bodies)
         from imitate.data.motion.dataset import resolve_motion  # numpy/yaml only; one line on a bad list
 
         resolve_motion(self.motion)
+
+    def pair_columns(self) -> tuple[int, ...] | None:
+        """The columns of a style pair (s_t, s_t+1) that ``mask`` keeps; None: all of them."""
+        return pair_columns(self.mask)
 
     def resolved_task_reward(self, suggested: str | None) -> str:
         """The task reward term: ``task_reward``, or for ``auto`` the data set's ``suggested`` one
