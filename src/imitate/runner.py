@@ -308,7 +308,7 @@ def _data_maker(
     if batch < 1:
         raise ConfigError(f"--num-envs must be at least 1, got {batch}")
     if mix is not None:
-        return _mix_maker(task, mix, task_options(task, overrides))
+        return _mix_maker(task, mix, overrides)
     if spec is not None and spec.is_random:
         options = task_options(task, overrides)
         return DataMaker(
@@ -365,18 +365,21 @@ def _run_maker(task: TaskEntry, spec: Any, deterministic: bool, batch: int, over
     )
 
 
-def _mix_maker(task: TaskEntry, files: list[str], options: Any) -> DataMaker:
-    """Equal shares of the data sets ``files``, all of this task and made with the same options."""
+def _mix_maker(task: TaskEntry, files: list[str], overrides: dict[str, Any]) -> DataMaker:
+    """Equal shares of the data sets ``files``, all of this task and made with the same task
+    options, which the mixture keeps (so it takes none of its own)."""
     from imitate.data.dataset import Demonstrations
     from imitate.data.mixture import SOURCE, mix
 
-    keys = tuple(f.name for f in fields(options))
-
-    def run(n: int | None, seed: int, progress: bool) -> Any:
-        sources = [(f, Demonstrations.load(f, task=task.name)) for f in files]
-        return mix(sources, task.name, n, seed, option_keys=keys)
-
-    return DataMaker(run, options, SOURCE)
+    if overrides:
+        raise ConfigError(
+            f"--mix keeps the task options its data sets were made with; leave {', '.join(overrides)} out"
+        )
+    sources = [(f, Demonstrations.load(f, task=task.name)) for f in files]
+    keys = tuple(f.name for f in fields(task.options_class()))
+    recorded = {key: sources[0][1].metadata[key] for key in keys if key in sources[0][1].metadata}
+    options = task_options(task, recorded)
+    return DataMaker(lambda n, seed, progress: mix(sources, task.name, n, seed, option_keys=keys), options, SOURCE)
 
 
 def set_threads() -> None:

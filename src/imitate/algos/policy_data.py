@@ -52,6 +52,8 @@ def parse_policy(text: str) -> PolicySpec:
     """``random``, ``RUN_DIR``, ``RUN_DIR@STEP`` or ``RUN_DIR@latest``; one line if malformed."""
     if text == RANDOM:
         return PolicySpec(None)
+    if text.startswith("mix:"):
+        raise ConfigError(f"--policy {text}: a mixture of data sets is --mix A.npz,B.npz,... (docs/datasets.md)")
     path, at, step = text.rpartition("@")
     if not at:
         path, step = text, LATEST
@@ -84,6 +86,11 @@ def policy_actions(model: Any, deterministic: bool, generator: torch.Generator) 
     return lambda obs: model.act(torch.from_numpy(obs).float(), deterministic, generator).numpy()
 
 
+def chunk_seed(seed: int, chunk: int) -> int:
+    """The env seed of chunk ``chunk`` of a rollout seeded ``seed``: its own stream per chunk."""
+    return int(np.random.default_rng([seed, chunk]).integers(2**31))
+
+
 def roll_out(
     task: Any,
     options: Any,
@@ -104,11 +111,10 @@ def roll_out(
     try:
         for chunk in range(math.ceil(episodes / num_envs)):
             n = min(num_envs, episodes - chunk * num_envs)
-            chunk_seed = int(np.random.default_rng([seed, chunk]).integers(2**31))
-            env = task.make_env(n, seed=chunk_seed, cfg=options)
+            env = task.make_env(n, seed=chunk_seed(seed, chunk), cfg=options)
             steps = env.max_episode_steps
             bar = bar or progress_bar(episodes * steps, desc, unit="step", enabled=progress)
-            parts.append(first_episodes(env, make_act(env), steps, seed=chunk_seed, on_step=bar.update))
+            parts.append(first_episodes(env, make_act(env), steps, seed=chunk_seed(seed, chunk), on_step=bar.update))
             layout = dict(env.obs_layout)
     finally:
         if bar is not None:
