@@ -1,6 +1,6 @@
 """Data sets rolled out from a policy, for tasks without an oracle (the DeepMind Control tasks;
-docs/datasets.md#policy-data-sets): uniform random actions in [-1, 1], or a trained on-policy
-run's policy at its latest checkpoint or one of its snapshots.
+docs/datasets.md#policy-data-sets-the-deepmind-control-tasks): uniform random actions in
+[-1, 1], or a trained on-policy run's policy at its latest checkpoint or one of its snapshots.
 
 Every episode is one env copy's first episode; the copies of a chunk of ``num_envs`` episodes
 step as one batched env, so no Python loop runs over episodes. Observations and actions are
