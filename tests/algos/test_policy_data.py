@@ -21,6 +21,7 @@ from imitate.data.dataset import Demonstrations
 from imitate.oracles.collect import first_episodes
 from imitate.registry import get_task
 from imitate.tasks.dmc_options import sensor_layout
+from tests.fixtures.runs import only_run_dir as _run_dir
 
 SHORT = "action_repeat=50"  # 20 env steps per episode
 STEPS = 20
@@ -41,11 +42,6 @@ TINY_PPO = [
 
 def _data(*argv: str) -> None:
     assert main(["data", *argv, "--no-progress"]) == 0
-
-
-def _run_dir(root: Path) -> Path:
-    (config,) = root.rglob("config.yaml")
-    return config.parent
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ import pytest
 import torch
 
 from imitate.cli import main
+from tests.fixtures.runs import only_run_dir as _run_dir
 
 TINY_PPO = [
     "num_envs=8",
@@ -33,11 +34,6 @@ TINY_PPO = [
     "progress=false",
 ]
 TINY_ENERGY = ["iterations=20", "demo_episodes=8", "hidden=16,16", "checkpoint_every=10", "progress=false"]
-
-
-def _run_dir(root: Path) -> Path:
-    (config,) = root.rglob("config.yaml")
-    return config.parent
 
 
 @pytest.fixture(scope="module")
