@@ -150,7 +150,7 @@ def episodes_to_demos(task: Any, options: Any, rollout: FirstEpisodes, layout: d
 
 
 def random_data(
-    task: Any, options: Any, episodes: int, seed: int = 0, num_envs: int = 1000, progress: bool = False
+    task: Any, options: Any, episodes: int, seed: int = 0, num_envs: int = MAX_ENVS, progress: bool = False
 ) -> Demonstrations:
     """Episodes of uniform random actions in [-1, 1] (AIME's random data sets)."""
     rng = np.random.default_rng(seed)
@@ -167,7 +167,7 @@ def run_policy_data(
     episodes: int,
     seed: int = 0,
     deterministic: bool = False,
-    num_envs: int = 1000,
+    num_envs: int = MAX_ENVS,
     progress: bool = False,
 ) -> Demonstrations:
     """Episodes of a PPO-based run's policy (``cfg``: its config) from ``checkpoint``: a draw from
