@@ -45,6 +45,10 @@ def _data(args) -> None:
         progress=not args.no_progress,
         overrides=parse_overrides(args.options),
         data_format=args.format,
+        policy=args.policy,
+        deterministic=args.deterministic,
+        num_envs=args.num_envs,
+        mix=None if args.mix is None else [f for f in args.mix.split(",") if f],
     )
     print(f"wrote {demos.num_episodes} episodes ({len(demos.obs)} observations) to {path}")
 
@@ -228,15 +232,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", nargs="?", default="all", choices=["tasks", "algos", "all"])
     p.set_defaults(func=_list)
 
-    p = sub.add_parser("data", help="write oracle demonstrations for a task")
+    p = sub.add_parser(
+        "data",
+        help="write a task's demonstrations: its oracle's, or a policy's rollouts (DeepMind Control tasks)",
+        epilog="examples: imitate data maze | imitate data walker-walk --policy random --episodes 1000 | "
+        "imitate data walker-walk --policy RUN_DIR@100000 --deterministic | "
+        "imitate data walker-walk --mix random.npz,expert.npz --out mix.npz (docs/datasets.md)",
+    )
     p.add_argument("task")
     p.add_argument("options", nargs="*", metavar="key=value", help="task options, e.g. n_dim=4")
-    p.add_argument("--episodes", type=int, default=None, help="successful episodes to write (default: the task's)")
+    p.add_argument(
+        "--episodes",
+        type=int,
+        default=None,
+        help="episodes to write (default: the task's; with --mix, an equal share of the smallest data set from each)",
+    )
+    p.add_argument(
+        "--policy",
+        default=None,
+        help="tasks without an oracle: 'random' (uniform actions in [-1, 1]) or a run of an on-policy algo, "
+        "RUN_DIR (its latest checkpoint), RUN_DIR@STEP (its snapshot at env step STEP) or RUN_DIR@latest",
+    )
+    p.add_argument("--deterministic", action="store_true", help="the run's mean action, not a draw from its policy")
+    p.add_argument("--num-envs", type=int, default=None, help="episodes rolled out as one batched env (default 1000)")
+    p.add_argument(
+        "--mix",
+        default=None,
+        metavar="A.npz,B.npz,...",
+        help="equal shares of these data sets of the task (AIME's walker-mix), drawn by --seed",
+    )
     p.add_argument(
         "--out",
         default=None,
-        help="output .npz (default data/TASK.npz); with --format minari a dataset directory, or minari:ID "
-        "under Minari's root (default minari:imitate/TASK-oracle-v0)",
+        help="output .npz (default data/TASK.npz; from a policy or a mix data/TASK-SOURCE.npz, SOURCE random, "
+        "ALGO-latest, ALGO-stepN or mix); with --format minari a dataset directory, or minari:ID under Minari's "
+        "root (default minari:imitate/TASK-SOURCE-v0, SOURCE oracle for an oracle)",
     )
     p.add_argument(
         "--format",

@@ -45,6 +45,8 @@ class TaskEntry:
     # the observation group its demonstrations hold: "policy", or "style" (the humanoid's clip
     # features, which a goal task's policy observation extends with the goal)
     demo_group: str = "policy"
+    # no oracle: `imitate data` rolls out a policy (--policy random | RUN_DIR[@STEP]) or mixes data sets
+    policy_data: bool = False
 
     def options_class(self) -> type:
         return resolve(self.options) if self.options else NoOptions
@@ -106,6 +108,12 @@ class AlgoEntry:
     export: str | None = None  # (run, task, cfg, path) -> summary: writes the run's policy as ONNX
 
     @property
+    def has_ppo_policy(self) -> bool:
+        """Its runs hold a PPO actor-critic (``algos.ppo.load_policy``), which ``imitate data
+        --policy RUN`` rolls out."""
+        return self.export == PPO_EXPORT
+
+    @property
     def needs_energy(self) -> bool:
         """It is scored by a NEAR energy model (``energy=RUN``, trained first when empty)."""
         return self.requires is not None and self.requires[1] == "energy"
@@ -149,6 +157,10 @@ class AlgoEntry:
         self.check_export()
         assert self.export is not None
         return dict(resolve(self.export)(run, task, cfg, path))
+
+
+# `imitate data` episodes of a DeepMind Control task by default; AIME's data sets hold 1000 (docs/dmc.md)
+DMC_EPISODES = 100
 
 
 def _task(name: str, description: str, family: str, factory: str, **kw: Any) -> TaskEntry:
@@ -266,6 +278,8 @@ TASKS: dict[str, TaskEntry] = {
                 "dmc",
                 factory,
                 options="imitate.tasks.dmc_options:DmcOptions",
+                policy_data=True,
+                default_episodes=DMC_EPISODES,
             )
             for name, factory, what in (
                 ("walker-stand", "WalkerStandEnv", "dm_control's task"),

@@ -12,6 +12,8 @@ the freshly built model (see ``train``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ import torch
 from imitate.config import ConfigError, apply_overrides, load_yaml, preset, to_dict
 from imitate.config.run import INHERITED_KEYS
 from imitate.pretrained import installed_path, is_pretrained, resolve_run_dir
-from imitate.registry import AlgoEntry, TaskEntry, get_algo, get_task
+from imitate.registry import ALGOS, TASKS, AlgoEntry, TaskEntry, get_algo, get_task
 from imitate.utils.run import Run
 from imitate.utils.seeding import seed_everything
 from imitate.utils.wandb_mirror import WandbMirror, require_wandb
@@ -223,41 +225,161 @@ def make_data(
     progress: bool = True,
     overrides: dict[str, Any] | None = None,
     data_format: str = "npz",
+    policy: str | None = None,
+    deterministic: bool = False,
+    num_envs: int | None = None,
+    mix: list[str] | None = None,
 ) -> tuple[Any, Any]:
-    """Oracle demonstrations written to ``out`` as our .npz file (the default) or, with
-    ``data_format="minari"``, a Minari dataset; returns where they went and the demonstrations."""
+    """Demonstrations written to ``out`` as our .npz file (the default) or, with
+    ``data_format="minari"``, a Minari dataset; returns where they went and the demonstrations.
+
+    They come from the task's oracle, or, on tasks without one (``policy_data``), from
+    ``policy`` (``random``, ``RUN_DIR``, ``RUN_DIR@STEP``; ``algos/policy_data.py``) or from
+    equal shares of the data sets ``mix`` (``data/mixture.py``)."""
     if data_format not in ("npz", "minari"):
         raise ConfigError(f"data format must be npz or minari, got {data_format!r}")
     task = get_task(task_name)
-    episodes = task.default_episodes if episodes is None else episodes
-    if episodes < 1:
+    make = _data_maker(task, policy, deterministic, num_envs, mix, overrides or {})
+    episodes = (None if mix else task.default_episodes) if episodes is None else episodes
+    if episodes is not None and episodes < 1:
         raise ConfigError(f"--episodes must be at least 1, got {episodes}")
-    if not task.has_oracle:
-        raise ConfigError(f"task {task_name!r} has no oracle to generate demonstrations")
-    cfg = task_options(task, overrides or {})
     from imitate.data import minari_io
     from imitate.inputs import check_memory, check_output_path, demo_bytes, env_dims
 
     if data_format == "minari":
-        target = minari_io.minari_target(out, minari_io.default_dataset_id(task_name))
+        target = minari_io.minari_target(out, minari_io.default_dataset_id(task_name, make.label))
         check_output_path(target.directory)
     elif out and out.startswith(minari_io.PREFIX):
         raise ConfigError(f"--out {out}: a Minari dataset id needs --format minari")
     else:
-        path = check_output_path(out or f"data/{task_name}.npz")
-    check_memory(
-        {"--episodes (demonstrations)": demo_bytes(episodes, env_dims(task, cfg))},
-        f"`imitate data {task_name}` of {episodes} episodes",
-    )
-    demos = task.run_oracle(episodes, seed=seed, progress=progress, cfg=cfg)
+        path = check_output_path(out or f"data/{task_name}{'' if make.label == 'oracle' else '-' + make.label}.npz")
+    if episodes is not None:
+        check_memory(
+            {"--episodes (demonstrations)": demo_bytes(episodes, env_dims(task, make.options))},
+            f"`imitate data {task_name}` of {episodes} episodes",
+        )
+    demos = make.run(episodes, seed, progress)
     if data_format == "minari":
         import dataclasses
 
         from imitate.gym import env_spec
 
-        return minari_io.write_minari(demos, target, env=env_spec(task_name, dataclasses.asdict(cfg))), demos
+        return minari_io.write_minari(demos, target, env=env_spec(task_name, dataclasses.asdict(make.options))), demos
     demos.save(path)
     return path, demos
+
+
+@dataclass
+class DataMaker:
+    """How ``imitate data`` makes a task's data set: ``run(episodes, seed, progress)``, the task
+    options the data are made with, and a label naming the source (default file and Minari id)."""
+
+    run: Callable[[Any, int, bool], Any]  # (episodes: None for a mix's default, seed, progress)
+    options: Any
+    label: str
+
+
+def _data_maker(
+    task: TaskEntry,
+    policy: str | None,
+    deterministic: bool,
+    num_envs: int | None,
+    mix: list[str] | None,
+    overrides: dict[str, Any],
+) -> DataMaker:
+    """The oracle, a policy or a mixture, each refused in one line where it does not apply."""
+    from imitate.algos.policy_data import MAX_ENVS, RANDOM, parse_policy, random_data
+
+    name = task.name
+    if policy is not None and mix is not None:
+        raise ConfigError("--policy and --mix are two ways to make a data set; give one of them")
+    if (policy is not None or mix is not None) and not task.policy_data:
+        takers = ", ".join(t.name for t in TASKS.values() if t.policy_data)
+        raise ConfigError(
+            f"task {name!r} makes its demonstrations with its oracle (`imitate data {name}`); "
+            f"--policy and --mix are for the tasks without one: {takers}"
+        )
+    spec = None if policy is None else parse_policy(policy)
+    if deterministic and (spec is None or spec.is_random):
+        raise ConfigError("--deterministic takes the mean action of a run's policy: give --policy RUN_DIR[@STEP]")
+    if num_envs is not None and spec is None:
+        raise ConfigError("--num-envs is the batch of a policy rollout: give --policy")
+    batch = MAX_ENVS if num_envs is None else num_envs
+    if batch < 1:
+        raise ConfigError(f"--num-envs must be at least 1, got {batch}")
+    if mix is not None:
+        return _mix_maker(task, mix, overrides)
+    if spec is not None and spec.is_random:
+        options = task_options(task, overrides)
+        return DataMaker(
+            lambda n, seed, progress: random_data(task, options, n, seed, batch, progress), options, RANDOM
+        )
+    if spec is not None:
+        return _run_maker(task, spec, deterministic, batch, overrides)
+    if not task.has_oracle:
+        if task.policy_data:
+            raise ConfigError(
+                f"task {name!r} has no oracle; its data come from a policy: --policy random, "
+                "--policy RUN_DIR[@STEP|@latest], or --mix A.npz,B.npz (docs/datasets.md)"
+            )
+        raise ConfigError(f"task {name!r} has no oracle to generate demonstrations")
+    options = task_options(task, overrides)
+    return DataMaker(
+        lambda n, seed, progress: task.run_oracle(n, seed=seed, progress=progress, cfg=options), options, "oracle"
+    )
+
+
+def _run_maker(task: TaskEntry, spec: Any, deterministic: bool, batch: int, overrides: dict[str, Any]) -> DataMaker:
+    """A trained run's policy: a run of this task whose algorithm has a PPO policy, rolled out
+    with the run's own task options (the policy sees what it was trained on)."""
+    from imitate.algos.policy_data import run_policy_data, snapshot_checkpoint
+
+    path = resolve_run_dir(spec.run_dir)
+    if not path.is_dir():
+        raise ConfigError(f"--policy {spec.run_dir}: neither 'random' nor a run directory")
+    run = Run.open(path)
+    where = f"--policy {run.dir}"
+    if run.task != task.name:
+        raise ConfigError(f"{where}: a run of task {run.task!r}, not {task.name!r}")
+    algo = get_algo(run.algo)
+    if not algo.has_ppo_policy:
+        able = ", ".join(a.name for a in ALGOS.values() if a.has_ppo_policy)
+        raise ConfigError(f"{where}: {run.algo!r} runs have no policy to roll out; runs of these algos do: {able}")
+    cfg = run_config(run)
+    options = cfg.task_options
+    given = task_options(task, overrides)
+    for key in overrides:
+        if getattr(given, key) != getattr(options, key):
+            raise ConfigError(
+                f"{where}: the run was trained with {key}={getattr(options, key)}; its data are made with "
+                f"the run's task options (leave {key}= out)"
+            )
+    checkpoint = snapshot_checkpoint(run, spec.step)
+    label = f"{run.algo}-{'latest' if spec.step is None else f'step{spec.step}'}"
+    return DataMaker(
+        lambda n, seed, progress: run_policy_data(
+            task, run, cfg, checkpoint, n, seed, deterministic=deterministic, num_envs=batch, progress=progress
+        ),
+        options,
+        label,
+    )
+
+
+def _mix_maker(task: TaskEntry, files: list[str], overrides: dict[str, Any]) -> DataMaker:
+    """Equal shares of the data sets ``files``, all of this task and made with the same task
+    options, which the mixture keeps (so it takes none of its own)."""
+    from imitate.data.dataset import Demonstrations
+    from imitate.data.mixture import SOURCE, mix
+
+    if overrides:
+        raise ConfigError(
+            f"--mix keeps the task options its data sets were made with; leave {', '.join(overrides)} out"
+        )
+    sources = [(f, Demonstrations.load(f, task=task.name)) for f in files]
+    keys = tuple(f.name for f in fields(task.options_class()))
+    recorded = {key: sources[0][1].metadata[key] for key in keys if key in sources[0][1].metadata}
+    options = task_options(task, recorded)
+    return DataMaker(lambda n, seed, progress: mix(sources, task.name, n, seed, option_keys=keys), options, SOURCE)
 
 
 def set_threads() -> None:

@@ -234,6 +234,25 @@ def test_state_dict_round_trip_gives_identical_actions():
     assert torch.equal(a.model.act(obs), c.model.act(obs))
 
 
+def test_snapshots_come_after_the_first_iteration_past_each_multiple_of_snapshot_every():
+    # batches of 32 env steps, snapshots every 48: past 48 at 64, past 96 at 96, none past 144 by 128
+    cfg = small_cfg(num_envs=4, rollout_steps=8, total_steps=128, minibatches=2, snapshot_every=48)
+    snaps: list[tuple[int, torch.Tensor]] = []
+    checkpoints: list[int] = []
+    PPO(PointEnv(4), cfg).train(
+        checkpoint=lambda s: checkpoints.append(s["global_step"]),
+        snapshot=lambda s: snaps.append((s["global_step"], s["model"]["actor.0.weight"].clone())),
+    )
+    assert [step for step, _ in snaps] == [64, 96]
+    assert checkpoints == [128]  # checkpoint_every=20 iterations: only the last one
+    assert not torch.equal(snaps[0][1], snaps[1][1])  # the policy as it was at each step
+    nothing: list[dict] = []
+    PPO(PointEnv(4), small_cfg(num_envs=4, rollout_steps=8, total_steps=128, minibatches=2)).train(
+        snapshot=nothing.append
+    )
+    assert nothing == []  # snapshot_every=0: none
+
+
 def test_load_state_dict_rejects_other_dims():
     from imitate.tasks.gym_vec import GymVecEnv
 

@@ -20,6 +20,7 @@ import pytest
 import torch
 
 from imitate.cli import main
+from tests.fixtures.runs import only_run_dir as _run_dir
 
 TINY_PPO = [
     "num_envs=8",
@@ -33,11 +34,6 @@ TINY_PPO = [
     "progress=false",
 ]
 TINY_ENERGY = ["iterations=20", "demo_episodes=8", "hidden=16,16", "checkpoint_every=10", "progress=false"]
-
-
-def _run_dir(root: Path) -> Path:
-    (config,) = root.rglob("config.yaml")
-    return config.parent
 
 
 @pytest.fixture(scope="module")
@@ -577,6 +573,22 @@ CASES: list[tuple[str, Callable, str]] = [
     ("data_zero_episodes", _train("data", "maze", "--episodes", "0"), "--episodes must be at least 1"),
     ("data_huge_episodes", _train("data", "maze", "--episodes", "100000000000"), "needs an estimated"),
     ("data_no_oracle", _train("data", "humanoid-walk"), "has no oracle"),
+    ("data_dmc_needs_a_policy", _train("data", "walker-walk"), "its data come from a policy: --policy random"),
+    (
+        "data_policy_on_oracle_task",
+        _train("data", "maze", "--policy", "random"),
+        "makes its demonstrations with its oracle",
+    ),
+    (
+        "data_policy_unknown",
+        _train("data", "walker-walk", "--policy", "nowhere"),
+        "neither 'random' nor a run directory",
+    ),
+    (
+        "data_policy_energy_run",
+        lambda w, t: ["data", "walker-walk", "--policy", str(w["energy_run"])],
+        "a run of task 'maze'",
+    ),
     ("data_options_not_taken", _train("data", "maze", "n_dim=3"), "takes no options"),
     ("data_option_type", _train("data", "particle", "n_dim=abc"), "n_dim expects int"),
     ("data_option_bounds", _train("data", "particle", "n_dim=1000"), "n_dim must be in [1, 64]"),

@@ -48,6 +48,9 @@ def train_policy(
                     iteration=s["iteration"],
                     log_step=s["global_step"],
                 ),
+                snapshot=lambda s: run.save_snapshot(
+                    {"ppo": s, "train_seconds": time.time() - started}, step=s["global_step"], iteration=s["iteration"]
+                ),
             )
         finally:
             logger.close()

@@ -124,8 +124,10 @@ class PPO:
         self,
         log: Callable[[int, dict[str, float]], None] | None = None,
         checkpoint: Callable[[dict], None] | None = None,
+        snapshot: Callable[[dict], object] | None = None,
     ) -> dict[str, float]:
-        """Train until ``total_steps``; returns the last iteration's statistics."""
+        """Train until ``total_steps``; returns the last iteration's statistics. ``snapshot`` gets
+        the state after the first iteration past each multiple of ``snapshot_every`` env steps."""
         cfg, env, model = self.cfg, self.env, self.model
         T, N = cfg.rollout_steps, cfg.num_envs
         if self.rollout is None:
@@ -209,11 +211,17 @@ class PPO:
                 self.iteration % cfg.checkpoint_every == 0 or self.iteration == self.num_iterations
             ):
                 checkpoint(self.state_dict())
+            if snapshot is not None and self._snapshot_due():
+                snapshot(self.state_dict())
             bar.update(self.batch_size)
             if "episode/success_rate" in stats:
                 bar.set_postfix(success=f"{stats['episode/success_rate']:.2f}", ret=f"{stats['episode/return']:.2f}")
         bar.close()
         return stats
+
+    def _snapshot_due(self) -> bool:
+        every = self.cfg.snapshot_every
+        return every > 0 and self.global_step // every > (self.global_step - self.batch_size) // every
 
     def _gae(self, rewards, values, dones, next_value):  # all (T, N) except next_value (N,)
         cfg = self.cfg
@@ -285,16 +293,21 @@ class PPO:
             group["lr"] = min(group["lr"] * 1.5, 1e-2)
 
 
-def load_policy(run, task, cfg):
-    """The trained actor-critic of a PPO-based run, in eval mode, checked against the task."""
-    from imitate.utils.run import CheckpointError
+def load_policy(run, task, cfg, path=None):
+    """The trained actor-critic of a PPO-based run, in eval mode, checked against the task;
+    ``path``: another checkpoint of the run (a snapshot) instead of ``latest.pt``."""
+    return load_policy_state(run, task, cfg, path)[0]
 
-    state = run.load_checkpoint(run.task, run.algo)
+
+def load_policy_state(run, task, cfg, path=None) -> tuple[ActorCritic, dict]:
+    """``load_policy`` and the PPO state it came from (its ``global_step``, ...)."""
+    from imitate.utils.run import CheckpointError, load_checkpoint
+
+    path = run.checkpoint_path if path is None else path
+    state = load_checkpoint(path, run.task, run.algo)
     ppo = PPO(task.make_env(1, seed=cfg.seed, cfg=cfg), cfg)
     try:
         ppo.model.load_state_dict(state["ppo"]["model"])
     except (KeyError, RuntimeError) as exc:
-        raise CheckpointError(
-            f"{run.checkpoint_path}: policy does not fit task {run.task!r} ({str(exc).splitlines()[0]})"
-        ) from None
-    return ppo.model.eval()
+        raise CheckpointError(f"{path}: policy does not fit task {run.task!r} ({str(exc).splitlines()[0]})") from None
+    return ppo.model.eval(), state["ppo"]

@@ -38,6 +38,12 @@ class PPOConfig(RunConfig):
     norm_obs: bool = option(True, "normalise observations by running statistics")
     norm_value: bool = option(True, "normalise value targets by running statistics")
     checkpoint_every: int = option(20, "iterations between checkpoints", ge=1)
+    snapshot_every: int = option(
+        0,
+        "env steps between kept snapshots checkpoints/step_XXXXXXX.pt (the policy at several skill levels, "
+        "for `imitate data --policy RUN@STEP`); 0: none",
+        ge=0,
+    )
     eval_episodes: int = option(100, "episodes for the evaluation at the end of training", ge=1)
 
     def check(self) -> None:

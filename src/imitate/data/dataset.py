@@ -82,6 +82,10 @@ class Demonstrations:
     def episodes(self) -> list[np.ndarray]:
         return np.split(self.obs, self.episode_ends[:-1])
 
+    def action_episodes(self) -> list[np.ndarray] | None:
+        """The actions split as ``episodes()`` splits the observations (None without actions)."""
+        return None if self.actions is None else np.split(self.actions, self.episode_ends[:-1])
+
     def transitions(self) -> torch.Tensor:
         """Consecutive observation pairs (s_t, s_t+1) inside episodes: (M, 2 * obs_dim)."""
         pairs = [np.concatenate([e[:-1], e[1:]], axis=1) for e in self.episodes()]

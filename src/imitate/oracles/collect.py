@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -17,38 +18,85 @@ ACTIONS_NOTE = (
 )
 
 
+@dataclass
+class FirstEpisodes:
+    """Every env copy's first episode: obs (L_i, d) and actions (L_i, a) (last action repeated),
+    and per copy its return, whether the task counted it a success, whether the time limit
+    ended it (truncation) rather than the task (termination), and whether it ended at all."""
+
+    obs: list[np.ndarray]
+    actions: list[np.ndarray]
+    returns: np.ndarray
+    success: np.ndarray
+    truncated: np.ndarray
+    ended: np.ndarray  # False: still running at the step cap
+
+    @classmethod
+    def concat(cls, parts: list[FirstEpisodes]) -> FirstEpisodes:
+        """Batches one after another, as if they had been one."""
+        flag = lambda key: np.concatenate([getattr(p, key) for p in parts])  # noqa: E731
+        return cls(
+            [e for p in parts for e in p.obs],
+            [a for p in parts for a in p.actions],
+            flag("returns"),
+            flag("success"),
+            flag("truncated"),
+            flag("ended"),
+        )
+
+
+def first_episodes(
+    env,
+    act: Callable[[np.ndarray], np.ndarray],
+    max_steps: int,
+    seed: int | None = None,
+    on_step: Callable[[int], None] | None = None,
+) -> FirstEpisodes:
+    """Step every env copy until its first episode ends; ``act(obs (n, d)) -> actions (n, a)``.
+    The episodes start from ``env.reset(seed=seed)`` (None: the env's generators as they are);
+    ``on_step(k)`` after each step, k the copies still in their first episode before it."""
+    n = env.num_envs
+    obs = env.reset(seed=seed).numpy().astype(np.float64)
+    traj, acts = [obs.copy()], []
+    end = np.full(n, -1)  # step at which each copy's first episode ended
+    success, truncated = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    returns = np.zeros(n)
+    for t in range(max_steps):
+        action = np.asarray(act(obs), dtype=np.float32)
+        result = env.step(torch.from_numpy(action))
+        acts.append(action)
+        traj.append(result.final_obs.numpy().astype(np.float64))
+        running = end < 0
+        returns[running] += result.reward.numpy()[running]
+        done = result.done.numpy() & running
+        end[done] = t + 1
+        success[done] = result.success.numpy()[done]
+        truncated[done] = result.truncated.numpy()[done]
+        if on_step is not None:
+            on_step(int(running.sum()))
+        if (end >= 0).all():
+            break
+        obs = result.obs.numpy().astype(np.float64)
+    ended = end >= 0
+    end[~ended] = len(acts)  # cut at the step cap: neither success nor truncation
+    traj_arr, act_arr = np.stack(traj), np.stack(acts)  # (T+1, n, d), (T, n, a)
+    obs_out = [traj_arr[: end[i] + 1, i] for i in range(n)]
+    act_out = [np.concatenate([act_arr[: end[i], i], act_arr[end[i] - 1 : end[i], i]]) for i in range(n)]
+    return FirstEpisodes(obs_out, act_out, returns, success, truncated, ended)
+
+
 def run_first_episodes(
     env,
     act: Callable[[np.ndarray], np.ndarray],
     max_steps: int,
     seed: int | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
-    """Step every env copy until its first episode ends; ``act(obs (n, d)) -> actions (n, a)``.
-    The episodes start from ``env.reset(seed=seed)`` (None: the env's generators as they are).
-
-    Returns obs (T_i + 1, d) and actions (T_i + 1, a) of each successful episode (last action
-    repeated), and the indices of those episodes in the batch."""
-    n = env.num_envs
-    obs = env.reset(seed=seed).numpy().astype(np.float64)
-    traj, acts = [obs.copy()], []
-    end = np.full(n, -1)  # step at which each copy's first episode ended
-    success = np.zeros(n, dtype=bool)
-    for t in range(max_steps):
-        action = np.asarray(act(obs), dtype=np.float32)
-        result = env.step(torch.from_numpy(action))
-        acts.append(action)
-        traj.append(result.final_obs.numpy().astype(np.float64))
-        done = result.done.numpy() & (end < 0)
-        end[done] = t + 1
-        success[done] = result.success.numpy()[done]
-        if (end >= 0).all():
-            break
-        obs = result.obs.numpy().astype(np.float64)
-    traj_arr, act_arr = np.stack(traj), np.stack(acts)  # (T+1, n, d), (T, n, a)
-    kept = np.flatnonzero(success)
-    obs_out = [traj_arr[: end[i] + 1, i] for i in kept]
-    act_out = [np.concatenate([act_arr[: end[i], i], act_arr[end[i] - 1 : end[i], i]]) for i in kept]
-    return obs_out, act_out, kept
+    """The successful ones of ``first_episodes``: their obs (T_i + 1, d) and actions (T_i + 1, a)
+    (last action repeated), and their indices in the batch. A copy whose episode has not ended
+    within ``max_steps`` counts as unsuccessful."""
+    episodes = first_episodes(env, act, max_steps, seed)
+    kept = np.flatnonzero(episodes.success)
+    return [episodes.obs[i] for i in kept], [episodes.actions[i] for i in kept], kept
 
 
 def collect_successes(

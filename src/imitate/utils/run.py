@@ -2,7 +2,8 @@
 
 ``<out_dir>/<task>/<algo>/<timestamp>-<seed>/`` holds ``config.yaml`` (resolved, with task and
 algo), ``tb/`` (TensorBoard), ``progress.jsonl`` (one line of scalars per iteration, for plots
-without TensorBoard), ``checkpoints/latest.pt`` (atomic), ``metrics.json`` and ``plots/``.
+without TensorBoard), ``checkpoints/latest.pt`` (atomic; with PPO's ``snapshot_every`` also
+``checkpoints/step_XXXXXXX.pt``, the run at that env step), ``metrics.json`` and ``plots/``.
 
 Resuming (``resume=RUN``) is exact: a checkpoint carries everything the training loop needs,
 including every RNG state, and on resume ``progress.jsonl`` and TensorBoard are cut back to the
@@ -37,6 +38,7 @@ from imitate.utils.seeding import rng_state
 # Simulator state (PPO's "env") may hold inf legitimately (the particle's closest distance so
 # far starts at inf); the NaN/inf refusal guards learned values, so it does not look there.
 SIMULATOR_KEYS = ("env",)
+SNAPSHOT_PREFIX = "step_"  # checkpoints/step_0100000.pt: the run at env step 100,000
 
 
 @dataclass
@@ -95,10 +97,33 @@ class Run:
     def save_config(self, cfg: Any) -> None:
         save_yaml({"task": self.task, "algo": self.algo, **to_dict(cfg)}, self.dir / "config.yaml")
 
+    def snapshot_path(self, step: int) -> Path:
+        """A snapshot kept beside ``latest.pt`` (PPO's ``snapshot_every``): the run at env step ``step``."""
+        return self.dir / "checkpoints" / f"{SNAPSHOT_PREFIX}{step:07d}.pt"
+
+    def snapshots(self) -> dict[int, Path]:
+        """{env step: path} of every snapshot the run kept, by step."""
+        found = {}
+        for path in (self.dir / "checkpoints").glob(f"{SNAPSHOT_PREFIX}*.pt"):
+            digits = path.stem[len(SNAPSHOT_PREFIX) :]
+            if digits.isdigit():
+                found[int(digits)] = path
+        return dict(sorted(found.items()))
+
     def save_checkpoint(self, state: dict[str, Any], iteration: int = 0, log_step: int | None = None) -> None:
         """Write ``state`` (plus the global RNG states) atomically; refuse any NaN/inf tensor, so
         the last good checkpoint is never replaced by a broken one. ``log_step``: the last
         progress step the state includes (resume cuts the logs back to it)."""
+        atomic_torch_save(self.checkpoint_path, self._checkpoint(state, iteration, log_step))
+        self.checkpoint_iteration = iteration
+
+    def save_snapshot(self, state: dict[str, Any], step: int, iteration: int = 0) -> Path:
+        """The same checkpoint kept as ``snapshot_path(step)`` (atomic); ``latest.pt`` is untouched."""
+        path = self.snapshot_path(step)
+        atomic_torch_save(path, self._checkpoint(state, iteration, step))
+        return path
+
+    def _checkpoint(self, state: dict[str, Any], iteration: int, log_step: int | None) -> dict[str, Any]:
         state = encode(
             {
                 "task": self.task,
@@ -111,8 +136,7 @@ class Run:
         bad = first_non_finite(state, skip=SIMULATOR_KEYS)
         if bad is not None:
             raise NonFiniteError(f"refusing to write a checkpoint: {bad} is not finite", step=iteration)
-        atomic_torch_save(self.checkpoint_path, state)
-        self.checkpoint_iteration = iteration
+        return state
 
     def load_checkpoint(self, expect_task: str | None = None, expect_algo: str | None = None) -> dict[str, Any]:
         return load_checkpoint(self.checkpoint_path, expect_task, expect_algo)
