@@ -35,6 +35,17 @@ def test_videos_are_written_and_noted_in_tensorboard(tmp_path, monkeypatch):
     assert [x["policy/learning_rate"] for x in lines] == [3e-4] * 3
 
 
+def test_a_video_due_while_one_renders_comes_later_and_the_last_at_the_end(tmp_path, monkeypatch):
+    import imitate.viz.gl
+
+    monkeypatch.setattr(imitate.viz.gl, "backends_to_try", lambda: ((), False))
+    run = runner.train("humanoid-walk", "deepmimic", {**TINY, "video_every": "1", "out_dir": str(tmp_path)})
+    videos = sorted(p.name for p in (run.dir / "videos").glob("train_*.mp4"))
+    assert videos[0] == "train_000001.mp4" and videos[-1] == "train_000003.mp4"  # the last: made before the end
+    events = EventAccumulator(str(run.dir / "tb"), size_guidance={"tensors": 0}).Reload()
+    assert len(events.Tensors("media/video/text_summary")) == len(videos)  # every video noted once
+
+
 def test_videos_only_for_a_character(tmp_path):
     with pytest.raises(ConfigError, match="video_every needs a humanoid task; 'particle'"):
         runner.train("particle", "ppo", {"video_every": "1", "out_dir": str(tmp_path), "progress": "false"})

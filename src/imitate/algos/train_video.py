@@ -6,9 +6,9 @@ train_<iteration>.mp4`` and noted in TensorBoard (``media/video``: the file and 
 through EGL or OSMesa in a child process, the stick figure where neither works) runs in a
 background thread, one video at a time, so training does not wait for it; the loop itself only
 copies env 0's qpos (35 numbers) per step. A video that is due while no episode has finished
-since the last one waits for the next to finish; one due while the previous is still rendering is
-skipped. Nothing here touches the envs' state or a random generator, so a run with videos trains
-exactly like one without.
+since the last one, or while the previous video still renders, is made at the first iteration
+after that (at the latest when training ends). Nothing here touches the envs' state or a random
+generator, so a run with videos trains exactly like one without.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class TrainingVideo:
         self._frames: list[np.ndarray] = []  # the open episode of env 0
         self._finished: np.ndarray | None = None  # its latest finished episode (T, 35), not yet rendered
         self._due = False
+        self._iteration = self._global_step = 0  # of the latest iteration
         self._thread: threading.Thread | None = None
         self._done: list[tuple[int, Path, str]] = []  # rendered, not yet noted (noted on this thread)
         self._lock = threading.Lock()
@@ -58,20 +59,25 @@ class TrainingVideo:
     def after_iteration(self, iteration: int, global_step: int) -> None:
         self._note_rendered()
         self._due |= iteration % self.every == 0
+        self._iteration, self._global_step = iteration, global_step
         if not self._due or self._finished is None or (self._thread is not None and self._thread.is_alive()):
             return
-        qpos, self._finished, self._due = self._finished, None, False
-        path = self.videos_dir / f"train_{iteration:06d}.mp4"
-        self._thread = threading.Thread(
-            target=self._render, args=(qpos, path, global_step), name="imitate-train-video", daemon=True
-        )
+        self._thread = threading.Thread(target=self._render, args=self._take(), name="imitate-train-video", daemon=True)
         self._thread.start()
 
     def close(self) -> None:
-        """Wait for a video still rendering, and note it."""
+        """Wait for a video still rendering, make one still due, and note them."""
         if self._thread is not None:
             self._thread.join()
+        if self._due and self._finished is not None:
+            self._render(*self._take())
         self._note_rendered()
+
+    def _take(self) -> tuple[np.ndarray, Path, int]:
+        """The finished episode to render now, its file and step; nothing is due after it."""
+        qpos, self._finished, self._due = self._finished, None, False
+        assert qpos is not None
+        return qpos, self.videos_dir / f"train_{self._iteration:06d}.mp4", self._global_step
 
     # -- the background thread -------------------------------------------------------------
     def _render(self, qpos: np.ndarray, path: Path, global_step: int) -> None:
