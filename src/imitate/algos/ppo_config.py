@@ -32,6 +32,12 @@ class PPOConfig(RunConfig):
     norm_obs: bool = option(True, "normalise observations by running statistics")
     norm_value: bool = option(True, "normalise value targets by running statistics")
     checkpoint_every: int = option(20, "iterations between checkpoints", ge=1)
+    video_every: int = option(
+        0,
+        "humanoid tasks: every N iterations a video of env 0's latest finished episode in videos/, "
+        "noted in TensorBoard as media/video (0: off)",
+        ge=0,
+    )
     eval_episodes: int = option(100, "episodes for the evaluation at the end of training", ge=1)
 
     def check(self) -> None:

@@ -44,8 +44,7 @@ class MotionRecorder:
 
         env = self.env
         self.policy.append(env.sim.body_pos().copy())
-        ref_qpos = reference(env, motion(env), env.buffers["time_s"])[0]
-        self.reference.append(env.sim.kin.forward(ref_qpos)[0])
+        self.reference.append(reference(env, motion(env), env.buffers["time_s"]).body_pos)
         self.active.append(active.cpu().numpy().copy())
 
     def metrics(self, returns: np.ndarray, fell: np.ndarray) -> tuple[dict[str, Any], list[dict[str, float]]]:
