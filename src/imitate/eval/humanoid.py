@@ -85,7 +85,7 @@ def rollout_tracking(model, env, seed: int, record: bool = False, motion_metrics
 
     def reference_qpos() -> list[float]:  # env 0's reference now, in its episode's frame
         now = env.buffers["time_s"][:1]
-        return tracking.reference(env, tracking.motion(env), now, ids=slice(0, 1))[0][0].tolist()
+        return tracking.reference(env, tracking.motion(env), now, ids=slice(0, 1)).qpos[0].tolist()
 
     rec: dict[str, list] = {
         "obs": [obs[0].tolist()],
