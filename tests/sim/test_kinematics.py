@@ -1,6 +1,6 @@
-"""Batched forward kinematics against MuJoCo's own, state by state: slide joints and anchored
-hinges (dm_control's planar walker and cheetah), reference positions, the centre of mass and the
-geoms' lowest points; the humanoid's free root and hinges are tested in test_humanoid_model.py."""
+"""Batched forward kinematics against MuJoCo's own, state by state: the humanoid (free root,
+hinges at body origins), slide joints and anchored hinges (dm_control's planar walker and
+cheetah), reference positions, the centre of mass and the geoms' lowest points."""
 
 import mujoco
 import numpy as np
@@ -13,15 +13,12 @@ from imitate.utils import rotations as rot
 from tests.sim.test_humanoid_model import _random_states
 
 
-@pytest.mark.parametrize("domain", ["walker", "cheetah"])
-def test_planar_models_match_mujoco(domain):
-    model = suite_model(domain)
+def _assert_matches_mujoco(model, qpos, qvel, vel_atol=1e-12):
+    """Body poses and velocities of ``forward`` equal mj_forward's and mj_objectVelocity's, and
+    the poses do not depend on whether velocities were asked for."""
     data = mujoco.MjData(model)
-    rng = np.random.default_rng(0)
-    qpos, qvel = rng.uniform(-1.5, 1.5, (6, model.nq)), rng.normal(size=(6, model.nv))
     pos, quat, lin, ang = TreeKinematics(model).forward(qpos, qvel)
-    only_pos = TreeKinematics(model).forward(qpos)
-    np.testing.assert_array_equal(only_pos[0], pos)
+    np.testing.assert_array_equal(TreeKinematics(model).forward(qpos)[0], pos)
     v = np.zeros(6)
     for i in range(len(qpos)):
         data.qpos[:], data.qvel[:] = qpos[i], qvel[i]
@@ -30,8 +27,19 @@ def test_planar_models_match_mujoco(domain):
         np.testing.assert_allclose(rot.quat_to_matrix(quat[i]).reshape(-1, 9), data.xmat[1:], atol=1e-12)
         for b in range(1, model.nbody):
             mujoco.mj_objectVelocity(model, data, mujoco.mjtObj.mjOBJ_XBODY, b, v, 0)
-            np.testing.assert_allclose(ang[i, b - 1], v[:3], atol=1e-12)
-            np.testing.assert_allclose(lin[i, b - 1], v[3:], atol=1e-12)
+            np.testing.assert_allclose(ang[i, b - 1], v[:3], atol=vel_atol)
+            np.testing.assert_allclose(lin[i, b - 1], v[3:], atol=vel_atol)
+
+
+def test_humanoid_matches_mujoco():
+    _assert_matches_mujoco(hm.load_model(), *_random_states(6), vel_atol=1e-10)
+
+
+@pytest.mark.parametrize("domain", ["walker", "cheetah"])
+def test_planar_models_match_mujoco(domain):
+    model = suite_model(domain)
+    rng = np.random.default_rng(0)
+    _assert_matches_mujoco(model, rng.uniform(-1.5, 1.5, (6, model.nq)), rng.normal(size=(6, model.nv)))
 
 
 def test_reference_positions_and_unsupported_joints():
@@ -66,20 +74,8 @@ def test_two_trees_and_a_slide_after_a_hinge_match_mujoco():
       <body pos="1 1 0"><joint type="slide" axis="0 0 1"/><joint type="hinge" axis="0 0 1"/>
         <joint type="hinge" axis="0 1 0" pos="0.1 0 0"/><geom size="0.1" mass="3"/></body></worldbody></mujoco>"""
     model = mujoco.MjModel.from_xml_string(xml)
-    data = mujoco.MjData(model)
     rng = np.random.default_rng(1)
-    qpos, qvel = rng.uniform(-1.5, 1.5, (4, model.nq)), rng.normal(size=(4, model.nv))
-    pos, quat, lin, ang = TreeKinematics(model).forward(qpos, qvel)
-    v = np.zeros(6)
-    for i in range(len(qpos)):
-        data.qpos[:], data.qvel[:] = qpos[i], qvel[i]
-        mujoco.mj_forward(model, data)
-        np.testing.assert_allclose(pos[i], data.xpos[1:], atol=1e-12)
-        np.testing.assert_allclose(rot.quat_to_matrix(quat[i]).reshape(-1, 9), data.xmat[1:], atol=1e-12)
-        for b in range(1, model.nbody):
-            mujoco.mj_objectVelocity(model, data, mujoco.mjtObj.mjOBJ_XBODY, b, v, 0)
-            np.testing.assert_allclose(ang[i, b - 1], v[:3], atol=1e-12)
-            np.testing.assert_allclose(lin[i, b - 1], v[3:], atol=1e-12)
+    _assert_matches_mujoco(model, rng.uniform(-1.5, 1.5, (4, model.nq)), rng.normal(size=(4, model.nv)))
 
 
 def test_center_of_mass_and_its_velocity_equal_mujoco():
