@@ -1,21 +1,19 @@
-"""Humanoid tracking throughput and a walk training run made with `imitate train` / `imitate eval`.
+"""A walk tracking run made with `imitate train` / `imitate eval`, beside the zero action.
 
-Measures on this machine:
-  1. (with --envs) raw physics rate of our MJCF: a plain `mj_step` loop on one MjData (1 thread),
-     and `MujocoSim.step` (mujoco.rollout over N envs, zero PD targets) in physics steps/s; the
-     tracking env step rate at each N and its ratio to the raw rate in control steps (physics / 4
-     substeps); the full PPO loop (rollout + reward + GAE + 5 epochs of updates) in samples/s;
-  2. (with --total-steps > 0) `imitate train humanoid-walk deepmimic total_steps=N` as a
-     subprocess (the preset config, the same code path as the CLI; the run directory lands under
-     --runs-dir), then `imitate eval RUN` (deterministic policy, the run's eval episodes), and the
-     same evaluation with the zero action. The preset uses the default `action_mode=reference`:
-     PD target = reference pose + action_scale * action, so the zero action already replays the
-     clip through the PD controllers; that row shows what the policy adds to it.
+`imitate train humanoid-walk deepmimic total_steps=N` runs as a subprocess (the preset config, the
+same code path as the CLI; the run directory lands under --runs-dir), then `imitate eval RUN`
+(deterministic policy, the run's eval episodes), and the same evaluation with the zero action.
+The preset sets DeepMimic's absolute targets (`action_mode=default`: PD target = default pose +
+action_scale * action; the zero action holds the default pose). With the overrides
+`action_mode=reference action_scale=0.5` (residual actions: PD target = reference pose +
+action_scale * action) the zero action replays the clip through the PD controllers, and that row
+shows what the policy adds to it. The result names its action setting ("actions").
 Prints JSON and writes --out (commit, command, load average and wall time under "meta").
+Throughput (raw physics, env, full PPO, memory): benchmarks/tracking_speed.py.
 
-  python benchmarks/humanoid_tracking.py --total-steps 8192000
-  python benchmarks/humanoid_tracking.py --envs 64,128,256,512 --total-steps 0 \
-      --out benchmarks/results/humanoid_throughput.json
+  python benchmarks/humanoid_tracking.py --total-steps 8192000    # -> humanoid_tracking_default_action.json
+  python benchmarks/humanoid_tracking.py --total-steps 8192000 --out benchmarks/results/humanoid_tracking.json \
+      action_mode=reference action_scale=0.5                      # residual actions (the file's figure)
 """
 
 from __future__ import annotations
@@ -25,80 +23,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from _meta import finish, record  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
-
-
-def raw_mj_step(seconds: float = 3.0) -> float:
-    import mujoco
-
-    from imitate.data.motion import humanoid_model as hm
-
-    m = hm.load_model()
-    d = mujoco.MjData(m)
-    mujoco.mj_resetData(m, d)
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        for _ in range(100):
-            mujoco.mj_step(m, d)
-        n += 100
-        if d.qpos[2] < 0.3:  # keep it in a standing-like regime: reset after a fall
-            mujoco.mj_resetData(m, d)
-    return n / (time.perf_counter() - t0)
-
-
-def sim_rate(n: int, calls: int = 20) -> float:
-    from imitate.data.motion import humanoid_model as hm
-    from imitate.sim.mujoco_c import MujocoSim
-
-    sim = MujocoSim(hm.load_model(), n, substeps=hm.SUBSTEPS)
-    ctrl = np.zeros((n, sim.nu))
-    sim.step(ctrl)
-    t0 = time.perf_counter()
-    for _ in range(calls):
-        sim.step(ctrl)
-    rate = n * calls * sim.substeps / (time.perf_counter() - t0)
-    sim.close()
-    return rate
-
-
-def env_rate(n: int, calls: int = 20) -> float:
-    from imitate.tasks.humanoid.tracking import HumanoidTrackingEnv
-
-    env = HumanoidTrackingEnv(n, seed=0)
-    env.reset(seed=0)
-    gen = torch.Generator().manual_seed(0)
-    act = lambda: 0.3 * torch.randn(n, env.act_dim, generator=gen)  # noqa: E731
-    env.step(act())
-    t0 = time.perf_counter()
-    for _ in range(calls):
-        env.step(act())
-    rate = n * calls / (time.perf_counter() - t0)
-    env.close()
-    return rate
-
-
-def ppo_rate(n: int, iterations: int = 2) -> float:
-    from imitate.algos.ppo import PPO
-    from imitate.config import apply_overrides
-    from imitate.registry import get_task
-    from imitate.rewards.tracking import TrackingReward
-    from imitate.runner import resolve_config
-
-    cfg = resolve_config("humanoid-walk", "deepmimic", {"progress": False}, check_inputs=False)
-    cfg = apply_overrides(cfg, {"num_envs": n, "total_steps": n * cfg.rollout_steps * iterations}, "bench")
-    env = get_task("humanoid-walk").make_env(n, seed=0, cfg=cfg)
-    ppo = PPO(env, cfg, TrackingReward())
-    t0 = time.perf_counter()
-    ppo.train()
-    rate = ppo.global_step / (time.perf_counter() - t0)
-    env.close()
-    return rate
 
 
 def cli(*args: str) -> tuple[list[str], dict, str]:
@@ -112,7 +41,8 @@ def cli(*args: str) -> tuple[list[str], dict, str]:
 
 
 class ZeroPolicy:
-    """Always the zero action: in ``action_mode=reference`` the PD targets are the clip's own pose."""
+    """Always the zero action: PD to the default pose with absolute targets; with residual actions
+    (``action_mode=reference``) the PD targets are the clip's own pose."""
 
     def __init__(self, act_dim: int):
         self.act_dim = act_dim
@@ -173,7 +103,9 @@ def train_walk(total_steps: int, seed: int, out_dir: str, overrides: list[str]) 
         for r in run.read_progress()
     ]
     zero = zero_action(run_dir)
+    mode = cfg.task_options.action_mode
     return {
+        "actions": f"{'absolute' if mode == 'default' else 'residual'} (action_mode={mode})",
         "run": run_dir,
         "train_command": train_cmd,
         "eval_command": eval_cmd,
@@ -205,38 +137,21 @@ def train_walk(total_steps: int, seed: int, out_dir: str, overrides: list[str]) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--envs", default="", help="comma list of env counts for the throughput part (empty: skip)")
     parser.add_argument("--total-steps", type=int, default=8_192_000, help="walk training budget (0: no training)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--runs-dir", default="benchmarks/results/humanoid_walk/runs")
-    parser.add_argument("--out", default="benchmarks/results/humanoid_tracking.json")
-    parser.add_argument("overrides", nargs="*", help="key=value for the training run (e.g. action_mode=default)")
+    parser.add_argument("--out", default="benchmarks/results/humanoid_tracking_default_action.json")
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        help="key=value for the training run (residual actions: action_mode=reference action_scale=0.5)",
+    )
     args = parser.parse_args()
     meta = record()
     from imitate.runner import set_threads
 
     set_threads()
     result: dict = {"torch_threads": torch.get_num_threads()}
-    if args.envs:
-        result["raw_mj_step_per_s_1thread"] = round(raw_mj_step(), 1)
-        rows = []
-        for n in [int(x) for x in args.envs.split(",")]:
-            sim = sim_rate(n)
-            env = env_rate(n)
-            ppo = ppo_rate(n)
-            rows.append(
-                {
-                    "num_envs": n,
-                    "sim_physics_steps_per_s": round(sim, 1),
-                    "sim_control_steps_per_s": round(sim / 4, 1),
-                    "env_steps_per_s": round(env, 1),
-                    "ppo_samples_per_s": round(ppo, 1),
-                    "env_vs_raw": round(env / (sim / 4), 3),
-                    "ppo_vs_raw": round(ppo / (sim / 4), 3),
-                }
-            )
-            print(json.dumps(rows[-1]), flush=True)
-        result["throughput"] = rows
     if args.total_steps > 0:
         result["walk_training"] = train_walk(args.total_steps, args.seed, args.runs_dir, args.overrides)
     result = {"meta": finish(meta), **result}

@@ -176,3 +176,16 @@ def test_config_listing_shows_values_bounds_and_help(capsys):
     assert "4" in lines["task_options.n_dim"].split() and "[1, 64]" in lines["task_options.n_dim"]
     assert "one of argmax, sample" in lines["dfo_select"] and "counter-examples" not in lines["dfo_select"]
     assert "> 0" in lines["temperature"] and "InfoNCE" in lines["temperature"]
+
+
+def test_an_older_run_config_reads_keys_added_since_with_the_value_it_ran_with():
+    """config.ADDED: a tracking run made before RSI on clip frames evaluates as it was trained."""
+    cfg = resolve_config("humanoid-walk", "deepmimic", {}, check_inputs=False)
+    assert cfg.task_options.reference_on_frames  # the default for new runs
+    old_run = {"action_mode": "reference", "action_scale": 0.5}  # a config.yaml without the key
+    assert not apply_overrides(cfg, old_run, "config.yaml", migrate=True).task_options.reference_on_frames
+    assert apply_overrides(cfg, old_run, "overrides").task_options.reference_on_frames  # only a run's own file
+    newer = {**old_run, "reference_on_frames": True}
+    assert apply_overrides(cfg, newer, "config.yaml", migrate=True).task_options.reference_on_frames
+    ppo = resolve_config("maze", "ppo", {}, check_inputs=False)  # tasks without the key are untouched
+    assert apply_overrides(ppo, {"lr": 1e-3}, "config.yaml", migrate=True).lr == 1e-3

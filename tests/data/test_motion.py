@@ -167,6 +167,27 @@ def test_looping_with_heading_turns_each_cycle(cache):
     np.testing.assert_allclose(d2, [c * d1[0] - s * d1[1], s * d1[0] + c * d1[1]], atol=1e-9)
 
 
+def test_per_frame_tables_follow_the_clip_into_later_turning_cycles(cache):
+    """``points`` and ``rates`` interpolate any per-frame table like the bodies and the root: the
+    body table gives ``state``'s bodies, and the rates of its forward differences are the
+    derivative of its points, in cycles turned by the clip's heading change too."""
+    lib = MotionLibrary.from_names(["walker/turn_left0"], cache_dir=cache, loop_heading=True)
+    clip = lib.clips[0]
+    rng = np.random.default_rng(5)
+    t = rng.uniform(0.0, 3.0 * lib.durations[0], 40)  # three cycles
+    ids = np.zeros(len(t), dtype=int)
+    f = lib.locate(ids, t)
+    np.testing.assert_array_equal(lib.points(f, clip.body_pos), lib.state(ids, t).body_pos)
+    rate_table = np.diff(clip.body_pos, axis=0) / clip.dt[:, None, None]
+    rate_table = np.concatenate([rate_table, rate_table[-1:]])  # the last frame's: never read
+    h = 1e-6
+    f1 = lib.locate(ids, t + h)
+    keep = f1.i0 == f.i0  # the same interval on both sides
+    numeric = (lib.points(f1, clip.body_pos) - lib.points(f, clip.body_pos)) / h
+    np.testing.assert_allclose(numeric[keep], lib.rates(f, rate_table)[keep], atol=1e-4)
+    assert np.abs(f.cycle).max() >= 2
+
+
 def test_non_looping_clip_holds_last_frame_and_phase(lib):
     c = 2  # kick: Loop none
     clip = lib.clips[c]

@@ -11,7 +11,7 @@ from imitate.data.motion import MotionLibrary, load_clip
 from imitate.eval import motion_metrics as mm
 from imitate.eval.humanoid import MotionRecorder, rollout_tracking
 from imitate.tasks.humanoid.options import TrackingOptions
-from imitate.tasks.humanoid.tracking import HumanoidTrackingEnv
+from imitate.tasks.humanoid.tracking import HumanoidTrackingEnv, motion
 
 
 class ZeroPolicy:
@@ -26,7 +26,7 @@ class ZeroPolicy:
 
 @pytest.fixture()
 def env():
-    opts = TrackingOptions(rsi=False, episode_seconds=2.0, reset_origin_range_m=1.0)
+    opts = TrackingOptions(rsi=False, episode_seconds=2.0, reset_origin_range_m=1.0, action_mode="reference")
     e = HumanoidTrackingEnv(3, seed=0, options=opts)
     yield e
     e.close()
@@ -54,7 +54,7 @@ def test_tracking_rollout_reports_motion_metrics_beside_the_tracking_errors(env)
     dt_s = env.sim.dt_s
     expected = []
     for row in rows:
-        times = np.arange(int(row["frames"])) * dt_s
+        times = np.arange(int(row["frames"])) * motion(env).step_s  # the reference's clock: one clip frame a step
         root = lib.state(np.zeros(len(times), dtype=np.int64), times, with_bodies=False).root_pos
         expected.append(float(mm.root_kinematics(root, dt_s)["root_speed_m_s"]))
     assert m["motion_clip_root_speed_m_s"] == pytest.approx(np.mean(expected), rel=1e-6)

@@ -1,12 +1,11 @@
-"""The MuJoCo humanoid: conversion against pybullet's own humanoid, batched FK, batched sim (MujocoSim)."""
+"""The MuJoCo humanoid: conversion against pybullet's own humanoid, batched sim (MujocoSim); its batched FK
+against MuJoCo is in test_kinematics.py."""
 
-import mujoco
 import numpy as np
 import pytest
 
 from imitate.data.motion import humanoid_model as hm
 from imitate.data.motion.clip import convert, find_clip, parse_frames
-from imitate.sim.kinematics import TreeKinematics
 from imitate.sim.mujoco_c import BACKENDS, MujocoSim
 from imitate.tasks.humanoid.common import ground_contact
 
@@ -111,23 +110,6 @@ def _random_states(n, seed=0):
     qpos[:, 3:7] = q / np.linalg.norm(q, axis=1, keepdims=True)
     qpos[:, 7:] = rng.uniform(-1.5, 1.5, size=(n, 28))
     return qpos, rng.normal(size=(n, 34))
-
-
-def test_batched_kinematics_equals_mujoco():
-    m = hm.load_model()
-    d = mujoco.MjData(m)
-    qpos, qvel = _random_states(6)
-    pos, quat, lin, ang = TreeKinematics(m).forward(qpos, qvel)
-    v = np.zeros(6)
-    for i in range(len(qpos)):
-        d.qpos[:], d.qvel[:] = qpos[i], qvel[i]
-        mujoco.mj_forward(m, d)
-        np.testing.assert_allclose(pos[i], d.xpos[1:], atol=1e-12)
-        np.testing.assert_allclose(np.abs(np.sum(quat[i] * d.xquat[1:], -1)), 1.0, atol=1e-12)
-        for b in range(1, m.nbody):
-            mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_XBODY, b, v, 0)
-            np.testing.assert_allclose(ang[i, b - 1], v[:3], atol=1e-10)
-            np.testing.assert_allclose(lin[i, b - 1], v[3:], atol=1e-10)
 
 
 def test_set_get_state_round_trip_exact():

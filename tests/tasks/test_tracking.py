@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -136,11 +137,12 @@ def test_tolerance_zeroes_small_errors(walk_env):
 
 
 def test_rsi_puts_sim_exactly_in_reference_state():
-    env = HumanoidTrackingEnv(16, seed=3, options=TrackingOptions(reset_origin_range_m=5.0))
+    env = HumanoidTrackingEnv(16, seed=3, options=TrackingOptions(reset_origin_range_m=5.0, action_mode="reference"))
     env.reset(seed=3)
     qpos, qvel = _qpos_qvel(env)
     buf = env.buffers
-    ref_qpos, ref_qvel, _ = reference(env, motion(env), buf["time_s"])
+    ref = reference(env, motion(env), buf["time_s"])
+    ref_qpos, ref_qvel = ref.qpos, ref.qvel
     np.testing.assert_allclose(qpos, ref_qpos, atol=1e-9)
     np.testing.assert_allclose(qvel, ref_qvel, atol=1e-9)
     # the clip's own pose at those times: same height and joints, only yaw/origin moved
@@ -190,8 +192,8 @@ def test_non_looping_clip_end_ends_the_episode():
     assert env.max_episode_steps == int(np.ceil(clip.duration_s / dt_s - 1e-9))
     env.reset(seed=0)
     env.buffers["time_s"][:] = clip.duration_s - 2 * dt_s + 1e-4  # two control steps before the end
-    qpos, qvel, _ = reference(env, clip, env.buffers["time_s"])
-    env.sim.set_joints(qpos, qvel, normalise_root=True)
+    ref = reference(env, clip, env.buffers["time_s"])
+    env.sim.set_joints(ref.qpos, ref.qvel, normalise_root=True)
     first = env.step(torch.zeros(3, 28))
     assert not first.done.any()
     last = env.step(torch.zeros(3, 28))
@@ -221,7 +223,7 @@ def test_observation_layout_and_yaw_invariance():
     np.testing.assert_allclose(oa[:, 94].numpy(), a.sim.qpos[:, 2], atol=1e-6)  # base height
     step = a.step(torch.full((4, 28), 0.3))
     assert torch.allclose(step.obs[~step.done][:, 66:94], torch.full((int((~step.done).sum()), 28), 0.3))
-    assert step.transition.shape == (4, 2 * 105)
+    assert step.transition.shape == (4, 0)  # tracking builds no style observation unless style_obs=true
     a.close()
     b.close()
 
@@ -300,7 +302,9 @@ def test_training_raises_mean_tracking_reward(tmp_path):
     assert np.mean([x["episode/length"] for x in lines[-3:]]) > np.mean([x["episode/length"] for x in lines[:3]])
 
 
-@pytest.mark.parametrize("options", [TrackingOptions(), CartwheelOptions()], ids=["walk", "cartwheel"])
+@pytest.mark.parametrize(
+    "options", [TrackingOptions(style_obs=True), CartwheelOptions(style_obs=True)], ids=["walk", "cartwheel"]
+)
 def test_clip_states_replayed_in_the_simulator_give_the_clip_side_features(options):
     """One feature function: a clip's frames set kinematically into the simulator read the same
     style features through the env's ``style`` group as ``clip_style_features`` computes from
@@ -322,3 +326,150 @@ def test_clip_states_replayed_in_the_simulator_give_the_clip_side_features(optio
     pairs = clip_style_pairs(lib)
     assert pairs.shape[1] == 2 * env.style_dim
     torch.testing.assert_close(pairs[1, : env.style_dim], pairs[0, env.style_dim :])  # consecutive frames
+
+
+def _standing(n: int = 1):
+    """qpos, qvel, body positions and centre of mass of a made-up standing state (n copies)."""
+    qpos = np.zeros((n, 35))
+    qpos[:, 2], qpos[:, 3] = 0.9, 1.0
+    body = np.random.default_rng(0).normal(size=(1, 15, 3)).repeat(n, 0)
+    return qpos, np.zeros((n, 34)), body, np.tile([0.0, 0.0, 0.8], (n, 1))
+
+
+def test_additive_reward_against_hand_computed_values():
+    from imitate.tasks.humanoid.common import EE_IDS, humanoid_state
+    from imitate.tasks.humanoid.rewards import additive_reward, additive_terms
+
+    qpos, qvel, body, com = _standing()
+    ref = humanoid_state(qpos, qvel, body, com_pos=com)
+    q, v, b, c = qpos.copy(), qvel.copy(), body.copy(), com.copy()
+    q[0, 7] = 0.2  # chest_y: the chest joint turned 0.2 rad
+    q[0, 7 + 17] = 0.3  # right_knee 0.3 rad: Σθ² = 0.04 + 0.09
+    v[0, 6 + 17] = 1.0  # right knee at 1 rad/s
+    v[0, 6 + 2] = 2.0  # chest_x, the chain's last hinge: 2 rad/s about the chest's own x; Σ|Δω|² = 1 + 4
+    b[0, EE_IDS[2]] += [0.03, 0.04, 0.0]  # one end effector 5 cm off: Σ|Δp|² = 0.0025
+    c[0] += [0.0, 0.1, 0.0]  # centre of mass 10 cm off: 0.01
+    q[0, 2] += 0.05  # root 5 cm higher
+    q[0, 3:7] = [np.cos(0.15), 0.0, 0.0, np.sin(0.15)]  # turned 0.3 rad about z
+    v[0, 0:3] = [0.3, 0.4, 0.0]  # 0.5 m/s off
+    cur = humanoid_state(q, v, b, com_pos=c)
+    params = {"base_height": (0.01, 0.0), "base_orientation": (0.25, 0.0), "base_velocity": (1.0, 0.0)}
+    params.update(base_ang_velocity=(0.0, 0.0), joint_pos=(1.0, 0.0), end_effector=(0.1, 0.0))  # not root terms
+    want = {
+        "pose": np.exp(-2.0 * 0.13),
+        "velocity": np.exp(-0.1 * 5.0),
+        "end_effector": np.exp(-40.0 * 0.0025),
+        "root": np.exp(-(0.05**2) / 0.01) * np.exp(-(0.3**2) / 0.25) * np.exp(-(0.5**2) / 1.0),
+        "com": np.exp(-10.0 * 0.01),
+    }
+    terms = additive_terms(cur, ref, params)
+    assert set(terms) == set(want)
+    for name, value in want.items():
+        assert float(terms[name][0]) == pytest.approx(value, rel=1e-5), name
+    weights = {"pose": 0.5, "velocity": 0.05, "end_effector": 0.15, "root": 0.2, "com": 0.1}
+    total = sum(weights[k] * want[k] for k in want)
+    assert float(additive_reward(terms, weights)[0]) == pytest.approx(total, rel=1e-5)
+    at_ref = additive_terms(ref, ref, params)
+    assert all(float(t[0]) == pytest.approx(1.0, abs=1e-6) for t in at_ref.values())
+
+
+def test_joint_angular_velocity_is_the_joints_relative_spin_in_its_own_frame():
+    """Against the simulator's own kinematics: ω_child − ω_parent (world), seen from the child."""
+    from imitate.data.motion import humanoid_model as hm
+    from imitate.sim.kinematics import TreeKinematics
+    from imitate.tasks.humanoid.rewards import joint_angular_velocity
+    from tests.sim.test_humanoid_model import _random_states
+
+    kin = TreeKinematics(hm.load_model())
+    qpos, qvel = _random_states(5, seed=6)
+    _, quat, _, ang = kin.forward(qpos, qvel)
+    for group in hm.EULER_ORDERS:
+        b = hm.BODY_NAMES.index(group)
+        rel = rot.quat_rotate(rot.quat_conj(quat[:, b]), ang[:, b] - ang[:, kin.parent[b]])
+        got = joint_angular_velocity(torch.as_tensor(qpos[:, 7:]), torch.as_tensor(qvel[:, 6:]), group)
+        np.testing.assert_allclose(got.numpy(), rel, atol=1e-10, err_msg=group)
+
+
+def test_additive_form_in_the_env_logs_its_terms_and_is_their_weighted_sum():
+    opts = TrackingOptions(reward_form="additive", w_pose=0.4, w_com=0.2)
+    env = HumanoidTrackingEnv(6, seed=4, options=opts)
+    env.reset(seed=4)
+    step = env.step(torch.zeros(6, 28))
+    names = ("pose", "velocity", "end_effector", "root", "com")
+    logged = {k for k in step.extras if k.startswith("reward/")}
+    assert logged == {f"reward/{n}" for n in names} | {"reward/tracking"}  # tracking: TaskEnv's sum
+    weights = opts.additive_weights()
+    assert weights["pose"] == 0.4 and weights["com"] == 0.2
+    total = sum(weights[n] * step.extras[f"reward/{n}"] for n in names)
+    torch.testing.assert_close(step.reward, total)
+    assert (step.reward > 0).all() and (step.reward <= sum(weights.values()) + 1e-6).all()
+    # at a reset the character is the reference: every kernel is 1 (the reference's bodies and
+    # centre of mass from the per-frame tables equal the simulator's FK of the same pose)
+    from imitate.tasks.humanoid.common import current_state
+    from imitate.tasks.humanoid.rewards import additive_terms
+    from imitate.tasks.humanoid.tracking import _reference_state
+
+    env.reset(seed=5)
+    env.scratch = {}
+    terms = additive_terms(current_state(env, ALL), _reference_state(env), opts.reward_params())
+    for name, value in terms.items():
+        assert torch.allclose(value, torch.ones_like(value), atol=1e-5), name
+    env.close()
+
+
+@pytest.mark.parametrize("options", [TrackingOptions(), CartwheelOptions()], ids=["walk", "cartwheel"])
+def test_cached_reference_kinematics_equal_computed_ones(options):
+    """RSI on clip frames keeps the reference on frames (walk: 1 per step, cartwheel: 2), where the
+    body positions and the centre of mass come from per-frame tables; they equal FK of the
+    reference pose, on every step, in every episode frame and in later cycles of a looping clip."""
+    from imitate.tasks.humanoid.tracking import frames_per_step
+
+    opts = dataclasses.replace(options, reset_origin_range_m=3.0, action_mode="reference", action_scale=0.5)
+    env = HumanoidTrackingEnv(8, seed=2, options=opts)
+    clip = motion(env)
+    assert clip.frame_s is not None
+    assert frames_per_step(clip.lib.clips[0].dt, env.sim.dt_s) == (1 if options.clip.endswith("walk") else 2)
+    env.reset(seed=2)
+    kin = env.sim.kin
+    cycles = 0.0
+    for _ in range(50):
+        ref = reference(env, clip, env.buffers["time_s"])
+        frames = env.buffers["time_s"] / clip.frame_s
+        np.testing.assert_allclose(frames, np.round(frames), atol=1e-6)  # on clip frames
+        pos, quat, _, _ = kin.forward(ref.qpos)
+        np.testing.assert_allclose(ref.body_pos, pos, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(ref.com_pos, kin.center_of_mass(pos, quat)[0], rtol=0, atol=1e-9)
+        cycles = max(cycles, float((env.buffers["time_s"] / clip.duration_s).max()))
+        env.step(torch.zeros(8, 28))
+    assert cycles > 1.0 or not clip.loop  # a looping clip was followed into its next cycle
+    env.close()
+
+
+def test_reference_off_frames_is_interpolated_and_computed():
+    """A clip whose frames do not fit the control period (spin: 1/24 s), or reference_on_frames=false,
+    starts anywhere; the reference's kinematics are then FK of the interpolated pose."""
+    from imitate.tasks.humanoid.tracking import frames_per_step
+
+    assert frames_per_step(np.full(5, 1 / 24), 1 / 30) is None
+    assert frames_per_step(np.array([0.033332, 0.033332]), 1 / 30) == 1  # the files' rounded 1/30 s
+    for opts in (TrackingOptions(clip="humanoid3d_spin"), TrackingOptions(reference_on_frames=False)):
+        env = HumanoidTrackingEnv(6, seed=1, options=opts)
+        clip = motion(env)
+        assert clip.frame_s is None and clip.step_s == env.sim.dt_s
+        env.reset(seed=1)
+        frame_dt = float(clip.lib.clips[0].dt[0])
+        frames = env.buffers["time_s"] / frame_dt
+        assert np.abs(frames - np.round(frames)).max() > 0.05  # RSI between frames
+        ref = reference(env, clip, env.buffers["time_s"])
+        np.testing.assert_allclose(ref.body_pos, env.sim.kin.forward(ref.qpos)[0], atol=1e-12)
+        env.close()
+
+
+def test_absolute_actions_are_the_default():
+    opts = TrackingOptions()
+    assert (opts.action_mode, opts.action_scale, opts.reward_form, opts.style_obs) == ("default", 1.5, "product", False)
+    env = HumanoidTrackingEnv(3, seed=0)
+    env.reset(seed=0)
+    targets = env.spec.action.func(env, torch.full((3, 28), 0.5), **env.spec.action.params)
+    np.testing.assert_allclose(targets, 0.75)  # default pose (all hinges 0) + 1.5 rad × 0.5
+    env.close()

@@ -18,6 +18,7 @@ PPO_TAGS = [
     "loss/approx_kl",
     "loss/clip_frac",
     "policy/action_std",
+    "policy/learning_rate",
     "episode/success_rate",
     "episode/length",
     "episode/return",

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from imitate.algos.train_video import TrainingVideo, require_character
 from imitate.rewards.compose import ComposedReward, task_reward
 from imitate.utils.run import Run, fits_checkpoint, guarded
 from imitate.utils.seeding import restore_rng
@@ -29,6 +30,8 @@ def train_policy(
     from imitate.algos.ppo import PPO
 
     env = task.make_env(cfg.num_envs, seed=cfg.seed, device=cfg.device, cfg=cfg)
+    if cfg.video_every:
+        require_character(env, task.name)
     reward = make_reward(task, cfg, env)
     ppo = PPO(env, cfg, reward)
     if state is not None:
@@ -40,6 +43,7 @@ def train_policy(
     with guarded(run):
         restore_rng(state)
         logger = run.logger()
+        video = TrainingVideo(env, cfg.video_every, run.dir / "videos", logger.log_video) if cfg.video_every else None
         try:
             ppo.train(
                 log=logger.log,
@@ -51,8 +55,11 @@ def train_policy(
                 snapshot=lambda s: run.save_snapshot(
                     {"ppo": s, "train_seconds": time.time() - started}, step=s["global_step"], iteration=s["iteration"]
                 ),
+                observer=video,
             )
         finally:
+            if video is not None:
+                video.close()
             logger.close()
     return run, {"train_seconds": round(time.time() - started, 1), "env_steps": ppo.global_step}
 

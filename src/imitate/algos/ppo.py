@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 
@@ -23,9 +24,19 @@ from imitate.algos.ppo_config import PPOConfig
 from imitate.models.actor_critic import ActorCritic
 from imitate.rewards.base import RewardModule
 from imitate.rewards.compose import task_reward
-from imitate.tasks.core.vecenv import VecEnv
+from imitate.tasks.core.vecenv import StepResult, VecEnv
 from imitate.utils.numerics import at_iteration, backward_step
 from imitate.utils.progress import progress_bar
+
+
+class RolloutObserver(Protocol):
+    """What ``PPO.train`` tells an observer: each env step (before and after) and each iteration."""
+
+    def before_step(self) -> None: ...
+
+    def after_step(self, step: StepResult) -> None: ...
+
+    def after_iteration(self, iteration: int, global_step: int) -> None: ...
 
 
 @dataclass
@@ -125,9 +136,12 @@ class PPO:
         log: Callable[[int, dict[str, float]], None] | None = None,
         checkpoint: Callable[[dict], None] | None = None,
         snapshot: Callable[[dict], object] | None = None,
+        observer: RolloutObserver | None = None,
     ) -> dict[str, float]:
         """Train until ``total_steps``; returns the last iteration's statistics. ``snapshot`` gets
-        the state after the first iteration past each multiple of ``snapshot_every`` env steps."""
+        the state after the first iteration past each multiple of ``snapshot_every`` env steps;
+        ``observer`` sees every env step and every iteration's end (a training video); it changes
+        nothing."""
         cfg, env, model = self.cfg, self.env, self.model
         T, N = cfg.rollout_steps, cfg.num_envs
         if self.rollout is None:
@@ -163,7 +177,11 @@ class PPO:
                     action = dist.mean + dist.stddev * torch.randn(
                         dist.mean.shape, generator=self.generator, device=self.device
                     )
+                    if observer is not None:
+                        observer.before_step()
                     step = env.step(action.clamp(-1.0, 1.0))
+                    if observer is not None:
+                        observer.after_step(step)
                     reward = self.reward(obs, action, step)
                     ep_return += reward  # before the truncation bootstrap: not part of the return
                     for key, value in getattr(self.reward, "last_terms", {}).items():
@@ -207,6 +225,8 @@ class PPO:
             }
             if log is not None:
                 log(self.global_step, stats)
+            if observer is not None:
+                observer.after_iteration(self.iteration, self.global_step)
             if checkpoint is not None and (
                 self.iteration % cfg.checkpoint_every == 0 or self.iteration == self.num_iterations
             ):

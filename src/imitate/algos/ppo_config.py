@@ -44,6 +44,12 @@ class PPOConfig(RunConfig):
         "for `imitate data --policy RUN@STEP`); 0: none",
         ge=0,
     )
+    video_every: int = option(
+        0,
+        "humanoid tasks: every N iterations a video of env 0's latest finished episode in videos/, "
+        "noted in TensorBoard as media/video (0: off)",
+        ge=0,
+    )
     eval_episodes: int = option(100, "episodes for the evaluation at the end of training", ge=1)
 
     def check(self) -> None:

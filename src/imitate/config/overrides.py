@@ -28,6 +28,13 @@ RENAMED: dict[str, str] = {
     "success_absorbing": "absorbing_success",  # AMP's; now the one rule of rewards/compose.py
 }  # (w_gp, logit_reg, replay_size moved into disc too; their short form still resolves)
 
+# Keys added later whose default changed what a run does: key -> the value that reproduces runs
+# made before it. A run's own config.yaml without the key is read with that value, so `imitate
+# eval` of an older run evaluates it the way it was trained.
+ADDED: dict[str, Any] = {
+    "reference_on_frames": False,  # tracking: RSI at any clip time, as before RSI on clip frames
+}
+
 
 def _is_optional(tp: Any) -> bool:
     return typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in typing.get_args(tp)
@@ -141,9 +148,15 @@ def _replace(cfg: Any, path: list[str], value: Any) -> Any:
 
 def apply_overrides(cfg: Any, overrides: dict[str, Any], context: str, migrate: bool = False) -> Any:
     """A copy of ``cfg`` with ``overrides`` applied (strings parsed; other values type-checked).
-    ``migrate`` reads renamed keys under their new names (a run's own, older config.yaml)."""
+    ``migrate`` reads a run's own, older config.yaml: renamed keys under their new names, keys
+    added since with the value the run had (``ADDED``)."""
     paths = leaves(cfg)
-    for key, value in flatten(overrides).items():
+    flat = flatten(overrides)
+    if migrate:
+        given = {k.rsplit(".", 1)[-1] for k in flat}
+        leaf_names = {p.rsplit(".", 1)[-1] for p in paths}
+        flat = {**{k: v for k, v in ADDED.items() if k not in given and k in leaf_names}, **flat}
+    for key, value in flat.items():
         if migrate and key in RENAMED:
             key = RENAMED[key]
         try:

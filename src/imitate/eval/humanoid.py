@@ -44,8 +44,7 @@ class MotionRecorder:
 
         env = self.env
         self.policy.append(env.sim.body_pos().copy())
-        ref_qpos = reference(env, motion(env), env.buffers["time_s"])[0]
-        self.reference.append(env.sim.kin.forward(ref_qpos)[0])
+        self.reference.append(reference(env, motion(env), env.buffers["time_s"]).body_pos)
         self.active.append(active.cpu().numpy().copy())
 
     def metrics(self, returns: np.ndarray, fell: np.ndarray) -> tuple[dict[str, Any], list[dict[str, float]]]:
@@ -86,7 +85,7 @@ def rollout_tracking(model, env, seed: int, record: bool = False, motion_metrics
 
     def reference_qpos() -> list[float]:  # env 0's reference now, in its episode's frame
         now = env.buffers["time_s"][:1]
-        return tracking.reference(env, tracking.motion(env), now, ids=slice(0, 1))[0][0].tolist()
+        return tracking.reference(env, tracking.motion(env), now, ids=slice(0, 1)).qpos[0].tolist()
 
     rec: dict[str, list] = {
         "obs": [obs[0].tolist()],

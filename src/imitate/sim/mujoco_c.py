@@ -5,9 +5,14 @@ mjSTATE_FULLPHYSICS layout ([time, qpos, qvel, act, ...]); there are no per-env 
 to keep in sync. A step holds a control row for ``substeps`` physics steps, either through
 ``mujoco.rollout`` (``backend="rollout"``, the default: C++ threads over the rows) or through a
 thread pool over a few MjData (``backend="threads"``: each worker loads a row, runs mj_step, which
-releases the GIL, and stores it back). The solver warm start is never carried between calls, so
+releases the GIL, and stores it back). Within a call the substeps carry MuJoCo's solver warm start
+(qacc_warmstart) from one physics step to the next. Between calls it is dropped by default, so
 the next state is a pure function of (row, control): ``get_state``/``set_state`` are exact and both
-backends agree (to ~1e-14; bit for bit on the contact-free tasks).
+backends agree (to ~1e-14; bit for bit on the contact-free tasks). ``warmstart=True`` (threads
+backend only: ``mujoco.rollout`` takes a warm start in but does not hand the final one back)
+keeps each env's warm start across calls too, in the saved state; it changes trajectories only
+within the constraint solver's tolerance (tests/sim/test_mujoco_c.py), and on the humanoid it
+saves about 0.1 of the 1.2-1.6 Newton iterations of the first substep (docs/humanoid.md).
 
 The rollout backend also keeps the state after every physics step of the last step
 (``substep_states``) and, with ``sense_final``, the model's sensors at each of them
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import mujoco
 import numpy as np
@@ -47,11 +53,14 @@ class MujocoSim:
         backend: str = "rollout",
         sense_final: bool = False,
         kinematics: TreeKinematics | None = None,
+        warmstart: bool = False,
     ):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         if sense_final and backend != "rollout":
             raise ValueError("sense_final needs the rollout backend")
+        if warmstart and backend != "threads":
+            raise ValueError("warmstart=True needs backend='threads' (mujoco.rollout does not return the warm start)")
         if num_envs < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
         self.model, self.num_envs, self.substeps, self.backend = model, num_envs, substeps, backend
@@ -85,15 +94,20 @@ class MujocoSim:
         self.initial_row = row  # the model's rest state (time 0, qpos0, zero velocity)
         self.state = np.tile(row, (num_envs, 1))  # (N, nstate)
         self.unstable = np.zeros(num_envs, dtype=bool)  # rows MuJoCo reset because physics diverged
+        # each env's solver warm start (qacc_warmstart) carried across calls; None: dropped
+        self.warmstart = np.zeros((num_envs, self.nv)) if warmstart else None
+        # rollout's buffers, reused by every call: it writes the state after every substep and
+        # reads a control row per substep, however few of them we need (one more with sense_final)
         extra = int(sense_final)
         self._out = np.empty((num_envs, substeps + extra, self.nstate))
         self._sensors = np.empty((num_envs, substeps + extra, model.nsensordata))
+        self._control = np.empty((num_envs, substeps + extra, self.nu))
         self._trajectory: np.ndarray | None = None  # the last step's states after each physics step
         self._sensed: np.ndarray | None = None  # ... and the sensors at each of them (sense_final)
         # FK of the model's own tree, or of the character alone (``kinematics``: a scene whose props
         # are free bodies, which TreeKinematics does not place; it reads qpos/qvel by address)
         self._kin: TreeKinematics | None = kinematics
-        self._cache: dict[str, tuple] = {}  # "pose": FK of qpos, "full": with velocities; per state
+        self._cache: dict[str, Any] = {}  # "pose": FK of qpos, "full": with velocities, "com"; per state
 
     def close(self) -> None:
         if self._rollout is not None:
@@ -133,10 +147,15 @@ class MujocoSim:
         if qvel is not None:
             self.state[idx, self._qvel] = np.asarray(qvel, dtype=np.float64).reshape(len(idx), self.nv)
         self.unstable[idx] = False
+        if self.warmstart is not None:
+            self.warmstart[idx] = 0.0
         self._cache = {}
 
     def get_state(self) -> dict[str, np.ndarray]:
-        return {"state": self.state.copy(), "unstable": self.unstable.copy()}
+        saved = {"state": self.state.copy(), "unstable": self.unstable.copy()}
+        if self.warmstart is not None:
+            saved["warmstart"] = self.warmstart.copy()
+        return saved
 
     def set_state(self, saved: dict[str, np.ndarray]) -> None:
         if np.shape(saved["state"]) != self.state.shape:
@@ -144,6 +163,9 @@ class MujocoSim:
         self.state = np.array(saved["state"], dtype=np.float64, copy=True)
         unstable = saved.get("unstable")
         self.unstable = np.zeros(self.num_envs, bool) if unstable is None else np.array(unstable, bool, copy=True)
+        if self.warmstart is not None:  # a state saved without one starts its next step cold
+            warm = saved.get("warmstart")
+            self.warmstart = np.zeros_like(self.warmstart) if warm is None else np.array(warm, np.float64, copy=True)
         self._cache = {}
 
     # -- stepping ------------------------------------------------------------------------------
@@ -155,10 +177,11 @@ class MujocoSim:
         t_expected = self.state[:, 0] + nstep * self.model.opt.timestep
         if self._rollout is not None:
             nrun = nstep + int(self.sense_final)
-            control = np.ascontiguousarray(np.repeat(ctrl[:, None, :], nrun, axis=1))  # (N, nrun, nu)
             same = nstep == self.substeps
             out = self._out if same else np.empty((self.num_envs, nrun, self.nstate))
             sensors = self._sensors if same else np.empty((self.num_envs, nrun, self.model.nsensordata))
+            control = self._control if same else np.empty((self.num_envs, nrun, self.nu))
+            control[:] = ctrl[:, None, :]  # the control held for every substep
             self._rollout.rollout(
                 self._models,
                 self._datas,
@@ -223,14 +246,17 @@ class MujocoSim:
         self._cache = {}
 
     def _step_chunk(self, data: mujoco.MjData, chunk: slice, ctrl: np.ndarray, nstep: int) -> None:
-        m, spec, state = self.model, self._spec, self.state
+        m, spec, state, warm = self.model, self._spec, self.state, self.warmstart
         for i in range(chunk.start, chunk.stop):
             mujoco.mj_setState(m, data, state[i], spec)
-            data.qacc_warmstart[:] = 0.0  # no carry-over from the previous env in this MjData
+            # this env's own warm start, or none: never the previous env's left in this MjData
+            data.qacc_warmstart[:] = 0.0 if warm is None else warm[i]
             data.ctrl[:] = ctrl[i]
             for _ in range(nstep):
                 mujoco.mj_step(m, data)
             mujoco.mj_getState(m, data, state[i], spec)
+            if warm is not None:
+                warm[i] = data.qacc_warmstart
 
     # -- kinematics ----------------------------------------------------------------------------
     @property
@@ -267,6 +293,12 @@ class MujocoSim:
     def body_ang_vel(self) -> np.ndarray:
         """(N, B, 3) world angular velocity of each body."""
         return self._kinematics()[3]
+
+    def center_of_mass(self) -> np.ndarray:
+        """(N, 3) world position of the whole-body centre of mass."""
+        if "com" not in self._cache:
+            self._cache["com"] = self.kin.center_of_mass(*self._pose())[0]
+        return self._cache["com"]
 
     def lowest_points(self) -> np.ndarray:
         """(N, B) height (m) of each body's lowest collision point above the plane z = 0."""

@@ -33,6 +33,14 @@ class Logger:
         if self.mirror is not None:
             self.mirror.log(step, scalars)
 
+    def log_video(self, step: int, path: Path, renderer: str) -> None:
+        """A video written during training: its file and renderer as TensorBoard text
+        (``media/video``; TensorBoard's own video summaries need moviepy and the frames in memory),
+        and with W&B the video itself."""
+        self.writer.add_text("media/video", f"{path.parent.name}/{path.name} ({renderer} renderer)", step)
+        if self.mirror is not None:
+            self.mirror.log_video(step, "media/video", path)
+
     def close(self) -> None:
         self.writer.close()
         self.progress.close()

@@ -77,12 +77,16 @@ class WandbMirror:
     def log_evaluation(self, step: int, metrics: dict[str, Any]) -> None:
         """The numbers of ``metrics`` into the summary as ``eval/<key>``; its video, if any, as
         ``eval/video`` at ``step``."""
-        import wandb
-
         numbers = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         self.run.summary.update({f"eval/{k}": v for k, v in numbers.items()})
-        if metrics.get("video"):  # a file: W&B reads its format from the name (.mp4, .gif)
-            self.run.log({STEP: step, "eval/video": wandb.Video(str(metrics["video"]))})
+        if metrics.get("video"):
+            self.log_video(step, "eval/video", Path(metrics["video"]))
+
+    def log_video(self, step: int, key: str, path: Path) -> None:
+        """A video file under ``key`` at ``step`` (W&B reads its format from the name)."""
+        import wandb
+
+        self.run.log({STEP: step, key: wandb.Video(str(path))})
 
     def close(self) -> None:
         self.run.finish()

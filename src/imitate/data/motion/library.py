@@ -53,6 +53,18 @@ class MotionState:
         return np.concatenate([self.root_lin_vel, local_w, self.joint_vel], axis=-1)
 
 
+@dataclass(frozen=True)
+class Frames:
+    """Where N queries (clip id, time) fall among a library's flat frames (``MotionLibrary.locate``)."""
+
+    clip_ids: np.ndarray  # (N,)
+    i0: np.ndarray  # (N,) flat frame at or before the query
+    i1: np.ndarray  # (N,) the frame after it
+    alpha: np.ndarray  # (N,) blend from i0 to i1, in [0, 1]
+    cycle: np.ndarray  # (N,) cycle count k of looping clips (0 otherwise)
+    phase: np.ndarray  # (N,) φ in [0, 1]
+
+
 class MotionLibrary:
     """Clips concatenated into flat arrays; queries are (clip id, time in s) pairs."""
 
@@ -141,8 +153,8 @@ class MotionLibrary:
         local, _ = self._local(clip_ids, times)
         return local / self.durations[clip_ids]
 
-    def frame_index(self, clip_ids: np.ndarray, times: np.ndarray):
-        """Flat frame pair (i0, i1) around t, blend α ∈ [0, 1], cycle count k, phase φ; all (N,)."""
+    def locate(self, clip_ids: np.ndarray, times: np.ndarray) -> Frames:
+        """Where queries (clip id, time) fall among the flat frames (``Frames``)."""
         clip_ids, times = np.asarray(clip_ids), np.asarray(times, dtype=np.float64)
         local, cycle = self._local(clip_ids, times)
         first = self.starts[clip_ids]
@@ -150,32 +162,49 @@ class MotionLibrary:
         i0 = np.searchsorted(self._keys, self._base[clip_ids] + local, side="right") - 1
         i0 = np.clip(i0, first, last_interval)
         alpha = np.clip((local - self._times[i0]) / self._dt[i0], 0.0, 1.0)
-        return i0, i0 + 1, alpha, cycle, local / self.durations[clip_ids]
+        return Frames(clip_ids, i0, i0 + 1, alpha, cycle, local / self.durations[clip_ids])
+
+    def frame_index(self, clip_ids: np.ndarray, times: np.ndarray):
+        """Flat frame pair (i0, i1) around t, blend α ∈ [0, 1], cycle count k, phase φ; all (N,)."""
+        f = self.locate(clip_ids, times)
+        return f.i0, f.i1, f.alpha, f.cycle, f.phase
 
     # -- state ----------------------------------------------------------------------------
     def state(self, clip_ids: np.ndarray, times: np.ndarray, with_bodies: bool = True) -> MotionState:
         """Interpolated reference state of clips `clip_ids` (N,) at `times` (N,) s."""
-        i0, i1, a, k, phase = self.frame_index(clip_ids, times)
-        clip_ids = np.asarray(clip_ids)
-        a1 = a[:, None]
-        root_pos = (1 - a1) * self._root_pos[i0] + a1 * self._root_pos[i1]
-        root_quat = rot.quat_slerp(self._root_quat[i0], self._root_quat[i1], a)
-        joint_pos = (1 - a1) * self._joint_pos[i0] + a1 * self._joint_pos[i1]
-        lin, ang, jv = self._root_lin_vel[i0], self._root_ang_vel[i0], self._joint_vel[i0]
-        body = None
-        if with_bodies:
-            body = (1 - a[:, None, None]) * self._body_pos[i0] + a[:, None, None] * self._body_pos[i1]
-        # carry looping clips forward: T^k = rotate by kΔ about the first root, then shift
-        yaw = k * self.cycle_yaw[clip_ids]  # (N,)
-        shift = self._cycle_shift(clip_ids, k)  # (N, 2)
-        p0 = self.first_root_xy[clip_ids]
-        qz = rot.quat_from_axis_angle(np.array([0.0, 0.0, 1.0]), yaw)  # (N, 4)
-        root_pos = self._apply_xy(root_pos, yaw, p0, shift)
-        if body is not None:
-            body = self._apply_xy(body, yaw[:, None], p0[:, None], shift[:, None])
-        root_quat = rot.quat_mul(qz, root_quat)
-        lin, ang = rot.quat_rotate(qz, lin), rot.quat_rotate(qz, ang)
-        return MotionState(root_pos, root_quat, lin, ang, joint_pos, jv, body, phase)
+        return self.state_at(self.locate(clip_ids, times), with_bodies)
+
+    def state_at(self, f: Frames, with_bodies: bool = True) -> MotionState:
+        """The interpolated reference state at located queries ``f`` (``locate``)."""
+        a1 = f.alpha[:, None]
+        root_pos = self.points(f, self._root_pos)
+        root_quat = rot.quat_slerp(self._root_quat[f.i0], self._root_quat[f.i1], f.alpha)
+        joint_pos = (1 - a1) * self._joint_pos[f.i0] + a1 * self._joint_pos[f.i1]
+        body = self.points(f, self._body_pos) if with_bodies else None
+        lin, ang = self.rates(f, self._root_lin_vel), self.rates(f, self._root_ang_vel)
+        root_quat = rot.quat_mul(self._cycle_turn(f), root_quat)
+        return MotionState(root_pos, root_quat, lin, ang, joint_pos, self._joint_vel[f.i0], body, f.phase)
+
+    def points(self, f: Frames, table: np.ndarray) -> np.ndarray:
+        """World points of a per-frame table (F, ..., 3) (flat frames, like the body positions) at
+        ``f``: lerped between the two frames, carried forward into the query's cycle like the root."""
+        a = f.alpha.reshape((-1,) + (1,) * (table.ndim - 1))
+        p = (1 - a) * table[f.i0] + a * table[f.i1]
+        extra = (slice(None),) + (None,) * (table.ndim - 2)  # per-query values broadcast over the points
+        yaw = f.cycle * self.cycle_yaw[f.clip_ids]
+        return self._apply_xy(
+            p, yaw[extra], self.first_root_xy[f.clip_ids][extra], self._cycle_shift(f.clip_ids, f.cycle)[extra]
+        )
+
+    def rates(self, f: Frames, table: np.ndarray) -> np.ndarray:
+        """World vectors of a per-frame table of rates (F, ..., 3) at ``f``: the value of the frame
+        interval (the derivative of ``points``' interpolation), turned into the query's cycle."""
+        qz = self._cycle_turn(f).reshape((len(f.i0),) + (1,) * (table.ndim - 2) + (4,))  # broadcast over the vectors
+        return rot.quat_rotate(qz, table[f.i0])
+
+    def _cycle_turn(self, f: Frames) -> np.ndarray:
+        """(N, 4) the turn about z of each query's cycle (k times the clip's heading change)."""
+        return rot.quat_from_axis_angle(np.array([0.0, 0.0, 1.0]), f.cycle * self.cycle_yaw[f.clip_ids])
 
     def _cycle_shift(self, clip_ids: np.ndarray, k: np.ndarray) -> np.ndarray:
         """Σ_{j<k} Rz(jΔ) d: the horizontal shift after k cycles (N, 2), as a geometric series."""

@@ -58,13 +58,18 @@ def ground_contact(
 
 # -- state dicts --------------------------------------------------------------------------------
 def humanoid_state(
-    qpos: np.ndarray, qvel: np.ndarray, body_pos: np.ndarray, device: torch.device | str = "cpu"
+    qpos: np.ndarray,
+    qvel: np.ndarray,
+    body_pos: np.ndarray,
+    device: torch.device | str = "cpu",
+    com_pos: np.ndarray | None = None,
 ) -> State:
-    """The state dict of a humanoid from its joint coordinates and body positions (M, 15, 3):
-    the one input of every observation and reward term, simulated or from a clip."""
+    """The state dict of a humanoid from its joint coordinates and body positions (M, 15, 3)
+    (and its centre of mass (M, 3), when given): the one input of every observation and reward
+    term, simulated or from a clip."""
     quat = rot.quat_normalize(qpos[:, 3:7])
     t = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=device)  # noqa: E731
-    return {
+    state = {
         "root_pos": t(qpos[:, :3]),
         "root_quat": t(quat),
         "lin_vel": t(qvel[:, :3]),
@@ -74,14 +79,26 @@ def humanoid_state(
         "ee_pos": t(body_pos[:, EE_IDS]),
         "body_pos": t(body_pos),
     }
+    if com_pos is not None:
+        state["com_pos"] = t(com_pos)
+    return state
 
 
-def state_dict(env: TaskEnv, qpos: np.ndarray, qvel: np.ndarray, body_pos: np.ndarray | None = None) -> State:
+def state_dict(
+    env: TaskEnv,
+    qpos: np.ndarray,
+    qvel: np.ndarray,
+    body_pos: np.ndarray | None = None,
+    com_pos: np.ndarray | None = None,
+) -> State:
     """Torch float32 state dict of the reward terms and observations from qpos (M, 35) and qvel
-    (M, 34) (``tasks/humanoid/rewards.py`` lists the keys); body positions by FK unless given."""
-    if body_pos is None:
-        body_pos = env.sim.kin.forward(qpos)[0]
-    return humanoid_state(qpos, qvel, body_pos, env.device)
+    (M, 34) (``tasks/humanoid/rewards.py`` lists the keys); body positions and the centre of
+    mass by FK unless given."""
+    if body_pos is None or com_pos is None:
+        pos, quat, _, _ = env.sim.kin.forward(qpos)
+        body_pos = pos if body_pos is None else body_pos
+        com_pos = env.sim.kin.center_of_mass(pos, quat)[0] if com_pos is None else com_pos
+    return humanoid_state(qpos, qvel, body_pos, env.device, com_pos)
 
 
 def current_state(env: TaskEnv, ids) -> State:
@@ -91,7 +108,7 @@ def current_state(env: TaskEnv, ids) -> State:
     if cur is None:
         sim = env.sim
         if isinstance(ids, slice):
-            cur = state_dict(env, sim.qpos, sim.qvel, sim.body_pos())
+            cur = state_dict(env, sim.qpos, sim.qvel, sim.body_pos(), sim.center_of_mass())
         else:
             i = np_ids(ids)
             cur = state_dict(env, sim.qpos[i], sim.qvel[i])
@@ -113,11 +130,21 @@ def to_episode_frame(env: TaskEnv, ms, ids=ALL) -> tuple[np.ndarray, np.ndarray,
     """Clip state ``ms`` (a MotionState of envs ``ids``) moved into each episode's frame:
     (qpos (M, 35), qvel (M, 34), phase (M,)). qvel's angular part is local (MuJoCo), so it is
     unchanged."""
-    i = np_ids(ids)
-    frame = env.buffers["yaw"][i], env.buffers["pivot"][i], env.buffers["origin"][i]
     qpos, qvel = ms.qpos(), ms.qvel()
-    move_to_frame(qpos, *frame, qvel=qvel)
+    move_to_frame(qpos, *episode_frame(env, ids), qvel=qvel)
     return qpos, qvel, ms.phase
+
+
+def episode_frame(env: TaskEnv, ids=ALL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The episode frames (yaw (M,), pivot (M, 2), origin (M, 2)) of envs ``ids``."""
+    i = np_ids(ids)
+    return env.buffers["yaw"][i], env.buffers["pivot"][i], env.buffers["origin"][i]
+
+
+def points_to_episode_frame(env: TaskEnv, points: np.ndarray, ids=ALL) -> None:
+    """Clip-world points (M, ..., 3) of envs ``ids`` (bodies, centres of mass) moved into their
+    episode frames, in place."""
+    move_points(points, *episode_frame(env, ids))
 
 
 def move_to_frame(
@@ -125,14 +152,29 @@ def move_to_frame(
 ) -> None:
     """Clip-world qpos (M, 35) (and qvel (M, 34)) turned by ``yaw`` (M,) about ``pivot`` (M, 2)
     and moved to ``origin`` (M, 2), in place: an episode frame (module docstring)."""
-    c, s = np.cos(yaw), np.sin(yaw)
-    x, y = qpos[:, 0] - pivot[:, 0], qpos[:, 1] - pivot[:, 1]
-    qpos[:, 0] = c * x - s * y + origin[:, 0]
-    qpos[:, 1] = s * x + c * y + origin[:, 1]
+    move_points(qpos[:, :3], yaw, pivot, origin)
     qpos[:, 3:7] = rot.quat_mul(rot.quat_from_axis_angle(_Z, yaw), qpos[:, 3:7])
     if qvel is not None:
-        vx, vy = qvel[:, 0].copy(), qvel[:, 1].copy()
-        qvel[:, 0], qvel[:, 1] = c * vx - s * vy, s * vx + c * vy
+        turn_vectors(qvel[:, :3], yaw)
+
+
+def move_points(p: np.ndarray, yaw: np.ndarray, pivot: np.ndarray, origin: np.ndarray) -> None:
+    """Clip-world points (M, ..., 3) of M envs turned by ``yaw`` (M,) about ``pivot`` (M, 2) and
+    moved to ``origin`` (M, 2), in place: ``move_to_frame`` for bodies and centres of mass."""
+    extra = (slice(None),) + (None,) * (p.ndim - 2)  # each env's frame, broadcast over its points
+    p[..., 0] -= pivot[:, 0][extra]
+    p[..., 1] -= pivot[:, 1][extra]
+    turn_vectors(p, yaw)
+    p[..., 0] += origin[:, 0][extra]
+    p[..., 1] += origin[:, 1][extra]
+
+
+def turn_vectors(v: np.ndarray, yaw: np.ndarray) -> None:
+    """World vectors (M, ..., 3) of M envs turned by ``yaw`` (M,) about z, in place."""
+    extra = (slice(None),) + (None,) * (v.ndim - 2)
+    c, s = np.cos(yaw)[extra], np.sin(yaw)[extra]
+    x, y = v[..., 0].copy(), v[..., 1].copy()
+    v[..., 0], v[..., 1] = c * x - s * y, s * x + c * y
 
 
 def random_frame(env: TaskEnv, ids, yaw_range_rad: float, origin_range_m: float) -> None:
@@ -157,13 +199,20 @@ def place_at_clip_state(
     if props is not None:
         qpos = np.concatenate([qpos, props(env, ids, qpos)], axis=1)
         qvel = np.concatenate([qvel, np.zeros((len(qvel), env.sim.nv - hm.NV))], axis=1)
-    env.sim.set_joints(qpos, qvel, env_ids=None if isinstance(i, slice) else i, normalise_root=True)
+    put_in_state(env, ids, qpos, qvel)
     return placed
+
+
+def put_in_state(env: TaskEnv, ids, qpos: np.ndarray, qvel: np.ndarray) -> None:
+    """Set the simulated envs ``ids`` to qpos (M, nq) and qvel (M, nv) (a reset; the character's
+    35/34 numbers first, a scene's props after them)."""
+    i = np_ids(ids)
+    env.sim.set_joints(qpos, qvel, env_ids=None if isinstance(i, slice) else i, normalise_root=True)
 
 
 # -- the same features from motion clips (NEAR's and AMP's expert side) ---------------------------
 @functools.cache
-def _clip_kinematics() -> TreeKinematics:
+def clip_kinematics() -> TreeKinematics:
     """Forward kinematics of the simulated model, shared by every clip-side feature."""
     return TreeKinematics(hm.load_model())
 
@@ -172,7 +221,7 @@ def clip_states_qpos(lib: MotionLibrary, clip_ids: np.ndarray, times_s: np.ndarr
     """qpos (M, 35) and body positions (M, 15, 3) m of clip frames, the bodies placed by the
     simulator's own kinematics (clip world frame)."""
     qpos = lib.state(clip_ids, times_s, with_bodies=False).qpos()
-    return qpos, _clip_kinematics().forward(qpos)[0]
+    return qpos, clip_kinematics().forward(qpos)[0]
 
 
 def clip_states(lib: MotionLibrary, clip_ids: np.ndarray, times_s: np.ndarray) -> State:
@@ -180,7 +229,7 @@ def clip_states(lib: MotionLibrary, clip_ids: np.ndarray, times_s: np.ndarray) -
     simulator's own kinematics, so simulated and clip states go through one function."""
     frames = lib.state(clip_ids, times_s, with_bodies=False)
     qpos, qvel = frames.qpos(), frames.qvel()
-    return humanoid_state(qpos, qvel, _clip_kinematics().forward(qpos)[0])
+    return humanoid_state(qpos, qvel, clip_kinematics().forward(qpos)[0])
 
 
 def clip_style_features(lib: MotionLibrary, clip_ids: np.ndarray, times_s: np.ndarray) -> torch.Tensor:

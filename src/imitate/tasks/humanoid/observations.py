@@ -70,7 +70,8 @@ def heading_yaw(q: torch.Tensor) -> torch.Tensor:
     return torch.atan2(fwd[..., 1], fwd[..., 0])
 
 
-def _axis_quat(axis: str, angle: torch.Tensor) -> torch.Tensor:
+def axis_quat(axis: str, angle: torch.Tensor) -> torch.Tensor:
+    """Rotation by angle (...) rad about the frame axis ``axis`` ('x', 'y' or 'z') -> (..., 4)."""
     half = 0.5 * angle
     parts = [torch.cos(half)] + [torch.sin(half) if a == axis else torch.zeros_like(half) for a in "xyz"]
     return torch.stack(parts, dim=-1)
@@ -78,9 +79,9 @@ def _axis_quat(axis: str, angle: torch.Tensor) -> torch.Tensor:
 
 def euler_to_quat(angles: torch.Tensor, order: str) -> torch.Tensor:
     """Intrinsic hinge chain angles (..., 3) in `order` -> R_a(θ0) R_b(θ1) R_c(θ2) as (..., 4)."""
-    q = _axis_quat(order[0], angles[..., 0])
+    q = axis_quat(order[0], angles[..., 0])
     for k in (1, 2):
-        q = quat_mul(q, _axis_quat(order[k], angles[..., k]))
+        q = quat_mul(q, axis_quat(order[k], angles[..., k]))
     return q
 
 

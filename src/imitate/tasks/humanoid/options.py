@@ -3,7 +3,8 @@
 
 Kept torch-free so that `imitate list` and config parsing do not import the simulator.
 Tracking reward terms: `sigma_<term>` (σ of exp(−e²/σ); 0 switches the term off) and `tol_<term>` (an error
-norm below it counts as 0). Units: m for heights/positions, rad for angles, m/s, rad/s; the
+norm below it counts as 0); `reward_form=additive` uses DeepMimic's weighted sum instead (`w_<term>`),
+whose root term is the product of the `base_*` terms. Units: m for heights/positions, rad for angles, m/s, rad/s; the
 joint and end-effector errors are norms over all joints / all four end effectors.
 """
 
@@ -26,6 +27,7 @@ TERMS = (
     "end_effector",
     "action_rate",
 )
+ADDITIVE_TERMS = ("pose", "velocity", "end_effector", "root", "com")  # DeepMimic's, with the w_* weights
 
 
 def check_bodies(names: str, key: str = "contact_bodies") -> tuple[str, ...]:
@@ -58,13 +60,21 @@ class TrackingOptions(Checked):
         choices=("auto", "wrap", "none"),
     )
     action_mode: str = option(
-        "reference",
-        "reference: PD target = reference pose + action_scale*a (residual); "
-        "default: default pose + action_scale*a (DeepMimic)",
-        choices=("reference", "default"),
+        "default",
+        "default: PD target = default pose (hinges 0) + action_scale*a, DeepMimic's absolute targets; "
+        "reference: reference pose + action_scale*a (residual actions, our CPU-budget option)",
+        choices=("default", "reference"),
     )
-    action_scale: float = option(0.5, "rad per unit action", gt=0)
+    action_scale: float = option(
+        1.5, "rad per unit action (absolute targets: 1.5 stands in for joint ranges; residual runs used 0.5)", gt=0
+    )
     rsi: bool = option(True, "reference state initialisation at a random phase (else phase 0)")
+    reference_on_frames: bool = option(
+        True,
+        "RSI starts on a clip frame, so when the control period is whole clip frames (walk, cartwheel) the "
+        "reference is a clip frame every step, its kinematics computed once per frame; false: any start time, "
+        "the reference interpolated and its FK run every step",
+    )
     episode_seconds: float = option(10.0, "time limit (truncation) for looping clips", gt=0)
     reset_yaw_range: float = option(3.141592653589793, "each episode starts turned by U(-r, r) rad about z", ge=0)
     reset_origin_range_m: float = option(0.0, "... and shifted by U(-r, r) m in x and y", ge=0)
@@ -76,6 +86,20 @@ class TrackingOptions(Checked):
         0.0, "> 0: also end the episode when the root is this far from the reference", ge=0
     )
     obs_target: bool = option(True, "append the reference root position / heading relative to ours (5 numbers)")
+    style_obs: bool = option(
+        False, "also build the 105-d style observation (NEAR/AMP features, StepResult.transition) every step"
+    )
+    reward_form: str = option(
+        "product",
+        "product: the assignment's Π exp(-e²/σ) of the sigma_* terms; additive: DeepMimic's weighted sum "
+        "of pose, velocity, end-effector, root and centre-of-mass kernels (w_* weights; docs/tracking.md)",
+        choices=("product", "additive"),
+    )
+    w_pose: float = option(0.5, "additive reward: weight of the pose term exp(-2 Σ joint angle²)", ge=0)
+    w_velocity: float = option(0.05, "additive reward: weight of the velocity term exp(-0.1 Σ |Δω_joint|²)", ge=0)
+    w_end_effector: float = option(0.15, "additive reward: weight of the end-effector term exp(-40 Σ |Δp|²)", ge=0)
+    w_root: float = option(0.2, "additive reward: weight of the root term, the product of the base_* sigma terms", ge=0)
+    w_com: float = option(0.1, "additive reward: weight of the centre-of-mass term exp(-10 |Δcom|²)", ge=0)
     sigma_base_height: float = _sigma(0.01, "base_height")
     tol_base_height: float = _tol("base_height")
     sigma_joint_pos: float = _sigma(1.0, "joint_pos")
@@ -101,6 +125,10 @@ class TrackingOptions(Checked):
 
     def reward_params(self) -> dict[str, tuple[float, float]]:
         return {t: (float(getattr(self, f"sigma_{t}")), float(getattr(self, f"tol_{t}"))) for t in TERMS}
+
+    def additive_weights(self) -> dict[str, float]:
+        """The additive reward's weight of each of its terms (tasks/humanoid/rewards.py ADDITIVE_TERMS)."""
+        return {t: float(getattr(self, f"w_{t}")) for t in ADDITIVE_TERMS}
 
 
 @dataclass
