@@ -43,8 +43,11 @@ def info_nce(
 
 
 def langevin_step_size(t: int, steps: int, init: float, final: float, power: float) -> float:
-    """Polynomial decay from ``init`` at t=0 to ``final`` at t=steps."""
-    return (init - final) * (1.0 - t / steps) ** power + final
+    """Step size of step t of ``steps``: polynomial decay from ``init`` at the first step (t = 0)
+    to ``final`` at the last (t = steps − 1), as IBC's polynomial schedule; one step uses ``init``."""
+    if steps <= 1:
+        return init
+    return (init - final) * (1.0 - t / (steps - 1)) ** power + final
 
 
 def energy_grad(
@@ -156,7 +159,9 @@ class ImplicitPolicy(BCPolicy):
     def __init__(self, obs_dim: int, act_dim: int, cfg: IBCConfig):
         super().__init__(obs_dim, act_dim)
         self.cfg = cfg
-        self.energy = EnergyModel(obs_dim, act_dim, cfg.width, cfg.blocks, cfg.activation, cfg.dropout)
+        self.energy = EnergyModel(
+            obs_dim, act_dim, cfg.width, cfg.blocks, cfg.activation, cfg.dropout, cfg.spectral_norm
+        )
 
     def _langevin_kwargs(self) -> dict:
         c = self.cfg
