@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from imitate.algos.bc_common import BCPolicy, evaluate_bc_run, train_bc_run
 from imitate.algos.ibc_config import IBCConfig
@@ -102,7 +103,7 @@ def gradient_penalty(
 
 @torch.no_grad()
 def dfo(
-    energy: EnergyModel,
+    energy: nn.Module,
     obs_n: torch.Tensor,
     act_dim: int,
     samples: int = 1024,
@@ -116,7 +117,8 @@ def dfo(
     """An action of high E(o, a) by derivative-free optimisation, (B, O) → (B, A).
 
     ``select`` picks from the final population: ``argmax`` (the paper's Algorithm 1) or ``sample``
-    ∝ softmax(E / temperature) (an ablation: IBC's released policy takes the argmax; docs/ibc.md)."""
+    ∝ softmax(E / temperature) (an ablation: IBC's released policy takes the argmax; docs/ibc.md).
+    ``energy`` is any E(o, a): (B, O), (B, K, A) → (B, K) (ibc-ardfo searches one coordinate)."""
     b, device = len(obs_n), obs_n.device
     a = uniform_actions(b, samples, act_dim, generator, device)
     rows = torch.arange(b, device=device)[:, None]
