@@ -7,7 +7,7 @@ from imitate.config import ConfigError, preset_names
 from imitate.runner import resolve_config
 
 # The IBC paper's particle settings (Florence et al. 2021, appendices B and D) and IBC's released
-# particle Langevin config, as docs/ibc.md#presets lists them.
+# particle Langevin config, as docs/ibc.md#presets-the-papers-and-the-released-settings lists them.
 OPTIMISER = {"lr": 1e-3, "lr_schedule": "exponential", "lr_decay_steps": 100, "lr_decay_rate": 0.99}
 LANGEVIN = {
     "langevin_negatives": True,

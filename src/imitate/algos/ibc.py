@@ -34,7 +34,7 @@ def uniform_actions(
 
 
 def info_nce(
-    energy: EnergyModel, obs_n: torch.Tensor, act_n: torch.Tensor, negatives: torch.Tensor, temperature: float = 1.0
+    energy: nn.Module, obs_n: torch.Tensor, act_n: torch.Tensor, negatives: torch.Tensor, temperature: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """InfoNCE loss of the true action (B, A) among negatives (B, K, A); also the true action's rank-0 rate."""
     candidates = torch.cat([act_n[:, None, :], negatives], dim=1)  # (B, 1+K, A)
@@ -136,6 +136,24 @@ def dfo(
     return a[rows[:, 0], best]
 
 
+def configured_dfo(
+    energy: nn.Module, obs_n: torch.Tensor, act_dim: int, cfg: IBCConfig, generator: torch.Generator | None
+) -> torch.Tensor:
+    """``dfo`` with the DFO settings of ``cfg`` (samples, iterations, noise, shrink, temperature, select)."""
+    return dfo(
+        energy,
+        obs_n,
+        act_dim,
+        cfg.dfo_samples,
+        cfg.dfo_iterations,
+        cfg.dfo_noise,
+        cfg.dfo_shrink,
+        cfg.temperature,
+        generator,
+        cfg.dfo_select,
+    )
+
+
 def langevin_argmax(
     energy: EnergyModel,
     obs_n: torch.Tensor,
@@ -205,18 +223,7 @@ class ImplicitPolicy(BCPolicy):
                 generator,
                 **self._langevin_kwargs(),
             )
-        return dfo(
-            self.energy,
-            obs_n,
-            self.act_dim,
-            c.dfo_samples,
-            c.dfo_iterations,
-            c.dfo_noise,
-            c.dfo_shrink,
-            c.temperature,
-            generator,
-            c.dfo_select,
-        )
+        return configured_dfo(self.energy, obs_n, self.act_dim, c, generator)
 
     @torch.no_grad()
     def energy_grid(self, obs: torch.Tensor, resolution: int = 101) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

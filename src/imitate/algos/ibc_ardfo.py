@@ -1,7 +1,7 @@
 """Implicit BC with autoregressive derivative-free optimisation (ARDFO; the IBC paper's appendix,
 Florence et al. 2021): one energy model per action dimension, so that each search is 1-D.
 
-What we implement (docs/ibc.md#autoregressive-dfo):
+What we implement (docs/ibc.md#autoregressive-dfo-ibc-ardfo):
 
 - m = act_dim energy models, model j scores E_j(o, a_1 … a_j): the observation and the action's
   first j coordinates (each an ``EnergyModel`` of its own, the same trunk as ibc-dfo's).
@@ -9,7 +9,7 @@ What we implement (docs/ibc.md#autoregressive-dfo):
   coordinates; coordinate j is the demo's among ``counter_examples`` uniform draws in [−1, 1].
   The loss is the sum over j (the models share no weights, so each trains as if alone).
 - Inference: j = 1 … m in turn, a 1-D DFO (``ibc.dfo``: ``dfo_samples`` samples,
-  ``dfo_iterations`` rounds) over coordinate j of E_j with the coordinates already chosen fixed.
+  ``dfo_iterations`` rounds, ``configured_dfo``) over coordinate j of E_j with the coordinates already chosen fixed.
   The cost is m searches of one dimension each, where plain DFO searches the m-D box at once.
 """
 
@@ -19,16 +19,16 @@ import torch
 from torch import nn
 
 from imitate.algos.bc_common import BCPolicy, evaluate_bc_run, train_bc_run
-from imitate.algos.ibc import dfo, info_nce, uniform_actions
+from imitate.algos.ibc import configured_dfo, info_nce, uniform_actions
 from imitate.algos.ibc_config import IBCARDFOConfig
 from imitate.models.ebm import EnergyModel
 
 
 class PrefixEnergy(nn.Module):
     """E_j as a function of coordinate j alone: the chosen prefix (B, j − 1) is prepended to
-    every candidate (B, K, 1), so ``ibc.dfo`` can search it."""
+    every candidate (B, K, 1), so ``ibc.configured_dfo`` can search it."""
 
-    def __init__(self, energy: EnergyModel, prefix: torch.Tensor):
+    def __init__(self, energy: nn.Module, prefix: torch.Tensor):
         super().__init__()
         self.energy, self.prefix = energy, prefix
 
@@ -66,22 +66,9 @@ class AutoregressivePolicy(BCPolicy):
 
     @torch.no_grad()
     def act_normalized(self, obs_n, generator):
-        c = self.cfg
         chosen = obs_n.new_zeros(len(obs_n), 0)
         for energy in self.energies:
-            search = PrefixEnergy(energy, chosen)
-            last = dfo(
-                search,
-                obs_n,
-                1,
-                c.dfo_samples,
-                c.dfo_iterations,
-                c.dfo_noise,
-                c.dfo_shrink,
-                c.temperature,
-                generator,
-                c.dfo_select,
-            )
+            last = configured_dfo(PrefixEnergy(energy, chosen), obs_n, 1, self.cfg, generator)
             chosen = torch.cat([chosen, last], dim=1)
         return chosen
 

@@ -19,10 +19,12 @@ from torch import nn
 from imitate.models.mlp import ACTIVATIONS
 
 
-def dense(in_dim: int, out_dim: int, spectral_norm: bool = False, bias: bool = True) -> nn.Module:
-    """A linear layer, spectrally normalised when asked."""
+def dense(in_dim: int, out_dim: int, spectral_norm: bool = False, bias: bool = True) -> nn.Linear:
+    """A linear layer, spectrally normalised when asked (``.weight`` is then W / σ_max(W))."""
     layer = nn.Linear(in_dim, out_dim, bias=bias)
-    return nn.utils.parametrizations.spectral_norm(layer) if spectral_norm else layer
+    if spectral_norm:
+        nn.utils.parametrizations.spectral_norm(layer)  # registers the parametrisation in place
+    return layer
 
 
 class PreActBlock(nn.Module):
