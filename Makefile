@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python benchmarks/compare_tasks.py pusht
 	$(BIN)/python benchmarks/block_push_throughput.py
 	$(BIN)/python benchmarks/particle_oracle_timing.py
+	$(BIN)/python benchmarks/ibc_preset_cost.py
 	$(BIN)/python benchmarks/ibc_particle.py
 	$(BIN)/python benchmarks/ibc_particle.py --goal-order either --dims 2
 	$(BIN)/python benchmarks/compare_tasks.py block-push

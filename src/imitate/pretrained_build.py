@@ -32,6 +32,7 @@ EVAL_STATE: dict[str, tuple[str, ...]] = {
     "amp": (*POLICY, "ppo/reward/style/disc", "ppo/reward/style/disc_config"),
     "ibc-dfo": BC_POLICY,
     "ibc-langevin": BC_POLICY,
+    "ibc-ardfo": BC_POLICY,
     "mse": BC_POLICY,
     "mdn": BC_POLICY,
     "world-model": ("model_config", "model"),  # what load_world_model reads

@@ -386,6 +386,16 @@ ALGOS: dict[str, AlgoEntry] = {
             export=IBC_EXPORT,
         ),
         AlgoEntry(
+            "ibc-ardfo",
+            "implicit BC, autoregressive DFO: one energy per action dimension, a 1-D search per dimension",
+            "imitate.algos.ibc_config:IBCARDFOConfig",
+            "imitate.algos.ibc_ardfo:train_ibc_ardfo",
+            "imitate.algos.ibc_ardfo:evaluate_run",
+            curve_keys=BC_CURVES + ("bc/true_action_top1",),
+            needs_demos=True,
+            needs_actions=True,
+        ),
+        AlgoEntry(
             "mse",
             "explicit BC baseline: MSE regression of actions",
             "imitate.algos.bc_config:BCConfig",

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from imitate.config import ConfigError, apply_overrides, load_yaml, preset, to_dict
+from imitate.config import ConfigError, apply_overrides, load_yaml, preset, preset_file, to_dict
 from imitate.config.run import INHERITED_KEYS
 from imitate.pretrained import installed_path, is_pretrained, resolve_run_dir
 from imitate.registry import ALGOS, TASKS, AlgoEntry, TaskEntry, get_algo, get_task
@@ -34,11 +34,15 @@ def default_config(task: TaskEntry, algo: AlgoEntry) -> Any:
 
 
 def resolve_config(task_name: str, algo_name: str, overrides: dict[str, Any], check_inputs: bool = True) -> Any:
-    """Defaults, then the task's preset, then ``overrides``; validated, and (``check_inputs``)
-    with every file it names and the memory it needs checked (``inputs.check_run_inputs``)."""
+    """Defaults, then the task's preset (the named one of ``preset=NAME``, else its default), then
+    ``overrides``; validated, and (``check_inputs``) with every file it names and the memory it
+    needs checked (``inputs.check_run_inputs``)."""
     task, algo = get_task(task_name), get_algo(algo_name, task_name)
+    name = str(overrides.get("preset") or "")
     cfg = apply_overrides(
-        default_config(task, algo), preset(task_name, algo_name), f"preset configs/{task_name}.yaml[{algo_name}]"
+        default_config(task, algo),
+        preset(task_name, algo_name, name),
+        f"preset {preset_file(task_name, name)}[{algo_name}]",
     )
     cfg = apply_overrides(cfg, overrides, f"`imitate train {task_name} {algo_name}`")
     cfg.validate()
@@ -107,6 +111,8 @@ def train(task_name: str, algo_name: str, overrides: dict[str, Any]) -> Run:
         run = Run.open(overrides["resume"])
         if (run.task, run.algo) != (task_name, algo_name):
             raise ConfigError(f"{run.dir} is a {run.task}/{run.algo} run, not {task_name}/{algo_name}")
+        if "preset" in overrides:
+            raise ConfigError("preset= picks a new run's settings; a resumed run keeps the ones in its config.yaml")
         cfg = apply_overrides(
             run_config(run),
             {k: v for k, v in overrides.items() if k != "resume"},

@@ -32,6 +32,7 @@ CASES = [
     ("mdn", "particle", []),
     ("ibc-dfo", "particle", []),
     ("ibc-langevin", "particle", []),
+    ("ibc-langevin", "particle", ["spectral_norm=true"]),  # the paper preset's spectrally normalised net
 ]
 
 
@@ -69,7 +70,13 @@ def _export(run: Path, out: Path, capsys) -> dict:
 
 def test_every_algorithm_with_a_policy_is_exported_here():
     assert {a for a, _, _ in CASES} == {name for name, algo in ALGOS.items() if algo.export}
-    assert {name for name, algo in ALGOS.items() if not algo.export} == {"energy", "cem", "world-model", "aime"}
+    assert {name for name, algo in ALGOS.items() if not algo.export} == {
+        "energy",
+        "cem",
+        "world-model",
+        "aime",
+        "ibc-ardfo",
+    }
 
 
 @pytest.mark.parametrize("algo,task,extra", CASES, ids=[f"{a}-{t}{'-' + ''.join(e) if e else ''}" for a, t, e in CASES])

@@ -9,9 +9,16 @@ import torch
 from torch import nn
 
 from imitate.algos.bc import MDNPolicy, MSEPolicy
-from imitate.algos.bc_common import BCNormalizer, BCTrainer
+from imitate.algos.bc_common import BCNormalizer, BCTrainer, learning_rate
 from imitate.algos.bc_config import BCConfig
-from imitate.algos.ibc import ImplicitPolicy, dfo, gradient_penalty, langevin_argmax, langevin_step_size
+from imitate.algos.ibc import (
+    ImplicitPolicy,
+    dfo,
+    gradient_penalty,
+    langevin,
+    langevin_argmax,
+    langevin_step_size,
+)
 from imitate.algos.ibc_config import IBCConfig
 from imitate.cli import main
 from imitate.models.mdn import MDN
@@ -77,8 +84,47 @@ def test_dfo_and_langevin_find_the_maximum_of_a_known_energy():
     # One sample and no resampling cannot do it: the test measures the optimisers.
     blind = dfo(KnownEnergy(), obs, 2, samples=1, iterations=1, generator=g)
     assert (blind - truth).norm(dim=1).max() > 0.1
-    assert langevin_step_size(0, 10, 0.1, 1e-5, 2.0) == pytest.approx(0.1)
-    assert langevin_step_size(10, 10, 0.1, 1e-5, 2.0) == pytest.approx(1e-5)
+
+
+def test_langevin_step_size_decays_polynomially_from_init_at_the_first_step_to_final_at_the_last():
+    sizes = [langevin_step_size(t, 11, 0.1, 1e-5, 2.0) for t in range(11)]
+    assert sizes[0] == pytest.approx(0.1)
+    assert sizes[10] == pytest.approx(1e-5)  # the last step uses the final size
+    assert sizes[5] == pytest.approx((0.1 - 1e-5) * 0.5**2 + 1e-5)  # power 2 at mid-chain: 0.0250075
+    assert sizes[1] == pytest.approx((0.1 - 1e-5) * 0.9**2 + 1e-5)
+    assert all(a > b for a, b in zip(sizes, sizes[1:]))
+    assert langevin_step_size(0, 1, 0.1, 1e-5, 2.0) == 0.1  # a one-step chain
+
+
+def test_each_langevin_move_is_clipped():
+    """A steep energy (slope 100) would move the chain by ε·½·100 = 5 per step at ε = 0.1; the
+    move is clipped to langevin_delta_clip, so 3 noise-free steps go exactly 3 × 0.1."""
+    steep = type("Steep", (nn.Module,), {"forward": lambda self, o, a: 100.0 * a.sum(-1)})()
+    start = torch.full((2, 4, 2), -0.5)
+    fixed = dict(step_init=0.1, step_final=0.1, noise=0.0, grad_clip=0.0)  # ε = 0.1 at every step
+    moved = langevin(steep, torch.zeros(2, 1), start, 3, None, delta_clip=0.1, **fixed)
+    assert torch.allclose(moved, torch.full_like(start, -0.2))
+    unclipped = langevin(steep, torch.zeros(2, 1), start, 1, None, delta_clip=10.0, **fixed)
+    assert torch.allclose(unclipped, torch.ones_like(start))  # 5 beyond the box: stopped at its edge
+
+
+def test_learning_rate_schedules_at_known_steps():
+    ibc = BCConfig(lr=1e-3, lr_schedule="exponential", lr_decay_steps=100, lr_decay_rate=0.99, iterations=50_000)
+    assert learning_rate(ibc, 0) == pytest.approx(1e-3)
+    assert learning_rate(ibc, 100) == pytest.approx(0.99e-3)
+    assert learning_rate(ibc, 50) == pytest.approx(1e-3 * 0.99**0.5)  # tf.keras' smooth decay between
+    assert learning_rate(ibc, 10_000) == pytest.approx(1e-3 * 0.99**100)  # 3.66e-4
+    assert learning_rate(ibc, 50_000) == pytest.approx(1e-3 * 0.99**500)
+    cosine = BCConfig(lr=1e-3, lr_decay=0.1, iterations=1000)
+    assert learning_rate(cosine, 0) == pytest.approx(1e-3)
+    assert learning_rate(cosine, 500) == pytest.approx(0.55e-3)
+    assert learning_rate(cosine, 1000) == pytest.approx(1e-4)
+    policy = MSEPolicy(1, 1, width=8, blocks=1)
+    trainer = BCTrainer(policy, ibc)
+    obs, act = torch.zeros(4, 1), torch.zeros(4, 1)
+    for _ in range(101):
+        trainer.step(obs, act, torch.Generator().manual_seed(0))
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.99e-3)  # what step 100 used
 
 
 def test_dfo_sampling_spreads_like_exp_energy_where_argmax_picks_the_peak():
@@ -112,6 +158,9 @@ def test_gradient_penalty_is_zero_below_the_margin_and_positive_above():
     steep = type("Steep", (nn.Module,), {"forward": lambda self, o, a: 5.0 * a.sum(-1)})()
     assert gradient_penalty(flat, obs, actions, margin=1.0).item() == 0.0
     assert gradient_penalty(steep, obs, actions, margin=1.0).item() == pytest.approx(16.0)
+    tilted = type("Tilted", (nn.Module,), {"forward": lambda self, o, a: 3.0 * a[..., 0] - 0.5 * a[..., 1]})()
+    assert gradient_penalty(tilted, obs, actions, margin=1.0).item() == pytest.approx(4.0)  # (‖(3, −.5)‖∞ − 1)²
+    assert gradient_penalty(tilted, obs, actions, margin=2.5).item() == pytest.approx(0.25)
 
 
 def test_mdn_log_likelihood_is_finite_on_extreme_inputs():
@@ -175,6 +224,7 @@ def test_cli_mse_tiny_run_resume_and_eval(tmp_path, capsys):
     assert metrics["episodes"] == 100 and 0.0 <= metrics["success_rate"] <= 1.0
     assert metrics["iterations"] == 40 and (run / "plots" / "trajectories.png").is_file()
     assert (run / "demos.npz").is_file() and (run / "progress.jsonl").is_file()
+    assert main(["train", "particle", "mse", f"resume={run}", "preset=paper"]) == 2  # a resume keeps its settings
     assert main(["train", "particle", "mse", f"resume={run}", "iterations=60"]) == 0
     assert json.loads((run / "metrics.json").read_text())["iterations"] == 60
     assert main(["eval", str(run), "--episodes", "20"]) == 0

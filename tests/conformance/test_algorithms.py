@@ -39,6 +39,7 @@ TINY = {
     "mdn": BC,
     "ibc-dfo": IBC,
     "ibc-langevin": IBC,
+    "ibc-ardfo": IBC,
     "world-model": [
         "iterations=6",
         "demo_episodes=4",

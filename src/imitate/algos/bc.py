@@ -29,9 +29,10 @@ class MSEPolicy(BCPolicy):
         blocks: int = 2,
         activation: str = "relu",
         dropout: float = 0.0,
+        spectral_norm: bool = False,
     ):
         super().__init__(obs_dim, act_dim)
-        self.net = ResNetMLP(obs_dim, act_dim, width, blocks, activation, dropout)
+        self.net = ResNetMLP(obs_dim, act_dim, width, blocks, activation, dropout, spectral_norm)
 
     def loss(self, obs_n, act_n, generator):
         return F.mse_loss(self.net(obs_n), act_n), {}
@@ -65,7 +66,7 @@ class MDNPolicy(BCPolicy):
 
 
 def build_mse(cfg: BCConfig, obs_dim: int, act_dim: int) -> MSEPolicy:
-    return MSEPolicy(obs_dim, act_dim, cfg.width, cfg.blocks, cfg.activation, cfg.dropout)
+    return MSEPolicy(obs_dim, act_dim, cfg.width, cfg.blocks, cfg.activation, cfg.dropout, cfg.spectral_norm)
 
 
 def build_mdn(cfg: BCConfig, obs_dim: int, act_dim: int) -> MDNPolicy:

@@ -91,21 +91,27 @@ class BCPolicy(nn.Module):
         return self.normalizer.unaction(action_n).clamp(-1.0, 1.0)
 
 
+def learning_rate(cfg: BCConfig, iteration: int) -> float:
+    """The learning rate at ``iteration``: cosine from lr to lr * lr_decay over the run, or IBC's
+    exponential decay lr * lr_decay_rate ** (iteration / lr_decay_steps) (tf.keras'
+    ExponentialDecay, not a staircase: it meets the ×0.99-per-100-steps values at every 100th step)."""
+    if cfg.lr_schedule == "exponential":
+        return cfg.lr * cfg.lr_decay_rate ** (iteration / cfg.lr_decay_steps)
+    frac = min(1.0, iteration / cfg.iterations)
+    return cfg.lr * (cfg.lr_decay + (1 - cfg.lr_decay) * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
 class BCTrainer:
-    """AdamW with a cosine learning-rate decay; one ``step`` per minibatch of normalised pairs."""
+    """AdamW with a decaying learning rate (``learning_rate``); one ``step`` per minibatch of normalised pairs."""
 
     def __init__(self, policy: BCPolicy, cfg: BCConfig):
         self.policy, self.cfg = policy, cfg
         self.optimizer = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.iteration = 0
 
-    def _lr(self) -> float:
-        frac = min(1.0, self.iteration / self.cfg.iterations)
-        return self.cfg.lr * (self.cfg.lr_decay + (1 - self.cfg.lr_decay) * 0.5 * (1 + math.cos(math.pi * frac)))
-
     def step(self, obs_n: torch.Tensor, act_n: torch.Tensor, generator: torch.Generator) -> dict[str, float]:
         for group in self.optimizer.param_groups:
-            group["lr"] = self._lr()
+            group["lr"] = learning_rate(self.cfg, self.iteration)
         self.policy.train()
         loss, stats = self.policy.loss(obs_n, act_n, generator)
         backward_step(loss, self.optimizer, self.policy.parameters(), self.policy.loss_name)

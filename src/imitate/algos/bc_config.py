@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from imitate.config import ACTIVATIONS, RunConfig, option
 
+LR_SCHEDULES = ("cosine", "exponential")
+
 
 @dataclass
 class BCConfig(RunConfig):
@@ -19,12 +21,20 @@ class BCConfig(RunConfig):
     iterations: int = option(10_000, "gradient steps", ge=1)
     batch_size: int = option(256, "samples per step", ge=1)
     lr: float = option(1e-3, "learning rate", gt=0)
+    lr_schedule: str = option(
+        "cosine",
+        "cosine: to lr * lr_decay at the last step; exponential: lr * lr_decay_rate ** (step / lr_decay_steps), IBC's",
+        choices=LR_SCHEDULES,
+    )
     lr_decay: float = option(0.1, "cosine decay of the learning rate to lr * lr_decay at the last step", ge=0, le=1)
+    lr_decay_steps: int = option(100, "exponential schedule: steps over which the rate falls by lr_decay_rate", ge=1)
+    lr_decay_rate: float = option(0.99, "exponential schedule: factor per lr_decay_steps steps", gt=0, le=1)
     weight_decay: float = option(0.0, "AdamW weight decay", ge=0)
     width: int = option(256, "ResNet MLP width", ge=1)
-    blocks: int = option(2, "pre-activation residual blocks (2 linear layers each)", ge=1)
+    blocks: int = option(2, "pre-activation residual blocks of 2 linear layers each (IBC's depth = 2 * blocks)", ge=1)
     activation: str = option("relu", "hidden activation", choices=ACTIVATIONS)
-    dropout: float = option(0.0, "dropout probability", ge=0, lt=1)
+    dropout: float = option(0.0, "dropout probability in the residual blocks (ibc-*, mse)", ge=0, lt=1)
+    spectral_norm: bool = option(False, "spectrally normalise every linear layer of the net (ibc-*, mse)")
     mdn_components: int = option(8, "mixture components (mdn only)", ge=1)
     history: int = option(
         1,

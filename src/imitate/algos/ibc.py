@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from imitate.algos.bc_common import BCPolicy, evaluate_bc_run, train_bc_run
 from imitate.algos.ibc_config import IBCConfig
@@ -33,7 +34,7 @@ def uniform_actions(
 
 
 def info_nce(
-    energy: EnergyModel, obs_n: torch.Tensor, act_n: torch.Tensor, negatives: torch.Tensor, temperature: float = 1.0
+    energy: nn.Module, obs_n: torch.Tensor, act_n: torch.Tensor, negatives: torch.Tensor, temperature: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """InfoNCE loss of the true action (B, A) among negatives (B, K, A); also the true action's rank-0 rate."""
     candidates = torch.cat([act_n[:, None, :], negatives], dim=1)  # (B, 1+K, A)
@@ -43,8 +44,11 @@ def info_nce(
 
 
 def langevin_step_size(t: int, steps: int, init: float, final: float, power: float) -> float:
-    """Polynomial decay from ``init`` at t=0 to ``final`` at t=steps."""
-    return (init - final) * (1.0 - t / steps) ** power + final
+    """Step size of step t of ``steps``: polynomial decay from ``init`` at the first step (t = 0)
+    to ``final`` at the last (t = steps − 1), as IBC's polynomial schedule; one step uses ``init``."""
+    if steps <= 1:
+        return init
+    return (init - final) * (1.0 - t / (steps - 1)) ** power + final
 
 
 def energy_grad(
@@ -99,7 +103,7 @@ def gradient_penalty(
 
 @torch.no_grad()
 def dfo(
-    energy: EnergyModel,
+    energy: nn.Module,
     obs_n: torch.Tensor,
     act_dim: int,
     samples: int = 1024,
@@ -113,7 +117,8 @@ def dfo(
     """An action of high E(o, a) by derivative-free optimisation, (B, O) → (B, A).
 
     ``select`` picks from the final population: ``argmax`` (the paper's Algorithm 1) or ``sample``
-    ∝ softmax(E / temperature) (an ablation: IBC's released policy takes the argmax; docs/ibc.md)."""
+    ∝ softmax(E / temperature) (an ablation: IBC's released policy takes the argmax; docs/ibc.md).
+    ``energy`` is any E(o, a): (B, O), (B, K, A) → (B, K) (ibc-ardfo searches one coordinate)."""
     b, device = len(obs_n), obs_n.device
     a = uniform_actions(b, samples, act_dim, generator, device)
     rows = torch.arange(b, device=device)[:, None]
@@ -129,6 +134,24 @@ def dfo(
     else:
         best = logits.argmax(1)
     return a[rows[:, 0], best]
+
+
+def configured_dfo(
+    energy: nn.Module, obs_n: torch.Tensor, act_dim: int, cfg: IBCConfig, generator: torch.Generator | None
+) -> torch.Tensor:
+    """``dfo`` with the DFO settings of ``cfg`` (samples, iterations, noise, shrink, temperature, select)."""
+    return dfo(
+        energy,
+        obs_n,
+        act_dim,
+        cfg.dfo_samples,
+        cfg.dfo_iterations,
+        cfg.dfo_noise,
+        cfg.dfo_shrink,
+        cfg.temperature,
+        generator,
+        cfg.dfo_select,
+    )
 
 
 def langevin_argmax(
@@ -156,7 +179,9 @@ class ImplicitPolicy(BCPolicy):
     def __init__(self, obs_dim: int, act_dim: int, cfg: IBCConfig):
         super().__init__(obs_dim, act_dim)
         self.cfg = cfg
-        self.energy = EnergyModel(obs_dim, act_dim, cfg.width, cfg.blocks, cfg.activation, cfg.dropout)
+        self.energy = EnergyModel(
+            obs_dim, act_dim, cfg.width, cfg.blocks, cfg.activation, cfg.dropout, cfg.spectral_norm
+        )
 
     def _langevin_kwargs(self) -> dict:
         c = self.cfg
@@ -198,18 +223,7 @@ class ImplicitPolicy(BCPolicy):
                 generator,
                 **self._langevin_kwargs(),
             )
-        return dfo(
-            self.energy,
-            obs_n,
-            self.act_dim,
-            c.dfo_samples,
-            c.dfo_iterations,
-            c.dfo_noise,
-            c.dfo_shrink,
-            c.temperature,
-            generator,
-            c.dfo_select,
-        )
+        return configured_dfo(self.energy, obs_n, self.act_dim, c, generator)
 
     @torch.no_grad()
     def energy_grid(self, obs: torch.Tensor, resolution: int = 101) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

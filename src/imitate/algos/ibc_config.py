@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imitate.algos.bc_config import BCConfig
-from imitate.config import option
+from imitate.config import ConfigError, option
 
 
 @dataclass
@@ -40,3 +40,17 @@ class IBCLangevinConfig(IBCConfig):
 
     langevin_negatives: bool = option(True, "refine counter-examples by Langevin MCMC (+ gradient penalty)")
     inference: str = option("langevin", "how actions are chosen", choices=("dfo", "langevin"))
+
+
+@dataclass
+class IBCARDFOConfig(IBCConfig):
+    """IBC with autoregressive DFO (algo ``ibc-ardfo``): one energy model per action dimension,
+    uniform counter-examples, a 1-D DFO per dimension at inference (algos/ibc_ardfo.py)."""
+
+    def check(self) -> None:
+        super().check()
+        if self.langevin_negatives or self.inference != "dfo":
+            raise ConfigError(
+                "ibc-ardfo trains on uniform counter-examples and acts by DFO: "
+                "langevin_negatives=true and inference=langevin are for ibc-dfo / ibc-langevin"
+            )

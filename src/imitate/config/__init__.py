@@ -5,7 +5,7 @@ beside the task; this package holds only what they all share.
 """
 
 from imitate.config.fields import ACTIVATIONS, Checked, ConfigError, NoOptions, bounds_text, check_fields, option
-from imitate.config.files import load_yaml, preset
+from imitate.config.files import load_yaml, preset, preset_file, preset_names
 from imitate.config.overrides import (
     RENAMED,
     apply_overrides,
@@ -37,6 +37,8 @@ __all__ = [
     "parse_overrides",
     "parse_value",
     "preset",
+    "preset_file",
+    "preset_names",
     "resolve_key",
     "to_dict",
 ]

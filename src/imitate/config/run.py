@@ -31,6 +31,9 @@ class RunConfig(Checked):
     out_dir: str = option("runs", "runs land in out_dir/<task>/<algo>/<timestamp>-<seed>/")
     device: str = option("cpu", "torch device: cpu, cuda or cuda:N")
     resume: str = option("", "a run directory to continue from its last checkpoint")
+    preset: str = option(
+        "", "a named preset, configs/<task>.<preset>.yaml (particle: paper, released), in place of the task's default"
+    )
     progress: bool = option(True, "show a progress bar")
     # Weights & Biases: flat keys, not a group, so that wandb=true is the switch (docs/logging.md).
     wandb: bool = option(False, "also log to Weights & Biases: scalars, config, eval videos (imitate[wandb])")

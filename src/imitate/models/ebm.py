@@ -3,6 +3,10 @@
 Sign convention: as for NEAR's energy in this project, HIGHER energy means a more expert-like
 action, p(a | o) ∝ exp(E(o, a)); the IBC paper writes the same model with the opposite sign.
 
+``spectral_norm=True`` divides every linear layer's weight by its largest singular value (one
+power iteration per training forward pass, torch's parametrisation), as IBC's particle EBM does
+with its dense layers: each layer is then 1-Lipschitz, which keeps ∂E/∂a bounded for Langevin.
+
 Inputs are already normalised (observations z-scored, actions in [-1, 1]); the normaliser lives
 with the algorithm (``algos/bc_common.py``) and is stored in the same checkpoint.
 """
@@ -15,13 +19,21 @@ from torch import nn
 from imitate.models.mlp import ACTIVATIONS
 
 
+def dense(in_dim: int, out_dim: int, spectral_norm: bool = False, bias: bool = True) -> nn.Linear:
+    """A linear layer, spectrally normalised when asked (``.weight`` is then W / σ_max(W))."""
+    layer = nn.Linear(in_dim, out_dim, bias=bias)
+    if spectral_norm:
+        nn.utils.parametrizations.spectral_norm(layer)  # registers the parametrisation in place
+    return layer
+
+
 class PreActBlock(nn.Module):
     """x + W2 σ(W1 σ(x)): activation before each linear layer, identity skip (He et al. 2016)."""
 
-    def __init__(self, width: int, activation: str = "relu", dropout: float = 0.0):
+    def __init__(self, width: int, activation: str = "relu", dropout: float = 0.0, spectral_norm: bool = False):
         super().__init__()
         self.act = ACTIVATIONS[activation]()
-        self.fc1, self.fc2 = nn.Linear(width, width), nn.Linear(width, width)
+        self.fc1, self.fc2 = dense(width, width, spectral_norm), dense(width, width, spectral_norm)
         self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -31,7 +43,10 @@ class PreActBlock(nn.Module):
 
 
 class ResNetMLP(nn.Module):
-    """Linear → ``blocks`` pre-activation residual blocks → activation → Linear(out_dim)."""
+    """Linear → ``blocks`` pre-activation residual blocks → activation → Linear(out_dim).
+
+    ``blocks`` counts residual blocks of two linear layers each: IBC's "depth" counts those linear
+    layers, so its 128 × 16 net is ``width=128 blocks=8``."""
 
     def __init__(
         self,
@@ -41,12 +56,13 @@ class ResNetMLP(nn.Module):
         blocks: int = 2,
         activation: str = "relu",
         dropout: float = 0.0,
+        spectral_norm: bool = False,
     ):
         super().__init__()
-        self.inp = nn.Linear(in_dim, width)
-        self.blocks = nn.Sequential(*[PreActBlock(width, activation, dropout) for _ in range(blocks)])
+        self.inp = dense(in_dim, width, spectral_norm)
+        self.blocks = nn.Sequential(*[PreActBlock(width, activation, dropout, spectral_norm) for _ in range(blocks)])
         self.act = ACTIVATIONS[activation]()
-        self.out = nn.Linear(width, out_dim)
+        self.out = dense(width, out_dim, spectral_norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.act(self.blocks(self.inp(x))))
@@ -67,6 +83,7 @@ class EnergyModel(nn.Module):
         blocks: int = 2,
         activation: str = "relu",
         dropout: float = 0.0,
+        spectral_norm: bool = False,
     ):
         super().__init__()
         self.config = {
@@ -76,12 +93,14 @@ class EnergyModel(nn.Module):
             "blocks": blocks,
             "activation": activation,
             "dropout": dropout,
+            "spectral_norm": spectral_norm,
         }
-        self.obs_in = nn.Linear(obs_dim, width)
-        self.act_in = nn.Linear(act_dim, width, bias=False)
-        self.blocks = nn.Sequential(*[PreActBlock(width, activation, dropout) for _ in range(blocks)])
+        # The two halves of the first layer are normalised apart (each ≤ 1, so the joint ≤ √2).
+        self.obs_in = dense(obs_dim, width, spectral_norm)
+        self.act_in = dense(act_dim, width, spectral_norm, bias=False)
+        self.blocks = nn.Sequential(*[PreActBlock(width, activation, dropout, spectral_norm) for _ in range(blocks)])
         self.act = ACTIVATIONS[activation]()
-        self.out = nn.Linear(width, 1)
+        self.out = dense(width, 1, spectral_norm)
 
     def forward(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         h = self.obs_in(obs)[:, None, :] + self.act_in(actions)  # (B, K, width)
