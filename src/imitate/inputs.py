@@ -203,6 +203,10 @@ def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
     check_memory(memory_estimate(cfg, dims), f"`imitate train {task.name} {algo_name}`")
     if getattr(cfg, "demos", ""):
         load_demos_for(task, cfg, dims, need_actions=needs_actions, needed_by=repr(algo_name))
+    if getattr(cfg, "embodiment", ""):  # BCO, IIDM: the agent's own (observation, action) data
+        load_demos_for(
+            task, cfg, dims, need_actions=True, needed_by=f"{algo_name}'s dynamics model", source=cfg.embodiment
+        )
     if algo_name in ("near", "cem"):
         version = (
             check_energy_run(task, cfg.energy, dims, cfg.task_options) if cfg.energy else preset_energy_version(task)

@@ -22,12 +22,13 @@ def run_first_episodes(
     act: Callable[[np.ndarray], np.ndarray],
     max_steps: int,
     seed: int | None = None,
+    successes_only: bool = True,
 ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
     """Step every env copy until its first episode ends; ``act(obs (n, d)) -> actions (n, a)``.
     The episodes start from ``env.reset(seed=seed)`` (None: the env's generators as they are).
 
-    Returns obs (T_i + 1, d) and actions (T_i + 1, a) of each successful episode (last action
-    repeated), and the indices of those episodes in the batch."""
+    Returns obs (T_i + 1, d) and actions (T_i + 1, a) of each successful episode (every episode
+    unless ``successes_only``; last action repeated), and the indices of those episodes in the batch."""
     n = env.num_envs
     obs = env.reset(seed=seed).numpy().astype(np.float64)
     traj, acts = [obs.copy()], []
@@ -45,7 +46,7 @@ def run_first_episodes(
             break
         obs = result.obs.numpy().astype(np.float64)
     traj_arr, act_arr = np.stack(traj), np.stack(acts)  # (T+1, n, d), (T, n, a)
-    kept = np.flatnonzero(success)
+    kept = np.flatnonzero(success) if successes_only else np.arange(n)
     obs_out = [traj_arr[: end[i] + 1, i] for i in kept]
     act_out = [np.concatenate([act_arr[: end[i], i], act_arr[end[i] - 1 : end[i], i]]) for i in kept]
     return obs_out, act_out, kept
