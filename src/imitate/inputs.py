@@ -193,7 +193,10 @@ def check_memory(parts: dict[str, int], what: str = "this run") -> None:
 def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
     """Every check above that applies to ``cfg``, before any run directory or training."""
     require_wandb(cfg)
-    needs_actions = get_algo(algo_name).needs_actions
+    algo = get_algo(algo_name)
+    needs_actions = algo.needs_actions
+    if algo.needs_demos and not getattr(cfg, "demos", "") and not task.has_oracle:
+        raise ConfigError(f"task {task.name!r} has no oracle: give demos=PATH")
     if needs_actions and not getattr(cfg, "demos", "") and not task.oracle_actions:
         raise ConfigError(
             f"task {task.name!r} makes observation-only demonstrations (no actions); "

@@ -74,13 +74,13 @@ class EmbodimentData:
 
     def __init__(self, task, algo_name: str, cfg: EmbodimentConfig, run: Run, env, model_name: str):
         self.device = torch.device(cfg.device)
+        self.recorded = run_demos(task, cfg, run)  # read back by the evaluation only
+        demos = observation_only(self.recorded)
+        check_demo_sizes(demos, env.obs_dim, env.act_dim, cfg.demos or str(run.dir), task.name)
         where = cfg.embodiment or str(run.dir / EMBODIMENT_FILE)
         embodiment = run_embodiment(task, cfg, run)
         needed_by = f"{algo_name}'s {model_name}"
         check_demo_sizes(embodiment, env.obs_dim, env.act_dim, where, task.name, need_actions=True, needed_by=needed_by)
-        self.recorded = run_demos(task, cfg, run)  # read back by the evaluation only
-        demos = observation_only(self.recorded)
-        check_demo_sizes(demos, env.obs_dim, env.act_dim, cfg.demos or str(run.dir), task.name)
         train, heldout = split_episodes(embodiment.num_episodes, cfg.holdout, cfg.seed)
         self.train = transitions(embodiment, successor_rows(embodiment.episode_ends, train), self.device)
         self.heldout = transitions(embodiment, successor_rows(embodiment.episode_ends, heldout), self.device)
