@@ -41,8 +41,18 @@ CASES = {
     "mdn": (["particle", "mdn", *BC], "imitate.algos.bc_common", "mdn_nll_loss", 1),
     "ibc-dfo": (["particle", "ibc-dfo", *BC, "counter_examples=8"], "imitate.algos.bc_common", "info_nce_loss", 1),
     # the first stage of BCO and IIDM (the second is BC's trainer, covered above)
-    "bco": (["particle", "bco", *BC, "model_iterations=50", "embodiment_episodes=8"], "imitate.algos.dynamics", "idm_loss", 1),
-    "iidm": (["particle", "iidm", *BC, "model_iterations=50", "embodiment_episodes=8"], "imitate.algos.dynamics", "forward_model_loss", 1),
+    "bco": (
+        ["particle", "bco", *BC, "model_iterations=50", "embodiment_episodes=8"],
+        "imitate.algos.dynamics",
+        "idm_loss",
+        1,
+    ),
+    "iidm": (
+        ["particle", "iidm", *BC, "model_iterations=50", "embodiment_episodes=8"],
+        "imitate.algos.dynamics",
+        "forward_model_loss",
+        1,
+    ),
 }
 FAIL_AT = 3  # the iteration whose update is poisoned
 
