@@ -42,3 +42,11 @@ def random_policy_action_mse(demos: Path) -> float:
 def run_dir(root: Path) -> Path:
     (config,) = root.rglob("config.yaml")
     return config.parent
+
+
+def train_on_particle(algo: str, data: dict[str, Path], out: Path, *extra: str) -> Path:
+    """A run of ``algo`` on ``data``'s embodiment episodes and oracle demos: 600 + 600 iterations."""
+    argv = ["train", "particle", algo, f"embodiment={data['embodiment']}", f"demos={data['demos']}"]
+    argv += ["model_iterations=600", "iterations=600", "eval_episodes=20", "progress=false", *extra]
+    assert main([*argv, f"out_dir={out}"]) == 0
+    return run_dir(out)

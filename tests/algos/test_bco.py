@@ -15,9 +15,8 @@ import torch
 from imitate.cli import main
 from imitate.utils.reproducibility import differences
 from imitate.utils.run import Run, load_checkpoint
-from tests.algos.from_observation import particle_data, random_policy_action_mse, run_dir
+from tests.algos.from_observation import particle_data, random_policy_action_mse, run_dir, train_on_particle
 
-FIT = ["model_iterations=600", "iterations=600", "eval_episodes=20", "progress=false"]
 TINY = ["model_iterations=12", "iterations=12", "width=16", "blocks=1", "model_width=16", "eval_episodes=2"]
 
 
@@ -28,10 +27,7 @@ def data(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def fitted(data, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("runs")
-    argv = ["train", "particle", "bco", f"embodiment={data['embodiment']}", f"demos={data['demos']}", *FIT]
-    assert main([*argv, "expert_return=0.5", f"out_dir={out}"]) == 0
-    return run_dir(out)
+    return train_on_particle("bco", data, tmp_path_factory.mktemp("runs"), "expert_return=0.5")
 
 
 def _metrics(run: Path) -> dict:

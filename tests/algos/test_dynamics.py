@@ -16,20 +16,22 @@ def _linear_system(n: int = 2000):
     return obs, actions, 0.9 * obs + actions @ mix
 
 
-def _fit(model, obs, actions, next_obs, steps: int = 400) -> None:
+def _fitted(kind, steps: int = 400):
+    """A model of ``kind`` fitted by Adam on the linear system; returns it and the system's data."""
+    torch.manual_seed(0)
+    obs, actions, next_obs = _linear_system()
+    model = kind(3, 2, width=64)
     model.normalizer.fit(obs, actions)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     for _ in range(steps):
         optimizer.zero_grad()
         model.loss(obs, actions, next_obs).backward()
         optimizer.step()
+    return model, obs, actions, next_obs
 
 
 def test_the_inverse_model_recovers_the_actions_of_a_linear_system_inside_the_bounds():
-    torch.manual_seed(0)
-    obs, actions, next_obs = _linear_system()
-    model = InverseDynamics(3, 2, width=64)
-    _fit(model, obs, actions, next_obs)
+    model, obs, actions, next_obs = _fitted(InverseDynamics)
     with torch.no_grad():
         assert ((model(obs, next_obs) - actions) ** 2).mean() < 0.02 * actions.var(0).mean()
         far = model(obs * 50, next_obs * -50)
@@ -37,10 +39,7 @@ def test_the_inverse_model_recovers_the_actions_of_a_linear_system_inside_the_bo
 
 
 def test_the_forward_model_predicts_a_linear_system_and_passes_gradients_to_actions():
-    torch.manual_seed(0)
-    obs, actions, next_obs = _linear_system()
-    model = ForwardDynamics(3, 2, width=64)
-    _fit(model, obs, actions, next_obs)
+    model, obs, actions, next_obs = _fitted(ForwardDynamics)
     with torch.no_grad():
         error = ((model(obs, actions) - model.normalizer.obs(next_obs)) ** 2).mean()
     assert error < 0.02

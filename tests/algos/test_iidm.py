@@ -19,9 +19,7 @@ from imitate.oracles.random_actions import random_action_episodes
 from imitate.registry import get_task
 from imitate.runner import run_config
 from imitate.utils.run import Run
-from tests.algos.from_observation import particle_data, random_policy_action_mse, run_dir
-
-FIT = ["model_iterations=600", "iterations=600", "eval_episodes=20", "progress=false"]
+from tests.algos.from_observation import particle_data, random_policy_action_mse, run_dir, train_on_particle
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +29,7 @@ def data(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def fitted(data, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("runs")
-    argv = ["train", "particle", "iidm", f"embodiment={data['embodiment']}", f"demos={data['demos']}", *FIT]
-    assert main([*argv, f"out_dir={out}"]) == 0
-    return run_dir(out)
+    return train_on_particle("iidm", data, tmp_path_factory.mktemp("runs"))
 
 
 def test_the_forward_model_predicts_held_out_transitions(fitted):

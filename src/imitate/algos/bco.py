@@ -16,8 +16,7 @@ from imitate.algos.bc import build_mse
 from imitate.algos.bc_common import BCFit
 from imitate.algos.bco_config import BCOConfig
 from imitate.algos.dynamics import InverseDynamics
-from imitate.algos.embodiment import EmbodimentFit, evaluate_embodiment_run, mse, variance
-from imitate.algos.offline import train_run
+from imitate.algos.embodiment import EmbodimentFit, evaluate_embodiment_run, mse, train_embodiment_run, variance
 from imitate.utils.run import Run
 
 ALGO = "bco"
@@ -42,14 +41,11 @@ class LabelledBCFit(BCFit):
 
 class BCOFit(EmbodimentFit):
     kind, model_name, model_prefix = InverseDynamics, MODEL, "idm"  # logged: idm/loss, then bc/loss
-
-    def make_policy_fit(self, algo_name: str, cfg: Any, env) -> BCFit:
-        return LabelledBCFit(self, algo_name, cfg, env)
+    policy_fit = LabelledBCFit
 
 
 def train_bco(task, cfg: BCOConfig, run: Run | None, state: dict | None) -> tuple[Run, dict]:
-    env = task.make_env(1, seed=cfg.seed, cfg=cfg)
-    return train_run(task, ALGO, cfg, run, state, lambda run_: BCOFit(task, ALGO, cfg, run_, env))
+    return train_embodiment_run(task, ALGO, cfg, run, state, BCOFit)
 
 
 @torch.no_grad()

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from imitate.algos.bc_common import BCFit, BuildPolicy, evaluate_bc_run
 from imitate.algos.bco_config import EmbodimentConfig
 from imitate.algos.demos import run_demos
 from imitate.algos.dynamics import DynamicsFit, DynamicsModel, build_dynamics
-from imitate.algos.offline import OfflineMethod, Stage
+from imitate.algos.offline import OfflineMethod, Stage, train_run
 from imitate.data.dataset import Demonstrations
 from imitate.data.demo_checks import check_demo_sizes, load_demos_for
 from imitate.data.history import stack_history
@@ -104,6 +105,8 @@ class EmbodimentFit(OfflineMethod):
     kind: type[DynamicsModel] = DynamicsModel
     model_name = "dynamics model"
     model_prefix = "dynamics"
+    # (fit, algo_name, cfg, env) -> the stage-2 BCFit
+    policy_fit: Callable[[EmbodimentFit, str, Any, Any], BCFit]
 
     def __init__(self, task, algo_name: str, cfg: EmbodimentConfig, run: Run, env):
         self.desc, self.device = algo_name, torch.device(cfg.device)
@@ -112,23 +115,20 @@ class EmbodimentFit(OfflineMethod):
         torch.manual_seed(cfg.seed)  # weight init: the same seed, the same model
         self.model = build_dynamics(self.kind, cfg, env.obs_dim, env.act_dim).to(self.device)
         self.dynamics = DynamicsFit(self.model, self.data_set.train, cfg, self.model_prefix)
-        self.policy_fit = self.make_policy_fit(algo_name, cfg, env)
-
-    def make_policy_fit(self, algo_name: str, cfg: EmbodimentConfig, env) -> BCFit:
-        raise NotImplementedError
+        self.policy = type(self).policy_fit(self, algo_name, cfg, env)
 
     def stages(self, cfg: Any) -> list[Stage]:
         return [
             Stage(self.dynamics, cfg.model_iterations, cfg.model_batch_size),
-            Stage(self.policy_fit, cfg.iterations, cfg.batch_size),
+            Stage(self.policy, cfg.iterations, cfg.batch_size),
         ]
 
     def load_state_dict(self, state: dict) -> None:
         self.dynamics.load_state_dict(state["dynamics"])
-        self.policy_fit.load_state_dict(state)
+        self.policy.load_state_dict(state)
 
     def state_dict(self) -> dict:
-        return {**self.policy_fit.state_dict(), "dynamics": self.dynamics.state_dict()}
+        return {**self.policy.state_dict(), "dynamics": self.dynamics.state_dict()}
 
     def frozen_model(self) -> DynamicsModel:
         """The dynamics model, fitted and frozen: what stage 2 uses."""
@@ -136,11 +136,19 @@ class EmbodimentFit(OfflineMethod):
 
     def summary(self, iteration: int, running: dict[str, float]) -> dict:
         return {
-            **self.policy_fit.summary(iteration, running),
+            **self.policy.summary(iteration, running),
             "model_iterations": min(iteration, self.model_iterations),
             "embodiment_train_transitions": int(len(self.data_set.train[0])),
             "embodiment_heldout_transitions": int(len(self.data_set.heldout[0])),
         }
+
+
+def train_embodiment_run(
+    task, algo_name: str, cfg: EmbodimentConfig, run: Run | None, state: dict | None, fit: type[EmbodimentFit]
+) -> tuple[Run, dict]:
+    """A BCO or IIDM run of the offline loop; ``resume=RUN_DIR`` continues exactly, in either stage."""
+    env = task.make_env(1, seed=cfg.seed, cfg=cfg)
+    return train_run(task, algo_name, cfg, run, state, lambda run_: fit(task, algo_name, cfg, run_, env))
 
 
 def load_dynamics(run: Run, cfg: EmbodimentConfig, kind: type[DynamicsModel], obs_dim: int, act_dim: int):

@@ -21,8 +21,7 @@ from imitate.algos.bc import MSEPolicy
 from imitate.algos.bc_common import BCFit
 from imitate.algos.bco_config import IIDMConfig
 from imitate.algos.dynamics import ForwardDynamics
-from imitate.algos.embodiment import EmbodimentFit, evaluate_embodiment_run, mse
-from imitate.algos.offline import train_run
+from imitate.algos.embodiment import EmbodimentFit, evaluate_embodiment_run, mse, train_embodiment_run
 from imitate.utils.run import Run
 
 ALGO = "iidm"
@@ -77,14 +76,11 @@ class ForwardMatchFit(BCFit):
 
 class IIDMFit(EmbodimentFit):
     kind, model_name, model_prefix = ForwardDynamics, MODEL, "forward_model"  # then bc/loss
-
-    def make_policy_fit(self, algo_name: str, cfg: Any, env) -> BCFit:
-        return ForwardMatchFit(self, algo_name, cfg, env)
+    policy_fit = ForwardMatchFit
 
 
 def train_iidm(task, cfg: IIDMConfig, run: Run | None, state: dict | None) -> tuple[Run, dict]:
-    env = task.make_env(1, seed=cfg.seed, cfg=cfg)
-    return train_run(task, ALGO, cfg, run, state, lambda run_: IIDMFit(task, ALGO, cfg, run_, env))
+    return train_embodiment_run(task, ALGO, cfg, run, state, IIDMFit)
 
 
 @torch.no_grad()
