@@ -380,6 +380,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=("idm/loss", *BC_CURVES),
             tasks=OBSERVATION_TASKS,
             needs_demos=True,
+            export=BC_EXPORT,
         ),
         AlgoEntry(
             "iidm",
@@ -391,6 +392,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=("forward_model/loss", *BC_CURVES),
             tasks=OBSERVATION_TASKS,
             needs_demos=True,
+            export=BC_EXPORT,
         ),
         AlgoEntry(
             "deepmimic",
