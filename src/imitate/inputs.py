@@ -139,6 +139,8 @@ def memory_estimate(cfg: Any, dims: EnvDims) -> dict[str, int]:
         ) * steps * FLOAT * (obs + act)
     if get("demo_episodes") and not getattr(cfg, "demos", ""):
         out["demo_episodes (oracle demonstrations)"] = demo_bytes(get("demo_episodes"), dims)
+    if get("embodiment_episodes") and not getattr(cfg, "embodiment", ""):
+        out["embodiment_episodes (random-action episodes)"] = demo_bytes(get("embodiment_episodes"), dims)
     if disc is not None:
         out["disc.replay_size (AMP replay buffer)"] = disc.replay_size * FLOAT * 2 * style
     hidden: tuple[int, ...] = getattr(cfg, "hidden", ()) or (0,)

@@ -515,6 +515,11 @@ CASES: list[tuple[str, Callable, str]] = [
     ("bco_no_oracle_no_demos", _train("train", "walker-walk", "bco"), "task 'walker-walk' has no oracle: give demos="),
     ("bco_not_on_humanoid", _train("train", "humanoid", "bco"), "algo 'bco' does not run on task 'humanoid'"),
     ("iidm_holdout", _train("train", "particle", "iidm", "holdout=1"), "holdout must be in [0, 1)"),
+    (
+        "bco_embodiment_episodes_huge",
+        _train("train", "particle", "bco", "embodiment_episodes=10000000000"),
+        "embodiment_episodes (random-action episodes)",
+    ),
     ("bco_expert_return", _train("train", "particle", "bco", "expert_return=-5"), "expert_return must be at least 0"),
     # -- run directories -----------------------------------------------------------------------
     ("eval_missing", _eval(lambda w, t: t / "nowhere"), "run directory not found"),
