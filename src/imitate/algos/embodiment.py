@@ -115,20 +115,20 @@ class EmbodimentFit(OfflineMethod):
         torch.manual_seed(cfg.seed)  # weight init: the same seed, the same model
         self.model = build_dynamics(self.kind, cfg, env.obs_dim, env.act_dim).to(self.device)
         self.dynamics = DynamicsFit(self.model, self.data_set.train, cfg, self.model_prefix)
-        self.policy = type(self).policy_fit(self, algo_name, cfg, env)
+        self.policy_stage = type(self).policy_fit(self, algo_name, cfg, env)
 
     def stages(self, cfg: Any) -> list[Stage]:
         return [
             Stage(self.dynamics, cfg.model_iterations, cfg.model_batch_size),
-            Stage(self.policy, cfg.iterations, cfg.batch_size),
+            Stage(self.policy_stage, cfg.iterations, cfg.batch_size),
         ]
 
     def load_state_dict(self, state: dict) -> None:
         self.dynamics.load_state_dict(state["dynamics"])
-        self.policy.load_state_dict(state)
+        self.policy_stage.load_state_dict(state)
 
     def state_dict(self) -> dict:
-        return {**self.policy.state_dict(), "dynamics": self.dynamics.state_dict()}
+        return {**self.policy_stage.state_dict(), "dynamics": self.dynamics.state_dict()}
 
     def frozen_model(self) -> DynamicsModel:
         """The dynamics model, fitted and frozen: what stage 2 uses."""
@@ -136,7 +136,7 @@ class EmbodimentFit(OfflineMethod):
 
     def summary(self, iteration: int, running: dict[str, float]) -> dict:
         return {
-            **self.policy.summary(iteration, running),
+            **self.policy_stage.summary(iteration, running),
             "model_iterations": min(iteration, self.model_iterations),
             "embodiment_train_transitions": int(len(self.data_set.train[0])),
             "embodiment_heldout_transitions": int(len(self.data_set.heldout[0])),
