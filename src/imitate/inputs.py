@@ -244,6 +244,8 @@ def memory_estimate(cfg: Any, dims: EnvDims) -> dict[str, int]:
         ) * steps * FLOAT * (obs + act)
     if get("demo_episodes") and not getattr(cfg, "demos", ""):
         out["demo_episodes (oracle demonstrations)"] = demo_bytes(get("demo_episodes"), dims)
+    if get("embodiment_episodes") and not getattr(cfg, "embodiment", ""):
+        out["embodiment_episodes (random-action episodes)"] = demo_bytes(get("embodiment_episodes"), dims)
     if disc is not None:
         out["disc.replay_size (AMP replay buffer)"] = disc.replay_size * FLOAT * 2 * style
     hidden: tuple[int, ...] = getattr(cfg, "hidden", ()) or (0,)
@@ -298,7 +300,10 @@ def check_memory(parts: dict[str, int], what: str = "this run") -> None:
 def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
     """Every check above that applies to ``cfg``, before any run directory or training."""
     require_wandb(cfg)
-    needs_actions = get_algo(algo_name).needs_actions
+    algo = get_algo(algo_name)
+    needs_actions = algo.needs_actions
+    if algo.needs_demos and not getattr(cfg, "demos", "") and not task.has_oracle:
+        raise ConfigError(f"task {task.name!r} has no oracle: give demos=PATH")
     if needs_actions and not getattr(cfg, "demos", "") and not task.oracle_actions:
         raise ConfigError(
             f"task {task.name!r} makes observation-only demonstrations (no actions); "
@@ -310,6 +315,10 @@ def check_run_inputs(task: Any, algo_name: str, cfg: Any) -> None:
         load_demos_for(task, cfg, dims, need_actions=needs_actions, needed_by=repr(algo_name))
     if algo_name == "amp" and cfg.discriminators:
         check_discriminator_runs(task, cfg, dims)
+    if getattr(cfg, "embodiment", ""):  # BCO, IIDM: the agent's own (observation, action) data
+        load_demos_for(
+            task, cfg, dims, need_actions=True, needed_by=f"{algo_name}'s dynamics model", source=cfg.embodiment
+        )
     if algo_name in ("near", "cem"):
         if not cfg.energy:
             version = preset_energy_version(task)

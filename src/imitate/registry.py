@@ -297,6 +297,10 @@ TASKS: dict[str, TaskEntry] = {
 # Style learners score pairs of demonstrated observations: tasks whose demonstrations are their
 # style features and that have an oracle (the humanoid's demonstrations are clip frames' features).
 STYLE_TASKS = ("maze", "pusht", "block-push", "humanoid", "humanoid-target", "humanoid-strike")
+DMC_TASKS = tuple(name for name, task in TASKS.items() if task.env.startswith("imitate.tasks.dmc:"))
+# Imitation from observation by a dynamics model (BCO, IIDM): tasks whose demonstrations are the
+# policy's own observations (the humanoid's are clip features; the tracking tasks have no data).
+OBSERVATION_TASKS = ("maze", "block-push", "particle", "pusht", *DMC_TASKS)
 POLICY_CURVES = ("episode/success_rate", "episode/length", "episode/return", "policy/action_std")
 BC_CURVES = ("bc/loss",)  # behavioural cloning (ibc-*, mse, mdn)
 ON_POLICY = "imitate.algos.on_policy:train_policy"
@@ -437,6 +441,30 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=("aime/loss", "aime/kl", "aime/elbo"),
             needs_demos=True,
             requires=("world_model", "world-model"),
+        ),
+        AlgoEntry(
+            "bco",
+            "AIME's baseline BCO(0): an inverse dynamics model fitted on embodiment=DATA labels the "
+            "observation-only demos, then BC",
+            "imitate.algos.bco_config:BCOConfig",
+            "imitate.algos.bco:train_bco",
+            "imitate.algos.bco:evaluate_bco",
+            curve_keys=("idm/loss", *BC_CURVES),
+            tasks=OBSERVATION_TASKS,
+            needs_demos=True,
+            export=BC_EXPORT,
+        ),
+        AlgoEntry(
+            "iidm",
+            "AIME's baseline IIDM: a forward model fitted on embodiment=DATA; the policy's action, through it, "
+            "predicts the demos' next observation",
+            "imitate.algos.bco_config:IIDMConfig",
+            "imitate.algos.iidm:train_iidm",
+            "imitate.algos.iidm:evaluate_iidm",
+            curve_keys=("forward_model/loss", *BC_CURVES),
+            tasks=OBSERVATION_TASKS,
+            needs_demos=True,
+            export=BC_EXPORT,
         ),
         AlgoEntry(
             "deepmimic",

@@ -33,6 +33,8 @@ CASES = [
     ("ibc-dfo", "particle", []),
     ("ibc-langevin", "particle", []),
     ("ibc-langevin", "particle", ["spectral_norm=true"]),  # the paper preset's spectrally normalised net
+    ("bco", "particle", []),
+    ("iidm", "maze", ["history=2"]),
 ]
 
 

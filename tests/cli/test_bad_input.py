@@ -108,6 +108,11 @@ def _bc_demos(path_fn, algo="mse"):
     return lambda w, t: ["train", "particle", algo, f"demos={path_fn(w, t)}", "iterations=5", "progress=false"]
 
 
+def _bco(path_fn, algo="bco"):
+    """A BCO/IIDM run on the particle with ``path_fn``'s file as its embodiment data."""
+    return lambda w, t: ["train", "particle", algo, f"embodiment={path_fn(w, t)}", "iterations=5", "progress=false"]
+
+
 def _eval(run_fn, *extra):
     return lambda w, t: ["eval", str(run_fn(w, t)), *extra]
 
@@ -499,6 +504,50 @@ CASES: list[tuple[str, Callable, str]] = [
         "is a maze/energy run, not a world-model run",
     ),
     ("aime_no_oracle_actions", _train("train", "humanoid", "aime"), "no oracle with actions to train a world model"),
+    # -- BCO and IIDM: embodiment data and observation-only demonstrations -------------------
+    ("bco_embodiment_missing", _bco(lambda w, t: t / "missing.npz"), "demonstration file not found"),
+    (
+        "bco_embodiment_no_actions",
+        _bco(lambda w, t: _demos_variant(w, t, "particle_demos", actions=None)),
+        "no 'actions' array; bco's dynamics model learns from (observation, action) pairs",
+    ),
+    (
+        "bco_embodiment_obs_size",
+        _bco(lambda w, t: _demos_variant(w, t, "particle_demos", obs=lambda a: a["obs"][:, :6])),
+        "bad.npz: observations have 6 numbers, task 'particle' observes 8",
+    ),
+    (
+        "iidm_embodiment_actions_size",
+        _bco(lambda w, t: _demos_variant(w, t, "particle_demos", actions=lambda a: a["actions"][:, :1]), "iidm"),
+        "bad.npz: actions have 1 numbers, task 'particle' acts with 2",
+    ),
+    (
+        "iidm_embodiment_other_task",
+        _bco(lambda w, t: w["maze_demos"], "iidm"),
+        "demonstrations are for task 'maze', not 'particle'",
+    ),
+    (
+        "bco_demos_obs_size",
+        lambda w, t: [
+            *_bco(lambda w, t: w["particle_demos"])(w, t),
+            "demos=" + str(_demos_variant(w, t, "particle_demos", obs=lambda a: np.repeat(a["obs"], 2, axis=1))),
+        ],
+        "bad.npz: observations have 16 numbers, task 'particle' observes 8",
+    ),
+    (
+        "bco_embodiment_other_options",
+        lambda w, t: [*_bco(lambda w, t: w["particle_demos"])(w, t), "n_dim=3"],
+        "made with n_dim=2, the run has n_dim=3",
+    ),
+    ("bco_no_oracle_no_demos", _train("train", "walker-walk", "bco"), "task 'walker-walk' has no oracle: give demos="),
+    ("bco_not_on_humanoid", _train("train", "humanoid", "bco"), "algo 'bco' does not run on task 'humanoid'"),
+    ("iidm_holdout", _train("train", "particle", "iidm", "holdout=1"), "holdout must be in [0, 1)"),
+    (
+        "bco_embodiment_episodes_huge",
+        _train("train", "particle", "bco", "embodiment_episodes=10000000000"),
+        "embodiment_episodes (random-action episodes)",
+    ),
+    ("bco_expert_return", _train("train", "particle", "bco", "expert_return=-5"), "expert_return must be at least 0"),
     # -- run directories -----------------------------------------------------------------------
     ("eval_missing", _eval(lambda w, t: t / "nowhere"), "run directory not found"),
     ("eval_not_a_run", _eval(lambda w, t: t), "no config.yaml"),

@@ -27,6 +27,8 @@ PPO = [
     "eval_episodes=2",
 ]
 BC = ["iterations=6", "demo_episodes=4", "width=16", "blocks=1", "eval_episodes=2", "batch_size=32"]
+# BCO, IIDM: BC plus a dynamics model on a few random-action episodes generated into the run
+FROM_OBSERVATION = [*BC, "embodiment_episodes=3", "model_iterations=4", "model_width=8", "model_batch_size=16"]
 IBC = [*BC, "counter_examples=4", "dfo_samples=16", "langevin_samples=8", "langevin_steps=2", "langevin_train_steps=2"]
 TINY = {
     "ppo": PPO,
@@ -40,6 +42,8 @@ TINY = {
     "ibc-dfo": IBC,
     "ibc-langevin": IBC,
     "ibc-ardfo": IBC,
+    "bco": FROM_OBSERVATION,
+    "iidm": FROM_OBSERVATION,
     "world-model": [
         "iterations=6",
         "demo_episodes=4",

@@ -52,6 +52,8 @@ CASES = {
     ],
     "mse": ["train", "particle", "mse", *BC],
     "mdn": ["train", "particle", "mdn", *BC, "mdn_components=2"],
+    "bco": ["train", "particle", "bco", *BC, "embodiment_episodes=8", "model_iterations=20", "model_width=16"],
+    "iidm": ["train", "maze", "iidm", *BC, "embodiment_episodes=4", "model_iterations=20", "model_width=16"],
     "world-model": [
         "train",
         "pusht",

@@ -40,6 +40,19 @@ CASES = {
     "mse": (["particle", "mse", *BC], "imitate.algos.bc_common", "mse_loss", 1),
     "mdn": (["particle", "mdn", *BC], "imitate.algos.bc_common", "mdn_nll_loss", 1),
     "ibc-dfo": (["particle", "ibc-dfo", *BC, "counter_examples=8"], "imitate.algos.bc_common", "info_nce_loss", 1),
+    # the first stage of BCO and IIDM (the second is BC's trainer, covered above)
+    "bco": (
+        ["particle", "bco", *BC, "model_iterations=50", "embodiment_episodes=8"],
+        "imitate.algos.dynamics",
+        "idm_loss",
+        1,
+    ),
+    "iidm": (
+        ["particle", "iidm", *BC, "model_iterations=50", "embodiment_episodes=8"],
+        "imitate.algos.dynamics",
+        "forward_model_loss",
+        1,
+    ),
 }
 FAIL_AT = 3  # the iteration whose update is poisoned
 
@@ -76,6 +89,8 @@ def _poison(monkeypatch, module: str, kind: str, calls_per_iteration: int) -> No
         ("mse", "gradient"),
         ("mdn", "loss"),
         ("ibc-dfo", "loss"),
+        ("bco", "gradient"),
+        ("iidm", "loss"),
     ],
 )
 def test_non_finite_stops_with_one_line_and_keeps_the_last_checkpoint(family, kind, monkeypatch, tmp_path, capsys):

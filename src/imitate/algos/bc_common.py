@@ -177,26 +177,49 @@ def load_policy(run: Run, task, cfg: Any, build: BuildPolicy, env=None) -> BCPol
 
 
 class BCFit(OfflineMethod):
-    """A BC policy on (observation history, action) demo pairs for the offline loop
+    """A BC policy on (observation history, action) pairs for the offline loop
     (``algos/offline.py``); its checkpoint part is the trainer (policy with its normaliser,
-    optimiser, iteration)."""
+    optimiser, iteration). ``on_demos`` reads the pairs from the run's demonstrations; BCO gives
+    pairs its inverse dynamics model labelled (``algos/bco.py``)."""
 
     prefix, shown = "bc", "loss"  # logged: bc/loss, bc/info_nce, bc/true_action_top1, bc/grad_penalty
 
-    def __init__(self, task, algo_name: str, cfg: BCConfig, run: Run, env, build: BuildPolicy):
+    def __init__(
+        self,
+        algo_name: str,
+        cfg: BCConfig,
+        obs_dim: int,
+        act_dim: int,
+        build: BuildPolicy,
+        obs: torch.Tensor,
+        actions: torch.Tensor | None,
+    ):
+        """``obs``: (M, history · obs_dim) on ``cfg.device``; ``actions``: (M, act_dim), or None
+        until a subclass supplies them when its fit begins."""
+        self.desc, self.device = algo_name, torch.device(cfg.device)
+        self.obs, self.actions = obs, actions
+        torch.manual_seed(cfg.seed)  # weight init: runs with the same seed are repeatable
+        self.policy = build(cfg, obs_dim * cfg.history, act_dim).to(self.device)
+        self.trainer = BCTrainer(self.policy, cfg)
+
+    @classmethod
+    def on_demos(cls, task, algo_name: str, cfg: BCConfig, run: Run, env, build: BuildPolicy) -> BCFit:
+        """BC on the run's demonstrations (given or oracle), their actions the targets."""
         from imitate.data.demo_checks import check_demo_sizes
 
         demos = run_demos(task, cfg, run)
         check_demo_sizes(demos, env.obs_dim, env.act_dim, cfg.demos or str(run.dir), task.name, need_actions=True)
-        self.desc, self.device = algo_name, torch.device(cfg.device)
-        self.obs = stack_history(torch.from_numpy(demos.obs).to(self.device), demos.episode_ends.tolist(), cfg.history)
-        self.actions = torch.from_numpy(demos.actions).to(self.device)
-        torch.manual_seed(cfg.seed)  # weight init: runs with the same seed are repeatable
-        self.policy = build(cfg, env.obs_dim * cfg.history, env.act_dim).to(self.device)
-        self.trainer = BCTrainer(self.policy, cfg)
+        device = torch.device(cfg.device)
+        obs = stack_history(torch.from_numpy(demos.obs).to(device), demos.episode_ends.tolist(), cfg.history)
+        actions = torch.from_numpy(demos.actions).to(device)
+        return cls(algo_name, cfg, env.obs_dim, env.act_dim, build, obs, actions)
+
+    def targets(self) -> torch.Tensor:
+        assert self.actions is not None, "BCFit without actions"
+        return self.actions
 
     def start(self) -> None:
-        self.policy.normalizer.fit(self.obs, self.actions)
+        self.policy.normalizer.fit(self.obs, self.targets())
 
     def load_state_dict(self, state: dict) -> None:
         self.trainer.load_state_dict(state["trainer"])
@@ -205,7 +228,7 @@ class BCFit(OfflineMethod):
         return {"trainer": self.trainer.state_dict()}
 
     def data(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.policy.normalizer.obs(self.obs), self.policy.normalizer.action(self.actions)
+        return self.policy.normalizer.obs(self.obs), self.policy.normalizer.action(self.targets())
 
     def step(self, obs_n: torch.Tensor, act_n: torch.Tensor, generator: torch.Generator) -> dict[str, float]:
         return self.trainer.step(obs_n, act_n, generator)
@@ -224,7 +247,9 @@ def train_bc_run(
     """Behavioural cloning as a run of the offline loop: demos (given or oracle, saved into the
     run) → trained policy; ``resume=RUN_DIR`` continues exactly where the last checkpoint left off."""
     env = task.make_env(1, seed=cfg.seed, cfg=cfg)  # raw frames: what the demos hold
-    return train_run(task, algo_name, cfg, run, state, lambda run_: BCFit(task, algo_name, cfg, run_, env, build))
+    return train_run(
+        task, algo_name, cfg, run, state, lambda run_: BCFit.on_demos(task, algo_name, cfg, run_, env, build)
+    )
 
 
 def rollout(policy: BCPolicy, env, seed: int):

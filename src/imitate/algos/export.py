@@ -230,16 +230,18 @@ def export_ppo(run: Any, task: Any, cfg: Any, path: Path) -> dict[str, Any]:
 
 
 def bc_policy(run: Any, task: Any, cfg: Any) -> BCPolicy:
-    """The trained BC or IBC policy of a run (its normaliser inside)."""
+    """The trained BC, IBC, BCO or IIDM policy of a run (its normaliser inside)."""
     from imitate.algos.bc import BUILDERS
     from imitate.algos.bc_common import load_policy
     from imitate.algos.ibc import build
+    from imitate.algos.iidm import build_iidm
 
-    return load_policy(run, task, cfg, build if run.algo.startswith("ibc") else BUILDERS[run.algo])
+    builders = {**BUILDERS, "bco": BUILDERS["mse"], "iidm": build_iidm}  # BCO clones an MSE policy
+    return load_policy(run, task, cfg, build if run.algo.startswith("ibc") else builders[run.algo])
 
 
 def export_bc(run: Any, task: Any, cfg: Any, path: Path) -> dict[str, Any]:
-    """An MSE or MDN run's policy (MDN: its likeliest component's mean): obs → action in [-1, 1]."""
+    """An MSE, MDN, BCO or IIDM run's policy (MDN: its likeliest component's mean): obs → action in [-1, 1]."""
     policy = bc_policy(run, task, cfg)
     history = int(getattr(cfg, "history", 1))
     write_onnx(

@@ -9,6 +9,12 @@ steps and at the last one, and exact resume: the method's state, the generator, 
 averages and the global RNGs (``restore_rng``) come back from the checkpoint, so a resumed run
 draws the very batches the uninterrupted one would.
 
+A method may fit in stages (``OfflineMethod.stages``), each a method of its own with its own
+data, step, iteration count and batch size, one after the other in one run: BCO fits an inverse
+dynamics model, then BC on the demonstrations it labels (``algos/bco.py``). Iterations count on
+across the stages, each stage's running averages start afresh, a checkpoint is also written at the
+end of each stage, and the checkpoint is the top method's ``state_dict`` whichever stage is running.
+
 A config driving it has ``seed``, ``iterations``, ``batch_size``, ``checkpoint_every`` and
 ``progress``.
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -27,6 +34,16 @@ from imitate.utils.run import Run, fits_checkpoint, guarded
 from imitate.utils.seeding import restore_rng
 
 LOG_EVERY = 100  # iterations between progress.jsonl rows (the last iteration is always logged)
+
+
+@dataclass
+class Stage:
+    """One stage of a fit: ``method`` (its ``start``, ``data``, ``step``, ``prefix``, ``shown``)
+    for ``iterations`` steps of ``batch_size`` rows."""
+
+    method: OfflineMethod
+    iterations: int
+    batch_size: int
 
 
 class OfflineMethod:
@@ -63,6 +80,10 @@ class OfflineMethod:
         """What the run's ``metrics.json`` gets from training."""
         return {"iterations": iteration}
 
+    def stages(self, cfg: Any) -> list[Stage]:
+        """The stages of the fit, in order; one by default: this method for ``cfg.iterations``."""
+        return [Stage(self, cfg.iterations, cfg.batch_size)]
+
 
 def minibatches(
     data: tuple[torch.Tensor, ...],
@@ -83,9 +104,10 @@ def minibatches(
 
 
 def fit(run: Run, cfg: Any, state: dict | None, method: OfflineMethod, started: float) -> tuple[int, dict[str, float]]:
-    """Train ``method`` until ``cfg.iterations`` in ``run``, from checkpoint ``state`` if given;
-    returns (iteration, running averages). ``started``: the wall-clock origin of the run's
-    ``train_seconds`` (earlier sessions included)."""
+    """Train ``method`` (stage by stage, ``method.stages``) to the end of its last stage in ``run``,
+    from checkpoint ``state`` if given; returns (iteration, the last stage's running averages).
+    ``started``: the wall-clock origin of the run's ``train_seconds`` (earlier sessions included)."""
+    stages = method.stages(cfg)
     generator = torch.Generator(device=method.device).manual_seed(cfg.seed)
     start, running = 0, {}
     if state is not None:
@@ -94,10 +116,9 @@ def fit(run: Run, cfg: Any, state: dict | None, method: OfflineMethod, started: 
             generator.set_state(state["generator"])
         start, running = state["resume"]["iteration"], dict(state.get("running") or {})
     else:
-        method.start()
+        stages[0].method.start()
     run.begin(cfg, state)  # the checkpoint fits: from here on the run may change
     restore_rng(state)
-    data = method.data()
 
     def checkpoint() -> None:
         run.save_checkpoint(
@@ -113,19 +134,30 @@ def fit(run: Run, cfg: Any, state: dict | None, method: OfflineMethod, started: 
         )
 
     logger = run.logger()
-    bar = progress_bar(cfg.iterations, desc=method.desc, initial=start, enabled=cfg.progress)
+    total = sum(stage.iterations for stage in stages)
+    bar = progress_bar(total, desc=method.desc, initial=start, enabled=cfg.progress)
     a, b = method.average
     iteration = start  # the checkpoint's iteration; the loop moves it on
     try:
-        for iteration, stats in minibatches(data, cfg.batch_size, generator, method.step, start, cfg.iterations):
-            for k, v in stats.items():
-                running[k] = v if k not in running else a * running[k] + b * v
-            bar.update(1)
-            if iteration % LOG_EVERY == 0 or iteration == cfg.iterations:
-                logger.log(iteration, {f"{method.prefix}/{k}": v for k, v in running.items()})
-                bar.set_postfix({method.shown: f"{running[method.shown]:.4g}"})
-            if iteration % cfg.checkpoint_every == 0 or iteration == cfg.iterations:
-                checkpoint()
+        end = 0
+        for number, stage in enumerate(stages):
+            begin, end = end, end + stage.iterations
+            if start >= end:
+                continue  # finished before the checkpoint
+            part = stage.method
+            if number > 0 and start <= begin:  # this stage begins now
+                part.start()
+                running = {}
+            data = part.data()
+            for iteration, stats in minibatches(data, stage.batch_size, generator, part.step, max(start, begin), end):
+                for k, v in stats.items():
+                    running[k] = v if k not in running else a * running[k] + b * v
+                bar.update(1)
+                if iteration % LOG_EVERY == 0 or iteration == end:
+                    logger.log(iteration, {f"{part.prefix}/{k}": v for k, v in running.items()})
+                    bar.set_postfix({part.shown: f"{running[part.shown]:.4g}"})
+                if iteration % cfg.checkpoint_every == 0 or iteration == end:
+                    checkpoint()
     finally:
         bar.close()
         logger.close()

@@ -21,23 +21,30 @@ class EnvDims:
 
 
 def load_demos_for(
-    task: Any, cfg: Any, dims: EnvDims | None = None, need_actions: bool = False, needed_by: str = "behavioural cloning"
+    task: Any,
+    cfg: Any,
+    dims: EnvDims | None = None,
+    need_actions: bool = False,
+    needed_by: str = "behavioural cloning",
+    source: str | None = None,
 ) -> Demonstrations:
-    """The file ``cfg.demos``, checked against the run: task, the task options it was made with
-    (e.g. the particle's goal_order), and, given ``dims``, observation and action sizes
-    (``need_actions``: an 'actions' array too, which the algorithm ``needed_by`` learns from)."""
-    demos = Demonstrations.load(cfg.demos, task=task.name)
+    """The file ``cfg.demos`` (or ``source``: BCO's embodiment data), checked against the run:
+    task, the task options it was made with (e.g. the particle's goal_order), and, given ``dims``,
+    observation and action sizes (``need_actions``: an 'actions' array too, which the algorithm
+    ``needed_by`` learns from)."""
+    source = cfg.demos if source is None else source
+    demos = Demonstrations.load(source, task=task.name)
     options = cfg.task_options
     for field in dataclasses.fields(options):
         recorded = demos.metadata.get(field.name)
         if recorded is not None and recorded != getattr(options, field.name):
             raise DatasetError(
-                f"{cfg.demos}: demonstrations were made with {field.name}={recorded}, "
+                f"{source}: demonstrations were made with {field.name}={recorded}, "
                 f"the run has {field.name}={getattr(options, field.name)}"
             )
     if dims is not None:
         obs_dim = dims.style_dim if getattr(task, "demo_group", "policy") == "style" else dims.obs_dim
-        check_demo_sizes(demos, obs_dim, dims.act_dim, f"{cfg.demos}", task.name, need_actions, needed_by)
+        check_demo_sizes(demos, obs_dim, dims.act_dim, f"{source}", task.name, need_actions, needed_by)
     return demos
 
 

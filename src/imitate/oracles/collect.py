@@ -90,12 +90,13 @@ def run_first_episodes(
     act: Callable[[np.ndarray], np.ndarray],
     max_steps: int,
     seed: int | None = None,
+    successes_only: bool = True,
 ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
-    """The successful ones of ``first_episodes``: their obs (T_i + 1, d) and actions (T_i + 1, a)
-    (last action repeated), and their indices in the batch. A copy whose episode has not ended
-    within ``max_steps`` counts as unsuccessful."""
+    """The successful ones of ``first_episodes`` (every one unless ``successes_only``): their obs
+    (T_i + 1, d) and actions (T_i + 1, a) (last action repeated), and their indices in the batch.
+    A copy whose episode has not ended within ``max_steps`` counts as unsuccessful."""
     episodes = first_episodes(env, act, max_steps, seed)
-    kept = np.flatnonzero(episodes.success)
+    kept = np.flatnonzero(episodes.success) if successes_only else np.arange(len(episodes.success))
     return [episodes.obs[i] for i in kept], [episodes.actions[i] for i in kept], kept
 
 
