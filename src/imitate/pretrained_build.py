@@ -35,6 +35,8 @@ EVAL_STATE: dict[str, tuple[str, ...]] = {
     "ibc-ardfo": BC_POLICY,
     "mse": BC_POLICY,
     "mdn": BC_POLICY,
+    "bco": (*BC_POLICY, "dynamics/model"),  # the inverse model's held-out error is part of its evaluation
+    "iidm": (*BC_POLICY, "dynamics/model"),  # ... and the forward model's
     "world-model": ("model_config", "model"),  # what load_world_model reads
     "aime": ("policy_config", "policy"),  # what load_aime_policy reads; the world model is its own run
 }
