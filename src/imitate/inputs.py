@@ -109,12 +109,20 @@ def check_composed_energy(task: Any, cfg: Any, dims: EnvDims) -> str:
     if len(set(versions.values())) > 1:
         raise ConfigError(f"composed energy models need one noise ladder (NCSN version), got {versions}")
     if cfg.energy_gate:
-        from imitate.rewards.energy_sum import GOAL_DISTANCE
-
-        env = task.make_env(1, seed=0, cfg=cfg)
-        if GOAL_DISTANCE not in getattr(getattr(env, "spec", None), "extras", {}):
-            raise ConfigError(f"energy_gate={cfg.energy_gate}: task {task.name!r} reports no {GOAL_DISTANCE}")
+        check_gate_task(task, cfg, "energy_gate", cfg.energy_gate)
     return next(iter(versions.values()))
+
+
+def check_gate_task(task: Any, cfg: Any, key: str, gate: str) -> None:
+    """A proximity gate (``energy_gate=``, ``style_gate=``) needs a task that reports ``goal_distance``."""
+    from imitate.rewards.gate import GOAL_DISTANCE
+
+    env = task.make_env(1, seed=0, cfg=cfg)
+    try:
+        if GOAL_DISTANCE not in getattr(getattr(env, "spec", None), "extras", {}):
+            raise ConfigError(f"{key}={gate}: task {task.name!r} reports no {GOAL_DISTANCE}")
+    finally:
+        env.close()
 
 
 def check_discriminator_runs(task: Any, cfg: Any, dims: EnvDims) -> None:
@@ -140,6 +148,8 @@ def check_discriminator_runs(task: Any, cfg: Any, dims: EnvDims) -> None:
                 f"{run.checkpoint_path}: discriminator takes {state['disc_config']['in_dim']} features, "
                 f"task {task.name!r} pairs give it {reads}"
             )
+    if cfg.style_gate:
+        check_gate_task(task, cfg, "style_gate", cfg.style_gate)
 
 
 def check_level(name: str, level: int, version: str) -> None:

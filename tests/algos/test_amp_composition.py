@@ -2,6 +2,8 @@
 starts from its run's discriminator, reads its run's mask and demonstrations, and is weighted by
 w_style · w_i · s_i; the inputs are checked in one line; labelled terms and stats."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -11,6 +13,7 @@ from imitate.config import ConfigError
 from imitate.models.discriminator import amp_reward
 from imitate.registry import TASKS
 from imitate.rewards.compose import Labelled
+from imitate.rewards.gate import GatedShare
 from imitate.runner import resolve_config, train
 from imitate.tasks.humanoid.masks import pair_columns
 from imitate.utils.run import Run
@@ -64,6 +67,12 @@ def test_each_discriminator_keeps_its_run_and_the_weights_carry_the_scales(runs)
     assert {"r_amp_walk", "r_amp_punch", "task"} <= set(reward.last_terms)
     stats = reward.update(step.transition)
     assert {"amp/loss_walk", "amp/loss_punch"} <= set(stats)
+    # style_gate wraps every term in its renormalised share; the weights stay; the gate reads goal_distance
+    gated = make_amp_reward(TASKS["humanoid"], dataclasses.replace(cfg, style_gate="punch:1.5"), env, None)
+    assert all(isinstance(gated.part(f"style_{label}"), GatedShare) for label in ("walk", "punch"))
+    assert gated.weight("style_punch") == pytest.approx(reward.weight("style_punch"), rel=1e-5)
+    with pytest.raises(ValueError, match="needs a task that reports goal_distance"):
+        gated(None, None, step)
     env.close()
 
 
@@ -77,6 +86,9 @@ def test_composed_discriminator_inputs_are_checked_in_one_line(runs, tmp_path):
         ({"discriminators": walk}, "label each run, LABEL:AMP_RUN"),
         ({"discriminators": both, "demos": "x.npz"}, "give no demos="),
         ({"discriminators": f"walk:{walk},e:{energy.dir}"}, "is a humanoid/energy run, not a humanoid/amp run"),
+        ({"discriminators": both, "style_gate": "kick:1.5"}, "'kick' is not one of several composed runs"),
+        ({"discriminators": both, "style_gate": "punch:far"}, "style_gate=punch:far: give LABEL:METRES"),
+        ({"discriminators": both, "style_gate": "punch:1.5"}, "task 'humanoid' reports no goal_distance"),
     ]
     for overrides, message in cases:
         with pytest.raises(ConfigError, match=message):

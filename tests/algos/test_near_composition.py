@@ -7,8 +7,9 @@ import torch
 
 from imitate.algos.demos import trained_demos
 from imitate.algos.energy import load_energy_model
+from imitate.algos.labelled_runs import gate_option
 from imitate.algos.near import make_near_reward
-from imitate.algos.near_config import energy_sources, gate_option
+from imitate.algos.near_config import energy_sources
 from imitate.config import ConfigError
 from imitate.models.energy import batched_energy
 from imitate.registry import TASKS
@@ -75,8 +76,8 @@ def test_composition_inputs_are_checked_in_one_line(runs):
         ({"energy": both, "energy_weights": "1"}, "energy_weights has 1 weights for 2 energy models"),
         ({"energy": both, "mask": "lower"}, "mask=lower names the mask of one energy model"),
         ({"energy": both, "energy_gate": "punch:1.5"}, "task 'humanoid' reports no goal_distance"),
-        ({"energy": both, "energy_gate": "kick:1.5"}, "'kick' is not one of several composed energy models"),
-        ({"energy": walk, "energy_gate": "walk:1"}, "not one of several composed energy models"),
+        ({"energy": both, "energy_gate": "kick:1.5"}, "'kick' is not one of several composed runs"),
+        ({"energy": walk, "energy_gate": "walk:1"}, "not one of several composed runs"),
         ({"energy": f"{walk},{punch}"}, "several runs need distinct labels"),
     ]
     for overrides, message in cases:

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from imitate.models.energy import NCSN
-from imitate.rewards.energy_sum import GOAL_DISTANCE, ComposedEnergyReward, ProximityGate, composition_scales
+from imitate.rewards.energy_sum import ComposedEnergyReward, composition_scales
+from imitate.rewards.gate import GOAL_DISTANCE, ProximityGate
 from imitate.tasks.core.vecenv import StepResult
 
 RAW = 4  # a raw pair: (a, b | c, d)

@@ -14,11 +14,12 @@ import torch
 
 from imitate.algos.amp_config import AMPConfig
 from imitate.algos.demos import feature_columns, keep_columns, run_demos
-from imitate.algos.labelled_runs import labelled_runs
+from imitate.algos.labelled_runs import gate_option, labelled_runs
 from imitate.algos.on_policy import evaluate_policy_run, train_policy
 from imitate.rewards.adversarial import AMPReward
 from imitate.rewards.base import RewardModule, TaskReward
 from imitate.rewards.compose import ComposedReward, Labelled, common_magnitude
+from imitate.rewards.gate import GatedShare, ProximityGate
 from imitate.utils.run import CheckpointError, Run, guarded
 
 
@@ -69,7 +70,8 @@ def composed_styles(task, cfg: AMPConfig, env) -> dict[str, tuple[float, RewardM
     w_style · w_i · s_i (w_i relative, ``style_weights``). Each starts from its run's trained
     discriminator (weights and normaliser), reads that run's feature mask and keeps training on
     that run's demonstrations against this policy, as AMP must; s_i = |mean r_0| / |mean r_i|,
-    each term's AMP reward on its own expert pairs (``common_magnitude``)."""
+    each term's AMP reward on its own expert pairs (``common_magnitude``). ``style_gate=LABEL:M``
+    wraps every term in the proximity gate's renormalised share (``GatedShare``)."""
     from imitate.algos.demos import trained_demos
 
     styles: dict[str, AMPReward] = {}
@@ -85,11 +87,12 @@ def composed_styles(task, cfg: AMPConfig, env) -> dict[str, tuple[float, RewardM
     means = {label: float(s.style_reward(s.expert).mean()) for label, s in styles.items()}
     scales = common_magnitude(means, "discriminator")
     weights = cfg.style_weights or (1.0,) * len(styles)
-    total = sum(weights)
-    return {
-        f"style_{label}": (cfg.w_style * w / total * s, Labelled(label, style))
-        for (label, style), w, s in zip(styles.items(), weights, scales)
-    }
+    shares = {label: w / sum(weights) for label, w in zip(styles, weights)}
+    parts: dict[str, RewardModule] = {label: Labelled(label, style) for label, style in styles.items()}
+    if cfg.style_gate:  # NEAR's strike rule for AMP: the gated term counts only near the goal
+        gate = ProximityGate(*gate_option(cfg.style_gate, "style_gate"))
+        parts = {label: GatedShare(part, label, gate, shares) for label, part in parts.items()}
+    return {f"style_{label}": (cfg.w_style * shares[label] * s, parts[label]) for label, s in zip(styles, scales)}
 
 
 def train_amp(task, cfg: AMPConfig, run: Run | None, state: dict | None) -> tuple[Run, dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from imitate.algos.labelled_runs import labelled_runs
+from imitate.algos.labelled_runs import check_gate, labelled_runs
 from imitate.algos.ppo_config import PPOConfig
 from imitate.config import Checked, ConfigError, option
 
@@ -44,6 +44,9 @@ class AMPConfig(PPOConfig):
     style_weights: tuple[float, ...] = option(
         (), "relative weights of the composed discriminators, in discriminators='s order (empty: equal)", gt=0
     )
+    style_gate: str = option(
+        "", "LABEL:METRES: composed discriminator LABEL counts only where the task's goal_distance is within METRES"
+    )
     style_offset: float = option(0.0, "r_style = r_amp − style_offset; log 2 ≈ 0.693 centres it (docs/amp_cem.md)")
     absorbing_success: bool = option(False, "on success terminations add w_style·r_style·γ/(1−γ) (docs/amp_cem.md)")
 
@@ -56,5 +59,7 @@ class AMPConfig(PPOConfig):
             raise ConfigError(f"discriminators={self.discriminators}: label each run, LABEL:AMP_RUN")
         if self.style_weights and len(self.style_weights) != len(sources):
             raise ConfigError(f"style_weights has {len(self.style_weights)} weights for {len(sources)} discriminators")
+        if self.style_gate:
+            check_gate(self.style_gate, "style_gate", sources, "discriminators")
         if sources and self.demos:
             raise ConfigError("discriminators= trains each on its run's own demonstrations: give no demos=")

@@ -1,5 +1,6 @@
 """``LABEL:RUN_DIR,LABEL:RUN_DIR``: the run list of a composed reward (NEAR's ``energy=``, AMP's
-``discriminators=``), torch-free so configs can check it."""
+``discriminators=``), and ``LABEL:METRES``, its proximity gate (``energy_gate=``, ``style_gate=``);
+torch-free so configs can check them."""
 
 from __future__ import annotations
 
@@ -24,3 +25,24 @@ def labelled_runs(value: str, key: str) -> list[tuple[str, str]]:
     if len(out) > 1 and (not all(labels) or len(set(labels)) < len(labels)):
         raise ConfigError(f"{key}={value}: several runs need distinct labels: LABEL:RUN_DIR,LABEL:RUN_DIR")
     return out
+
+
+def gate_option(gate: str, key: str = "energy_gate") -> tuple[str, float]:
+    """``key=LABEL:METRES`` as (label, distance in m)."""
+    label, _, distance = gate.partition(":")
+    try:
+        metres = float(distance)
+    except ValueError:
+        metres = float("nan")
+    if not label or not metres > 0:
+        raise ConfigError(f"{key}={gate}: give LABEL:METRES with a positive distance, e.g. punch:1.5")
+    return label, metres
+
+
+def check_gate(gate: str, key: str, sources: list[tuple[str, str]], runs_key: str) -> None:
+    """A gate names one of several composed runs (``sources``, ``labelled_runs`` of ``runs_key``)."""
+    label = gate_option(gate, key)[0]
+    if len(sources) < 2 or label not in dict(sources):
+        raise ConfigError(
+            f"{key}={gate}: {label!r} is not one of several composed runs ({runs_key}=LABEL:RUN_DIR,LABEL:RUN_DIR)"
+        )

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from imitate.algos.energy_config import named_level
-from imitate.algos.near_config import NEARConfig, energy_sources, gate_option
+from imitate.algos.labelled_runs import gate_option
+from imitate.algos.near_config import NEARConfig, energy_sources
 from imitate.config import ConfigError
 from imitate.rewards.base import TaskReward
 from imitate.rewards.compose import ComposedReward
 from imitate.rewards.energy import EnergyReward
-from imitate.rewards.energy_sum import ComposedEnergyReward, ProximityGate, composition_scales
+from imitate.rewards.energy_sum import ComposedEnergyReward, composition_scales
+from imitate.rewards.gate import ProximityGate
 
 
 def make_near_reward(task, cfg: NEARConfig, env) -> ComposedReward:

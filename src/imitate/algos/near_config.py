@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imitate.algos.energy_config import LEVEL_NAMES, NCSN_LEVELS
-from imitate.algos.labelled_runs import labelled_runs
+from imitate.algos.labelled_runs import check_gate, labelled_runs
 from imitate.algos.ppo_config import PPOConfig
 from imitate.config import ConfigError, option
 
@@ -13,18 +13,6 @@ from imitate.config import ConfigError, option
 def energy_sources(energy: str) -> list[tuple[str, str]]:
     """``energy=``'s (label, energy run) pairs (``labelled_runs``)."""
     return labelled_runs(energy, "energy")
-
-
-def gate_option(gate: str) -> tuple[str, float]:
-    """``energy_gate=LABEL:METRES`` as (label, distance in m)."""
-    label, _, distance = gate.partition(":")
-    try:
-        metres = float(distance)
-    except ValueError:
-        metres = float("nan")
-    if not label or not metres > 0:
-        raise ConfigError(f"energy_gate={gate}: give LABEL:METRES with a positive distance, e.g. punch:1.5")
-    return label, metres
 
 
 @dataclass
@@ -72,12 +60,7 @@ class NEARConfig(PPOConfig):
         if self.energy_weights and len(self.energy_weights) != len(sources):
             raise ConfigError(f"energy_weights has {len(self.energy_weights)} weights for {len(sources)} energy models")
         if self.energy_gate:
-            label = gate_option(self.energy_gate)[0]
-            if len(sources) < 2 or label not in dict(sources):
-                raise ConfigError(
-                    f"energy_gate={self.energy_gate}: {label!r} is not one of several composed energy models "
-                    "(energy=LABEL:RUN_DIR,LABEL:RUN_DIR)"
-                )
+            check_gate(self.energy_gate, "energy_gate", sources, "energy")
         if self.fixed_level >= 0 and self.noise_level != "annealed":
             raise ConfigError(
                 f"fixed_level={self.fixed_level} and noise_level={self.noise_level} both fix the noise level: give one"

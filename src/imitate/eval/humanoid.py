@@ -11,7 +11,9 @@ Two rollouts of the deterministic policy:
      ``motion_top20_<metric>`` (the 20 highest tracking returns, NEAR's protocol); the reference's
      own values over the same windows as ``motion_clip_<metric>``. Frames are the states at the
      start of each control step (30 Hz) while the episode runs; the state an episode ends in is
-     not kept (the env has reset it by then).
+     not kept (the env has reset it by then). Also how far through its reference window each
+     episode got (``clip_fraction``) and, where the reference turns over, the share of episodes
+     that carried the full rotation through (``rotation_completed_rate``; eval/clip_progress.py).
   2. one episode from phase 0 (no RSI), recorded: `plots/reward_terms.png` (each term and the
      product over time), `eval/episode.json` (observations, actions, rewards, dones, terms,
      errors per step) and, with `video=True`, `videos/policy.mp4`: the episode beside the clip
@@ -25,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from imitate.eval.clip_progress import ClipProgress
 
 
 class MotionRecorder:
@@ -80,6 +84,7 @@ def rollout_tracking(model, env, seed: int, record: bool = False, motion_metrics
     success = torch.zeros(n, dtype=torch.bool)
     fell = torch.zeros(n, dtype=torch.bool)
     recorder = MotionRecorder(env) if motion_metrics else None
+    progress = ClipProgress(env)
     sums: dict[str, torch.Tensor] = {}
     from imitate.tasks.humanoid import tracking
 
@@ -100,6 +105,7 @@ def rollout_tracking(model, env, seed: int, record: bool = False, motion_metrics
     for _ in range(env.max_episode_steps):
         if recorder is not None:
             recorder.before_step(active)
+        progress.before_step(active)
         action = model.act(obs, deterministic=True)
         step = env.step(action)
         w = active.float()
@@ -137,6 +143,7 @@ def rollout_tracking(model, env, seed: int, record: bool = False, motion_metrics
         "episode_length": float(length.mean()),
         "return": float(ret.mean()),
         "episodes": n,
+        **progress.metrics(length.numpy()),
     }
     for key, total in sums.items():
         name = key.replace("reward/", "reward_").replace("error/", "tracking_error_")

@@ -5,7 +5,7 @@
 Each model i reads its own masked columns x_i of the pair (``NCSN.select``) and is scaled to the
 first model's magnitude, s_i = |mean E_0| / |mean E_i| at the largest σ on each model's own
 demonstration pairs (``composition_scales``). The weights w_i are relative. A proximity gate
-(``ProximityGate``) switches one term off where the task's goal is farther than a distance; the
+(``ProximityGate``, rewards/gate.py) switches one term off where the task's goal is farther than a distance; the
 weights of the terms still on are renormalised, so the sum keeps one magnitude whether the gate is
 open or not. The sum then is one energy for NEAR's reward (``EnergyReward``): one offset, one
 spread, one annealed level for every model.
@@ -25,9 +25,8 @@ import torch
 from imitate.models.energy import NCSN, batched_energy
 from imitate.rewards.compose import common_magnitude
 from imitate.rewards.energy import EnergyReward
+from imitate.rewards.gate import ProximityGate
 from imitate.tasks.core.vecenv import StepResult
-
-GOAL_DISTANCE = "goal_distance"  # the (N,) step extra (m) a goal task reports for the gate
 
 
 def composition_scales(models: Mapping[str, NCSN], pairs: Mapping[str, torch.Tensor]) -> list[float]:
@@ -35,26 +34,6 @@ def composition_scales(models: Mapping[str, NCSN], pairs: Mapping[str, torch.Ten
     (M_i, raw_dim). Magnitudes, so a scale never flips a model's sign (energies may be negative)."""
     means = {label: float(batched_energy(m, m.select(pairs[label]), 0).mean()) for label, m in models.items()}
     return common_magnitude(means, "energy model")
-
-
-class ProximityGate:
-    """Term ``label`` is on only where the task's goal is within ``max_distance_m``: the env
-    reports the distance per env as ``step.extras["goal_distance"]`` (m, (N,), measured on the
-    state the step ended in, before any reset)."""
-
-    def __init__(self, label: str, max_distance_m: float):
-        if not max_distance_m > 0:
-            raise ValueError(f"proximity gate of {label!r}: distance must be positive, got {max_distance_m}")
-        self.label, self.max_distance_m = label, float(max_distance_m)
-
-    def on(self, step: StepResult) -> torch.Tensor:
-        """(N,) bool: the goal is within the distance."""
-        distance = step.extras.get(GOAL_DISTANCE)
-        if distance is None:
-            raise ValueError(
-                f"the proximity gate of {self.label!r} needs a task that reports {GOAL_DISTANCE} (step extras)"
-            )
-        return distance <= self.max_distance_m
 
 
 class ComposedEnergyReward(EnergyReward):
