@@ -2,6 +2,8 @@
 mask, a NEAR run of another mask is refused in one line, several runs compose with their own
 masks and scales; the ``energy=`` / ``energy_gate=`` syntax; AMP's discriminator under a mask."""
 
+import json
+
 import pytest
 import torch
 
@@ -110,3 +112,27 @@ def test_amps_discriminator_reads_only_the_masked_columns():
     moved[:, others] += 3.0  # the lower body only
     assert torch.equal(amp.style_reward(amp.select(pairs)), amp.style_reward(amp.select(moved)))
     assert amp.update(pairs)["amp/loss"] > 0
+
+
+def test_a_composed_runs_eval_reports_the_pose_error_against_each_source(runs, tmp_path):
+    walk, punch = runs
+    near = train(
+        "humanoid",
+        "near",
+        {
+            "energy": f"walk:{walk},punch:{punch}",
+            "num_envs": 4,
+            "rollout_steps": 8,
+            "total_steps": 32,
+            "minibatches": 1,
+            "epochs": 1,
+            "hidden": "8,8",
+            "eval_episodes": 2,
+            "progress": False,
+            "out_dir": str(tmp_path),
+        },
+    )
+    metrics = json.loads((near.dir / "metrics.json").read_text())
+    for label in ("walk", "punch"):
+        assert metrics[f"motion_pose_error_dtw_m_{label}"] > 0  # a barely trained policy is far from both
+        assert f"motion_top2_pose_error_dtw_m_{label}" in metrics

@@ -5,6 +5,7 @@ torch-free so configs can check them."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from imitate.config import ConfigError
 
@@ -46,3 +47,19 @@ def check_gate(gate: str, key: str, sources: list[tuple[str, str]], runs_key: st
         raise ConfigError(
             f"{key}={gate}: {label!r} is not one of several composed runs ({runs_key}=LABEL:RUN_DIR,LABEL:RUN_DIR)"
         )
+
+
+def composed_sources(cfg: Any) -> list[tuple[str, str, str]]:
+    """(label, motion, mask) of each run a composed reward sums (NEAR's ``energy=``, AMP's
+    ``discriminators=`` with two or more runs), from each run's own config; empty otherwise."""
+    from imitate.utils.run import Run
+
+    out = []
+    for key in ("energy", "discriminators"):
+        runs = labelled_runs(getattr(cfg, key, "") or "", key)
+        if len(runs) < 2:
+            continue
+        for label, path in runs:
+            options = Run.open(path).config_dict().get("task_options", {})
+            out.append((label, str(options.get("motion", "")), str(options.get("mask", "all"))))
+    return out

@@ -69,8 +69,10 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = F
     with ``video``, a video of those episodes (``videos/policy.mp4``): the task's rollout observer's
     where it writes one (the humanoid: the best episode beside its clip), else the task's own."""
     from imitate.algos.demos import demo_trajectories
+    from imitate.algos.labelled_runs import composed_sources
     from imitate.algos.ppo import load_policy
     from imitate.eval.rollouts import evaluate_policy
+    from imitate.eval.source_pose import Source
 
     model = load_policy(run, task, cfg)
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
@@ -86,6 +88,9 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = F
             metrics.update(task.trajectory_metrics(result.trajectories, demos))
     if observer is not None:
         metrics.update(observer.metrics())
+        sources = composed_sources(cfg)
+        if sources and hasattr(observer, "source_pose_errors"):  # a composed humanoid policy
+            metrics.update(observer.source_pose_errors([Source(*s) for s in sources]))
     if video:
         path = run.dir / "videos" / "policy.mp4"
         if task.observer_video:

@@ -257,6 +257,14 @@ class ImitationRecorder:
         metrics["fall_rate"] = float(self.fell.float().mean())
         return metrics
 
+    def source_pose_errors(self, sources) -> dict[str, Any]:
+        """A composed policy's pose error against each source (``eval/source_pose.py``), on the
+        bodies of that source's mask."""
+        from imitate.eval.source_pose import source_pose_errors
+
+        pol, quat, alive = np.stack(self.body, 1), np.stack(self.qpos, 1)[..., 3:7], np.stack(self.alive, 1)
+        return source_pose_errors(pol, quat, alive, self.returns.numpy(), self.env.sim.dt_s, sources)
+
     def video_panels(self, title: str = "policy") -> tuple[list[tuple[str, np.ndarray]], str]:
         """The highest-return episode (left) and the clip window it started from (right): the
         same clip, from the reset time, as long as the episode, placed in the episode's frame (so

@@ -160,6 +160,7 @@ def pose_error_dtw(
     root_index: int = 0,
     policy_root_quat: np.ndarray | None = None,
     clip_root_quat: np.ndarray | None = None,
+    bodies: Sequence[int] | None = None,
 ) -> float:
     """NEAR's average pose error (m·√frames): the DTW distance between the root-relative body
     positions of a policy episode (T1, B, 3) and of the clip (T2, B, 3), each frame flattened to
@@ -169,13 +170,16 @@ def pose_error_dtw(
     tslearn's ``dtw``, which NEAR uses; computed by dtaidistance's C ``dtw_ndim.distance`` with no
     window, pruning or penalty). It grows like √(path length): compare episodes of equal length.
     Root-relative on the world axes (NEAR) unless both root orientations are given, then in each
-    root's heading frame (``root_relative``)."""
+    root's heading frame (``root_relative``). ``bodies``: only these body indices count (a
+    feature mask's bodies), B being their number; the root is still the origin."""
     if (policy_root_quat is None) != (clip_root_quat is None):
         raise ValueError("give both root orientations (heading frame) or neither (world axes)")
     a = root_relative(policy_body_pos_m, root_index, policy_root_quat)
     b = root_relative(clip_body_pos_m, root_index, clip_root_quat)
     if a.ndim != 3 or b.ndim != 3 or a.shape[1:] != b.shape[1:]:
         raise ValueError(f"body positions must be (T, B, 3) with the same B, got {a.shape} and {b.shape}")
+    if bodies is not None:
+        a, b = a[:, list(bodies)], b[:, list(bodies)]
     from dtaidistance import dtw_ndim
 
     flat = lambda x: np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.double)  # noqa: E731
