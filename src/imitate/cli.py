@@ -417,6 +417,11 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2): a code, for callers of main()
         return exc.code if isinstance(exc.code, int) else 2
+    from imitate.viz.gl import gl_env_problem
+
+    if problem := gl_env_problem():  # else mujoco's import fails deep inside a command
+        print(f"imitate: error: {problem}", file=sys.stderr)
+        return 2
     # list, config and the pretrained listing never import torch (nor build anything)
     if args.func not in (_list, _config, _pretrained) or getattr(args, "build", None):
         from imitate.runner import set_threads

@@ -18,7 +18,7 @@ def _yaml(tmp_path: Path, text: str, name: str = "motions.yaml") -> Path:
 
 
 def test_shipped_data_sets_resolve_to_their_clips():
-    assert shipped_datasets() == ["punch", "run", "spinkick", "walk"]
+    assert shipped_datasets() == ["punch", "run", "spinkick", "strike", "walk"]
     walk = resolve_motion("walk")  # the data set wins over the clip's short name
     assert walk.clips == (
         "humanoid3d_walk",

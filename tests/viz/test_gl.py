@@ -114,3 +114,15 @@ def test_egl_renders_panels_side_by_side_where_it_exists(qpos, tmp_path):
         pytest.skip(f"EGL unavailable here: {reason}")
     frames = _frames(tmp_path / "v.mp4")
     assert len(frames) == len(qpos) and frames[0].shape == (48, 128, 3)
+
+
+def test_a_mujoco_gl_that_mujoco_would_refuse_is_named_in_one_line(monkeypatch, capsys):
+    from imitate.cli import main
+
+    for ok in ("", "egl", "OSMesa", "glfw", "disable"):
+        monkeypatch.setenv("MUJOCO_GL", ok)
+        assert gl.gl_env_problem() is None
+    monkeypatch.setenv("MUJOCO_GL", "vulkan")
+    assert main(["list", "tasks"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "MUJOCO_GL=vulkan: not a MuJoCo OpenGL backend" in err

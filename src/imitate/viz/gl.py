@@ -30,6 +30,22 @@ AUTO_BACKENDS = {"linux": ("egl", "osmesa"), "darwin": ("cgl",), "win32": ("glfw
 REASON_CHARS = 160  # a failing backend's reason is the last line of the child's stderr, cut to this
 
 
+# What mujoco accepts in MUJOCO_GL (it raises on anything else when first imported, long before a
+# video is made): switches, GLFW, and each platform's headless backends.
+ACCEPTED_GL = ("", "enable", "enabled", "on", "true", "1", "glfw", "disable", "disabled", "off", "false", "0")
+PLATFORM_GL = {"linux": ("glx", "egl", "osmesa"), "darwin": ("cgl",), "win32": ("wgl",)}
+
+
+def gl_env_problem() -> str | None:
+    """Why the user's ``MUJOCO_GL`` would stop mujoco from importing (one line), or None."""
+    chosen = os.environ.get("MUJOCO_GL", "").strip().lower()
+    platform_backends = PLATFORM_GL.get(sys.platform, ())
+    if chosen in ACCEPTED_GL or chosen in platform_backends:
+        return None
+    backends = ", ".join((*platform_backends, "glfw"))
+    return f"MUJOCO_GL={chosen}: not a MuJoCo OpenGL backend; use one of {backends}, or unset it to let imitate choose"
+
+
 def backends_to_try() -> tuple[tuple[str, ...], bool]:
     """The backends to try in order, and whether the user chose them (``MUJOCO_GL`` set)."""
     chosen = os.environ.get("MUJOCO_GL", "").strip().lower()
