@@ -398,6 +398,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=BC_CURVES + ("bc/true_action_top1",),
             needs_demos=True,
             needs_actions=True,
+            export="imitate.algos.export:export_ibc_ardfo",
         ),
         AlgoEntry(
             "mse",

@@ -33,6 +33,7 @@ CASES = [
     ("ibc-dfo", "particle", []),
     ("ibc-langevin", "particle", []),
     ("ibc-langevin", "particle", ["spectral_norm=true"]),  # the paper preset's spectrally normalised net
+    ("ibc-ardfo", "particle", []),
     ("bco", "particle", []),
     ("iidm", "maze", ["history=2"]),
 ]
@@ -77,7 +78,6 @@ def test_every_algorithm_with_a_policy_is_exported_here():
         "cem",
         "world-model",
         "aime",
-        "ibc-ardfo",
     }
 
 
@@ -97,6 +97,10 @@ def test_onnx_matches_torch(algo, task, extra, tmp_path, capsys, request):
     assert meta["imitate.algo"] == algo and meta["imitate.task"] == task
     assert int(meta["imitate.obs_dim"]) == obs.shape[1]
     with torch.no_grad():
+        if ALGOS[algo].export.endswith("export_ibc_ardfo"):
+            assert meta["imitate.kind"] == "energy" and json.loads(meta["imitate.inference"])["method"] == "ardfo"
+            check_ardfo_energies(session, bc_policy(run, get_task(task), cfg), obs)
+            return
         if ALGOS[algo].export.endswith("export_ibc"):
             assert meta["imitate.kind"] == "energy" and printed["kind"] == "energy"
             check_energy(session, bc_policy(run, get_task(task), cfg), obs)
@@ -130,6 +134,17 @@ def check_energy(session, policy, obs: np.ndarray) -> None:
         assert np.abs(mine - theirs.detach().numpy()).max() <= TOL
 
 
+def check_ardfo_energies(session, policy, obs: np.ndarray) -> None:
+    """Column j of the exported energy is model j on the candidates' first j + 1 coordinates."""
+    gen = torch.Generator().manual_seed(1)
+    candidates = torch.rand(len(obs), 7, policy.act_dim, generator=gen) * 2 - 1
+    obs_n = policy.normalizer.obs(torch.from_numpy(obs))
+    energy, env_action = session.run(["energy", "env_action"], {"obs": obs, "actions": candidates.numpy()})
+    for j, model in enumerate(policy.energies):
+        assert np.abs(energy[..., j] - model(obs_n, candidates[..., : j + 1]).numpy()).max() <= TOL
+    assert np.abs(env_action - policy.normalizer.unaction(candidates).clamp(-1.0, 1.0).numpy()).max() <= TOL
+
+
 @pytest.mark.parametrize("activation", ["relu", "elu", "tanh", "silu"])
 def test_energy_gradient_is_autograds(activation):
     from imitate.algos.export import EnergyGradient
@@ -149,7 +164,9 @@ def _python_blocks(path: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", path.read_text(), re.S)
 
 
-@pytest.mark.parametrize("algo,loop", [("ibc-dfo", "dfo_action"), ("ibc-langevin", "langevin_action")])
+@pytest.mark.parametrize(
+    "algo,loop", [("ibc-dfo", "dfo_action"), ("ibc-langevin", "langevin_action"), ("ibc-ardfo", "ardfo_action")]
+)
 def test_documented_ibc_loops_find_high_energy_actions(algo, loop, tmp_path, capsys):
     run_dir = _train(tmp_path, "particle", algo, [])
     _export(run_dir, tmp_path / "energy.onnx", capsys)
@@ -161,11 +178,12 @@ def test_documented_ibc_loops_find_high_energy_actions(algo, loop, tmp_path, cap
     actions = namespace[loop](session, obs, np.random.default_rng(0))
     assert actions.shape == (len(obs), 2) and np.abs(actions).max() <= 1.0
     policy = bc_policy(Run.open(run_dir), get_task("particle"), run_config(Run.open(run_dir)))
+    energy = policy.energies[-1] if algo == "ibc-ardfo" else policy.energy  # ARDFO's last scores whole actions
     with torch.no_grad():  # the search beats uniform guessing on the energy it searched
-        found = policy.energy(
+        found = energy(
             policy.normalizer.obs(torch.from_numpy(obs)), policy.normalizer.action(torch.from_numpy(actions))[:, None]
         )
-        guess = policy.energy(policy.normalizer.obs(torch.from_numpy(obs)), torch.rand(len(obs), 64, 2) * 2 - 1)
+        guess = energy(policy.normalizer.obs(torch.from_numpy(obs)), torch.rand(len(obs), 64, 2) * 2 - 1)
     assert float(found.mean()) > float(guess.mean())
 
 

@@ -13,6 +13,9 @@ What each algorithm exports (docs/export.md has the inputs, outputs and the call
   ``energy`` (B, K) (higher is better), its gradient ``grad`` = ∂E/∂a (B, K, act_dim) for
   Langevin, and ``env_action`` (B, K, act_dim), the candidates in env units. The caller runs the
   DFO or Langevin loop; its settings are in the model's metadata (``imitate.inference``).
+- ``ibc-ardfo`` exports its m per-dimension energies in one graph: candidates (B, K, m) →
+  ``energy`` (B, K, m), column j the energy of model j on the candidate's first j + 1
+  coordinates; the caller runs a 1-D DFO per dimension in turn.
 
 The ONNX exporter cannot trace autograd, so the energy's action gradient is written out as the
 ResNet's backward pass (``EnergyGradient``), checked against autograd by the tests. Every file
@@ -33,7 +36,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from imitate.algos.bc_common import BCNormalizer, BCPolicy
+from imitate.algos.bc_common import BCNormalizer, BCPolicy, BuildPolicy
 from imitate.config import ConfigError
 from imitate.models.actor_critic import ActorCritic
 from imitate.models.ebm import EnergyModel, PreActBlock
@@ -145,6 +148,27 @@ class IBCEnergyGraph(nn.Module):
         return energy, grad, self.normalizer.unaction(actions).clamp(-1.0, 1.0)
 
 
+class ARDFOEnergyGraph(nn.Module):
+    """An ``ibc-ardfo`` run's energies: raw observation and normalised candidates (B, K, m) →
+    ``energy`` (B, K, m), column j = E_j(o, a_1 … a_j) (each model reads its candidate's prefix),
+    and the candidates in env units."""
+
+    normalizer: BCNormalizer
+
+    def __init__(self, policy: BCPolicy):
+        super().__init__()
+        energies = getattr(policy, "energies", None)
+        if not isinstance(energies, nn.ModuleList):
+            raise TypeError(f"{type(policy).__name__} has no per-dimension energy models to export")
+        self.normalizer = policy.normalizer
+        self.energies = energies
+
+    def forward(self, obs: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        obs_n = self.normalizer.obs(obs)
+        energy = torch.stack([e(obs_n, actions[..., : j + 1]) for j, e in enumerate(self.energies)], dim=-1)
+        return energy, self.normalizer.unaction(actions).clamp(-1.0, 1.0)
+
+
 def require_onnx() -> None:
     """One line naming the extra when the exporter's packages are missing."""
     import importlib.util
@@ -234,10 +258,17 @@ def bc_policy(run: Any, task: Any, cfg: Any) -> BCPolicy:
     from imitate.algos.bc import BUILDERS
     from imitate.algos.bc_common import load_policy
     from imitate.algos.ibc import build
+    from imitate.algos.ibc_ardfo import build as build_ardfo
     from imitate.algos.iidm import build_iidm
 
-    builders = {**BUILDERS, "bco": BUILDERS["mse"], "iidm": build_iidm}  # BCO clones an MSE policy
-    return load_policy(run, task, cfg, build if run.algo.startswith("ibc") else builders[run.algo])
+    builders: dict[str, BuildPolicy] = {
+        **BUILDERS,
+        "bco": BUILDERS["mse"],
+        "iidm": build_iidm,
+        "ibc-ardfo": build_ardfo,
+    }
+    ibc_energy = run.algo.startswith("ibc") and run.algo not in builders  # ibc-dfo, ibc-langevin (BCO clones MSE)
+    return load_policy(run, task, cfg, build if ibc_energy else builders[run.algo])
 
 
 def export_bc(run: Any, task: Any, cfg: Any, path: Path) -> dict[str, Any]:
@@ -290,6 +321,31 @@ def export_ibc(run: Any, task: Any, cfg: Any, path: Path) -> dict[str, Any]:
         "outputs": {
             "energy": ["batch", "candidates"],
             "grad": ["batch", "candidates", policy.act_dim],
+            "env_action": ["batch", "candidates", policy.act_dim],
+        },
+    }
+
+
+def export_ibc_ardfo(run: Any, task: Any, cfg: Any, path: Path) -> dict[str, Any]:
+    """An ``ibc-ardfo`` run's m energies in one graph; the caller runs one 1-D DFO per dimension."""
+    policy = bc_policy(run, task, cfg)
+    history = int(getattr(cfg, "history", 1))
+    inference = {**ibc_inference(cfg), "method": "ardfo"}
+    write_onnx(
+        ARDFOEnergyGraph(policy),
+        (torch.zeros(2, policy.obs_dim), torch.zeros(2, 3, policy.act_dim)),
+        (["obs", "actions"], ["energy", "env_action"]),
+        ({0: "batch"}, {0: "batch", 1: "candidates"}),
+        path,
+        _metadata(run, "energy", policy.obs_dim, policy.act_dim, history=history, inference=inference),
+    )
+    return {
+        "kind": "energy",
+        "history": history,
+        "inference": inference,
+        "inputs": {"obs": ["batch", policy.obs_dim], "actions": ["batch", "candidates", policy.act_dim]},
+        "outputs": {
+            "energy": ["batch", "candidates", policy.act_dim],
             "env_action": ["batch", "candidates", policy.act_dim],
         },
     }
