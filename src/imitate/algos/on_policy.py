@@ -70,13 +70,16 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = F
     where it writes one (the humanoid: the best episode beside its clip), else the task's own."""
     from imitate.algos.demos import demo_trajectories
     from imitate.algos.ppo import load_policy
-    from imitate.eval.rollouts import evaluate_policy
+    from imitate.eval.rollouts import episode_extras, evaluate_policy
 
     model = load_policy(run, task, cfg)
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
     observer = task.make_rollout_observer(env)  # task-specific records of the same rollout
     result = evaluate_policy(model, env, seed=cfg.seed + 10_000, observer=observer)
     metrics: dict[str, Any] = dict(result.metrics())
+    observer_video = video and task.observer_video  # the observer writes it (below), not the task
+    title = f"{run.algo} policy"
+    metrics.update(episode_extras(task, result.trajectories, run.dir, video and not observer_video, title))
     if task.plot or task.metrics:
         demos = demo_trajectories(run, cfg, task)
         task.plot_trajectories(
@@ -86,12 +89,8 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = F
             metrics.update(task.trajectory_metrics(result.trajectories, demos))
     if observer is not None:
         metrics.update(observer.metrics())
-    if video:
-        path = run.dir / "videos" / "policy.mp4"
-        if task.observer_video:
-            metrics.update(observer.write_video(path, title=f"{run.algo} policy"))
-        else:
-            metrics["video"] = str(task.write_video(result.trajectories, path))
+    if observer_video:
+        metrics.update(observer.write_video(run.dir / "videos" / "policy.mp4", title=title))
     return metrics
 
 
