@@ -81,6 +81,6 @@ def write_maze_video(
 
     def agent(ax, seen: np.ndarray, color) -> None:
         ax.plot(seen[:, 0], seen[:, 1], color=color, lw=1.2, alpha=0.6)
-        ax.add_patch(plt.Circle(seen[-1, :2], AGENT_RADIUS, color=color, zorder=4))
+        ax.add_patch(plt.Circle(tuple(seen[-1, :2]), AGENT_RADIUS, color=color, zorder=4))
 
     return write_episodes_video(policy_trajs, path, draw_maze, agent, fps, episodes, title)
