@@ -308,7 +308,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--episodes", type=int, default=None, help="episodes to evaluate (default: the run's eval_episodes)")
-    p.add_argument("--video", action="store_true", help="also write a video of the policy (humanoid runs)")
+    p.add_argument(
+        "--video",
+        action="store_true",
+        help="also write RUN_DIR/videos/policy.mp4 of the evaluation episodes: humanoid runs the policy beside "
+        "its reference (MuJoCo, or a stick figure without OpenGL); maze, particle, block-push and pusht runs "
+        "4 episodes drawn from above (no OpenGL needed)",
+    )
     p.set_defaults(func=_eval)
 
     p = sub.add_parser(

@@ -36,9 +36,11 @@ class TaskEntry:
     oracle: str | None = None  # (num_episodes, seed=0, progress=False, cfg=options) -> Demonstrations
     plot: str | None = None  # (policy_trajs, demo_trajs, path, title=...) -> None
     metrics: str | None = None  # (policy_trajs, demo_trajs) -> extra metrics
+    # (policy_trajs) -> metrics of the evaluation episodes alone, no demonstrations needed
+    outcome_metrics: str | None = None
     # (env) -> an observer of the evaluation rollout with .metrics() (the humanoid's motion metrics)
     rollout_observer: str | None = None
-    video: str | None = None  # (policy_trajs, path) -> path: a video of evaluation episodes
+    video: str | None = None  # (policy_trajs, path, title=...) -> path: a video of evaluation episodes
     observer_video: bool = False  # ... or its rollout observer has .write_video(path, title) (humanoid)
     default_episodes: int = 600
     oracle_actions: bool = True  # its oracle's demonstrations carry actions (False: observation only)
@@ -82,10 +84,13 @@ class TaskEntry:
     def trajectory_metrics(self, policy_trajs: Any, demo_trajs: Any) -> dict:
         return dict(resolve(self.metrics)(policy_trajs, demo_trajs)) if self.metrics else {}
 
-    def write_video(self, policy_trajs: Any, path: Any) -> Any:
+    def episode_outcomes(self, policy_trajs: Any) -> dict:
+        return dict(resolve(self.outcome_metrics)(policy_trajs)) if self.outcome_metrics else {}
+
+    def write_video(self, policy_trajs: Any, path: Any, title: str = "policy") -> Any:
         if self.video is None:
             raise ConfigError(f"task {self.name!r} has no video of its episodes")
-        return resolve(self.video)(policy_trajs, path)
+        return resolve(self.video)(policy_trajs, path, title=title)
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,8 @@ class AlgoEntry:
     # the runner trains one first (same seed, out_dir, device, progress) and fills it in
     requires: tuple[str, str] | None = None
     video: bool = False  # ``imitate eval --video`` writes its own video (the humanoid's tracking)
-    task_video: bool = False  # ... or the task's (``TaskEntry.video``), on tasks that have one
+    task_video: bool = False  # ... or the task's of its evaluation episodes (``TaskEntry.video``)
+    observer_video: bool = False  # ... or the rollout observer's (``TaskEntry.observer_video``)
     export: str | None = None  # (run, task, cfg, path) -> summary: writes the run's policy as ONNX
 
     @property
@@ -127,20 +133,23 @@ class AlgoEntry:
         return resolve(self.train)(task, cfg, run, state)
 
     def writes_video(self, task: TaskEntry) -> bool:
-        return self.video or (self.task_video and (task.video is not None or task.observer_video))
+        if self.tasks and task.name not in self.tasks:
+            return False
+        return (
+            self.video or (self.task_video and task.video is not None) or (self.observer_video and task.observer_video)
+        )
 
     def check_video(self, task: TaskEntry) -> None:
-        """Refuse ``--video`` in one line where this algorithm on ``task`` has no video."""
+        """Refuse ``--video`` in one line where this algorithm on ``task`` has no video; the
+        line names where it has one, algorithms with the same tasks together."""
         if not self.writes_video(task):
-            able = [f"{a.name} on {', '.join(a.tasks)}" for a in ALGOS.values() if a.video]
-            able += [
-                f"{a.name} on {t.name}"
-                for a in ALGOS.values()
-                if a.task_video
-                for t in TASKS.values()
-                if t.video or t.observer_video
-            ]
-            raise ConfigError(f"--video is not supported for {task.name}/{self.name} runs; it is for {'; '.join(able)}")
+            groups: dict[tuple[str, ...], list[str]] = {}
+            for algo in ALGOS.values():
+                tasks = tuple(name for name, t in TASKS.items() if algo.writes_video(t))
+                if tasks:
+                    groups.setdefault(tasks, []).append(algo.name)
+            able = "; ".join(f"{', '.join(algos)} on {', '.join(tasks)}" for tasks, algos in groups.items())
+            raise ConfigError(f"--video is not supported for {task.name}/{self.name} runs; it is for {able}")
 
     def run_evaluate(self, run: Any, task: TaskEntry, cfg: Any, episodes: int, video: bool = False) -> dict:
         if video:
@@ -187,6 +196,8 @@ TASKS: dict[str, TaskEntry] = {
             "BlockPushEnv",
             oracle="imitate.oracles.block_push:block_push_oracle",
             plot="imitate.viz.block_push:plot_block_push_trajectories",
+            outcome_metrics="imitate.eval.metrics:block_push_metrics",  # success at 0.01 m and 0.02 m
+            video="imitate.viz.block_push:write_block_push_video",
             default_episodes=1000,
         ),
         _task(
@@ -198,6 +209,7 @@ TASKS: dict[str, TaskEntry] = {
             options="imitate.tasks.particle_options:ParticleOptions",
             oracle="imitate.oracles.particle:particle_oracle",
             plot="imitate.viz.particle:plot_particle_trajectories",
+            video="imitate.viz.particle:write_particle_video",
             default_episodes=2000,
         ),
         _task(
@@ -208,6 +220,7 @@ TASKS: dict[str, TaskEntry] = {
             oracle="imitate.oracles.pusht:pusht_oracle",
             plot="imitate.viz.pusht:plot_pusht_trajectories",
             metrics="imitate.eval.metrics:pusht_metrics",
+            video="imitate.viz.pusht:write_pusht_video",
             default_episodes=200,
         ),
         _task(
@@ -321,6 +334,7 @@ ALGOS: dict[str, AlgoEntry] = {
             reward="imitate.algos.on_policy:make_task_reward",
             curve_keys=POLICY_CURVES,
             task_video=True,
+            observer_video=True,
             export=PPO_EXPORT,
         ),
         AlgoEntry(
@@ -344,6 +358,7 @@ ALGOS: dict[str, AlgoEntry] = {
             tasks=STYLE_TASKS,
             requires=("energy", "energy"),
             task_video=True,
+            observer_video=True,
             export=PPO_EXPORT,
         ),
         AlgoEntry(
@@ -356,6 +371,7 @@ ALGOS: dict[str, AlgoEntry] = {
             tasks=STYLE_TASKS,
             needs_demos=True,
             task_video=True,
+            observer_video=True,
             export=PPO_EXPORT,
         ),
         AlgoEntry(
@@ -366,6 +382,7 @@ ALGOS: dict[str, AlgoEntry] = {
             "imitate.algos.cem:evaluate_cem",
             tasks=STYLE_TASKS,
             requires=("energy", "energy"),
+            task_video=True,
         ),
         AlgoEntry(
             "ibc-dfo",
@@ -377,6 +394,7 @@ ALGOS: dict[str, AlgoEntry] = {
             needs_demos=True,
             needs_actions=True,
             export=IBC_EXPORT,
+            task_video=True,
         ),
         AlgoEntry(
             "ibc-langevin",
@@ -388,6 +406,7 @@ ALGOS: dict[str, AlgoEntry] = {
             needs_demos=True,
             needs_actions=True,
             export=IBC_EXPORT,
+            task_video=True,
         ),
         AlgoEntry(
             "ibc-ardfo",
@@ -399,6 +418,7 @@ ALGOS: dict[str, AlgoEntry] = {
             needs_demos=True,
             needs_actions=True,
             export="imitate.algos.export:export_ibc_ardfo",
+            task_video=True,
         ),
         AlgoEntry(
             "mse",
@@ -410,6 +430,7 @@ ALGOS: dict[str, AlgoEntry] = {
             needs_demos=True,
             needs_actions=True,
             export=BC_EXPORT,
+            task_video=True,
         ),
         AlgoEntry(
             "mdn",
@@ -421,6 +442,7 @@ ALGOS: dict[str, AlgoEntry] = {
             needs_demos=True,
             needs_actions=True,
             export=BC_EXPORT,
+            task_video=True,
         ),
         AlgoEntry(
             "world-model",
@@ -442,6 +464,7 @@ ALGOS: dict[str, AlgoEntry] = {
             curve_keys=("aime/loss", "aime/kl", "aime/elbo"),
             needs_demos=True,
             requires=("world_model", "world-model"),
+            task_video=True,
         ),
         AlgoEntry(
             "bco",
@@ -454,6 +477,7 @@ ALGOS: dict[str, AlgoEntry] = {
             tasks=OBSERVATION_TASKS,
             needs_demos=True,
             export=BC_EXPORT,
+            task_video=True,
         ),
         AlgoEntry(
             "iidm",
@@ -466,6 +490,7 @@ ALGOS: dict[str, AlgoEntry] = {
             tasks=OBSERVATION_TASKS,
             needs_demos=True,
             export=BC_EXPORT,
+            task_video=True,
         ),
         AlgoEntry(
             "deepmimic",

@@ -186,11 +186,12 @@ def demo_action_mse(model: RSSM, policy: TanhGaussianPolicy, task, cfg: AimeConf
     return ((filtered.actions[:, 1:] - prev[:, 1:]) ** 2).mean().item()
 
 
-def evaluate_aime_run(run: Run, task, cfg: AimeConfig, episodes: int) -> dict[str, Any]:
+def evaluate_aime_run(run: Run, task, cfg: AimeConfig, episodes: int, video: bool = False) -> dict[str, Any]:
     """One episode in each of ``episodes`` env copies; return, success, the normalised score
-    where an expert return is known, ``demo_action_mse``; the task's trajectory plot."""
+    where an expert return is known, ``demo_action_mse``; the task's metrics of those episodes,
+    its trajectory plot and, with ``video``, its video of them."""
     from imitate.algos.demos import demo_trajectories
-    from imitate.eval.rollouts import evaluate_policy
+    from imitate.eval.rollouts import episode_extras, evaluate_policy
 
     data = Sequences(task, cfg, run, with_actions=False)
     model = frozen_world_model(task, cfg, data)
@@ -199,6 +200,7 @@ def evaluate_aime_run(run: Run, task, cfg: AimeConfig, episodes: int) -> dict[st
     started = time.time()
     result = evaluate_policy(AimeAgent(model, policy, episodes), env, seed=cfg.seed + 10_000)
     metrics: dict[str, Any] = {**result.metrics(), "eval_seconds": round(time.time() - started, 1)}
+    metrics.update(episode_extras(task, result.trajectories, run.dir, video, title="aime policy"))
     expert = cfg.expert_return or EXPERT_RETURNS.get(task.name, 0.0)
     if expert > 0:
         metrics.update(expert_return=expert, normalized_score=100.0 * result.mean_return / expert)

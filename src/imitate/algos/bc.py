@@ -84,7 +84,7 @@ def train_mdn(task, cfg: BCConfig, run, state):
     return train_bc_run(task, "mdn", cfg, run, state, build_mdn)
 
 
-def evaluate_run(run, task, cfg: BCConfig, episodes: int) -> dict:
+def evaluate_run(run, task, cfg: BCConfig, episodes: int, video: bool = False) -> dict:
     with torch.no_grad():
-        metrics, _, _ = evaluate_bc_run(run, task, cfg, episodes, BUILDERS[run.algo])
+        metrics, _, _ = evaluate_bc_run(run, task, cfg, episodes, BUILDERS[run.algo], video)
     return metrics

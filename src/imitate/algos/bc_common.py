@@ -263,17 +263,22 @@ def rollout(policy: BCPolicy, env, seed: int):
     return result
 
 
-def evaluate_bc_run(run: Run, task, cfg: Any, episodes: int, build: BuildPolicy) -> tuple[dict, BCPolicy, Any]:
-    """Roll the policy out for one episode in each of ``episodes`` env copies; trajectory plot.
+def evaluate_bc_run(
+    run: Run, task, cfg: Any, episodes: int, build: BuildPolicy, video: bool = False
+) -> tuple[dict, BCPolicy, Any]:
+    """Roll the policy out for one episode in each of ``episodes`` env copies; trajectory plot,
+    the task's metrics of those episodes and, with ``video``, its video of them.
 
     Returns (metrics, policy, EvalResult) so a method can add its own plots."""
     from imitate.algos.demos import demo_trajectories
+    from imitate.eval.rollouts import episode_extras
 
     env = policy_env(task, episodes, cfg, seed=cfg.seed + 10_000, device=cfg.device)
     policy = load_policy(run, task, cfg, build, env)
     started = time.time()
     result = rollout(policy, env, seed=cfg.seed + 10_000)
     metrics = {**result.metrics(), "eval_seconds": round(time.time() - started, 1)}
+    metrics.update(episode_extras(task, result.trajectories, run.dir, video, title=f"{run.algo} policy"))
     if task.plot:
         task.plot_trajectories(
             result.trajectories,

@@ -49,12 +49,14 @@ def train_bco(task, cfg: BCOConfig, run: Run | None, state: dict | None) -> tupl
 
 
 @torch.no_grad()
-def evaluate_bco(run: Run, task, cfg: BCOConfig, episodes: int) -> dict[str, Any]:
+def evaluate_bco(run: Run, task, cfg: BCOConfig, episodes: int, video: bool = False) -> dict[str, Any]:
     """BC's evaluation, the normalised score, and the inverse model's action error (env units) on
     held-out embodiment transitions (``idm_heldout_action_mse``, beside the error of always
     answering their mean action, ``idm_heldout_action_var``) and, where the demonstrations record
     actions, on the demo pairs it labelled (``demo_label_action_mse``)."""
-    metrics, data, model, _ = evaluate_embodiment_run(run, task, cfg, episodes, build_mse, InverseDynamics, MODEL)
+    metrics, data, model, _ = evaluate_embodiment_run(
+        run, task, cfg, episodes, build_mse, InverseDynamics, MODEL, video
+    )
     obs, actions, next_obs = data.heldout
     if len(obs):
         metrics["idm_heldout_action_mse"] = mse(model(obs, next_obs), actions)

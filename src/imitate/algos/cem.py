@@ -214,13 +214,16 @@ def train_cem(task, cfg: CEMConfig, run: Run | None, state: dict | None) -> tupl
     return run, {}
 
 
-def evaluate_cem(run: Run, task, cfg: CEMConfig, episodes: int) -> dict[str, Any]:
-    """Plan ``episodes`` episodes from the evaluation seed; metrics and the trajectory plot."""
+def evaluate_cem(run: Run, task, cfg: CEMConfig, episodes: int, video: bool = False) -> dict[str, Any]:
+    """Plan ``episodes`` episodes from the evaluation seed; metrics, the task's metrics of those
+    episodes, the trajectory plot and, with ``video``, the task's video of them."""
     from imitate.algos.demos import demo_trajectories
+    from imitate.eval.rollouts import episode_extras
 
     model = _energy_model(task, cfg)
     result = run_cem_episodes(task, cfg, model, episodes, seed=cfg.seed + 10_000)
     trajs = result.pop("trajectories")
+    result.update(episode_extras(task, trajs, run.dir, video, title="CEM planner"))
     if task.plot:
         task.plot_trajectories(
             trajs,

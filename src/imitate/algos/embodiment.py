@@ -164,13 +164,20 @@ def load_dynamics(run: Run, cfg: EmbodimentConfig, kind: type[DynamicsModel], ob
 
 @torch.no_grad()
 def evaluate_embodiment_run(
-    run: Run, task, cfg: EmbodimentConfig, episodes: int, build: BuildPolicy, kind: type[DynamicsModel], model_name: str
+    run: Run,
+    task,
+    cfg: EmbodimentConfig,
+    episodes: int,
+    build: BuildPolicy,
+    kind: type[DynamicsModel],
+    model_name: str,
+    video: bool = False,
 ) -> tuple[dict[str, Any], EmbodimentData, DynamicsModel, Any]:
     """BC's evaluation (rollouts in the env: return, success rate, trajectory plot), the
     normalised score when ``expert_return`` is given, and the policy's action error on the
     demonstrations where they record actions. Returns the data, the model and the policy for the
     method's own metrics."""
-    metrics, policy, _ = evaluate_bc_run(run, task, cfg, episodes, build)
+    metrics, policy, _ = evaluate_bc_run(run, task, cfg, episodes, build, video)
     if cfg.expert_return > 0:
         metrics["normalised_score"] = 100.0 * metrics["return"] / cfg.expert_return
     env = task.make_env(1, seed=cfg.seed, cfg=cfg)

@@ -253,11 +253,11 @@ def train_ibc_langevin(task, cfg: IBCConfig, run, state):
     return train_bc_run(task, "ibc-langevin", cfg, run, state, build)
 
 
-def evaluate_run(run, task, cfg: IBCConfig, episodes: int) -> dict:
+def evaluate_run(run, task, cfg: IBCConfig, episodes: int, video: bool = False) -> dict:
     """Success rate over ``episodes`` rollouts, trajectory plot, and for the 2-D particle the energy
     landscape over actions at two observations of an evaluation episode (its start, and where it
     is closest to goal 1: the moment the oracle switches goals)."""
-    metrics, policy, result = evaluate_bc_run(run, task, cfg, episodes, build)
+    metrics, policy, result = evaluate_bc_run(run, task, cfg, episodes, build, video)
     if task.name == "particle" and policy.act_dim == 2:
         from imitate.data.history import stack_history
         from imitate.viz.particle import plot_energy_landscape

@@ -81,6 +81,6 @@ def train_ibc_ardfo(task, cfg: IBCARDFOConfig, run, state):
     return train_bc_run(task, "ibc-ardfo", cfg, run, state, build)
 
 
-def evaluate_run(run, task, cfg: IBCARDFOConfig, episodes: int) -> dict:
-    metrics, _, _ = evaluate_bc_run(run, task, cfg, episodes, build)
+def evaluate_run(run, task, cfg: IBCARDFOConfig, episodes: int, video: bool = False) -> dict:
+    metrics, _, _ = evaluate_bc_run(run, task, cfg, episodes, build, video)
     return metrics

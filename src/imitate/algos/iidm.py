@@ -84,12 +84,14 @@ def train_iidm(task, cfg: IIDMConfig, run: Run | None, state: dict | None) -> tu
 
 
 @torch.no_grad()
-def evaluate_iidm(run: Run, task, cfg: IIDMConfig, episodes: int) -> dict[str, Any]:
+def evaluate_iidm(run: Run, task, cfg: IIDMConfig, episodes: int, video: bool = False) -> dict[str, Any]:
     """BC's evaluation, the normalised score, and the forward model's prediction error on
     held-out embodiment transitions in normalised units (1 = the observations' variance),
     ``forward_heldout_mse``, beside that of predicting no change, ``forward_heldout_mse_copy``;
     and the policy's objective on the demo pairs, ``demo_prediction_mse``."""
-    metrics, data, model, policy = evaluate_embodiment_run(run, task, cfg, episodes, build_iidm, ForwardDynamics, MODEL)
+    metrics, data, model, policy = evaluate_embodiment_run(
+        run, task, cfg, episodes, build_iidm, ForwardDynamics, MODEL, video
+    )
     obs, actions, next_obs = data.heldout
     norm = model.normalizer
     if len(obs):

@@ -71,7 +71,7 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = F
     from imitate.algos.demos import demo_trajectories
     from imitate.algos.labelled_runs import composed_sources
     from imitate.algos.ppo import load_policy
-    from imitate.eval.rollouts import evaluate_policy
+    from imitate.eval.rollouts import episode_extras, evaluate_policy
     from imitate.eval.source_pose import Source
 
     model = load_policy(run, task, cfg)
@@ -79,6 +79,9 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = F
     observer = task.make_rollout_observer(env)  # task-specific records of the same rollout
     result = evaluate_policy(model, env, seed=cfg.seed + 10_000, observer=observer)
     metrics: dict[str, Any] = dict(result.metrics())
+    observer_video = video and task.observer_video  # the observer writes it (below), not the task
+    title = f"{run.algo} policy"
+    metrics.update(episode_extras(task, result.trajectories, run.dir, video and not observer_video, title))
     if task.plot or task.metrics:
         demos = demo_trajectories(run, cfg, task)
         task.plot_trajectories(
@@ -91,12 +94,8 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = F
         sources = composed_sources(cfg)
         if sources and hasattr(observer, "source_pose_errors"):  # a composed humanoid policy
             metrics.update(observer.source_pose_errors([Source(*s) for s in sources]))
-    if video:
-        path = run.dir / "videos" / "policy.mp4"
-        if task.observer_video:
-            metrics.update(observer.write_video(path, title=f"{run.algo} policy"))
-        else:
-            metrics["video"] = str(task.write_video(result.trajectories, path))
+    if observer_video:
+        metrics.update(observer.write_video(run.dir / "videos" / "policy.mp4", title=title))
     return metrics
 
 

@@ -44,3 +44,18 @@ def pusht_metrics(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray]) 
     final = torch.as_tensor(np.stack([t[-1] for t in policy_trajs]), dtype=torch.float32)
     pose = torch.stack([final[:, 2], final[:, 3], obs_angle(final)], dim=1)
     return {"final_coverage": float(coverage(pose).mean())}
+
+
+def block_push_metrics(policy_trajs: list[np.ndarray]) -> dict[str, float]:
+    """``success_rate_tol_<m>``: the share of episodes whose block centre came within each of
+    ``SUCCESS_TOLERANCES_M`` of its target at some step, all from one pass over every step of
+    every episode. The env ends an episode at its own tolerance (``SUCCESS_DIST_M``), so at that
+    tolerance and looser ones this is what an env ending there would count; at a tighter one it
+    counts the blocks already that close when the episode ended, a lower bound."""
+    from imitate.tasks.block_push import SUCCESS_TOLERANCES_M
+
+    steps = np.concatenate(policy_trajs)  # (sum of T_i, 10)
+    dist = np.linalg.norm(steps[:, 4:6] - steps[:, 8:10], axis=1)
+    starts = np.cumsum([0] + [len(t) for t in policy_trajs[:-1]])
+    closest = np.minimum.reduceat(dist, starts)  # per episode
+    return {f"success_rate_tol_{tol:g}": float((closest < tol).mean()) for tol in SUCCESS_TOLERANCES_M}

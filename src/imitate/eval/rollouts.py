@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -77,3 +78,13 @@ def evaluate_policy(
     return EvalResult(
         float(success.float().mean()), float(length.float().mean()), float(ret.mean()), trajs, success.cpu().numpy()
     )
+
+
+def episode_extras(task, trajectories: list[np.ndarray], run_dir: Path, video: bool, title: str) -> dict[str, Any]:
+    """What the task adds to any evaluation of its episodes: the metrics of the episodes alone
+    (``TaskEntry.episode_outcomes``: block pushing's success at each tolerance) and, with
+    ``video``, its video of them in ``RUN_DIR/videos/policy.mp4`` (``TaskEntry.write_video``)."""
+    extras = task.episode_outcomes(trajectories)
+    if video:
+        extras["video"] = str(task.write_video(trajectories, Path(run_dir) / "videos" / "policy.mp4", title=title))
+    return extras

@@ -72,25 +72,15 @@ def plot_maze_trajectories(
     return Path(path)
 
 
-def write_maze_video(policy_trajs: list[np.ndarray], path: str | Path, episodes: int = 4, fps: float = 5.0) -> Path:
+def write_maze_video(
+    policy_trajs: list[np.ndarray], path: str | Path, episodes: int = 4, fps: float = 5.0, title: str = "policy"
+) -> Path:
     """The first ``episodes`` evaluation episodes played together, one frame per control step
     (0.3 s; ``fps`` 5 plays them slower than real time), each agent with the path behind it."""
-    from imitate.viz.video import figure_frame, write_frames
+    from imitate.viz.video import write_episodes_video
 
-    trajs = [np.asarray(t)[:, :2] for t in policy_trajs[:episodes]]
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
-    frames = []
-    try:
-        for t in range(max(len(traj) for traj in trajs)):
-            ax.cla()
-            draw_maze(ax)
-            for i, traj in enumerate(trajs):
-                seen = traj[: t + 1]
-                ax.plot(seen[:, 0], seen[:, 1], color=colors[i % len(colors)], lw=1.2, alpha=0.6)
-                ax.add_patch(plt.Circle(seen[-1], AGENT_RADIUS, color=colors[i % len(colors)], zorder=4))
-            ax.set_title(f"policy, {len(trajs)} episodes, step {t}", fontsize=9)
-            frames.append(figure_frame(fig))
-    finally:
-        plt.close(fig)
-    return write_frames(frames, path, fps)
+    def agent(ax, seen: np.ndarray, color) -> None:
+        ax.plot(seen[:, 0], seen[:, 1], color=color, lw=1.2, alpha=0.6)
+        ax.add_patch(plt.Circle(tuple(seen[-1, :2]), AGENT_RADIUS, color=color, zorder=4))
+
+    return write_episodes_video(policy_trajs, path, draw_maze, agent, fps, episodes, title)

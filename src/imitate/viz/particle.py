@@ -1,4 +1,5 @@
-"""Particle drawings: trajectories with their goals, and an implicit policy's energy over actions."""
+"""Particle drawings: trajectories with their goals, an implicit policy's energy over actions, and
+a video of evaluation episodes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from imitate.tasks.particle import GOAL_DISTANCE, action_to_target  # noqa: E402
+from imitate.tasks.particle import (  # noqa: E402
+    GOAL_DISTANCE,
+    MAX_EPISODE_STEPS,
+    SUBSTEP_S,
+    SUBSTEPS,
+    action_to_target,
+)
 from imitate.utils.io import atomic_savefig  # noqa: E402
 
 
@@ -99,3 +106,44 @@ def plot_energy_landscape(
     atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+def write_particle_video(
+    policy_trajs: list[np.ndarray], path: str | Path, episodes: int = 4, title: str = "policy"
+) -> Path:
+    """The first ``episodes`` evaluation episodes played together at real time (one frame per
+    0.05 s control step). 2-D: each agent with its path and its goals (goal 1 a dashed ring, goal
+    2 a filled disc, both of the success radius, in the agent's colour). N-D: each episode's
+    distance to goal 1 (solid) and goal 2 (dashed) growing over time."""
+    from imitate.viz.video import write_episodes_video
+
+    n_dim = np.asarray(policy_trajs[0]).shape[1] // 4
+
+    def plane(ax) -> None:
+        ax.set_xlim(-0.05, 1.05)
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_aspect("equal")
+        ax.set_xlabel("dashed ring: goal 1, disc: goal 2", fontsize=8)
+
+    def agent(ax, seen: np.ndarray, color) -> None:
+        pos, g1, g2 = _split(seen)
+        ax.add_patch(plt.Circle(tuple(g1), GOAL_DISTANCE, fill=False, ec=color, ls="--", lw=1.2))
+        ax.add_patch(plt.Circle(tuple(g2), GOAL_DISTANCE, color=color, alpha=0.3, lw=0))
+        ax.plot(pos[:, 0], pos[:, 1], color=color, lw=1.0, alpha=0.7)
+        ax.plot(pos[-1, 0], pos[-1, 1], "o", color=color, ms=6)
+
+    def distance_axes(ax) -> None:
+        ax.axhline(GOAL_DISTANCE, color="k", lw=0.5)
+        ax.set_xlim(0, MAX_EPISODE_STEPS)
+        ax.set_ylim(1e-3, np.sqrt(n_dim))
+        ax.set_yscale("log")
+        ax.set_xlabel(f"step; distance to goal 1 (solid), goal 2 (dashed); {n_dim}-D", fontsize=8)
+
+    def distances(ax, seen: np.ndarray, color) -> None:
+        pos, g1, g2 = _split(seen)
+        t = np.arange(len(pos))
+        ax.plot(t, np.linalg.norm(pos - g1, axis=1), color=color, lw=1.0)
+        ax.plot(t, np.linalg.norm(pos - g2, axis=1), "--", color=color, lw=1.0)
+
+    scene, episode = (plane, agent) if n_dim == 2 else (distance_axes, distances)
+    return write_episodes_video(policy_trajs, path, scene, episode, 1.0 / (SUBSTEPS * SUBSTEP_S), episodes, title)

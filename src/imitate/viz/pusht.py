@@ -1,4 +1,5 @@
-"""Push-T drawings: the goal T, pusher paths, block-centre paths and final block poses."""
+"""Push-T drawings: the goal T, pusher paths, block-centre paths and final block poses; a video of
+evaluation episodes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from imitate.tasks.pusht import GOAL_POSE, T_RECTS, WORKSPACE  # noqa: E402
+from imitate.tasks.pusht import GOAL_POSE, PHYSICS_DT_S, PUSHER_RADIUS, SUBSTEPS, T_RECTS, WORKSPACE  # noqa: E402
 from imitate.utils.io import atomic_savefig  # noqa: E402
 
 
@@ -64,3 +65,23 @@ def plot_pusht_trajectories(
     atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+def _pushing(ax, seen: np.ndarray, color) -> None:
+    """One episode so far: the pusher's path, the block's pose now (filled T), the pusher now."""
+    now = seen[-1]
+    ax.plot(seen[:, 0], seen[:, 1], color=color, lw=0.8, alpha=0.4)
+    ax.add_patch(plt.Polygon(t_outline(now[2], now[3], np.arctan2(now[4], now[5])), color=color, alpha=0.6, zorder=2))
+    ax.add_patch(plt.Circle(tuple(now[0:2]), PUSHER_RADIUS, color=color, ec="k", zorder=4))
+
+
+def write_pusht_video(
+    policy_trajs: list[np.ndarray], path: str | Path, episodes: int = 4, title: str = "policy"
+) -> Path:
+    """The first ``episodes`` evaluation episodes played together on the workspace with the goal
+    T (green) at real time (one frame per 0.1 s control step)."""
+    from imitate.viz.video import write_episodes_video
+
+    return write_episodes_video(
+        policy_trajs, path, draw_workspace, _pushing, 1.0 / (PHYSICS_DT_S * SUBSTEPS), episodes, title
+    )
