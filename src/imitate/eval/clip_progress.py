@@ -5,7 +5,7 @@ A full rotation is read from the root's up axis alone, so that it does not depen
 episode's yaw frame: the up axis turns past ``INVERTED_UP_Z`` (the root upside down, more than
 120° from vertical) and later comes back above ``UPRIGHT_UP_Z`` (within about 37° of vertical).
 DeepMimic's clips that turn over pass through −0.86 (cartwheel), −0.99 (backflip) and −0.85
-(roll), and the walk never goes below 0.99 (docs/tracking.md#clip-progress).
+(roll), and the walk never goes below 0.99 (docs/tracking.md, Evaluation).
 
 Only episodes whose reference window (from its RSI start time to the time limit, or to the end
 of a one-shot clip) itself holds a full rotation count towards the rotation rate: an episode
