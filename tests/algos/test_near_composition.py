@@ -19,7 +19,9 @@ from imitate.rewards.adversarial import AMPReward
 from imitate.rewards.energy_sum import ComposedEnergyReward
 from imitate.runner import resolve_config, train
 from imitate.tasks.humanoid.masks import pair_columns
+from tests.algos.test_amp_composition import TINY as AMP_TINY
 
+TINY_PPO = {k: v for k, v in AMP_TINY.items() if k not in ("demo_episodes", "disc.hidden")}  # the PPO part
 TINY = {"iterations": 5, "demo_episodes": 2, "hidden": "8,8", "checkpoint_every": 5, "progress": False}
 
 
@@ -119,18 +121,7 @@ def test_a_composed_runs_eval_reports_the_pose_error_against_each_source(runs, t
     near = train(
         "humanoid",
         "near",
-        {
-            "energy": f"walk:{walk},punch:{punch}",
-            "num_envs": 4,
-            "rollout_steps": 8,
-            "total_steps": 32,
-            "minibatches": 1,
-            "epochs": 1,
-            "hidden": "8,8",
-            "eval_episodes": 2,
-            "progress": False,
-            "out_dir": str(tmp_path),
-        },
+        {**TINY_PPO, "energy": f"walk:{walk},punch:{punch}", "eval_episodes": 2, "out_dir": str(tmp_path)},
     )
     metrics = json.loads((near.dir / "metrics.json").read_text())
     for label in ("walk", "punch"):

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from imitate.rewards.compose import ComposedReward
-from imitate.rewards.gate import GOAL_DISTANCE, GatedShare, ProximityGate
-from imitate.tasks.core.vecenv import StepResult
+from imitate.rewards.gate import GatedShare, ProximityGate
+from tests.rewards.test_energy_sum import _step as energy_step
 
 
 class Constant:
@@ -34,18 +34,7 @@ class Constant:
 
 
 def _step(distance):
-    n = len(distance)
-    false = torch.zeros(n, dtype=torch.bool)
-    return StepResult(
-        obs=torch.zeros(n, 1),
-        reward=torch.zeros(n),
-        terminated=false,
-        truncated=false,
-        final_obs=torch.zeros(n, 1),
-        success=false,
-        transition=torch.zeros(n, 2),
-        extras={GOAL_DISTANCE: torch.tensor(distance)},
-    )
+    return energy_step(torch.zeros(len(distance), 2), distance)
 
 
 def test_the_gated_sum_matches_the_renormalised_formula():

@@ -300,15 +300,13 @@ def ibc_inference(cfg: Any) -> dict[str, Any]:
     return {"method": "dfo", "temperature": cfg.temperature, **{k: getattr(cfg, f"dfo_{k}") for k in search}}
 
 
-def export_ibc(run: Any, task: Any, cfg: Any, path: Path) -> dict[str, Any]:
-    """An IBC run's energy E(obs, action) with ∂E/∂a; the action search is the caller's loop."""
-    policy = bc_policy(run, task, cfg)
+def export_energy(graph: nn.Module, policy: BCPolicy, run: Any, cfg: Any, path: Path, inference: dict, outputs: dict):
+    """Write an IBC energy graph (obs, candidate actions → ``outputs``) and say what it holds."""
     history = int(getattr(cfg, "history", 1))
-    inference = ibc_inference(cfg)
     write_onnx(
-        IBCEnergyGraph(policy),
+        graph,
         (torch.zeros(2, policy.obs_dim), torch.zeros(2, 3, policy.act_dim)),
-        (["obs", "actions"], ["energy", "grad", "env_action"]),
+        (["obs", "actions"], list(outputs)),
         ({0: "batch"}, {0: "batch", 1: "candidates"}),
         path,
         _metadata(run, "energy", policy.obs_dim, policy.act_dim, history=history, inference=inference),
@@ -318,34 +316,23 @@ def export_ibc(run: Any, task: Any, cfg: Any, path: Path) -> dict[str, Any]:
         "history": history,
         "inference": inference,
         "inputs": {"obs": ["batch", policy.obs_dim], "actions": ["batch", "candidates", policy.act_dim]},
-        "outputs": {
-            "energy": ["batch", "candidates"],
-            "grad": ["batch", "candidates", policy.act_dim],
-            "env_action": ["batch", "candidates", policy.act_dim],
-        },
+        "outputs": outputs,
     }
+
+
+def export_ibc(run: Any, task: Any, cfg: Any, path: Path) -> dict[str, Any]:
+    """An IBC run's energy E(obs, action) with ∂E/∂a; the action search is the caller's loop."""
+    policy = bc_policy(run, task, cfg)
+    candidates = ["batch", "candidates", policy.act_dim]
+    outputs = {"energy": ["batch", "candidates"], "grad": candidates, "env_action": candidates}
+    return export_energy(IBCEnergyGraph(policy), policy, run, cfg, path, ibc_inference(cfg), outputs)
 
 
 def export_ibc_ardfo(run: Any, task: Any, cfg: Any, path: Path) -> dict[str, Any]:
     """An ``ibc-ardfo`` run's m energies in one graph; the caller runs one 1-D DFO per dimension."""
     policy = bc_policy(run, task, cfg)
-    history = int(getattr(cfg, "history", 1))
+    candidates = ["batch", "candidates", policy.act_dim]
     inference = {**ibc_inference(cfg), "method": "ardfo"}
-    write_onnx(
-        ARDFOEnergyGraph(policy),
-        (torch.zeros(2, policy.obs_dim), torch.zeros(2, 3, policy.act_dim)),
-        (["obs", "actions"], ["energy", "env_action"]),
-        ({0: "batch"}, {0: "batch", 1: "candidates"}),
-        path,
-        _metadata(run, "energy", policy.obs_dim, policy.act_dim, history=history, inference=inference),
+    return export_energy(
+        ARDFOEnergyGraph(policy), policy, run, cfg, path, inference, {"energy": candidates, "env_action": candidates}
     )
-    return {
-        "kind": "energy",
-        "history": history,
-        "inference": inference,
-        "inputs": {"obs": ["batch", policy.obs_dim], "actions": ["batch", "candidates", policy.act_dim]},
-        "outputs": {
-            "energy": ["batch", "candidates", policy.act_dim],
-            "env_action": ["batch", "candidates", policy.act_dim],
-        },
-    }
