@@ -23,6 +23,7 @@ steps and resumes an interrupted training from its checkpoint, so a run cut shor
 from __future__ import annotations
 
 import argparse
+import json
 
 from _imitate import AIME_EXPERT, Ledger, data_set, evaluate, train  # noqa: E402  (benchmarks/ on sys.path)
 from _meta import ROOT, finish, record
@@ -51,8 +52,13 @@ def main() -> None:
     parser.add_argument("--policy-iterations", type=int, default=5000, help="bco/iidm/BC policy steps")
     parser.add_argument("--eval-episodes", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--table", action="store_true", help="only print the table of what has finished")
     args = parser.parse_args()
     work = ROOT / args.work
+    if args.table:
+        results = json.loads((work / "results.json").read_text())
+        print(markdown(results, results["steps"]["expert/eval"]["return"], AIME_EXPERT[results["task"]]))
+        return
     data, runs = work / "data", work / "runs"
     data.mkdir(parents=True, exist_ok=True)
     ledger = Ledger(work / "results.json", {"task": args.task, "sizes": sizes(args)})
@@ -133,20 +139,22 @@ def markdown(results: dict, expert_return: float, aime_expert: float) -> str:
     def row(label: str, data_key: str | None, key: str) -> str:
         level = "" if data_key is None else f"{steps[f'data/{data_key}']['skill_level']:.1f}"
         if f"{key}/eval" not in steps:
-            return f"| {label} | {level} | (not run yet) | | | |"
-        ret = steps[f"{key}/eval"]["return"]
-        seconds = steps[f"{key}/train"]["metrics"].get("train_seconds", "")
+            return f"| {label} | {level} | (not run yet) | | | | |"
+        m = steps[f"{key}/eval"]
+        ret, seconds = m["return"], steps[f"{key}/train"]["metrics"].get("train_seconds", "")
+        action = m.get("demo_action_mse", m.get("demo_policy_action_mse"))
+        action_text = "(trained on them)" if action is None else f"{action:.4f}"
         ours, aime = 100 * ret / expert_return, 100 * ret / aime_expert
-        return f"| {label} | {level} | {ret:.1f} | {ours:.1f} | {aime:.1f} | {seconds} |"
+        return f"| {label} | {level} | {ret:.1f} | {ours:.1f} | {aime:.1f} | {action_text} | {seconds} |"
 
     episodes = steps["expert/eval"]["episodes"]
     lines = [
         f"| embodiment data / method | data's skill level | return ({episodes} episodes) | score (our expert = 100) "
-        f"| score (AIME's expert {aime_expert} = 100) | training (s) |",
-        "|---|---|---|---|---|---|",
+        f"| score (AIME's expert {aime_expert} = 100) | action MSE vs the expert's on the demo states | training (s) |",
+        "|---|---|---|---|---|---|---|",
         f"| PPO expert (`imitate eval`) | | {expert_return:.1f} | 100.0 | {100 * expert_return / aime_expert:.1f} "
-        f"| {steps['expert/train']['metrics'].get('train_seconds', '')} |",
-        f"| expert demos (deterministic) | {steps['data/demos']['skill_level']:.1f} | | | | |",
+        f"| | {steps['expert/train']['metrics'].get('train_seconds', '')} |",
+        f"| expert demos (deterministic) | {steps['data/demos']['skill_level']:.1f} | | | | | |",
         row("BC (`mse`, expert actions)", None, "bc"),
     ]
     for emb in EMBODIMENTS:
