@@ -18,48 +18,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from _meta import ROOT, finish, record  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
+from _imitate import AIME_EXPERT as AIME_EXPERTS  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
+from _imitate import data_set as write_data_set
+from _imitate import imitate
+from _meta import finish, record
 from imitate.utils.io import atomic_write_json
 
-AIME_EXPERT = 957.9  # AIME's walker-stand expert return (docs/tasks.md)
 TASK = "walker-stand"
+AIME_EXPERT = AIME_EXPERTS[TASK]  # AIME's walker-stand expert return (docs/tasks.md)
 
 
-def imitate(*args: str) -> tuple[str, float]:
-    """Run one `imitate` command; its stdout and wall seconds."""
-    env = {**os.environ, "IMITATE_THREADS": "1", "PYTHONPATH": str(ROOT / "src")}
-    start = time.time()
-    proc = subprocess.run([sys.executable, "-m", "imitate.cli", *args], capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"imitate {' '.join(args)} failed: {proc.stderr.strip()[-500:]}")
-    return proc.stdout, time.time() - start
-
-
-def data_set(path: Path, *args: str) -> dict:
-    """`imitate data TASK ARGS --out PATH`; the data set's skill level and size, and the time it took."""
-    _, seconds = imitate("data", TASK, *args, "--out", str(path), "--no-progress")
-    with np.load(path, allow_pickle=False) as z:
-        meta = json.loads(str(z["metadata"]))
-        episodes, rows = len(z["episode_ends"]), len(z["obs"])
-    return {
-        "args": list(args),
-        "policy": meta["policy"],
-        "checkpoint_step": meta.get("checkpoint_step"),
-        "skill_level": round(meta["skill_level"], 1) if "skill_level" in meta else None,
-        "score": round(100 * meta["skill_level"] / AIME_EXPERT, 1) if "skill_level" in meta else None,
-        "episodes": episodes,
-        "observations": rows,
-        "seconds": round(seconds, 1),
-    }
+def data_set(path: Path, *args: str) -> dict[str, Any]:
+    """`imitate data walker-stand ARGS --out PATH`, scored against AIME's expert."""
+    return write_data_set(TASK, path, *args)
 
 
 def main() -> None:
