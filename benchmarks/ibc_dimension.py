@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from _meta import finish, record
-from ibc_particle import imitate, make_demos
+from ibc_particle import make_demos, train_cell
 from imitate.utils.io import atomic_savefig, atomic_write, atomic_write_json
 
 ALGOS = ("mse", "mdn", "ibc-dfo", "ibc-ardfo", "ibc-langevin")  # run order: cheapest first
@@ -215,30 +215,10 @@ def main() -> None:
     print(f"{len(jobs)} cells, {len(jobs) - len(todo)} finished earlier, {len(todo)} to run", file=sys.stderr)
     for algo, n_dim, seed, iterations in todo:
         demos = make_demos(n_dim, "fixed", args.out)
-        m = imitate(
-            algo,
-            f"n_dim={n_dim}",
-            f"seed={seed}",
-            f"demos={demos}",
-            f"iterations={iterations}",
-            f"eval_episodes={args.episodes}",
-            f"out_dir={args.out / 'runs'}",
-            *args.extra,
-        )
-        row = {
-            "algo": algo,
-            "n_dim": n_dim,
-            "seed": seed,
-            "iterations": m["iterations"],
-            "eval_episodes": m["episodes"],
-            "success_rate": m["success_rate"],
-            "train_seconds": m["train_seconds"],
-            "eval_seconds": m["eval_seconds"],
-            "final_loss": m["final_loss"],
+        row = train_cell(algo, n_dim, seed, demos, iterations, args.episodes, args.out, extra=args.extra) | {
             "extra": args.extra,
             "load_avg_end": [round(x, 2) for x in os.getloadavg()],
             "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "run": m["run"],
         }
         print(row, file=sys.stderr, flush=True)
         result["rows"] = [r for r in result["rows"] if cell_key(r)[:3] != (algo, n_dim, seed)] + [row]
