@@ -1,7 +1,7 @@
 """Success against the particle's dimension N (the IBC paper's Fig. 6, Florence et al. 2021).
 
 Every cell (method, N, seed) is one `imitate train particle ALGO n_dim=N demos=FILE seed=S
-iterations=I eval_episodes=E` (benchmarks/ibc_particle.py's `imitate`), trained on the same 2000
+iterations=I eval_episodes=E` (`ibc_particle.train_cell`), trained on the same 2000
 oracle episodes per N and evaluated on E fresh episodes. The budget may differ per method (a
 Langevin step costs about 5 DFO steps) and per N; each cell records its steps and its measured
 train / eval seconds. Resumable: each finished cell is written to the JSON (atomically) as it
