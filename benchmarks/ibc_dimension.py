@@ -168,7 +168,7 @@ def plot(table: list[dict], rows: list[dict], path: Path) -> None:
     ax.set_xlabel("particle dimension N (log2 axis)")
     ax.set_ylabel("success rate (100 episodes per run)")
     ax.set_title("N-D particle: success against N (lines: mean over seeds, dots: single seeds)", fontsize=10)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="center right")
     fig.tight_layout()
     atomic_savefig(fig, path, dpi=120)
     plt.close(fig)
