@@ -70,19 +70,30 @@ def make_demos(n_dim: int, goal_order: str, out: Path) -> Path:
     return path
 
 
-def one(algo: str, n_dim: int, seed: int, demos: Path, args) -> dict:
+def train_cell(
+    algo: str,
+    n_dim: int,
+    seed: int,
+    demos: Path,
+    iterations: int,
+    episodes: int,
+    out: Path,
+    goal_order: str = "fixed",
+    extra: list[str] | tuple[str, ...] = (),
+) -> dict:
+    """One run of one method at one N and seed; its metrics as a result row."""
     m = imitate(
         algo,
         f"n_dim={n_dim}",
-        f"goal_order={args.goal_order}",
+        f"goal_order={goal_order}",
         f"seed={seed}",
         f"demos={demos}",
-        f"iterations={args.iterations}",
-        f"eval_episodes={args.episodes}",
-        f"out_dir={args.out / 'runs'}",
-        *args.extra,
+        f"iterations={iterations}",
+        f"eval_episodes={episodes}",
+        f"out_dir={out / 'runs'}",
+        *extra,
     )
-    row = {
+    return {
         "algo": algo,
         "n_dim": n_dim,
         "seed": seed,
@@ -90,9 +101,14 @@ def one(algo: str, n_dim: int, seed: int, demos: Path, args) -> dict:
         "train_seconds": m["train_seconds"],
         "eval_seconds": m["eval_seconds"],
         "iterations": m["iterations"],
+        "eval_episodes": m["episodes"],
         "final_loss": m["final_loss"],
         "run": m["run"],
     }
+
+
+def one(algo: str, n_dim: int, seed: int, demos: Path, args) -> dict:
+    row = train_cell(algo, n_dim, seed, demos, args.iterations, args.episodes, args.out, args.goal_order, args.extra)
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
 
