@@ -83,3 +83,15 @@ def test_eval_video_of_a_tiny_walker_stand_ppo_run(tmp_path, capsys, no_opengl):
     assert len(frames) == metrics["episode_length"] == 10 and frames[0].shape == (320, 640, 3)
     run = metrics["video"].rsplit("/videos/", 1)[0]
     assert json.load(open(f"{run}/metrics.json"))["video_renderer"] == "stick"
+
+
+def test_eval_video_of_a_tiny_walker_stand_bc_run_on_random_data(tmp_path, capsys, no_opengl):
+    """The BC evaluators record the same video (the data: `imitate data --policy random`)."""
+    pytest.importorskip("dm_control")
+    demos = tmp_path / "demos.npz"
+    argv = ["data", "walker-stand", "action_repeat=100", "--policy", "random", "--episodes", "4", "--out", str(demos)]
+    assert main(argv) == 0
+    tiny = [*TINY_ALGO["mse"], *COMMON, f"demos={demos}", "action_repeat=100"]
+    metrics = _train_and_eval(tmp_path / "runs", capsys, "walker-stand", "mse", tiny=tiny, episodes=2)
+    frames = imageio.mimread(metrics["video"], memtest=False)
+    assert metrics["video_renderer"] == "stick" and len(frames) == metrics["episode_length"] == 10
