@@ -19,6 +19,8 @@ def test_video_is_written_where_declared_and_refused_in_one_line_elsewhere(algo,
         entry.check_video(task_entry)
         if task_entry.video is not None and not entry.video:
             assert callable(resolve(task_entry.video))
+        if task_entry.video_recorder is not None and not entry.video:
+            assert callable(resolve(task_entry.video_recorder))
     else:
         with pytest.raises(ConfigError) as err:
             entry.check_video(task_entry)
@@ -29,5 +31,13 @@ def test_the_planar_tasks_have_videos_for_every_bc_algo():
     for algo in ("mse", "mdn", "ibc-dfo", "ibc-langevin", "ibc-ardfo", "bco", "iidm", "ppo"):
         for task in ("particle", "block-push", "pusht", "maze"):
             assert ALGOS[algo].writes_video(TASKS[task]), (algo, task)
-    assert not ALGOS["mse"].writes_video(TASKS["walker-walk"])  # DeepMind Control: nothing to draw yet
     assert not ALGOS["energy"].writes_video(TASKS["maze"])  # no policy to roll out
+
+
+def test_the_dm_control_tasks_have_videos_for_every_algo_that_evaluates_on_them():
+    dmc = [t for t in TASKS if t.startswith(("walker-", "cheetah-"))]
+    assert len(dmc) == 7
+    for algo in ("ppo", "mse", "mdn", "ibc-dfo", "ibc-langevin", "ibc-ardfo", "bco", "iidm", "aime"):
+        for task in dmc:
+            assert ALGOS[algo].writes_video(TASKS[task]), (algo, task)
+    assert not ALGOS["world-model"].writes_video(TASKS["walker-walk"])  # no policy to roll out

@@ -91,7 +91,7 @@ def _eval(args) -> None:
 
     metrics = runner.evaluate(_run_dir(args.run_dir), episodes=args.episodes, video=args.video)
     if "video" in metrics:
-        renderer = metrics.get("video_renderer")  # the humanoid's: MuJoCo's GL backend or the stick figure
+        renderer = metrics.get("video_renderer")  # humanoid, dm_control: MuJoCo's GL backend or the drawing
         print(f"video: {metrics['video']}" + (f" ({renderer} renderer)" if renderer else ""))
     print(json.dumps(metrics, sort_keys=True))
 
@@ -313,7 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write RUN_DIR/videos/policy.mp4 of the evaluation episodes: humanoid runs the policy beside "
         "its reference (MuJoCo, or a stick figure without OpenGL); maze, particle, block-push and pusht runs "
-        "4 episodes drawn from above (no OpenGL needed)",
+        "4 episodes drawn from above (no OpenGL needed); walker and cheetah runs 2 episodes side by side "
+        "(MuJoCo with dm_control's camera, or a side view without OpenGL)",
     )
     p.set_defaults(func=_eval)
 

@@ -42,6 +42,9 @@ class TaskEntry:
     rollout_observer: str | None = None
     video: str | None = None  # (policy_trajs, path, title=...) -> path: a video of evaluation episodes
     observer_video: bool = False  # ... or its rollout observer has .write_video(path, title) (humanoid)
+    # ... or (env) -> a rollout observer that keeps what the video draws, made only for --video, with
+    # .write_video(path, title) -> metrics (the dm_control tasks: the first envs' qpos)
+    video_recorder: str | None = None
     default_episodes: int = 600
     oracle_actions: bool = True  # its oracle's demonstrations carry actions (False: observation only)
     # the observation group its demonstrations hold: "policy", or "style" (the humanoid's clip
@@ -86,6 +89,11 @@ class TaskEntry:
 
     def episode_outcomes(self, policy_trajs: Any) -> dict:
         return dict(resolve(self.outcome_metrics)(policy_trajs)) if self.outcome_metrics else {}
+
+    def make_video_recorder(self, env: Any) -> Any:
+        """The task's ``video_recorder`` of ``env``'s rollout, or None (its video is drawn from
+        the observations, or it has none)."""
+        return resolve(self.video_recorder)(env) if self.video_recorder else None
 
     def write_video(self, policy_trajs: Any, path: Any, title: str = "policy") -> Any:
         if self.video is None:
@@ -136,7 +144,9 @@ class AlgoEntry:
         if self.tasks and task.name not in self.tasks:
             return False
         return (
-            self.video or (self.task_video and task.video is not None) or (self.observer_video and task.observer_video)
+            self.video
+            or (self.task_video and (task.video is not None or task.video_recorder is not None))
+            or (self.observer_video and task.observer_video)
         )
 
     def check_video(self, task: TaskEntry) -> None:
@@ -293,6 +303,7 @@ TASKS: dict[str, TaskEntry] = {
                 options="imitate.tasks.dmc_options:DmcOptions",
                 policy_data=True,
                 default_episodes=DMC_EPISODES,
+                video_recorder="imitate.eval.dmc:DmcVideoRecorder",  # --video: MuJoCo, or a side view
             )
             for name, factory, what in (
                 ("walker-stand", "WalkerStandEnv", "dm_control's task"),

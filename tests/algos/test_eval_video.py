@@ -1,6 +1,7 @@
 """`imitate eval RUN --video` end to end: on both humanoid tasks the policy beside its reference,
 drawn by the stick figure (MuJoCo's renderer is made to fail, as on a machine without OpenGL); on
-the planar tasks, behavioural-cloning runs' episodes drawn from above."""
+the planar tasks, behavioural-cloning runs' episodes drawn from above; on the DeepMind Control
+walker, a PPO run's first episodes in the side view."""
 
 import json
 
@@ -71,3 +72,26 @@ def test_eval_video_of_tiny_planar_bc_runs(tmp_path, capsys, no_opengl, task, al
     metrics = _train_and_eval(tmp_path, capsys, task, algo, tiny=[*TINY_ALGO[algo], *COMMON], episodes=1)
     _one_episode_video(metrics)
     assert ("success_rate_tol_0.01" in metrics) == (task == "block-push")
+
+
+def test_eval_video_of_a_tiny_walker_stand_ppo_run(tmp_path, capsys, no_opengl):
+    pytest.importorskip("dm_control")
+    metrics = _train_and_eval(tmp_path, capsys, "walker-stand", "ppo", "action_repeat=100", episodes=3)
+    assert metrics["video"].endswith("videos/policy.mp4") and metrics["video_renderer"] == "stick"
+    frames = imageio.mimread(metrics["video"], memtest=False)
+    assert metrics["episodes"] == 3 and metrics["video_episodes"] == 2  # the first two, side by side
+    assert len(frames) == metrics["episode_length"] == 10 and frames[0].shape == (320, 640, 3)
+    run = metrics["video"].rsplit("/videos/", 1)[0]
+    assert json.load(open(f"{run}/metrics.json"))["video_renderer"] == "stick"
+
+
+def test_eval_video_of_a_tiny_walker_stand_bc_run_on_random_data(tmp_path, capsys, no_opengl):
+    """The BC evaluators record the same video (the data: `imitate data --policy random`)."""
+    pytest.importorskip("dm_control")
+    demos = tmp_path / "demos.npz"
+    argv = ["data", "walker-stand", "action_repeat=100", "--policy", "random", "--episodes", "4", "--out", str(demos)]
+    assert main(argv) == 0
+    tiny = [*TINY_ALGO["mse"], *COMMON, f"demos={demos}", "action_repeat=100"]
+    metrics = _train_and_eval(tmp_path / "runs", capsys, "walker-stand", "mse", tiny=tiny, episodes=2)
+    frames = imageio.mimread(metrics["video"], memtest=False)
+    assert metrics["video_renderer"] == "stick" and len(frames) == metrics["episode_length"] == 10

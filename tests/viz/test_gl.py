@@ -27,7 +27,7 @@ def probes(monkeypatch):
         fail: dict[str, str] = {}
         tried: list[str] = []
 
-    def fake(backend, qpos_file, out, fps, width, height, props_file=None):
+    def fake(backend, qpos_file, out, fps, width, height, props_file=None, scene="humanoid"):
         Probes.tried.append(backend)
         if backend in Probes.fail:
             return Probes.fail[backend]

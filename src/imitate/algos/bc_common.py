@@ -252,12 +252,12 @@ def train_bc_run(
     )
 
 
-def rollout(policy: BCPolicy, env, seed: int):
-    """One episode per env copy (``eval.rollouts.evaluate_policy``); the trajectories hold the
-    env's own observations, i.e. the newest frame of each history."""
+def rollout(policy: BCPolicy, env, seed: int, observer: Any = None):
+    """One episode per env copy (``eval.rollouts.evaluate_policy``, ``observer`` seeing it); the
+    trajectories hold the env's own observations, i.e. the newest frame of each history."""
     from imitate.eval.rollouts import evaluate_policy
 
-    result = evaluate_policy(policy, env, seed=seed)
+    result = evaluate_policy(policy, env, seed=seed, observer=observer)
     frame = getattr(env, "frame_dim", env.obs_dim)
     result.trajectories = [t[:, -frame:] for t in result.trajectories]
     return result
@@ -276,9 +276,10 @@ def evaluate_bc_run(
     env = policy_env(task, episodes, cfg, seed=cfg.seed + 10_000, device=cfg.device)
     policy = load_policy(run, task, cfg, build, env)
     started = time.time()
-    result = rollout(policy, env, seed=cfg.seed + 10_000)
+    recorder = task.make_video_recorder(env) if video else None  # what the task's video draws
+    result = rollout(policy, env, seed=cfg.seed + 10_000, observer=recorder)
     metrics = {**result.metrics(), "eval_seconds": round(time.time() - started, 1)}
-    metrics.update(episode_extras(task, result.trajectories, run.dir, video, title=f"{run.algo} policy"))
+    metrics.update(episode_extras(task, result.trajectories, run.dir, video, f"{run.algo} policy", recorder))
     if task.plot:
         task.plot_trajectories(
             result.trajectories,

@@ -71,17 +71,18 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = F
     from imitate.algos.demos import demo_trajectories
     from imitate.algos.labelled_runs import composed_sources
     from imitate.algos.ppo import load_policy
-    from imitate.eval.rollouts import episode_extras, evaluate_policy
+    from imitate.eval.rollouts import Observers, episode_extras, evaluate_policy
     from imitate.eval.source_pose import Source
 
     model = load_policy(run, task, cfg)
     env = task.make_env(episodes, seed=cfg.seed + 10_000, cfg=cfg)
     observer = task.make_rollout_observer(env)  # task-specific records of the same rollout
-    result = evaluate_policy(model, env, seed=cfg.seed + 10_000, observer=observer)
+    recorder = task.make_video_recorder(env) if video else None  # what the task's video draws
+    result = evaluate_policy(model, env, seed=cfg.seed + 10_000, observer=Observers(observer, recorder))
     metrics: dict[str, Any] = dict(result.metrics())
     observer_video = video and task.observer_video  # the observer writes it (below), not the task
     title = f"{run.algo} policy"
-    metrics.update(episode_extras(task, result.trajectories, run.dir, video and not observer_video, title))
+    metrics.update(episode_extras(task, result.trajectories, run.dir, video and not observer_video, title, recorder))
     if task.plot or task.metrics:
         demos = demo_trajectories(run, cfg, task)
         task.plot_trajectories(

@@ -45,6 +45,21 @@ class EvalResult:
         }
 
 
+class Observers:
+    """Several rollout observers seen as one (a task's own and a video's recorder); None skipped."""
+
+    def __init__(self, *observers: RolloutObserver | None) -> None:
+        self.observers = [o for o in observers if o is not None]
+
+    def before_step(self, active: torch.Tensor) -> None:
+        for observer in self.observers:
+            observer.before_step(active)
+
+    def after_step(self, step, active: torch.Tensor) -> None:
+        for observer in self.observers:
+            observer.after_step(step, active)
+
+
 @torch.no_grad()
 def evaluate_policy(
     model: Policy, env: VecEnv, seed: int = 12345, deterministic: bool = True, observer: RolloutObserver | None = None
@@ -80,11 +95,19 @@ def evaluate_policy(
     )
 
 
-def episode_extras(task, trajectories: list[np.ndarray], run_dir: Path, video: bool, title: str) -> dict[str, Any]:
+def episode_extras(
+    task, trajectories: list[np.ndarray], run_dir: Path, video: bool, title: str, recorder: Any = None
+) -> dict[str, Any]:
     """What the task adds to any evaluation of its episodes: the metrics of the episodes alone
     (``TaskEntry.episode_outcomes``: block pushing's success at each tolerance) and, with
-    ``video``, its video of them in ``RUN_DIR/videos/policy.mp4`` (``TaskEntry.write_video``)."""
+    ``video``, its video of them in ``RUN_DIR/videos/policy.mp4``: drawn by the ``recorder`` that
+    observed the rollout where the task has one (``TaskEntry.make_video_recorder``: the dm_control
+    tasks' qpos), else from the observations (``TaskEntry.write_video``)."""
     extras = task.episode_outcomes(trajectories)
     if video:
-        extras["video"] = str(task.write_video(trajectories, Path(run_dir) / "videos" / "policy.mp4", title=title))
+        path = Path(run_dir) / "videos" / "policy.mp4"
+        if recorder is not None:
+            extras.update(recorder.write_video(path, title=title))
+        else:
+            extras["video"] = str(task.write_video(trajectories, path, title=title))
     return extras

@@ -8,20 +8,14 @@ user's MUJOCO_GL) and falls back to the stick figure when none does.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from imitate.viz.gl import RENDERERS, mujoco_or_fallback, replay_frames
+from imitate.viz.gl import RenderError as RenderError  # where callers of these videos catch it
 from imitate.viz.video import figure_frame, write_frames
-
-RENDERERS = ("auto", "mujoco", "stick")
-
-
-class RenderError(RuntimeError):
-    """The requested renderer cannot run here (e.g. no OpenGL for renderer='mujoco')."""
-
 
 PROP_VIEW_MIN_M = 3.5  # the track camera's distance, kept as the least when props are in view
 
@@ -40,7 +34,7 @@ def _prop_camera(mujoco, qpos: np.ndarray, nq: int):
     return cam
 
 
-def mujoco_frames(qpos: np.ndarray, width: int, height: int, props: str = ""):
+def mujoco_frames(qpos: np.ndarray, width: int, height: int, props: str = "") -> list[np.ndarray]:
     """Frames of qpos rows of the humanoid, followed by its tracking camera; or of the humanoid
     with ``props`` (MJCF bodies, their coordinates after the character's: ``hm.scene_xml``), seen
     by a camera that keeps both in view."""
@@ -49,21 +43,7 @@ def mujoco_frames(qpos: np.ndarray, width: int, height: int, props: str = ""):
     from imitate.data.motion import humanoid_model as hm
 
     model = hm.load_model(props=props)
-    data = mujoco.MjData(model)
-    try:
-        renderer = mujoco.Renderer(model, height=height, width=width)
-    except Exception as exc:  # no GL context: EGL/GLFW/OSMesa missing
-        raise RenderError(f"MuJoCo renderer unavailable ({type(exc).__name__}: {exc})") from exc
-    frames = []
-    try:
-        for q in qpos:
-            data.qpos[:] = q
-            mujoco.mj_forward(model, data)
-            renderer.update_scene(data, camera=_prop_camera(mujoco, q, hm.NQ) if props else "track")
-            frames.append(renderer.render().copy())
-    finally:
-        renderer.close()
-    return frames
+    return replay_frames(model, qpos, width, height, lambda q: _prop_camera(mujoco, q, hm.NQ) if props else "track")
 
 
 _BOX_EDGES = [
@@ -174,19 +154,12 @@ def write_side_by_side_video(
     nq = hm.load_model(props=props).nq if props else hm.NQ
     qpos = [_check_qpos(q, nq) for _, q in panels]
     path = Path(path)
-    if renderer in ("auto", "mujoco"):
-        from imitate.viz.gl import backends_to_try, render_mujoco_video
 
-        backend, failed = render_mujoco_video(qpos, path, fps, width, height, props)
-        if backend is not None:
-            return path, f"mujoco-{backend}"
-        why = "; ".join(f"MUJOCO_GL={b}: {reason}" for b, reason in failed)
-        if renderer == "mujoco":
-            raise RenderError(f"MuJoCo cannot render here ({why})")
-        if backends_to_try()[1]:  # the user's own MUJOCO_GL failed: say so; unset, the fallback is quiet
-            print(f"imitate: MuJoCo cannot render ({why}); writing the stick figure instead", file=sys.stderr)
-    sticks = [_stick_frames(q, width, height, title, props) for (title, _), q in zip(panels, qpos)]
-    return write_frames(side_by_side(sticks), path, fps), "stick"
+    def sticks() -> Path:
+        frames = [_stick_frames(q, width, height, title, props) for (title, _), q in zip(panels, qpos)]
+        return write_frames(side_by_side(frames), path, fps)
+
+    return path, mujoco_or_fallback(qpos, path, fps, width, height, renderer, sticks, props)
 
 
 def write_qpos_video(
