@@ -139,7 +139,7 @@ def train_tracking(
         "train_command": train_cmd,
         "eval_command": eval_cmd,
         "config": {
-            k: getattr(cfg, k)
+            k: getattr(cfg, k) if hasattr(cfg, k) else getattr(cfg.task_options, k)
             for k in (
                 "total_steps",
                 "num_envs",
