@@ -21,14 +21,16 @@ from typing import Any
 import numpy as np
 import torch
 
+from imitate.utils import rotations as rot
+
 INVERTED_UP_Z = -0.5
 UPRIGHT_UP_Z = 0.8
 
 
 def up_z(quat_wxyz: np.ndarray) -> np.ndarray:
     """(...,) the world z component of the body's up axis, for unit quaternions (..., 4) w, x, y, z."""
-    x, y = quat_wxyz[..., 1], quat_wxyz[..., 2]
-    return 1.0 - 2.0 * (x * x + y * y)
+    q = np.asarray(quat_wxyz, dtype=np.float64)
+    return rot.quat_rotate(q, np.broadcast_to(np.array([0.0, 0.0, 1.0]), q.shape[:-1] + (3,)))[..., 2]
 
 
 def full_rotation(up: np.ndarray, valid: np.ndarray) -> np.ndarray:
