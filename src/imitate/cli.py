@@ -105,8 +105,13 @@ def _export(args) -> None:
 def _plot(args) -> None:
     from imitate import runner
 
-    for path in runner.plot(_run_dir(args.run_dir)):
+    from imitate.pretrained import resolve_run_dir
+
+    run_dir = resolve_run_dir(_run_dir(args.run_dir))
+    for path in runner.plot(run_dir):
         print(path)
+    if not os.path.isfile(os.path.join(run_dir, "checkpoints", "latest.pt")):
+        print(f"{run_dir}: no checkpoint, so only the learning curves (evaluation plots need one)", file=sys.stderr)
 
 
 def _pretrained(args) -> None:

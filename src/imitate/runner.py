@@ -197,7 +197,8 @@ def export(run_dir: str | Path, onnx: str | Path) -> dict[str, Any]:
 
 
 def plot(run_dir: str | Path) -> list[Path]:
-    """Every plot that fits the run: learning curves, and what evaluation draws."""
+    """Every plot that fits the run: learning curves, and what evaluation draws (only where the
+    run kept its checkpoint: committed benchmark runs often keep just their logs)."""
     from imitate.viz.curves import plot_learning_curves
 
     run = Run.open(resolve_run_dir(run_dir))
@@ -209,7 +210,8 @@ def plot(run_dir: str | Path) -> list[Path]:
             title=f"{run.task} / {run.algo}",
         )
     ]
-    evaluate(run, quiet=True)
+    if run.checkpoint_path.is_file():
+        evaluate(run, quiet=True)
     made += sorted(run.plots_dir.glob("*.png"))
     return sorted({p for p in made if p is not None})
 

@@ -64,6 +64,18 @@ def test_near_train_eval_plot(energy_run, tmp_path, capsys):
     assert "near/sigma_level" in rows[-1] and "reward/r_energy" in rows[-1]
 
 
+def test_plot_of_a_run_without_its_checkpoint_draws_the_curves(energy_run, tmp_path, capsys):
+    # committed benchmark runs keep config.yaml and progress.jsonl, not their checkpoints
+    assert main(["train", "maze", "near", f"energy={energy_run}", f"out_dir={tmp_path}", *TINY_PPO]) == 0
+    (run,) = _run_dirs(tmp_path)
+    (run / "checkpoints" / "latest.pt").unlink()
+    capsys.readouterr()
+    assert main(["plot", str(run)]) == 0
+    out, err = capsys.readouterr()
+    assert str(run / "plots" / "learning_curves.png") in out.split()
+    assert "no checkpoint" in err and len(err.strip().splitlines()) == 1
+
+
 def test_resume_continues_from_checkpoint(tmp_path):
     assert main(["train", "maze", "ppo", f"out_dir={tmp_path}", *TINY_PPO]) == 0
     (run,) = _run_dirs(tmp_path)
