@@ -104,7 +104,6 @@ def _export(args) -> None:
 
 def _plot(args) -> None:
     from imitate import runner
-
     from imitate.pretrained import resolve_run_dir
 
     run_dir = resolve_run_dir(_run_dir(args.run_dir))
