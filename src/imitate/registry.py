@@ -36,7 +36,7 @@ class TaskEntry:
     oracle: str | None = None  # (num_episodes, seed=0, progress=False, cfg=options) -> Demonstrations
     plot: str | None = None  # (policy_trajs, demo_trajs, path, title=...) -> None
     metrics: str | None = None  # (policy_trajs, demo_trajs) -> extra metrics
-    # (policy_trajs) -> metrics of the evaluation episodes alone, no demonstrations needed
+    # (policy_trajs, options) -> metrics of the evaluation episodes alone, no demonstrations needed
     outcome_metrics: str | None = None
     # (env) -> an observer of the evaluation rollout with .metrics() (the humanoid's motion metrics)
     rollout_observer: str | None = None
@@ -87,8 +87,11 @@ class TaskEntry:
     def trajectory_metrics(self, policy_trajs: Any, demo_trajs: Any) -> dict:
         return dict(resolve(self.metrics)(policy_trajs, demo_trajs)) if self.metrics else {}
 
-    def episode_outcomes(self, policy_trajs: Any) -> dict:
-        return dict(resolve(self.outcome_metrics)(policy_trajs)) if self.outcome_metrics else {}
+    def episode_outcomes(self, policy_trajs: Any, cfg: Any = None) -> dict:
+        """``cfg``: the run config (or the task's options) the episodes were run with."""
+        if self.outcome_metrics is None:
+            return {}
+        return dict(resolve(self.outcome_metrics)(policy_trajs, self._options(cfg)))
 
     def make_video_recorder(self, env: Any) -> Any:
         """The task's ``video_recorder`` of ``env``'s rollout, or None (its video is drawn from
@@ -201,9 +204,11 @@ TASKS: dict[str, TaskEntry] = {
         ),
         _task(
             "block-push",
-            "IBC's planar block pushing in MuJoCo: push the block onto the target (Florence et al. 2021)",
+            "IBC's planar block pushing in MuJoCo: push the block onto the target (Florence et al. 2021); "
+            "option success_tolerance_m=M (0.02; IBC's MSE configs: 0.01)",
             "block_push",
             "BlockPushEnv",
+            options="imitate.tasks.block_push_options:BlockPushOptions",
             oracle="imitate.oracles.block_push:block_push_oracle",
             plot="imitate.viz.block_push:plot_block_push_trajectories",
             outcome_metrics="imitate.eval.metrics:block_push_metrics",  # success at 0.01 m and 0.02 m

@@ -1,5 +1,6 @@
-"""Block pushing (IBC's task): pusher tracking, contact, exact state restore, success threshold,
-the scripted oracle's success rate and go-around, and `imitate data block-push`."""
+"""Block pushing (IBC's task): pusher tracking, contact, exact state restore, success threshold
+(the default's and a tighter ``success_tolerance_m``'s), the scripted oracle's success rate and
+go-around at either tolerance, and `imitate data block-push`."""
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from imitate.cli import main
 from imitate.data.dataset import Demonstrations
 from imitate.oracles.block_push import PushController, _run_batch, block_push_oracle
 from imitate.tasks.block_push import MAX_DELTA_M, SUCCESS_DIST_M, BlockPushEnv, place
+from imitate.tasks.block_push_options import BlockPushOptions
 from imitate.tasks.core.vecenv import VecEnv
 
 
@@ -103,6 +105,20 @@ def test_success_at_threshold(offset, expected):
     assert torch.equal(r.obs, r.final_obs) != expected  # auto-reset only after success
 
 
+def test_a_tighter_tolerance_keeps_the_episode_going():
+    """A block 1.5 cm from its target ends the episode at the default 0.02 m, not at 0.01 m
+    (the threads backend too: the engine options and the task options combine)."""
+    steps = {}
+    for tol in (0.02, 0.01):
+        env = BlockPushEnv(1, seed=0, options=BlockPushOptions(success_tolerance_m=tol), backend="threads")
+        env.reset()
+        place(env, 0, pusher=[-0.25, -0.3], block=[0.05, 0.1], target=[0.05 + 0.015, 0.1])
+        steps[tol] = env.step(_zeros(env))
+        assert abs(steps[tol].extras["block_target_dist"][0].item() - 0.015) < 1e-5
+    assert bool(steps[0.02].success[0]) and bool(steps[0.02].terminated[0]) and steps[0.02].reward[0].item() == 1.0
+    assert not bool(steps[0.01].success[0]) and not bool(steps[0.01].done[0]) and steps[0.01].reward[0].item() == 0.0
+
+
 def test_oracle_goes_around_without_touching_block():
     """A pusher starting between block and target must get behind it before the block moves."""
     env = BlockPushEnv(2, seed=0)
@@ -129,9 +145,22 @@ def test_oracle_goes_around_without_touching_block():
 def test_oracle_success_rate():
     demos = block_push_oracle(20, seed=0)
     assert demos.num_episodes == 20 and demos.metadata["launch_success_rate"] >= 0.9
+    assert demos.metadata["success_tolerance_m"] == SUCCESS_DIST_M
     assert np.abs(demos.actions).max() <= 1.0
     last = demos.obs[demos.episode_ends - 1]
     assert (np.linalg.norm(last[:, 4:6] - last[:, 8:10], axis=1) < SUCCESS_DIST_M).all()
+
+
+def test_oracle_at_a_tighter_tolerance_pushes_until_within_it():
+    """At 0.01 m each demonstration runs through its first step within 0.01 m, and no further:
+    every earlier step is at least 0.01 m away; each passed through the 0.02 m disc on the way,
+    where the default env would have ended it."""
+    demos = block_push_oracle(8, seed=0, cfg=BlockPushOptions(success_tolerance_m=0.01))
+    assert demos.num_episodes == 8 and demos.metadata["success_tolerance_m"] == 0.01
+    for episode in demos.episodes():
+        dist = np.linalg.norm(episode[:, 4:6] - episode[:, 8:10], axis=1)
+        assert dist[-1] < 0.01 and (dist[:-1] >= 0.01).all()
+        assert (dist[:-1] < SUCCESS_DIST_M).any()
 
 
 def test_oracle_actions_replay_exactly():

@@ -201,7 +201,7 @@ def evaluate_aime_run(run: Run, task, cfg: AimeConfig, episodes: int, video: boo
     recorder = task.make_video_recorder(env) if video else None  # what the task's video draws
     result = evaluate_policy(AimeAgent(model, policy, episodes), env, seed=cfg.seed + 10_000, observer=recorder)
     metrics: dict[str, Any] = {**result.metrics(), "eval_seconds": round(time.time() - started, 1)}
-    metrics.update(episode_extras(task, result.trajectories, run.dir, video, "aime policy", recorder))
+    metrics.update(episode_extras(task, cfg, result.trajectories, run.dir, video, "aime policy", recorder))
     expert = cfg.expert_return or EXPERT_RETURNS.get(task.name, 0.0)
     if expert > 0:
         metrics.update(expert_return=expert, normalized_score=100.0 * result.mean_return / expert)

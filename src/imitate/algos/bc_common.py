@@ -279,7 +279,7 @@ def evaluate_bc_run(
     recorder = task.make_video_recorder(env) if video else None  # what the task's video draws
     result = rollout(policy, env, seed=cfg.seed + 10_000, observer=recorder)
     metrics = {**result.metrics(), "eval_seconds": round(time.time() - started, 1)}
-    metrics.update(episode_extras(task, result.trajectories, run.dir, video, f"{run.algo} policy", recorder))
+    metrics.update(episode_extras(task, cfg, result.trajectories, run.dir, video, f"{run.algo} policy", recorder))
     if task.plot:
         task.plot_trajectories(
             result.trajectories,

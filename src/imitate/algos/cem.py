@@ -223,7 +223,7 @@ def evaluate_cem(run: Run, task, cfg: CEMConfig, episodes: int, video: bool = Fa
     model = _energy_model(task, cfg)
     result = run_cem_episodes(task, cfg, model, episodes, seed=cfg.seed + 10_000)
     trajs = result.pop("trajectories")
-    result.update(episode_extras(task, trajs, run.dir, video, title="CEM planner"))
+    result.update(episode_extras(task, cfg, trajs, run.dir, video, title="CEM planner"))
     if task.plot:
         task.plot_trajectories(
             trajs,

@@ -82,7 +82,9 @@ def evaluate_policy_run(run: Run, task, cfg: Any, episodes: int, video: bool = F
     metrics: dict[str, Any] = dict(result.metrics())
     observer_video = video and task.observer_video  # the observer writes it (below), not the task
     title = f"{run.algo} policy"
-    metrics.update(episode_extras(task, result.trajectories, run.dir, video and not observer_video, title, recorder))
+    metrics.update(
+        episode_extras(task, cfg, result.trajectories, run.dir, video and not observer_video, title, recorder)
+    )
     if task.plot or task.metrics:
         demos = demo_trajectories(run, cfg, task)
         task.plot_trajectories(

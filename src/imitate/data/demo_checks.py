@@ -29,15 +29,18 @@ def load_demos_for(
     source: str | None = None,
 ) -> Demonstrations:
     """The file ``cfg.demos`` (or ``source``: BCO's embodiment data), checked against the run:
-    task, the task options it was made with (e.g. the particle's goal_order), and, given ``dims``,
-    observation and action sizes (``need_actions``: an 'actions' array too, which the algorithm
-    ``needed_by`` learns from)."""
+    task, the task options it was made with (e.g. the particle's goal_order; not those the
+    options class lists in ``DEMOS_MAY_DIFFER``, e.g. block pushing's success tolerance, which
+    the file and the run's config each record), and, given ``dims``, observation and action
+    sizes (``need_actions``: an 'actions' array too, which the algorithm ``needed_by`` learns
+    from)."""
     source = cfg.demos if source is None else source
     demos = Demonstrations.load(source, task=task.name)
     options = cfg.task_options
+    may_differ = getattr(options, "DEMOS_MAY_DIFFER", ())
     for field in dataclasses.fields(options):
         recorded = demos.metadata.get(field.name)
-        if recorded is not None and recorded != getattr(options, field.name):
+        if field.name not in may_differ and recorded is not None and recorded != getattr(options, field.name):
             raise DatasetError(
                 f"{source}: demonstrations were made with {field.name}={recorded}, "
                 f"the run has {field.name}={getattr(options, field.name)}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -46,16 +48,21 @@ def pusht_metrics(policy_trajs: list[np.ndarray], demo_trajs: list[np.ndarray]) 
     return {"final_coverage": float(coverage(pose).mean())}
 
 
-def block_push_metrics(policy_trajs: list[np.ndarray]) -> dict[str, float]:
+def block_push_metrics(policy_trajs: list[np.ndarray], options: Any = None) -> dict[str, float]:
     """``success_rate_tol_<m>``: the share of episodes whose block centre came within each of
     ``SUCCESS_TOLERANCES_M`` of its target at some step, all from one pass over every step of
-    every episode. The env ends an episode at its own tolerance (``SUCCESS_DIST_M``), so at that
-    tolerance and looser ones this is what an env ending there would count; at a tighter one it
-    counts the blocks already that close when the episode ended, a lower bound."""
+    every episode; ``success_tolerance_m``: the tolerance at which the env (``options``, the
+    task's ``BlockPushOptions``; None: the default) ended these episodes. At that tolerance and
+    looser ones the figure is exact, what an env ending episodes there would count; at a tighter
+    one it counts the blocks already that close when the episode ended, a lower bound (the
+    policy got no steps to push closer)."""
     from imitate.tasks.block_push import SUCCESS_TOLERANCES_M
+    from imitate.tasks.block_push_options import BlockPushOptions
 
+    env_tolerance = (BlockPushOptions() if options is None else options).success_tolerance_m
     steps = np.concatenate(policy_trajs)  # (sum of T_i, 10)
     dist = np.linalg.norm(steps[:, 4:6] - steps[:, 8:10], axis=1)
     starts = np.cumsum([0] + [len(t) for t in policy_trajs[:-1]])
     closest = np.minimum.reduceat(dist, starts)  # per episode
-    return {f"success_rate_tol_{tol:g}": float((closest < tol).mean()) for tol in SUCCESS_TOLERANCES_M}
+    rates = {f"success_rate_tol_{tol:g}": float((closest < tol).mean()) for tol in SUCCESS_TOLERANCES_M}
+    return {**rates, "success_tolerance_m": float(env_tolerance)}

@@ -96,14 +96,15 @@ def evaluate_policy(
 
 
 def episode_extras(
-    task, trajectories: list[np.ndarray], run_dir: Path, video: bool, title: str, recorder: Any = None
+    task, cfg: Any, trajectories: list[np.ndarray], run_dir: Path, video: bool, title: str, recorder: Any = None
 ) -> dict[str, Any]:
-    """What the task adds to any evaluation of its episodes: the metrics of the episodes alone
-    (``TaskEntry.episode_outcomes``: block pushing's success at each tolerance) and, with
-    ``video``, its video of them in ``RUN_DIR/videos/policy.mp4``: drawn by the ``recorder`` that
-    observed the rollout where the task has one (``TaskEntry.make_video_recorder``: the dm_control
-    tasks' qpos), else from the observations (``TaskEntry.write_video``)."""
-    extras = task.episode_outcomes(trajectories)
+    """What the task adds to any evaluation of its episodes, run with the run config ``cfg``: the
+    metrics of the episodes alone (``TaskEntry.episode_outcomes``: block pushing's success at
+    each tolerance, and the env's own) and, with ``video``, its video of them in
+    ``RUN_DIR/videos/policy.mp4``: drawn by the ``recorder`` that observed the rollout where the
+    task has one (``TaskEntry.make_video_recorder``: the dm_control tasks' qpos), else from the
+    observations (``TaskEntry.write_video``)."""
+    extras = task.episode_outcomes(trajectories, cfg)
     if video:
         path = Path(run_dir) / "videos" / "policy.mp4"
         if recorder is not None:

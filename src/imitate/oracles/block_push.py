@@ -17,13 +17,14 @@ of memory per episode (pushing or not, with hysteresis). In the frame of the blo
 
 Each episode draws its own speeds (free motion and push step), so demonstrations vary. Actions
 are the exact float32 values the env consumed (already in [-1, 1]); episodes run from reset
-through the first success (inclusive), failures are dropped and the launch success rate kept in
-the metadata.
+through the first success (inclusive) at the task options' ``success_tolerance_m``, which the
+metadata records, failures are dropped and the launch success rate kept in the metadata.
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from imitate.tasks.block_push import (
     PUSHER_RADIUS_M,
     BlockPushEnv,
 )
+from imitate.tasks.block_push_options import BlockPushOptions
 
 CLEAR_M = BLOCK_HALF_M * math.sqrt(2) + PUSHER_RADIUS_M + 0.012  # keep-out radius R
 ENTER_LAT_M = 0.008  # start pushing when this close to the line
@@ -107,11 +109,14 @@ class PushController:
         return np.clip((desired - s) / MAX_DELTA_M, -1.0, 1.0)
 
 
-def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray], dict]:
-    """Launch n episodes at once; return obs (T+1, 10) and actions (T+1, 2) of the successes, and
-    {"env_seed", "kept": their indices in the batch} so a test can replay them."""
+def _run_batch(
+    n: int, rng: np.random.Generator, options: BlockPushOptions | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray], dict]:
+    """Launch n episodes at once (in an env of the task ``options``); return obs (T+1, 10) and
+    actions (T+1, 2) of the successes, and {"env_seed", "kept": their indices in the batch} so a
+    test can replay them."""
     env_seed = int(rng.integers(2**31))
-    env = BlockPushEnv(n, seed=env_seed)
+    env = BlockPushEnv(n, seed=env_seed, options=options)
     ctrl = PushController(n, rng)
     # Actions as consumed; the episodes start from reset(seed=env_seed), so a test can replay them.
     obs, acts, kept = run_first_episodes(env, lambda o: ctrl(o), MAX_EPISODE_STEPS, seed=env_seed)
@@ -119,9 +124,13 @@ def _run_batch(n: int, rng: np.random.Generator) -> tuple[list[np.ndarray], list
 
 
 def block_push_oracle(num_episodes: int, seed: int = 0, progress: bool = False, cfg: Any = None) -> Demonstrations:
-    """Exactly ``num_episodes`` successful scripted block-pushing episodes (obs and actions)."""
+    """Exactly ``num_episodes`` successful scripted block-pushing episodes (obs and actions),
+    each ending at its first success within ``cfg.success_tolerance_m`` (the task's
+    ``BlockPushOptions``; None: the defaults)."""
+    options = BlockPushOptions() if cfg is None else cfg
+    run_batch = partial(_run_batch, options=options)
     obs, actions, launched, succeeded = collect_successes(
-        "block-push", num_episodes, _run_batch, np.random.default_rng(seed), progress, MAX_BATCH, BATCH_SLACK
+        "block-push", num_episodes, run_batch, np.random.default_rng(seed), progress, MAX_BATCH, BATCH_SLACK
     )
     return Demonstrations.from_episodes(
         obs,
@@ -133,6 +142,7 @@ def block_push_oracle(num_episodes: int, seed: int = 0, progress: bool = False, 
         policy=POLICY,
         launched=launched,
         launch_success_rate=succeeded / launched,
+        success_tolerance_m=options.success_tolerance_m,
         actions_note=ACTIONS_NOTE,
         action_meaning=f"delta set-point of the pusher: set-point += {MAX_DELTA_M} m * action, "
         "clipped to the workspace",

@@ -18,8 +18,9 @@ Observation (N, 10), metres and radians:
 ``style_dim`` = 10; ``transition`` = (s_t, s_t+1).
 
 Episode: block, target and pusher are drawn in separate regions (block in front of the pusher,
-target beyond the block); success when the block centre is within ``SUCCESS_DIST_M`` (0.02 m)
-of the target, orientation ignored (as IBC's BlockPush). Success ends the episode with reward 1
+target beyond the block); success when the block centre is within the task option
+``success_tolerance_m`` (``BlockPushOptions``, default ``SUCCESS_DIST_M`` = 0.02 m) of the target,
+orientation ignored (as IBC's BlockPush). Success ends the episode with reward 1
 (sparse; ``extras['block_target_dist']`` holds the distance for logging or shaping); episodes are
 cut at ``MAX_EPISODE_STEPS`` (100 control steps = 10 s).
 
@@ -39,6 +40,7 @@ import numpy as np
 import torch
 
 from imitate.sim.mujoco_c import MujocoSim
+from imitate.tasks.block_push_options import BlockPushOptions
 from imitate.tasks.core.common import time_limit
 from imitate.tasks.core.env import TaskEnv, np_ids
 from imitate.tasks.core.terms import ActionTerm, Buffer, Event, ObsGroup, ObsTerm, RewardTerm, TaskSpec, Termination
@@ -49,7 +51,7 @@ MAX_DELTA_M = 0.1  # set-point change per control step at |action| = 1
 CONTROL_DT_S = 0.1
 TIMESTEP_S = 0.005
 SUBSTEPS = int(round(CONTROL_DT_S / TIMESTEP_S))
-SUCCESS_DIST_M = 0.02
+SUCCESS_DIST_M = BlockPushOptions().success_tolerance_m  # the default; the env reads its options'
 # Evaluation also reports success at each of these (``eval/metrics.block_push_metrics``): IBC's
 # EBM configs used 0.02 m and its MSE configs 0.01 m (google-research/ibc issue #5).
 SUCCESS_TOLERANCES_M = (0.01, 0.02)
@@ -165,22 +167,18 @@ def place(env: TaskEnv, i: int, pusher=None, block=None, yaw=None, target=None) 
 
 # -- terms ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class SimOptions:
-    """How the MuJoCo copies are stepped (see ``MujocoSim``): ``backend`` rollout or threads,
-    ``nthread`` workers (None: up to 2)."""
+class EnvOptions:
+    """What the terms read: the success tolerance (metres, the task option), and how the MuJoCo
+    copies are stepped (see ``MujocoSim``): ``backend`` rollout or threads, ``nthread`` workers
+    (None: up to 2)."""
 
+    success_tolerance_m: float = SUCCESS_DIST_M
     backend: str = "rollout"
     nthread: int | None = None
 
 
-def _sim(num_envs: int, device: torch.device, options: object) -> MujocoSim:
-    return MujocoSim(
-        load_model(),
-        num_envs,
-        SUBSTEPS,
-        nthread=getattr(options, "nthread", None),
-        backend=getattr(options, "backend", "rollout"),
-    )
+def _sim(num_envs: int, device: torch.device, options: EnvOptions) -> MujocoSim:
+    return MujocoSim(load_model(), num_envs, SUBSTEPS, nthread=options.nthread, backend=options.backend)
 
 
 def _move_setpoint(env: TaskEnv, action: torch.Tensor) -> np.ndarray:
@@ -226,8 +224,8 @@ def _start(env: TaskEnv, ids) -> None:
 
 
 def on_target(env: TaskEnv) -> np.ndarray:
-    """(N,) bool: the block centre is within SUCCESS_DIST_M of the target."""
-    return block_target_dist(env) < SUCCESS_DIST_M
+    """(N,) bool: the block centre is within the env's ``success_tolerance_m`` of the target."""
+    return block_target_dist(env) < env.options.success_tolerance_m
 
 
 def _success_reward(env: TaskEnv) -> torch.Tensor:
@@ -261,10 +259,13 @@ def BlockPushEnv(
     num_envs: int,
     seed: int = 0,
     device: str | torch.device = "cpu",
-    options: object = None,  # noqa: N802
+    options: BlockPushOptions | None = None,  # noqa: N802
     backend: str = "rollout",
     nthread: int | None = None,
 ) -> TaskEnv:
-    """``num_envs`` block-pushing tables stepped together (see module docstring). The task has
-    no options (``options`` is the registry's empty set); ``backend``/``nthread`` pick the engine."""
-    return TaskEnv(BLOCK_PUSH, num_envs, seed=seed, device=device, options=SimOptions(backend, nthread))
+    """``num_envs`` block-pushing tables stepped together (see module docstring). ``options``:
+    the task's (``BlockPushOptions``, from a run config; None: the defaults);
+    ``backend``/``nthread`` pick the engine."""
+    task = BlockPushOptions() if options is None else options
+    env_options = EnvOptions(task.success_tolerance_m, backend, nthread)
+    return TaskEnv(BLOCK_PUSH, num_envs, seed=seed, device=device, options=env_options)

@@ -15,11 +15,14 @@ from imitate.tasks.block_push import (  # noqa: E402
     BLOCK_HALF_M,
     CONTROL_DT_S,
     PUSHER_RADIUS_M,
-    SUCCESS_DIST_M,
     SUCCESS_TOLERANCES_M,
     WORKSPACE,
 )
 from imitate.utils.io import atomic_savefig  # noqa: E402
+
+# The target is drawn with the tolerances evaluation reports (a disc at the loosest, a ring at
+# the tightest), not the env's own: a trajectory does not say which tolerance ended it.
+DISC_M, RING_M = max(SUCCESS_TOLERANCES_M), min(SUCCESS_TOLERANCES_M)
 
 
 def block_outline(obs: np.ndarray) -> np.ndarray:
@@ -31,11 +34,11 @@ def block_outline(obs: np.ndarray) -> np.ndarray:
 
 
 def _draw_episode(ax, traj: np.ndarray, color: str, alpha: float) -> None:
-    """traj (T, 10) observations: pusher path thin, block path thick, start square, target ring."""
+    """traj (T, 10) observations: pusher path thin, block path thick, start square, target disc."""
     ax.plot(traj[:, 0], traj[:, 1], color=color, alpha=alpha * 0.6, lw=0.8, ls="--")
     ax.plot(traj[:, 4], traj[:, 5], color=color, alpha=alpha, lw=1.6)
     ax.add_patch(plt.Polygon(block_outline(traj[0]), closed=True, fill=False, ec=color, alpha=alpha, lw=0.8))
-    ax.add_patch(plt.Circle((traj[0, 8], traj[0, 9]), SUCCESS_DIST_M, color="tab:green", alpha=0.15, lw=0))
+    ax.add_patch(plt.Circle((traj[0, 8], traj[0, 9]), DISC_M, color="tab:green", alpha=0.15, lw=0))
     ax.plot(traj[-1, 4], traj[-1, 5], "o", color=color, ms=2.5, alpha=alpha)
 
 
@@ -47,7 +50,7 @@ def plot_block_push_trajectories(
     limit: int = 20,
 ) -> Path:
     """Policy episodes beside demonstration episodes: block paths solid, pusher paths dashed,
-    start block outlined, target disc (success radius) green."""
+    start block outlined, target disc (radius ``DISC_M``) green."""
     panels = [(title, policy_trajs, "tab:blue")]
     if demo_trajs:
         panels.append(("demonstrations", demo_trajs, "tab:orange"))
@@ -73,15 +76,15 @@ def _table(ax) -> None:
     ax.set_xlim(*WORKSPACE[0])
     ax.set_ylim(*WORKSPACE[1])
     ax.set_aspect("equal")
-    ax.set_xlabel("x (m); target: disc 0.02 m, ring 0.01 m", fontsize=8)
+    ax.set_xlabel(f"x (m); target: disc {DISC_M:g} m, ring {RING_M:g} m", fontsize=8)
 
 
 def _pushing(ax, seen: np.ndarray, color) -> None:
-    """One episode so far, seen from above: its target (the task's success disc and a ring at the
-    tightest tolerance evaluation reports), the block's path and pose now, the pusher (outlined) now."""
+    """One episode so far, seen from above: its target (disc and ring at the tolerances evaluation
+    reports), the block's path and pose now, the pusher (outlined) now."""
     now = seen[-1]
-    ax.add_patch(plt.Circle(tuple(now[8:10]), SUCCESS_DIST_M, color="tab:green", alpha=0.2, lw=0))
-    ax.add_patch(plt.Circle(tuple(now[8:10]), min(SUCCESS_TOLERANCES_M), fill=False, ec="tab:green", lw=0.8))
+    ax.add_patch(plt.Circle(tuple(now[8:10]), DISC_M, color="tab:green", alpha=0.2, lw=0))
+    ax.add_patch(plt.Circle(tuple(now[8:10]), RING_M, fill=False, ec="tab:green", lw=0.8))
     ax.plot(seen[:, 4], seen[:, 5], color=color, lw=1.0, alpha=0.6)
     ax.add_patch(plt.Polygon(block_outline(now), closed=True, color=color, alpha=0.8))
     ax.add_patch(plt.Circle(tuple(now[0:2]), PUSHER_RADIUS_M, color=color, ec="k", zorder=4))
