@@ -283,42 +283,45 @@ def test_ppo_iterations_run_and_log_per_term_rewards(tmp_path):
     assert episode["done"][-1] or len(episode["done"]) == 300
 
 
-@pytest.mark.slow
-def test_training_raises_mean_tracking_reward(tmp_path):
+def _train_tracking(task: str, iterations: int, eval_episodes: int, out_dir):
+    """A preset DeepMimic run of ``iterations`` PPO iterations (256 envs × 32 steps); the run, its
+    progress rows and its mean per-step tracking reward over the first and last three iterations."""
     from imitate import runner
 
-    # The walk preset (256 envs) for 110 iterations, ~10 minutes on a quiet 2-core CPU. At 64 envs
-    # and 164k samples the reward rose only 0.144 -> 0.173; the benchmark curve with the preset
-    # (benchmarks/results/humanoid_tracking.json) passes x1.3 after ~0.5 M samples.
     run = runner.train(
-        "humanoid-walk",
+        task,
         "deepmimic",
-        {"total_steps": str(110 * 256 * 32), "eval_episodes": "8", "progress": "false", "out_dir": str(tmp_path)},
+        {
+            "total_steps": str(iterations * 256 * 32),
+            "eval_episodes": str(eval_episodes),
+            "progress": "false",
+            "out_dir": str(out_dir),
+        },
     )
     lines = [json.loads(x) for x in (run.dir / "progress.jsonl").read_text().splitlines()]
     first = np.mean([x["reward/tracking"] for x in lines[:3]])
     last = np.mean([x["reward/tracking"] for x in lines[-3:]])
+    return run, lines, first, last
+
+
+@pytest.mark.slow
+def test_training_raises_mean_tracking_reward(tmp_path):
+    # The walk preset (256 envs) for 110 iterations, ~10 minutes on a quiet 2-core CPU. At 64 envs
+    # and 164k samples the reward rose only 0.144 -> 0.173; the benchmark curve with the preset
+    # (benchmarks/results/humanoid_tracking.json) passes x1.3 after ~0.5 M samples.
+    _, lines, first, last = _train_tracking("humanoid-walk", 110, 8, tmp_path)
     assert last > first * 1.3, (first, last)
     assert np.mean([x["episode/length"] for x in lines[-3:]]) > np.mean([x["episode/length"] for x in lines[:3]])
 
 
 @pytest.mark.slow
 def test_cartwheel_tracking_improves_with_absolute_actions(tmp_path):
-    from imitate import runner
-
     # The cartwheel preset (absolute PD targets, 256 envs) for 60 iterations, 0.49 M samples, a few
     # minutes on a quiet 2-core CPU. The committed 8.19 M-sample run
     # (benchmarks/results/humanoid_cartwheel) went from 0.007-0.010 per step over its first three
     # iterations to 0.018 at iteration 40 and 0.024 at iteration 60: ×2 leaves a margin.
-    run = runner.train(
-        "humanoid-cartwheel",
-        "deepmimic",
-        {"total_steps": str(60 * 256 * 32), "eval_episodes": "4", "progress": "false", "out_dir": str(tmp_path)},
-    )
+    run, _, first, last = _train_tracking("humanoid-cartwheel", 60, 4, tmp_path)
     assert run.config_dict()["task_options"]["action_mode"] == "default"  # absolute targets
-    lines = [json.loads(x) for x in (run.dir / "progress.jsonl").read_text().splitlines()]
-    first = np.mean([x["reward/tracking"] for x in lines[:3]])
-    last = np.mean([x["reward/tracking"] for x in lines[-3:]])
     assert last > 2 * first, (first, last)
 
 
