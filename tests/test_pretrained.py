@@ -64,8 +64,11 @@ def test_eval_pretrained_gives_the_recorded_result(tmp_path, monkeypatch, capsys
     out, err = capsys.readouterr()
     metrics = json.loads(out.strip().splitlines()[-1])
     recorded = entry.metrics()
-    for key in ("success_rate", "episodes", "episode_length", "demo_distance"):
+    for key in ("success_rate", "episodes", "episode_length"):
         assert metrics[key] == recorded[key], key
+    # a mean distance over float32 rollouts: its last digits differ between CPUs (7.545721 recorded,
+    # 7.545734 on another Xeon), so it is held to 1e-5 relative, far below any change of behaviour
+    assert metrics["demo_distance"] == pytest.approx(recorded["demo_distance"], rel=1e-5)
     copy = tmp_path / "runs" / "pretrained" / "maze" / "near"
     assert f"a fresh copy in {Path('runs/pretrained/maze/near')}" in err
     assert (copy / "plots" / "trajectories.png").is_file()
@@ -113,3 +116,13 @@ def test_a_working_copy_is_fresh_each_time(tmp_path):
     energy = (pretrained.PRETRAINED_DIR / "maze" / "energy").resolve()
     assert f"energy: {energy}" in (copy / "config.yaml").read_text()
     assert [p.name for p in tmp_path.rglob(".*")] == []  # no temp folders left
+
+
+def test_pretrained_runs_inside_a_composed_energy_are_read_in_place():
+    from imitate import runner
+
+    energy = (pretrained.PRETRAINED_DIR / "maze" / "energy").resolve()
+    cfg = runner.resolve_config(
+        "maze", "near", {"energy": "a:pretrained:maze/energy,b:pretrained:maze/energy", "energy_weights": "0.5,0.5"}
+    )
+    assert cfg.energy == f"a:{energy},b:{energy}"

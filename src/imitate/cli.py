@@ -455,6 +455,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line; the traceback on request
         if os.environ.get("IMITATE_DEBUG"):
             raise
+        from imitate.viz.gl import gl_import_failure
+
+        if problem := gl_import_failure(exc):  # the user's MUJOCO_GL backend is not installed: not a bug
+            print(f"imitate: error: {problem}", file=sys.stderr)
+            return 2
         print(
             f"imitate: internal error: {type(exc).__name__}: {_one_line(exc)} "
             "(IMITATE_DEBUG=1 shows the traceback; please report it)",

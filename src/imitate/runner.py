@@ -46,13 +46,25 @@ def resolve_config(task_name: str, algo_name: str, overrides: dict[str, Any], ch
     )
     cfg = apply_overrides(cfg, overrides, f"`imitate train {task_name} {algo_name}`")
     cfg.validate()
-    if is_pretrained(getattr(cfg, "energy", "")):  # energy=pretrained:maze/energy: read in place
-        cfg.energy = str(installed_path(cfg.energy).resolve())
+    for key in ("energy", "discriminators"):  # pretrained:NAME, alone or LABEL:pretrained:NAME: read in place
+        if "pretrained:" in str(getattr(cfg, key, "") or ""):
+            setattr(cfg, key, _read_in_place(getattr(cfg, key), key))
     if check_inputs:
         from imitate.inputs import check_run_inputs
 
         check_run_inputs(task, algo_name, cfg)
     return cfg
+
+
+def _read_in_place(value: str, key: str) -> str:
+    """``key=``'s run list with each ``pretrained:NAME`` replaced by its package folder."""
+    from imitate.algos.labelled_runs import labelled_runs
+
+    entries = []
+    for label, path in labelled_runs(value, key):
+        path = str(installed_path(path).resolve()) if is_pretrained(path) else path
+        entries.append(f"{label}:{path}" if label else path)
+    return ",".join(entries)
 
 
 def run_config(run: Run) -> Any:

@@ -15,10 +15,9 @@ import pytest
 import torch
 from scipy import stats
 
-from imitate.algos.policy_data import chunk_seed
 from imitate.cli import main
 from imitate.data.dataset import Demonstrations
-from imitate.oracles.collect import first_episodes
+from imitate.oracles.collect import chunk_seed, first_episodes
 from imitate.registry import get_task
 from imitate.tasks.dmc_options import sensor_layout
 from tests.fixtures.runs import only_run_dir as _run_dir

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from imitate.oracles.collect import chunk_seed
 from imitate.oracles.random_actions import random_action_episodes
 from imitate.registry import get_task
 from imitate.tasks.particle_options import ParticleOptions
@@ -30,7 +31,7 @@ def test_the_first_observations_follow_the_recorded_actions():
     task = get_task("particle")
     data = random_action_episodes(task, 1, seed=5)
     assert data.actions is not None
-    env_seed = int(np.random.default_rng(5).integers(2**31))  # the first draw seeds the first batch
+    env_seed = chunk_seed(5, 0)  # the first chunk's env seed
     env = task.make_env(1, seed=env_seed)
     obs = env.reset(seed=env_seed)
     for t in range(50):

@@ -2,6 +2,8 @@
 MUJOCO_GL alone when set. The probes are mocked, so no test here needs OpenGL, apart from the
 one EGL render that skips where EGL is unavailable."""
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -126,3 +128,37 @@ def test_a_mujoco_gl_that_mujoco_would_refuse_is_named_in_one_line(monkeypatch, 
     assert main(["list", "tasks"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "MUJOCO_GL=vulkan: not a MuJoCo OpenGL backend" in err
+
+
+def _raise_from(filename: str) -> BaseException:
+    """An exception whose traceback passes through a file of that name."""
+    try:
+        exec(compile("raise AttributeError(\"'NoneType' object has no attribute 'glGetError'\")", filename, "exec"))
+    except AttributeError as exc:
+        return exc
+    raise AssertionError("unreachable")
+
+
+def test_a_mujoco_gl_backend_whose_library_fails_to_load_is_named_not_a_bug(monkeypatch):
+    inside = _raise_from(str(Path("site-packages", "mujoco", "rendering", "classic", "gl_context.py")))
+    elsewhere = _raise_from(str(Path("site-packages", "imitate", "runner.py")))
+    monkeypatch.setenv("MUJOCO_GL", "osmesa")
+    problem = gl.gl_import_failure(inside)
+    assert problem is not None and problem.startswith("MUJOCO_GL=osmesa: mujoco could not load")
+    assert "glGetError" in problem and "\n" not in problem
+    assert gl.gl_import_failure(elsewhere) is None  # a bug of ours stays an internal error
+    monkeypatch.delenv("MUJOCO_GL")
+    assert gl.gl_import_failure(inside) is None  # unset: imitate chose, and mujoco imports without GL
+
+
+def test_the_cli_reports_a_broken_mujoco_gl_backend_in_one_line(tmp_path):
+    """End to end where OSMesa is missing (as on the CI machine): exit 2 and one line, no traceback."""
+    env = {**os.environ, "MUJOCO_GL": "osmesa"}
+    probe = subprocess.run([sys.executable, "-c", "import mujoco"], env=env, capture_output=True, text=True)
+    if probe.returncode == 0:
+        pytest.skip("OSMesa loads here")
+    proc = subprocess.run(
+        [sys.executable, "-m", "imitate.cli", "motion", "list"], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "MUJOCO_GL=osmesa: mujoco could not load" in proc.stderr

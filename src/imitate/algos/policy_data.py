@@ -12,7 +12,6 @@ episodes in the task's reward.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +22,8 @@ import torch
 
 from imitate.config import ConfigError
 from imitate.data.dataset import Demonstrations
-from imitate.oracles.collect import ACTIONS_NOTE, FirstEpisodes, first_episodes
-from imitate.utils.progress import progress_bar
+from imitate.oracles import collect
+from imitate.oracles.collect import ACTIONS_NOTE, Act, FirstEpisodes, random_actions
 
 RANDOM = "random"
 MAX_ENVS = 1000  # batched copies per chunk of episodes (--num-envs): AIME's 1000 episodes in one batch
@@ -33,7 +32,6 @@ ACTION_MEANING = "motor commands in [-1, 1], passed to the env as they are"
 # an episode of these tasks always ends at the time limit: a truncation, as the format's Minari
 # mapping writes it (truncations=True, terminations=False at each episode's last step)
 EPISODE_END = "truncation"
-Act = Callable[[np.ndarray], np.ndarray]  # obs (n, d) -> actions (n, a)
 
 
 @dataclass(frozen=True)
@@ -77,18 +75,9 @@ def snapshot_checkpoint(run: Any, step: int | None) -> Path:
     raise ConfigError(f"--policy {run.dir}@{step}: the run has no snapshot at step {step}; its snapshots: {kept}")
 
 
-def random_actions(act_dim: int, rng: np.random.Generator) -> Act:
-    return lambda obs: rng.uniform(-1.0, 1.0, size=(len(obs), act_dim))
-
-
 def policy_actions(model: Any, deterministic: bool, generator: torch.Generator) -> Act:
     """A run's actor-critic as ``Act``: its mean action, or a draw from its Gaussian (clipped to [-1, 1])."""
     return lambda obs: model.act(torch.from_numpy(obs).float(), deterministic, generator).numpy()
-
-
-def chunk_seed(seed: int, chunk: int) -> int:
-    """The env seed of chunk ``chunk`` of a rollout seeded ``seed``: its own stream per chunk."""
-    return int(np.random.default_rng([seed, chunk]).integers(2**31))
 
 
 def roll_out(
@@ -101,25 +90,11 @@ def roll_out(
     progress: bool = False,
     desc: str = "rollout",
 ) -> tuple[FirstEpisodes, dict[str, Any]]:
-    """``episodes`` first episodes in chunks of ``num_envs`` batched copies (``make_act(env)``
-    acts in each), merged; also the observation layout the env records."""
+    """``collect.roll_out``, checked: ``--num-envs`` at least 1, and every episode ended by the
+    time limit (policy data sets are time-limit episodes)."""
     if num_envs < 1:
         raise ConfigError(f"--num-envs must be at least 1, got {num_envs}")
-    parts: list[FirstEpisodes] = []
-    layout: dict[str, Any] = {}
-    bar = None
-    try:
-        for chunk in range(math.ceil(episodes / num_envs)):
-            n = min(num_envs, episodes - chunk * num_envs)
-            env = task.make_env(n, seed=chunk_seed(seed, chunk), cfg=options)
-            steps = env.max_episode_steps
-            bar = bar or progress_bar(episodes * steps, desc, unit="step", enabled=progress)
-            parts.append(first_episodes(env, make_act(env), steps, seed=chunk_seed(seed, chunk), on_step=bar.update))
-            layout = dict(env.obs_layout)
-    finally:
-        if bar is not None:
-            bar.close()
-    merged = FirstEpisodes.concat(parts)
+    merged, layout = collect.roll_out(task, options, make_act, episodes, seed, num_envs, progress, desc)
     if not merged.truncated.all():
         ended = "did not end" if not merged.ended.all() else "ended by termination"
         raise ConfigError(f"task {task.name!r}: some episodes {ended}; policy data sets expect time-limit episodes")

@@ -1,11 +1,14 @@
-"""What every scripted oracle shares: run a batch of episodes with a batched controller, keep
-the successful ones, and top up with further batches until enough exist."""
+"""What every scripted oracle and rolled-out data set shares: run a batch of episodes with a
+batched controller, keep the successful ones, and top up with further batches until enough exist;
+or run a fixed number of first episodes in chunks of batched copies (``roll_out``), the one loop
+behind random-action and policy data sets."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -83,6 +86,51 @@ def first_episodes(
     obs_out = [traj_arr[: end[i] + 1, i] for i in range(n)]
     act_out = [np.concatenate([act_arr[: end[i], i], act_arr[end[i] - 1 : end[i], i]]) for i in range(n)]
     return FirstEpisodes(obs_out, act_out, returns, success, truncated, ended)
+
+
+Act = Callable[[np.ndarray], np.ndarray]  # obs (n, d) -> actions (n, a)
+
+
+def random_actions(act_dim: int, rng: np.random.Generator) -> Act:
+    """Actions uniform in [-1, 1] at every step, drawn from ``rng``."""
+    return lambda obs: rng.uniform(-1.0, 1.0, size=(len(obs), act_dim))
+
+
+def chunk_seed(seed: int, chunk: int) -> int:
+    """The env seed of chunk ``chunk`` of a rollout seeded ``seed``: its own stream per chunk."""
+    return int(np.random.default_rng([seed, chunk]).integers(2**31))
+
+
+def roll_out(
+    task: Any,
+    options: Any,
+    make_act: Callable[[Any], Act],
+    episodes: int,
+    seed: int,
+    num_envs: int,
+    progress: bool = False,
+    desc: str = "rollout",
+) -> tuple[FirstEpisodes, dict[str, Any]]:
+    """``episodes`` first episodes of ``task`` (a registry entry; ``options``: its options or a run
+    config) in chunks of ``num_envs`` batched copies (``make_act(env)`` acts in each, chunk k's
+    env seeded ``chunk_seed(seed, k)``), merged; also the observation layout the env records."""
+    if num_envs < 1:
+        raise ValueError(f"num_envs must be at least 1, got {num_envs}")
+    parts: list[FirstEpisodes] = []
+    layout: dict[str, Any] = {}
+    bar = None
+    try:
+        for chunk in range(math.ceil(episodes / num_envs)):
+            n = min(num_envs, episodes - chunk * num_envs)
+            env = task.make_env(n, seed=chunk_seed(seed, chunk), cfg=options)
+            steps = env.max_episode_steps
+            bar = bar or progress_bar(episodes * steps, desc, unit="step", enabled=progress)
+            parts.append(first_episodes(env, make_act(env), steps, seed=chunk_seed(seed, chunk), on_step=bar.update))
+            layout = dict(getattr(env, "obs_layout", {}))
+    finally:
+        if bar is not None:
+            bar.close()
+    return FirstEpisodes.concat(parts), layout
 
 
 def run_first_episodes(

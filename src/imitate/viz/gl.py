@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,27 @@ def gl_env_problem() -> str | None:
         return None
     backends = ", ".join((*platform_backends, "glfw"))
     return f"MUJOCO_GL={chosen}: not a MuJoCo OpenGL backend; use one of {backends}, or unset it to let imitate choose"
+
+
+# The file through which ``import mujoco`` loads the backend MUJOCO_GL names: an exception whose
+# traceback passes through it means that backend's library is missing or broken, not a bug here.
+GL_IMPORT_FILE = ("mujoco", "rendering", "classic", "gl_context.py")
+
+
+def gl_import_failure(exc: BaseException) -> str | None:
+    """Why ``import mujoco`` failed for the user's ``MUJOCO_GL`` (one line), or None when ``exc``
+    did not come from loading its OpenGL backend (e.g. ``osmesa`` without libOSMesa installed)."""
+    chosen = os.environ.get("MUJOCO_GL", "").strip().lower()
+    if not chosen:
+        return None
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not any(Path(f.filename).parts[-len(GL_IMPORT_FILE) :] == GL_IMPORT_FILE for f in frames):
+        return None
+    detail = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}".rstrip(": ")
+    return (
+        f"MUJOCO_GL={chosen}: mujoco could not load this OpenGL backend ({detail[:REASON_CHARS]}); "
+        "install its library, choose another backend, or unset MUJOCO_GL to let imitate choose"
+    )
 
 
 def backends_to_try() -> tuple[tuple[str, ...], bool]:
