@@ -40,7 +40,12 @@ def count(env: TaskEnv, ids) -> int:
 
 
 def make_sim(num_envs: int, device: torch.device, options: object, model) -> MujocoSim:
-    """The batched MuJoCo humanoid (``TaskSpec.make_sim`` with the model bound)."""
+    """The batched MuJoCo humanoid (``TaskSpec.make_sim`` with the model bound), on the engine
+    ``options.engine`` names: MuJoCo's C engine, or MuJoCo Warp on the run's device."""
+    if getattr(options, "engine", "c") == "warp":
+        from imitate.sim.mujoco_warp import WarpSim
+
+        return WarpSim(model, num_envs, hm.SUBSTEPS, device=device)
     return MujocoSim(model, num_envs, substeps=hm.SUBSTEPS)
 
 

@@ -49,6 +49,26 @@ def _tol(term: str) -> float:
     return option(0.0, f"{term} error norm that still counts as 0", ge=0)
 
 
+ENGINES = ("c", "warp")
+
+
+def _engine() -> str:
+    return option(
+        "c",
+        "physics engine: c (MuJoCo's C engine) or warp (MuJoCo Warp: on the GPU where device=cuda, "
+        "else its slow CPU mode; the warp extra, docs/humanoid.md#engines)",
+        choices=ENGINES,
+    )
+
+
+def check_engine(engine: str) -> None:
+    """``engine=warp`` needs MuJoCo Warp installed: one line, before any env is built."""
+    import importlib.util
+
+    if engine == "warp" and importlib.util.find_spec("mujoco_warp") is None:
+        raise ConfigError("engine=warp needs MuJoCo Warp: pip install 'imitate[warp]' (mujoco-warp 4.0.0)")
+
+
 @dataclass
 class TrackingOptions(Checked):
     """Tracking of one reference clip (DeepMimic, Peng et al. 2018)."""
@@ -69,6 +89,7 @@ class TrackingOptions(Checked):
         1.5, "rad per unit action (absolute targets: 1.5 stands in for joint ranges; residual runs used 0.5)", gt=0
     )
     rsi: bool = option(True, "reference state initialisation at a random phase (else phase 0)")
+    engine: str = _engine()
     reference_on_frames: bool = option(
         True,
         "RSI starts on a clip frame, so when the control period is whole clip frames (walk, cartwheel) the "
@@ -119,6 +140,7 @@ class TrackingOptions(Checked):
 
     def check(self) -> None:
         check_bodies(self.contact_bodies)
+        check_engine(self.engine)
         from imitate.data.motion.clip import find_clip  # numpy-only; names the clip list on a typo
 
         find_clip(self.clip)
@@ -163,6 +185,7 @@ class HumanoidOptions(Checked):
     )
     action_scale: float = option(1.5, "rad per unit action: PD target = default pose (hinges 0) + action_scale*a", gt=0)
     rsi: bool = option(True, "reference state initialisation: a clip by weight at a uniform phase (else phase 0)")
+    engine: str = _engine()
     episode_seconds: float = option(10.0, "time limit (truncation; surviving to it is a success)", gt=0)
     reset_yaw_range: float = option(math.pi, "each episode starts turned by U(-r, r) rad about z", ge=0)
     contact_bodies: str = option(
@@ -184,6 +207,7 @@ class HumanoidOptions(Checked):
 
     def check(self) -> None:
         check_bodies(self.contact_bodies)
+        check_engine(self.engine)
         from imitate.data.motion.dataset import resolve_motion  # numpy/yaml only; one line on a bad list
 
         resolve_motion(self.motion)
@@ -255,3 +279,10 @@ class StrikeOptions(GoalOptions):
     knock_tilt_deg: float = option(
         45.0, "the box is knocked over when its up axis tilts beyond this (degrees)", gt=0, lt=90
     )
+
+    def check(self) -> None:
+        super().check()
+        if self.engine != "c":  # MuJoCo Warp does not hand back the sensors of every substep
+            raise ConfigError(
+                "humanoid-strike runs on engine=c only: it reads the hands' contact sensors every physics step"
+            )
