@@ -234,7 +234,7 @@ TASKS: dict[str, TaskEntry] = {
             "PushTEnv",
             oracle="imitate.oracles.pusht:pusht_oracle",
             plot="imitate.viz.pusht:plot_pusht_trajectories",
-            metrics="imitate.eval.metrics:pusht_metrics",
+            outcome_metrics="imitate.eval.metrics:pusht_metrics",  # final and best coverage, every method
             video="imitate.viz.pusht:write_pusht_video",
             default_episodes=200,
         ),

@@ -151,10 +151,20 @@ def test_state_tiles_for_planning():
     assert torch.equal(sim.obs[::3], real.obs)
 
 
-def test_final_coverage_metric_reads_the_block_pose_from_observations():
+def test_coverage_metrics_read_the_block_pose_from_observations():
+    """Final and best coverage of any evaluation's episodes, also from history-stacked observations."""
     from imitate.registry import TASKS
 
     task = TASKS["pusht"]
     episodes = task.run_oracle(4, seed=3).episodes()
-    assert task.trajectory_metrics(episodes, episodes)["final_coverage"] > 0.95  # expert ends on the goal
-    assert task.trajectory_metrics([e[:1] for e in episodes], episodes)["final_coverage"] < 0.5
+    whole = task.episode_outcomes(episodes)
+    assert whole["final_coverage"] > 0.95  # the expert ends on the goal
+    assert whole["max_coverage"] >= whole["final_coverage"]
+    first = task.episode_outcomes([e[:1] for e in episodes])
+    assert first["final_coverage"] < 0.5 and first["max_coverage"] == first["final_coverage"]
+    # the expert episodes cut where their coverage is highest before the end, then backed away: best > final
+    backed = [np.concatenate([e, e[:1]]) for e in episodes]
+    out = task.episode_outcomes(backed)
+    assert out["max_coverage"] == pytest.approx(whole["max_coverage"]) and out["final_coverage"] < 0.5
+    stacked = [np.concatenate([e[:1].repeat(len(e), 0), e], axis=1) for e in episodes]  # history=2-like rows
+    assert task.episode_outcomes(stacked) == whole

@@ -28,6 +28,7 @@ from imitate.utils.io import atomic_write, atomic_write_json
 LEADING_METRICS = (
     "success_rate",
     "final_coverage",
+    "max_coverage",
     "demo_distance",
     "episode_length",
     "return",
