@@ -2,6 +2,7 @@
 
     python benchmarks/compare_tasks.py pusht          # PPO vs NEAR vs AMP on Push-T, 3 seeds, 500k steps
     python benchmarks/compare_tasks.py block-push     # IBC-DFO, IBC-Langevin, MSE, MDN on block pushing, 3 seeds
+    python benchmarks/compare_tasks.py pusht-bc       # MSE, MDN, IBC-DFO on Push-T's scripted demos, 3 seeds
     python benchmarks/compare_tasks.py block-push --resume DIR   # finish (or just re-tabulate) a comparison
 
 Each writes `<out>/<task>/compare/<stamp>/` (results/<task>.md|.csv|.json, results/plots/, runs/)
@@ -38,6 +39,22 @@ COMPARISONS = {
         "ibc-langevin.langevin_samples=64",
         "ibc-langevin.langevin_steps=30",
         "out_dir=benchmarks/results/block_push_compare",
+    ],
+    # Behavioural cloning on Push-T (issue 17): 1,000 scripted-expert episodes (82k pairs), two
+    # observation frames (history=2, as IBC and Diffusion Policy's state baselines stack them),
+    # 100 evaluation episodes; MSE and MDN 20k steps, IBC-DFO 3k (each of its steps scores 64
+    # negatives per sample and each evaluation step runs a 1,024-sample DFO: far costlier than
+    # MSE's; every run's train_seconds and eval_seconds are in the results).
+    "pusht-bc": [
+        "pusht",
+        "mse,mdn,ibc-dfo",
+        "seeds=3",
+        "demo_episodes=1000",
+        "history=2",
+        "iterations=20000",
+        "ibc-dfo.iterations=3000",
+        "eval_episodes=100",
+        "out_dir=benchmarks/results/pusht_bc_compare",
     ],
 }
 
