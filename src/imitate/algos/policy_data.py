@@ -12,7 +12,6 @@ episodes in the task's reward.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,21 +79,10 @@ def policy_actions(model: Any, deterministic: bool, generator: torch.Generator) 
     return lambda obs: model.act(torch.from_numpy(obs).float(), deterministic, generator).numpy()
 
 
-def roll_out(
-    task: Any,
-    options: Any,
-    make_act: Callable[[Any], Act],
-    episodes: int,
-    seed: int,
-    num_envs: int,
-    progress: bool = False,
-    desc: str = "rollout",
-) -> tuple[FirstEpisodes, dict[str, Any]]:
-    """``collect.roll_out``, checked: ``--num-envs`` at least 1, and every episode ended by the
+def time_limit_rollout(task: Any, *args: Any) -> tuple[FirstEpisodes, dict[str, Any]]:
+    """``collect.roll_out(task, *args)``, refused in one line unless every episode ended by the
     time limit (policy data sets are time-limit episodes)."""
-    if num_envs < 1:
-        raise ConfigError(f"--num-envs must be at least 1, got {num_envs}")
-    merged, layout = collect.roll_out(task, options, make_act, episodes, seed, num_envs, progress, desc)
+    merged, layout = collect.roll_out(task, *args)
     if not merged.truncated.all():
         ended = "did not end" if not merged.ended.all() else "ended by termination"
         raise ConfigError(f"task {task.name!r}: some episodes {ended}; policy data sets expect time-limit episodes")
@@ -130,7 +118,9 @@ def random_data(
     """Episodes of uniform random actions in [-1, 1] (AIME's random data sets)."""
     rng = np.random.default_rng(seed)
     make_act = lambda env: random_actions(env.act_dim, rng)  # noqa: E731
-    rollout, layout = roll_out(task, options, make_act, episodes, seed, num_envs, progress, f"{task.name} random")
+    rollout, layout = time_limit_rollout(
+        task, options, make_act, episodes, seed, num_envs, progress, f"{task.name} random"
+    )
     return episodes_to_demos(task, options, rollout, layout, policy=RANDOM, seed=seed, num_envs=min(num_envs, episodes))
 
 
@@ -153,7 +143,7 @@ def run_policy_data(
     act = policy_actions(model, deterministic, torch.Generator().manual_seed(seed))
     options = cfg.task_options
     desc = f"{task.name} {run.algo}@{state['global_step']}"
-    rollout, layout = roll_out(task, options, lambda env: act, episodes, seed, num_envs, progress, desc)
+    rollout, layout = time_limit_rollout(task, options, lambda env: act, episodes, seed, num_envs, progress, desc)
     return episodes_to_demos(
         task,
         options,
