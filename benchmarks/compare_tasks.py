@@ -96,7 +96,7 @@ def main() -> None:
     if proc.returncode != 0:
         sys.exit(f"imitate compare {' '.join(argv)} failed: {proc.stderr.strip()[-500:]}")
     base = next(line.split()[1] for line in proc.stdout.splitlines() if line.startswith("grid: "))
-    path = Path(base, "results", f"{args.name}.json")
+    path = Path(base, "results", f"{COMPARISONS[args.name][0]}.json")  # compare names its results by task
     result = {
         "meta": {**finish(meta), "imitate_command": ["imitate", "compare", *argv]},
         **json.loads(path.read_text()),
