@@ -28,8 +28,6 @@ import numpy as np
 from imitate.sim.kinematics import TreeKinematics
 from imitate.sim.mujoco_c import MujocoSim
 
-EXTRA = "engine=warp needs MuJoCo Warp: pip install 'imitate[warp]' (mujoco-warp 4.0.0)"
-
 
 def warp_device(device: Any) -> str:
     """The Warp device of a run's torch device: ``cuda:K`` for CUDA, else ``cpu``."""
@@ -40,14 +38,13 @@ def warp_device(device: Any) -> str:
 
 
 def import_warp() -> tuple[Any, Any]:
-    """(warp, mujoco_warp), imported quietly; ImportError with the install line if absent."""
-    try:
-        import warp as wp
+    """(warp, mujoco_warp), imported quietly (the tasks' ``engine=warp`` check has already named
+    the install line where they are missing)."""
+    import warp as wp
 
-        wp.config.log_level = wp.LOG_WARNING  # no banner or module loads on stdout, where the CLI prints JSON
-        import mujoco_warp as mjw
-    except ImportError as exc:
-        raise ImportError(EXTRA) from exc
+    wp.config.log_level = wp.LOG_WARNING  # no banner or module loads on stdout, where the CLI prints JSON
+    import mujoco_warp as mjw
+
     return wp, mjw
 
 

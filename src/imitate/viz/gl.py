@@ -76,7 +76,8 @@ def gl_import_failure(exc: BaseException) -> str | None:
     frames = traceback.extract_tb(exc.__traceback__)
     if not any(Path(f.filename).parts[-len(GL_IMPORT_FILE) :] == GL_IMPORT_FILE for f in frames):
         return None
-    detail = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}".rstrip(": ")
+    lines = str(exc).strip().splitlines()
+    detail = f"{type(exc).__name__}: {lines[-1]}" if lines else type(exc).__name__
     return (
         f"MUJOCO_GL={chosen}: mujoco could not load this OpenGL backend ({detail[:REASON_CHARS]}); "
         "install its library, choose another backend, or unset MUJOCO_GL to let imitate choose"
