@@ -15,7 +15,7 @@ rounding grown by the dynamics over a step, not bit for bit (tests/sim/test_mujo
 the tolerances). A diverged world (non-finite state) is put back to the model's rest state and
 flagged in ``unstable``, as MuJoCo's C engine resets diverged data. Where the run's device is CUDA
 the worlds run on that GPU; elsewhere on Warp's CPU mode, which is correct but slow (its first
-step compiles the kernels, about 30 s on the humanoid, cached afterwards in Warp's kernel cache).
+step compiles the kernels, tens of seconds on the humanoid, cached afterwards in Warp's kernel cache).
 """
 
 from __future__ import annotations
