@@ -21,6 +21,7 @@ finished.
 
     python benchmarks/humanoid_goals.py --parts target --seeds 0,1,2 --total-steps 3000000
     python benchmarks/humanoid_goals.py --parts strike,compose --seeds 0 --total-steps 3000000
+    python benchmarks/humanoid_goals.py --plot-only     # curves_<part>.png: mean ± std over seeds
 """
 
 from __future__ import annotations
@@ -29,9 +30,8 @@ import argparse
 import json
 from pathlib import Path
 
-from _meta import finish, record
-from humanoid_imitation import KEYS, imitate, train
-from imitate.utils.io import atomic_write_json
+from _meta import record
+from humanoid_imitation import KEYS, imitate, plot_curves, train, write_merged
 
 GOAL_KEYS = ("goal_success_rate", "goal_time_s")
 SOURCE_KEYS = tuple(f"motion_{top}pose_error_dtw_m_{label}" for label in ("walk", "punch") for top in ("", "top20_"))
@@ -79,9 +79,15 @@ def main() -> None:
     parser.add_argument("--gate-m", type=float, default=1.5, help="strike: the punch energy counts within this (m)")
     parser.add_argument("--video", action="store_true", help="compose: also `imitate eval RUN --video`")
     parser.add_argument("--out", default="benchmarks/results/humanoid_goals")
+    parser.add_argument("--plot-only", action="store_true", help="only draw curves_<part>.png from the results JSON")
     args = parser.parse_args()
-    meta = record()
     results_path = Path(args.out) / "results.json"
+    if args.plot_only:
+        rows = json.loads(results_path.read_text())["runs"]
+        for path in plot_curves(rows, "part", lambda part: Path(args.out) / f"curves_{part}.png"):
+            print(path)
+        return
+    meta = record()
     rows: dict[tuple, dict] = {}
     for part in args.parts.split(","):
         for seed in map(int, args.seeds.split(",")):
@@ -101,18 +107,12 @@ def main() -> None:
                 }
                 rows[(part, seed, algo)] = row
                 print(json.dumps(row), flush=True)
-                earlier = json.loads(results_path.read_text())["runs"] if results_path.is_file() else []
-                merged = {(r["part"], r["seed"], r["algo"]): r for r in earlier} | rows
-                atomic_write_json(
-                    results_path,
-                    {
-                        "benchmark": "humanoid_goals",
-                        "meta": finish(meta),
-                        "total_steps": args.total_steps,
-                        "energy_iterations": args.energy_iterations,
-                        "runs": list(merged.values()),
-                    },
-                )
+                header = {
+                    "benchmark": "humanoid_goals",
+                    "total_steps": args.total_steps,
+                    "energy_iterations": args.energy_iterations,
+                }
+                write_merged(results_path, lambda r: (r["part"], r["seed"], r["algo"]), rows, header, meta)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,10 @@ so a grid stopped by the end of a session keeps what it finished.
 
     python benchmarks/humanoid_imitation.py --motions walk --seeds 0,1,2 --total-steps 10000000 \
         --out benchmarks/results/humanoid_imitation_10m
+    python benchmarks/humanoid_imitation.py --plot-only --out benchmarks/results/humanoid_imitation_10m
+
+``--plot-only`` draws ``curves_<motion>.png`` beside the JSON: episode length and task return
+against samples, mean ± std over seeds per algorithm, from the runs' ``progress.jsonl``.
 """
 
 from __future__ import annotations
@@ -77,11 +81,48 @@ def train(out: Path, task: str, algo: str, args: list[str]) -> tuple[Path, dict]
     return found, json.loads((found / "metrics.json").read_text())
 
 
+CURVE_KEYS = ("episode/length", "episode/task_return")  # what every algorithm here logs, so that they compare
+
+
+def plot_curves(rows: list[dict], group: str, path_of) -> list[Path]:
+    """Episode length and task return against samples, the mean ± std over seeds of each
+    algorithm, one figure per value of ``group`` (the motion, or a goal benchmark's part), at
+    ``path_of(value)``. Reads each row's run directory (``progress.jsonl``), so it works on the
+    committed runs without their checkpoints. The DeepMimic reference is left out: its episodes
+    (up to 300 steps) and its tracking reward would flatten the three compared methods' curves."""
+    from imitate.utils.run import Run
+    from imitate.viz.curves import plot_curves_with_spread
+
+    made = []
+    for value in dict.fromkeys(r[group] for r in rows):
+        groups: dict[str, list[list[dict]]] = {}
+        for r in rows:
+            if r[group] == value and r["algo"] != "deepmimic" and Path(r["run"]).is_dir():
+                groups.setdefault(r["algo"], []).append(Run.open(r["run"]).read_progress())
+        title = f"{value}: mean ± std over seeds (deterministic evaluation is in results.json)"
+        path = plot_curves_with_spread(groups, list(CURVE_KEYS), path_of(value), title=title)
+        if path is not None:
+            made.append(path)
+    return made
+
+
 def earlier_rows(path: Path) -> dict[tuple, dict]:
-    """The rows already in the results file, re-read before each write so that invocations
-    running side by side (other seeds, other motions) keep each other's rows."""
+    """The rows already in the results file, keyed by (motion, seed, algo)."""
     runs = json.loads(path.read_text())["runs"] if path.is_file() else []
     return {(r["motion"], r["seed"], r["algo"]): r for r in runs}
+
+
+def write_merged(path: Path, key, rows: dict[tuple, dict], header: dict, meta: dict) -> None:
+    """Rewrite the results file (atomically) with this invocation's ``rows`` over the rows already
+    there (re-read before each write, so invocations running side by side keep each other's rows).
+    ``meta`` stays the first invocation's; each later one's (commit, command, load) is kept in
+    ``meta_later_invocations``, this invocation's replacing its own earlier entry."""
+    earlier = json.loads(path.read_text()) if path.is_file() else {}
+    merged = {key(r): r for r in earlier.get("runs", [])} | rows
+    metas = [earlier["meta"], *earlier.get("meta_later_invocations", [])] if earlier else []
+    metas = [m for m in metas if m.get("started_utc") != meta["started_utc"]] + [finish(meta)]
+    out = {**header, "meta": metas[0], "meta_later_invocations": metas[1:], "runs": list(merged.values())}
+    atomic_write_json(path, out)
 
 
 def main() -> None:
@@ -92,9 +133,15 @@ def main() -> None:
     parser.add_argument("--total-steps", type=int, default=1_500_000)
     parser.add_argument("--energy-iterations", type=int, default=20_000)
     parser.add_argument("--out", default="benchmarks/results/humanoid_imitation")
+    parser.add_argument("--plot-only", action="store_true", help="only draw curves_<motion>.png from the results JSON")
     args = parser.parse_args()
-    meta = record()
     results_path = Path(args.out) / "results.json"
+    if args.plot_only:
+        rows = list(earlier_rows(results_path).values())
+        for path in plot_curves(rows, "motion", lambda m: Path(args.out) / f"curves_{m}.png"):
+            print(path)
+        return
+    meta = record()
     rows: dict[tuple, dict] = {}  # this invocation's runs
     for motion in args.motions.split(","):
         for seed in map(int, args.seeds.split(",")):
@@ -124,14 +171,12 @@ def main() -> None:
                 }
                 rows[(motion, seed, algo)] = row
                 print(json.dumps(row), flush=True)
-                result = {
+                header = {
                     "benchmark": "humanoid_imitation",
-                    "meta": finish(meta),
                     "total_steps": args.total_steps,
                     "energy_iterations": args.energy_iterations,
-                    "runs": list({**earlier_rows(results_path), **rows}.values()),
                 }
-                atomic_write_json(results_path, result)
+                write_merged(results_path, lambda r: (r["motion"], r["seed"], r["algo"]), rows, header, meta)
 
 
 if __name__ == "__main__":
