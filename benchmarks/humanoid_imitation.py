@@ -106,12 +106,6 @@ def plot_curves(rows: list[dict], group: str, path_of) -> list[Path]:
     return made
 
 
-def earlier_rows(path: Path) -> dict[tuple, dict]:
-    """The rows already in the results file, keyed by (motion, seed, algo)."""
-    runs = json.loads(path.read_text())["runs"] if path.is_file() else []
-    return {(r["motion"], r["seed"], r["algo"]): r for r in runs}
-
-
 def write_merged(path: Path, key, rows: dict[tuple, dict], header: dict, meta: dict) -> None:
     """Rewrite the results file (atomically) with this invocation's ``rows`` over the rows already
     there (re-read before each write, so invocations running side by side keep each other's rows).
@@ -137,7 +131,7 @@ def main() -> None:
     args = parser.parse_args()
     results_path = Path(args.out) / "results.json"
     if args.plot_only:
-        rows = list(earlier_rows(results_path).values())
+        rows = json.loads(results_path.read_text())["runs"]
         for path in plot_curves(rows, "motion", lambda m: Path(args.out) / f"curves_{m}.png"):
             print(path)
         return
